@@ -1,0 +1,126 @@
+"""`python -m nnbench`: a thin face over the Python API (`run_study`, `run_grid`, registries)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from nnbench.api import run_study
+from nnbench.corpus import MATRIX_FAMILIES
+from nnbench.errors import NNBenchError
+from nnbench.methods import METHODS
+from nnbench.metrics import METRICS
+from nnbench.studies import STUDIES
+
+
+def _split(cast: Callable[[str], object]) -> Callable[[str], tuple]:
+    def parse(text: str) -> tuple:
+        try:
+            return tuple(cast(part) for part in text.split(",") if part.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"cannot read {text!r} as a comma list") from None
+
+    return parse
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m nnbench",
+        description="Neural vs classical matrix factorization benchmarks.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    lister = sub.add_parser("list", help="show matrix families, methods, studies or metrics")
+    lister.add_argument(
+        "what",
+        nargs="?",
+        default="all",
+        choices=["all", "matrices", "methods", "studies", "metrics"],
+    )
+    run = sub.add_parser("run", help="run a study or a grid and write a results folder")
+    run.add_argument("--study", default="quick", help="named grid (default: quick)")
+    run.add_argument("--quick", action="store_true", help="use the study's small variant")
+    run.add_argument(
+        "--matrices",
+        type=_split(str),
+        help="names, tag:EXPR (tag:spd, tag:square+!image), all, file:PATH",
+    )
+    run.add_argument("--methods", type=_split(str), help="names or groups: classical, neural, all")
+    run.add_argument("--sizes", type=_split(int), help="n for sizable families, e.g. 8,32,128")
+    run.add_argument("--max-size", type=int, help="drop matrices with a side larger than this")
+    run.add_argument("--ranks", type=_split(int), help="k for rank-k methods, e.g. 1,5,10")
+    run.add_argument("--dtypes", type=_split(str), help="float32,float64")
+    run.add_argument("--devices", type=_split(str), help="cpu,cuda,mps")
+    run.add_argument("--repeats", type=int, help="matrix instances (seeds) per cell")
+    run.add_argument("--timing-repeats", type=int, help="timed calls per cell (median reported)")
+    run.add_argument("--seed", type=int, help="base seed; every cell's seed derives from it")
+    run.add_argument("--threads", type=int, help="torch/BLAS threads (default 1, measured)")
+    run.add_argument("--out", type=Path, help="results folder (default: results/STUDY)")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def _print_list(what: str) -> None:
+    if what in ("all", "matrices"):
+        print("Matrix families (select by name, tag:EXPR, all or file:PATH):")
+        for f in MATRIX_FAMILIES.values():
+            size = (
+                "x".join(map(str, f.fixed_shape)) if f.fixed_shape else f"n (default {f.default_n})"
+            )
+            params = ", ".join(f"{k}={v}" for k, v in f.params.items())
+            print(f"  {f.name:<20} {size:<16} tags: {','.join(sorted(f.tags))}")
+            print(f"  {'':<20} {f.description}{f'  [{params}]' if params else ''}")
+    if what in ("all", "methods"):
+        print("Methods (select by name or group: classical, neural, all):")
+        for m in METHODS.values():
+            print(f"  {m.name:<14} {m.kind:<7} {m.group:<10} {m.backend:<6} {m.description}")
+    if what in ("all", "studies"):
+        print("Studies (--study NAME; --quick for the small variant):")
+        for s in STUDIES.values():
+            print(f"  {s.name:<18} {s.description}")
+    if what in ("all", "metrics"):
+        print("Metrics (one results column each):")
+        for metric in METRICS:
+            arrow = "lower is better" if metric.lower_is_better else ""
+            print(f"  {metric.name:<20} {metric.description}  {arrow}")
+
+
+def _run(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    out = args.out or Path("results") / args.study
+    results = run_study(
+        args.study,
+        quick=args.quick,
+        progress=not args.no_progress,
+        command="python -m nnbench " + shlex.join(argv),
+        matrices=args.matrices,
+        methods=args.methods,
+        sizes=args.sizes,
+        ranks=args.ranks,
+        dtypes=args.dtypes,
+        devices=args.devices,
+        repeats=args.repeats,
+        seed=args.seed,
+        threads=args.threads,
+        max_size=args.max_size,
+        timing_repeats=args.timing_repeats,
+    )
+    results.save(out)
+    counts = results.results["status"].value_counts().to_dict()
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    print(f"{len(results.results)} cells ({summary}) -> {out}/results.parquet")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            _print_list(args.what)
+        else:
+            _run(args, argv)
+    except NNBenchError as exc:
+        print(f"nnbench: error: {exc}", file=sys.stderr)
+        return 2
+    return 0

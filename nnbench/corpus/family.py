@@ -1,0 +1,76 @@
+"""A matrix family is data: a name, tags, default parameters and a deterministic generator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nnbench.errors import NNBenchError
+
+Generator = Callable[..., np.ndarray]
+"""`generate(n, rng, **params) -> float64 ndarray`; `n` is ignored by fixed-shape families."""
+
+DTYPES = ("float32", "float64")
+
+
+@dataclass(frozen=True)
+class MatrixFamily:
+    """A named, parametrised, deterministic generator of matrices.
+
+    `tags` are boolean properties every instance has (tests verify them numerically);
+    `fixed_shape` is set for families whose size cannot change (worked examples, files).
+    `numeric_tags(n, params)` gives properties with a value (exact rank, condition number).
+    """
+
+    name: str
+    generate: Generator
+    tags: frozenset[str]
+    description: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    fixed_shape: tuple[int, int] | None = None
+    default_n: int = 16
+    source: str = ""
+    numeric_tags: Callable[[int, Mapping[str, Any]], dict[str, float]] | None = None
+    shape_of: Callable[[int, Mapping[str, Any]], tuple[int, int]] | None = None
+
+    @property
+    def sizable(self) -> bool:
+        return self.fixed_shape is None
+
+    def make(
+        self, n: int | None = None, *, seed: int = 0, dtype: str = "float64", **params: Any
+    ) -> np.ndarray:
+        """Return the instance for (n, seed, params) as a C-contiguous array of `dtype`."""
+        if dtype not in DTYPES:
+            raise NNBenchError(f"unknown dtype {dtype!r}", f"use one of {', '.join(DTYPES)}")
+        unknown = set(params) - set(self.params)
+        if unknown:
+            known = ", ".join(sorted(self.params)) or "none"
+            raise NNBenchError(
+                f"family {self.name!r} has no parameter {sorted(unknown)[0]!r}",
+                f"its parameters are: {known}",
+            )
+        size = self.default_n if n is None else int(n)
+        if self.sizable and size < 1:
+            raise NNBenchError(f"size {size} is too small", "use sizes >= 1")
+        rng = np.random.default_rng(seed)
+        merged = {**self.params, **params}
+        matrix = self.generate(size, rng, **merged)
+        return np.ascontiguousarray(matrix, dtype=dtype)
+
+    def shape(self, n: int | None = None, **params: Any) -> tuple[int, int]:
+        """Shape of the instance of size n, without generating it."""
+        if self.fixed_shape is not None:
+            return self.fixed_shape
+        size = self.default_n if n is None else int(n)
+        if self.shape_of is not None:
+            return self.shape_of(size, {**self.params, **params})
+        return (size, size)
+
+    def tag_values(self, n: int | None = None, **params: Any) -> dict[str, float]:
+        if self.numeric_tags is None:
+            return {}
+        return self.numeric_tags(self.default_n if n is None else n, {**self.params, **params})

@@ -1,0 +1,104 @@
+"""User matrices: `file:PATH` for .npy, .csv, Matrix Market (.mtx) and image files."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from nnbench.corpus.family import MatrixFamily
+from nnbench.corpus.tags import infer_tags
+from nnbench.errors import NNBenchError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff")
+SUFFIXES = (".npy", ".csv", ".mtx", *IMAGE_SUFFIXES)
+
+
+def validate_matrix(a: np.ndarray, name: str) -> np.ndarray:
+    """A finite, non-empty 2-D float64 array, or an NNBenchError that says how to fix it."""
+    a = np.asarray(a)
+    if a.dtype.kind not in "biuf":
+        raise NNBenchError(
+            f"matrix {name!r} has dtype {a.dtype}", "give real numbers (int or float entries)"
+        )
+    if a.ndim != 2:
+        raise NNBenchError(
+            f"matrix {name!r} is {a.ndim}-D with shape {a.shape}",
+            "give a 2-D array (reshape a vector to (n, 1) or (1, n))",
+        )
+    if a.size == 0:
+        raise NNBenchError(f"matrix {name!r} is empty (shape {a.shape})", "give a non-empty matrix")
+    a = a.astype(np.float64)
+    if not np.all(np.isfinite(a)):
+        bad = int(np.sum(~np.isfinite(a)))
+        raise NNBenchError(
+            f"matrix {name!r} has {bad} NaN/Inf entries", "replace or drop them before benchmarking"
+        )
+    return a
+
+
+def _read(path: Path) -> np.ndarray:
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        return np.load(path, allow_pickle=False)
+    if suffix == ".csv":
+        return np.loadtxt(path, delimiter=",", ndmin=2)
+    if suffix == ".mtx":
+        import scipy.io
+        import scipy.sparse
+
+        m = scipy.io.mmread(path)
+        return m.toarray() if scipy.sparse.issparse(m) else np.asarray(m)
+    from skimage.io import imread
+
+    from nnbench.corpus.images import to_gray
+
+    return to_gray(imread(path))
+
+
+def load_matrix_file(path: str | Path) -> np.ndarray:
+    path = Path(path)
+    if path.suffix.lower() not in SUFFIXES:
+        raise NNBenchError(
+            f"cannot read {str(path)!r}: unknown file type {path.suffix or '(none)'!r}",
+            f"use one of {', '.join(SUFFIXES)}",
+        )
+    if not path.is_file():
+        raise NNBenchError(f"matrix file {str(path)!r} does not exist", "check the path")
+    try:
+        a = _read(path)
+    except Exception as exc:  # any reader's failure is the same user-facing problem
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise NNBenchError(
+            f"cannot read matrix file {str(path)!r} ({detail})",
+            f"check it is a valid {path.suffix.lower()} file holding one 2-D numeric array",
+        ) from None
+    return validate_matrix(a, str(path))
+
+
+def _copy_of(a: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    return a.copy()
+
+
+def array_family(
+    name: str, a: np.ndarray, *, image: bool = False, source: str = ""
+) -> MatrixFamily:
+    """A fixed-shape family holding one user matrix (from a file or a notebook's array)."""
+    a = validate_matrix(a, name)
+    a.setflags(write=False)
+    tags = infer_tags(a) | ({"image"} if image else set())
+    return MatrixFamily(
+        name=name,
+        generate=partial(_copy_of, a),
+        tags=frozenset(tags),
+        description=f"user matrix {a.shape[0]}x{a.shape[1]}",
+        fixed_shape=(int(a.shape[0]), int(a.shape[1])),
+        source=source or "user",
+    )
+
+
+def file_family(path: str) -> MatrixFamily:
+    a = load_matrix_file(path)
+    image = Path(path).suffix.lower() in IMAGE_SUFFIXES
+    return array_family(f"file:{path}", a, image=image, source=str(path))

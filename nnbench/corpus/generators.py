@@ -1,0 +1,108 @@
+"""Generators of the synthetic families: `(n, rng, **params) -> float64 ndarray`."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def random_uniform(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Entries ~ U[0, 1), as in studies 000 and 002."""
+    return rng.random((n, n))
+
+
+def random_gaussian(n: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.standard_normal((n, n))
+
+
+def symmetric(n: int, rng: np.random.Generator) -> np.ndarray:
+    """U[0, 1) entries mirrored across the diagonal (study 002's symmetric matrices)."""
+    upper = np.triu(rng.random((n, n)))
+    return upper + np.triu(upper, 1).T
+
+
+def identity(n: int, rng: np.random.Generator) -> np.ndarray:
+    return np.eye(n)
+
+
+def diagonal_mn(n: int, rng: np.random.Generator, *, start: int = 1) -> np.ndarray:
+    """Study 002's M_n = diag(start, ..., start + n - 1); its numbers imply start = 0."""
+    return np.diag(np.arange(start, start + n, dtype=np.float64))
+
+
+def spd(n: int, rng: np.random.Generator) -> np.ndarray:
+    """B B^T / n + I with Gaussian B: symmetric positive definite, well conditioned."""
+    b = rng.standard_normal((n, n))
+    return b @ b.T / n + np.eye(n)
+
+
+def diagonally_dominant(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Gaussian off-diagonal, |a_ii| > sum_j!=i |a_ij|: LU without pivoting is stable."""
+    a = rng.standard_normal((n, n))
+    np.fill_diagonal(a, 0.0)
+    signs = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    np.fill_diagonal(a, signs * (np.abs(a).sum(axis=1) + 1.0))
+    return a
+
+
+def _haar_orthogonal(n: int, rng: np.random.Generator) -> np.ndarray:
+    q, r = np.linalg.qr(rng.standard_normal((n, n)))
+    return q * np.sign(np.diag(r))
+
+
+def singular_values(n: int, cond: float, mode: str) -> np.ndarray:
+    """Singular values from 1 down to 1/cond (MATLAB gallery('randsvd') modes)."""
+    if n == 1:
+        return np.ones(1)
+    if mode == "geometric":
+        return cond ** (-np.arange(n) / (n - 1))
+    if mode == "arithmetic":
+        return 1.0 - (1.0 - 1.0 / cond) * np.arange(n) / (n - 1)
+    if mode == "one-small":
+        return np.r_[np.ones(n - 1), 1.0 / cond]
+    if mode == "one-large":
+        return np.r_[1.0, np.full(n - 1, 1.0 / cond)]
+    raise ValueError(
+        f"unknown randsvd mode {mode!r}; use geometric, arithmetic, one-small, one-large"
+    )
+
+
+def randsvd(n: int, rng: np.random.Generator, *, cond: float, mode: str) -> np.ndarray:
+    """U diag(s) V^T with Haar-random U, V and prescribed singular values s."""
+    s = singular_values(n, cond, mode)
+    return (_haar_orthogonal(n, rng) * s) @ _haar_orthogonal(n, rng).T
+
+
+def low_rank_size(n: int, rank: int | None) -> int:
+    return max(1, n // 4) if rank is None else min(int(rank), n)
+
+
+def low_rank(n: int, rng: np.random.Generator, *, rank: int | None, noise: float) -> np.ndarray:
+    """Exactly rank r (default n // 4) Gaussian product, plus `noise` * Gaussian / sqrt(n)."""
+    r = low_rank_size(n, rank)
+    a = rng.standard_normal((n, r)) @ rng.standard_normal((r, n)) / math.sqrt(r)
+    if noise:
+        a += noise * rng.standard_normal((n, n)) / math.sqrt(n)
+    return a
+
+
+def needs_pivoting(n: int, rng: np.random.Generator, *, pivot: float) -> np.ndarray:
+    """Gaussian matrix whose leading entry is `pivot` (0 or tiny): no-pivot LU fails or blows up.
+
+    The first row is rescaled so that the leading 2x2 block stays well conditioned."""
+    a = rng.standard_normal((n, n))
+    a[0, 0] = pivot
+    if n > 1:
+        a[0, 1] = 1.0 + abs(a[0, 1])
+        a[1, 0] = 1.0 + abs(a[1, 0])
+    return a
+
+
+def rectangular_shape(n: int, params: dict) -> tuple[int, int]:
+    return (n, max(1, math.ceil(n * float(params["aspect"]))))
+
+
+def rectangular(n: int, rng: np.random.Generator, *, aspect: float) -> np.ndarray:
+    """Gaussian n x ceil(aspect * n): tall for aspect < 1, wide for aspect > 1."""
+    return rng.standard_normal(rectangular_shape(n, {"aspect": aspect}))

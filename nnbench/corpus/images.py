@@ -1,0 +1,98 @@
+"""Image families from files that ship with scikit-image, and two generated ones.
+
+The studies' own images are not available; these are the stand-ins the report names:
+study 002's portrait photo -> `camera` (or `astronaut`), its Apple logo -> scikit-image's
+`logo`, its 10x10 colour wheel -> `colour_wheel` below, study 001's handwritten alphabet ->
+`alphabet_matrix` below (capitals rendered with matplotlib's bundled DejaVu Sans).
+"""
+
+from __future__ import annotations
+
+import string
+from functools import lru_cache
+
+import numpy as np
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Grayscale float64 in [0, 1]; alpha is composited onto white."""
+    from skimage.color import rgb2gray
+    from skimage.util import img_as_float
+
+    img = img_as_float(image)
+    if img.ndim == 3 and img.shape[2] == 4:
+        alpha = img[..., 3:4]
+        img = img[..., :3] * alpha + (1.0 - alpha)
+    if img.ndim == 3:
+        img = rgb2gray(img[..., :3])
+    return np.asarray(img, dtype=np.float64)
+
+
+def resize(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    if image.shape == shape:
+        return image.copy()
+    from skimage.transform import resize as sk_resize
+
+    return sk_resize(image, shape, anti_aliasing=True, mode="reflect", order=1)
+
+
+@lru_cache(maxsize=8)
+def bundled_image(name: str) -> np.ndarray:
+    """A scikit-image bundled image as grayscale in [0, 1] (no download: they ship in the wheel)."""
+    import skimage.data
+
+    loaders = {
+        "camera": skimage.data.camera,
+        "logo": skimage.data.logo,
+        "astronaut": skimage.data.astronaut,
+    }
+    img = to_gray(loaders[name]())
+    img.setflags(write=False)
+    return img
+
+
+def skimage_image(n: int, rng: np.random.Generator, *, image: str) -> np.ndarray:
+    return resize(bundled_image(image), (n, n))
+
+
+def colour_wheel(n: int, rng: np.random.Generator) -> np.ndarray:
+    """An n x n hue wheel (hue = angle, saturation = radius) on white, as grayscale luminance."""
+    from matplotlib.colors import hsv_to_rgb
+
+    coords = (np.arange(n) + 0.5) / n * 2.0 - 1.0
+    x, y = np.meshgrid(coords, -coords)
+    radius = np.hypot(x, y)
+    hue = (np.arctan2(y, x) / (2 * np.pi)) % 1.0
+    hsv = np.stack([hue, np.clip(radius, 0, 1), np.ones_like(hue)], axis=-1)
+    rgb = hsv_to_rgb(hsv)
+    rgb[radius > 1.0] = 1.0
+    return to_gray(rgb)
+
+
+LETTER_PIXELS = 30
+
+
+@lru_cache(maxsize=1)
+def _alphabet() -> np.ndarray:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    columns = []
+    for letter in string.ascii_uppercase:
+        fig = Figure(figsize=(LETTER_PIXELS / 100, LETTER_PIXELS / 100), dpi=100)
+        canvas = FigureCanvasAgg(fig)
+        fig.text(
+            0.5, 0.5, letter, fontsize=18, family="DejaVu Sans", ha="center", va="center_baseline"
+        )
+        canvas.draw()
+        rgba = np.asarray(canvas.buffer_rgba())
+        ink = 1.0 - to_gray(rgba)
+        columns.append(ink.reshape(-1))
+    matrix = np.stack(columns, axis=1)
+    matrix.setflags(write=False)
+    return matrix
+
+
+def alphabet_matrix(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Study 001's alphabet matrix: 26 capital letters of 30x30 pixels as columns (900 x 26)."""
+    return _alphabet().copy()

@@ -1,0 +1,157 @@
+"""The one registry of matrix families. Adding a family = one generator + one line here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from functools import partial
+from typing import Any
+
+from nnbench.corpus import generators as g
+from nnbench.corpus import images
+from nnbench.corpus.examples import WORKED_EXAMPLES, worked_example
+from nnbench.corpus.family import MatrixFamily
+from nnbench.corpus.files import array_family
+
+
+def _example(name: str) -> MatrixFamily:
+    a = worked_example(name)
+    family = array_family(name, a, source=WORKED_EXAMPLES[name][1])
+    return replace(family, description=str(a.tolist()))
+
+
+def _cond(value: float) -> Any:
+    return lambda n, p: {"cond": value}
+
+
+def _rank_n(n: int, p: Mapping[str, Any]) -> dict[str, float]:
+    return {"rank": n, "cond": 1.0}
+
+
+SQ = frozenset({"square"})
+SYM = SQ | {"symmetric"}
+DIAG = SYM | {"diagonal"}
+IMG = SQ | {"image"}
+
+FAMILIES: tuple[MatrixFamily, ...] = (
+    MatrixFamily("random-uniform", g.random_uniform, SQ, "entries ~ U[0,1) (studies 000/002)"),
+    MatrixFamily("random-gaussian", g.random_gaussian, SQ, "entries ~ N(0,1)"),
+    MatrixFamily("symmetric", g.symmetric, SYM, "U[0,1) mirrored (study 002)"),
+    MatrixFamily(
+        "identity",
+        g.identity,
+        DIAG | {"spd", "identity", "diagonally_dominant"},
+        "I_n (study 002)",
+        numeric_tags=_rank_n,
+    ),
+    MatrixFamily(
+        "diagonal-mn",
+        partial(g.diagonal_mn, start=1),
+        DIAG | {"spd", "diagonally_dominant"},
+        "M_n = diag(1..n) as study 002's text says",
+        numeric_tags=lambda n, p: {"rank": n, "cond": float(n)},
+    ),
+    MatrixFamily(
+        "diagonal-mn0",
+        partial(g.diagonal_mn, start=0),
+        DIAG | {"singular"},
+        "M_n = diag(0..n-1), which study 002's numbers imply (0.5918 = 29/49)",
+        numeric_tags=lambda n, p: {"rank": n - 1},
+    ),
+    MatrixFamily("spd", g.spd, SYM | {"spd"}, "B B^T / n + I, B Gaussian"),
+    MatrixFamily(
+        "diag-dominant",
+        g.diagonally_dominant,
+        SQ | {"diagonally_dominant"},
+        "Gaussian with |a_ii| > sum of the row's other |a_ij|",
+    ),
+    MatrixFamily(
+        "randsvd",
+        g.randsvd,
+        SQ,
+        "U diag(s) V^T, s from 1 to 1/cond",
+        params={"cond": 1e6, "mode": "geometric"},
+        numeric_tags=lambda n, p: {"cond": float(p["cond"]) if n > 1 else 1.0},
+    ),
+    MatrixFamily(
+        "lowrank",
+        g.low_rank,
+        SQ | {"singular"},
+        "exactly rank r (default n // 4)",
+        params={"rank": None, "noise": 0.0},
+        numeric_tags=lambda n, p: {"rank": g.low_rank_size(n, p["rank"])},
+    ),
+    MatrixFamily(
+        "lowrank-noise",
+        g.low_rank,
+        SQ,
+        "rank r (default n // 4) + 1e-6 noise",
+        params={"rank": None, "noise": 1e-6},
+        numeric_tags=lambda n, p: {"effective_rank": g.low_rank_size(n, p["rank"])},
+    ),
+    MatrixFamily(
+        "needs-pivoting",
+        g.needs_pivoting,
+        SQ | {"needs_pivoting"},
+        "Gaussian with a zero leading pivot",
+        params={"pivot": 0.0},
+    ),
+    MatrixFamily(
+        "tiny-pivot",
+        g.needs_pivoting,
+        SQ | {"needs_pivoting"},
+        "Gaussian with a 1e-12 leading pivot",
+        params={"pivot": 1e-12},
+    ),
+    MatrixFamily(
+        "rectangular",
+        g.rectangular,
+        frozenset({"rectangular"}),
+        "Gaussian n x ceil(aspect * n)",
+        params={"aspect": 0.5},
+        shape_of=g.rectangular_shape,
+    ),
+    MatrixFamily(
+        "image-camera",
+        partial(images.skimage_image, image="camera"),
+        IMG,
+        "scikit-image `camera` photo, resized",
+        default_n=64,
+        source="stand-in for study 002's 400x400 portrait photo",
+    ),
+    MatrixFamily(
+        "image-astronaut",
+        partial(images.skimage_image, image="astronaut"),
+        IMG,
+        "scikit-image `astronaut` portrait, grayscale, resized",
+        default_n=64,
+        source="second stand-in for study 002's portrait photo",
+    ),
+    MatrixFamily(
+        "image-logo",
+        partial(images.skimage_image, image="logo"),
+        IMG,
+        "scikit-image `logo` on white, grayscale, resized",
+        default_n=64,
+        source="stand-in for study 002's 256x256 Apple logo",
+    ),
+    MatrixFamily(
+        "colour-wheel",
+        images.colour_wheel,
+        IMG,
+        "generated hue wheel, grayscale",
+        default_n=10,
+        source="stand-in for study 002's 10x10 colour wheel",
+    ),
+    MatrixFamily(
+        "alphabet",
+        images.alphabet_matrix,
+        frozenset({"image", "rectangular"}),
+        "26 capitals of 30x30 px as columns (900x26)",
+        fixed_shape=(900, 26),
+        source="stand-in for study 001's alphabet matrix (DejaVu Sans, matplotlib)",
+    ),
+    *(_example(name) for name in WORKED_EXAMPLES),
+)
+
+MATRIX_FAMILIES: dict[str, MatrixFamily] = {family.name: family for family in FAMILIES}

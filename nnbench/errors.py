@@ -1,0 +1,20 @@
+"""The one error type users see: a one-line message that names the problem and the fix."""
+
+from __future__ import annotations
+
+
+class NNBenchError(ValueError):
+    """Bad input to nnbench. The message is one line: what is wrong, then how to fix it."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{problem}; {fix}")
+
+
+class SkipCell(Exception):
+    """Raised by a method that cannot handle an input; the runner records `skipped` + reason."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)

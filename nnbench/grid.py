@@ -1,0 +1,157 @@
+"""A grid of matrices x methods x sizes x ranks x dtypes x devices x repeats, and its cells."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from nnbench.corpus import DTYPES, MatrixFamily, select_matrices
+from nnbench.devices import DEVICES
+from nnbench.errors import NNBenchError
+from nnbench.methods import Method, select_methods
+from nnbench.seeds import derive_seed, stable_hash
+from nnbench.threads import DEFAULT_THREADS
+
+
+@dataclass(frozen=True, kw_only=True)
+class Grid:
+    """What to run. Selectors are strings as on the command line (see `select_matrices`)."""
+
+    matrices: tuple[str, ...] = ("all",)
+    methods: tuple[str, ...] = ("classical",)
+    sizes: tuple[int, ...] = (16,)
+    ranks: tuple[int, ...] = (1,)
+    dtypes: tuple[str, ...] = ("float64",)
+    devices: tuple[str, ...] = ("cpu",)
+    repeats: int = 1
+    seed: int = 0
+    max_size: int | None = None
+    timing_repeats: int | None = None  # None: each method's own default
+    threads: int = DEFAULT_THREADS
+
+    def replace(self, **changes: Any) -> Grid:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One unit of work: a matrix instance, a method and its parameters."""
+
+    family: MatrixFamily
+    n: int | None  # None for fixed-shape families
+    method: Method
+    rank: int | None
+    dtype: str
+    device: str
+    repeat: int
+    base_seed: int
+    timing_repeats: int
+    threads: int
+    shape: tuple[int, int] = field(compare=False)
+
+    @property
+    def matrix_seed(self) -> int:
+        """Same matrix for every method, dtype and device of a (family, n, repeat)."""
+        return derive_seed(self.base_seed, self.family.name, self.n, self.repeat)
+
+    @property
+    def seed(self) -> int:
+        return derive_seed(*self.identity)
+
+    @property
+    def identity(self) -> tuple[object, ...]:
+        return (
+            self.base_seed,
+            self.family.name,
+            self.n,
+            self.method.name,
+            self.rank,
+            self.dtype,
+            self.device,
+            self.repeat,
+        )
+
+    @property
+    def cell_id(self) -> str:
+        return stable_hash(*self.identity)
+
+
+def _check_choices(values: tuple[str, ...], allowed: tuple[str, ...], what: str) -> None:
+    for value in values:
+        if value not in allowed:
+            raise NNBenchError(f"unknown {what} {value!r}", f"use one of {', '.join(allowed)}")
+
+
+def validate(grid: Grid) -> None:
+    """Raise NNBenchError for anything wrong with the grid itself, before any work."""
+    _check_choices(grid.dtypes, DTYPES, "dtype")
+    _check_choices(grid.devices, DEVICES, "device")
+    for name, values in (("size", grid.sizes), ("rank", grid.ranks)):
+        if not values:
+            raise NNBenchError(f"no {name}s given", f"pass at least one {name}")
+        if any(v < 1 for v in values):
+            raise NNBenchError(f"{name} {min(values)} is out of range", f"use {name}s >= 1")
+    if grid.repeats < 1:
+        raise NNBenchError(f"repeats {grid.repeats} is out of range", "use --repeats 1 or more")
+    if grid.threads < 1:
+        raise NNBenchError(f"threads {grid.threads} is out of range", "use --threads 1 or more")
+
+
+def expand(grid: Grid) -> list[Cell]:
+    """All cells of the grid, in a fixed order. Raises NNBenchError on bad selections."""
+    validate(grid)
+    families = select_matrices(list(grid.matrices))
+    methods = select_methods(list(grid.methods))
+    cells = list(_cells(grid, families, methods))
+    if not cells:
+        raise NNBenchError(
+            f"no matrix of the selection fits --max-size {grid.max_size}", "raise --max-size"
+        )
+    _check_ranks(grid, cells, methods)
+    return cells
+
+
+def _cells(grid: Grid, families: list[MatrixFamily], methods: list[Method]) -> Iterator[Cell]:
+    for family in families:
+        for n in grid.sizes if family.sizable else (None,):
+            shape = family.shape(n)
+            if grid.max_size is not None and max(shape) > grid.max_size:
+                continue
+            for method in methods:
+                for rank in grid.ranks if method.needs_rank else (None,):
+                    for dtype in grid.dtypes:
+                        for device in grid.devices:
+                            for repeat in range(grid.repeats):
+                                yield Cell(
+                                    family=family,
+                                    n=n,
+                                    method=method,
+                                    rank=rank,
+                                    dtype=dtype,
+                                    device=device,
+                                    repeat=repeat,
+                                    base_seed=grid.seed,
+                                    timing_repeats=grid.timing_repeats or method.timing_repeats,
+                                    threads=grid.threads,
+                                    shape=shape,
+                                )
+
+
+def _check_ranks(grid: Grid, cells: list[Cell], methods: list[Method]) -> None:
+    if not any(m.needs_rank for m in methods):
+        return
+    largest = max(min(cell.shape) for cell in cells)
+    too_big = [k for k in grid.ranks if k > largest]
+    if too_big:
+        raise NNBenchError(
+            f"rank {too_big[0]} is out of range: the largest selected matrix allows k <= {largest}",
+            "pass smaller --ranks or larger --sizes",
+        )
+
+
+def static_skip_reason(cell: Cell) -> str | None:
+    return cell.method.skip_reason(cell.shape, rank=cell.rank, dtype=cell.dtype, device=cell.device)

@@ -1,0 +1,186 @@
+"""Typed factorizations: each holds its factors as float arrays and can rebuild its matrix.
+
+All factor arrays are numpy (moved off any device). Shapes for an m x n input, r = min(m, n):
+LU: A = P L U (P m x m permutation, L m x r, U r x n); QR: A = Q R (Q m x r, R r x n);
+SVD: A = U diag(s) Vt; rank-k: A_k = left @ right (left m x k, right k x n).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+import scipy.linalg
+
+
+@dataclass(frozen=True)
+class TrainingHistory:
+    """Loss per optimisation step of a trained method, with elapsed seconds at each step."""
+
+    loss: np.ndarray
+    elapsed_s: np.ndarray
+
+    @property
+    def steps(self) -> int:
+        return int(self.loss.shape[0])
+
+    @property
+    def final_loss(self) -> float:
+        return float(self.loss[-1]) if self.steps else float("nan")
+
+
+def _off_triangle(m: np.ndarray, *, lower: bool) -> float:
+    """Relative Frobenius mass of `m` outside its required (lower or upper) triangle."""
+    outside = np.triu(m, 1) if lower else np.tril(m, -1)
+    total = np.linalg.norm(m)
+    return float(np.linalg.norm(outside) / total) if total else 0.0
+
+
+def _orthogonality(q: np.ndarray) -> float:
+    """||Q^T Q - I||_F / sqrt(k) for Q with k orthonormal columns."""
+    k = q.shape[1]
+    return float(np.linalg.norm(q.T @ q - np.eye(k)) / np.sqrt(k)) if k else 0.0
+
+
+@dataclass(frozen=True)
+class Factorization(ABC):
+    kind: ClassVar[str]
+    history: TrainingHistory | None = field(default=None, kw_only=True)
+
+    @property
+    @abstractmethod
+    def factors(self) -> dict[str, np.ndarray]: ...
+
+    @abstractmethod
+    def reconstruct(self) -> np.ndarray:
+        """The matrix the factors represent, float64."""
+
+    @abstractmethod
+    def structure_error(self) -> float:
+        """How far the factors are from their required structure (0 = exact); NaN if none."""
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        """x with A x = b using the factors; square kinds only."""
+        raise NotImplementedError(f"{self.kind} factors do not solve linear systems")
+
+    def slogdet(self) -> tuple[float, float]:
+        """(sign, log|det|) of the represented matrix from the factors; square kinds only."""
+        raise NotImplementedError(f"{self.kind} factors do not give a determinant")
+
+
+def _tri_logdet(diagonal: np.ndarray) -> tuple[float, float]:
+    with np.errstate(divide="ignore"):
+        return float(np.prod(np.sign(diagonal))), float(np.sum(np.log(np.abs(diagonal))))
+
+
+@dataclass(frozen=True)
+class LUFactorization(Factorization):
+    kind: ClassVar[str] = "lu"
+    L: np.ndarray
+    U: np.ndarray
+    P: np.ndarray | None = None  # None means the identity (no pivoting)
+
+    @property
+    def factors(self) -> dict[str, np.ndarray]:
+        out = {"L": self.L, "U": self.U}
+        return out if self.P is None else {"P": self.P, **out}
+
+    def reconstruct(self) -> np.ndarray:
+        lu = self.L.astype(np.float64) @ self.U.astype(np.float64)
+        return lu if self.P is None else self.P.astype(np.float64) @ lu
+
+    def structure_error(self) -> float:
+        return max(_off_triangle(self.L, lower=True), _off_triangle(self.U, lower=False))
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        rhs = b if self.P is None else self.P.T @ b
+        with np.errstate(all="ignore"):
+            y = scipy.linalg.solve_triangular(np.tril(self.L), rhs, lower=True, check_finite=False)
+            return scipy.linalg.solve_triangular(np.triu(self.U), y, check_finite=False)
+
+    def slogdet(self) -> tuple[float, float]:
+        sign_l, log_l = _tri_logdet(np.diag(self.L).astype(np.float64))
+        sign_u, log_u = _tri_logdet(np.diag(self.U).astype(np.float64))
+        sign_p = 1.0 if self.P is None else float(np.round(np.linalg.det(self.P)))
+        return sign_p * sign_l * sign_u, log_l + log_u
+
+
+@dataclass(frozen=True)
+class QRFactorization(Factorization):
+    kind: ClassVar[str] = "qr"
+    Q: np.ndarray
+    R: np.ndarray
+
+    @property
+    def factors(self) -> dict[str, np.ndarray]:
+        return {"Q": self.Q, "R": self.R}
+
+    def reconstruct(self) -> np.ndarray:
+        return self.Q.astype(np.float64) @ self.R.astype(np.float64)
+
+    def structure_error(self) -> float:
+        return max(_orthogonality(self.Q.astype(np.float64)), _off_triangle(self.R, lower=False))
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return scipy.linalg.solve_triangular(np.triu(self.R), self.Q.T @ b, check_finite=False)
+
+    def slogdet(self) -> tuple[float, float]:
+        sign_q, _ = np.linalg.slogdet(self.Q.astype(np.float64))
+        sign_r, log_r = _tri_logdet(np.diag(self.R).astype(np.float64))
+        return float(sign_q) * sign_r, log_r
+
+
+@dataclass(frozen=True)
+class SVDFactorization(Factorization):
+    kind: ClassVar[str] = "svd"
+    U: np.ndarray
+    s: np.ndarray
+    Vt: np.ndarray
+
+    @property
+    def factors(self) -> dict[str, np.ndarray]:
+        return {"U": self.U, "s": self.s, "Vt": self.Vt}
+
+    def reconstruct(self) -> np.ndarray:
+        return (self.U.astype(np.float64) * self.s.astype(np.float64)) @ self.Vt.astype(np.float64)
+
+    def structure_error(self) -> float:
+        return max(
+            _orthogonality(self.U.astype(np.float64)), _orthogonality(self.Vt.T.astype(np.float64))
+        )
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return self.Vt.T @ ((self.U.T @ b) / self.s)
+
+    def slogdet(self) -> tuple[float, float]:
+        sign_u, _ = np.linalg.slogdet(self.U.astype(np.float64))
+        sign_v, _ = np.linalg.slogdet(self.Vt.astype(np.float64))
+        with np.errstate(divide="ignore"):
+            return float(sign_u * sign_v), float(np.sum(np.log(self.s.astype(np.float64))))
+
+
+@dataclass(frozen=True)
+class LowRankFactorization(Factorization):
+    """A rank-k approximation A_k = left @ right; no structure is required of the factors."""
+
+    kind: ClassVar[str] = "rank-k"
+    left: np.ndarray
+    right: np.ndarray
+
+    @property
+    def rank(self) -> int:
+        return int(self.left.shape[1])
+
+    @property
+    def factors(self) -> dict[str, np.ndarray]:
+        return {"left": self.left, "right": self.right}
+
+    def reconstruct(self) -> np.ndarray:
+        return self.left.astype(np.float64) @ self.right.astype(np.float64)
+
+    def structure_error(self) -> float:
+        return float("nan")

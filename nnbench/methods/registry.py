@@ -1,0 +1,41 @@
+"""The one registry of methods. Adding a method = one class + one line in `METHOD_CLASSES`."""
+
+from __future__ import annotations
+
+from nnbench.corpus.select import unknown_name_error
+from nnbench.errors import NNBenchError
+from nnbench.methods.base import GROUPS, Method
+from nnbench.methods.classical import CLASSICAL_METHODS
+
+METHOD_CLASSES: tuple[type[Method], ...] = (*CLASSICAL_METHODS,)
+
+METHODS: dict[str, Method] = {cls.name: cls() for cls in METHOD_CLASSES}
+
+
+def get_method(name: str) -> Method:
+    if name not in METHODS:
+        raise unknown_name_error("method", name, list(METHODS), "methods")
+    return METHODS[name]
+
+
+def select_methods(selector: str | list[str]) -> list[Method]:
+    """Names or groups (`classical`, `neural`, `all`), comma separated, in registry order."""
+    terms = selector.split(",") if isinstance(selector, str) else list(selector)
+    terms = [t.strip() for t in terms if t.strip()]
+    if not terms:
+        raise NNBenchError("no methods selected", "pass --methods NAME[,NAME...], classical or all")
+    chosen: dict[str, Method] = {}
+    for term in terms:
+        if term == "all":
+            found = list(METHODS.values())
+        elif term in GROUPS:
+            found = [m for m in METHODS.values() if m.group == term]
+            if not found:
+                raise NNBenchError(
+                    f"no {term} methods are registered yet", "use --methods classical or all"
+                )
+        else:
+            found = [get_method(term)]
+        for method in found:
+            chosen.setdefault(method.name, method)
+    return list(chosen.values())

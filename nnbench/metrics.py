@@ -1,0 +1,242 @@
+"""Metrics: pure functions of a matrix and its factorization, and their registry.
+
+All arithmetic is float64 on the factors the method returned (a float32 method is judged by
+what its float32 factors represent). `MetricInput` holds what several metrics share, computed
+once per cell: the reference matrix, the reconstruction and the singular values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from nnbench.errors import SkipCell
+from nnbench.methods.classical import doolittle_lu
+from nnbench.methods.factorization import Factorization, LUFactorization
+
+NAN = float("nan")
+
+
+# -- array-level functions (what the hypothesis tests exercise) -----------------------------
+
+
+def norm_2(m: np.ndarray) -> float:
+    return float(np.linalg.norm(m, 2)) if m.size else 0.0
+
+
+def rel_err_2(a: np.ndarray, approx: np.ndarray) -> float:
+    """||A - approx||_2 / ||A||_2 (0/0 = 0, x/0 = inf)."""
+    return _ratio(norm_2(a - approx), norm_2(a))
+
+
+def rel_err_fro(a: np.ndarray, approx: np.ndarray) -> float:
+    return _ratio(float(np.linalg.norm(a - approx)), float(np.linalg.norm(a)))
+
+
+def _ratio(num: float, den: float) -> float:
+    if den == 0.0:
+        return 0.0 if num == 0.0 else float("inf")
+    return num / den
+
+
+def opt_err_2(sigma: np.ndarray, k: int) -> float:
+    """Eckart-Young: the least ||A - A_k||_2 / ||A||_2 of any rank-k matrix, sigma_{k+1}/sigma_1."""
+    if sigma.size == 0 or sigma[0] == 0.0:
+        return 0.0
+    return float(sigma[k] / sigma[0]) if k < sigma.size else 0.0
+
+
+def opt_err_fro(sigma: np.ndarray, k: int) -> float:
+    """Eckart-Young in Frobenius norm: sqrt(sum_{i>k} sigma_i^2) / ||A||_F."""
+    total = float(np.sqrt(np.sum(sigma**2)))
+    return _ratio(float(np.sqrt(np.sum(sigma[k:] ** 2))), total) if total else 0.0
+
+
+def error_floor(shape: tuple[int, ...], dtype: str) -> float:
+    """The relative error rounding alone can cause: max(m, n) * eps(dtype)."""
+    return max(shape) * float(np.finfo(dtype).eps)
+
+
+def error_ratio(achieved: float, optimum: float, floor: float) -> float:
+    """achieved / optimum, both raised to the rounding floor first, so an exact rank-k input
+    (optimum 0) gives 1 for an approximation at rounding level and > 1 above it."""
+    return max(achieved, floor) / max(optimum, floor)
+
+
+def numerical_rank(m: np.ndarray, dtype: str) -> int:
+    """Singular values above max(m, n) * eps(dtype) * sigma_1 (numpy's matrix_rank rule)."""
+    if m.size == 0:
+        return 0
+    s = np.linalg.svd(m.astype(np.float64), compute_uv=False)
+    return int(np.sum(s > error_floor(m.shape, dtype) * s[0])) if s[0] > 0 else 0
+
+
+def backward_error(a: np.ndarray, x: np.ndarray, b: np.ndarray) -> float:
+    """Normwise (Rigal-Gaches) backward error ||b - A x|| / (||A|| ||x|| + ||b||), 2-norms."""
+    if not np.all(np.isfinite(x)):
+        return float("inf")
+    residual = float(np.linalg.norm(b - a @ x))
+    return _ratio(residual, norm_2(a) * float(np.linalg.norm(x)) + float(np.linalg.norm(b)))
+
+
+def det_rel_err(reference: tuple[float, float], estimate: tuple[float, float]) -> float:
+    """|det_est - det| / |det| from (sign, log|det|) pairs, without overflow; NaN if det = 0."""
+    sign_ref, log_ref = reference
+    sign_est, log_est = estimate
+    if sign_ref == 0.0 or not np.isfinite(log_ref):
+        return NAN
+    if sign_est == 0.0 or not np.isfinite(log_est):
+        return 1.0
+    with np.errstate(over="ignore"):
+        return float(abs(sign_est * sign_ref * np.exp(log_est - log_ref) - 1.0))
+
+
+def doolittle_factor_err(a: np.ndarray, fact: LUFactorization) -> float:
+    """Distance of LU factors from the unique Doolittle factors of P^T A (unit-lower L).
+
+    The factors are first rescaled to a unit-diagonal L (L D^-1, D U), so that any valid LU
+    normalisation scores 0; the result is the larger relative Frobenius error of L and U."""
+    pa = a if fact.P is None else fact.P.T.astype(np.float64) @ a
+    try:
+        ref_l, ref_u = doolittle_lu(pa)
+    except SkipCell:
+        return NAN
+    d = np.diag(fact.L).astype(np.float64)
+    if np.any(d == 0.0):
+        return float("inf")
+    unit_l = fact.L.astype(np.float64) / d
+    scaled_u = d[:, None] * fact.U.astype(np.float64)
+    return max(rel_err_fro(ref_l, unit_l), rel_err_fro(ref_u, scaled_u))
+
+
+# -- per-cell evaluation ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetricInput:
+    """One cell's matrix (float64 copy of what the method saw) and its factorization."""
+
+    a: np.ndarray
+    fact: Factorization
+    dtype: str
+    rank: int | None = None
+
+    @cached_property
+    def approx(self) -> np.ndarray:
+        return self.fact.reconstruct()
+
+    @cached_property
+    def sigma(self) -> np.ndarray:
+        return np.linalg.svd(self.a, compute_uv=False)
+
+    @cached_property
+    def floor(self) -> float:
+        return error_floor(self.a.shape, self.dtype)
+
+    @cached_property
+    def rank_a(self) -> int:
+        s = self.sigma
+        return int(np.sum(s > self.floor * s[0])) if s.size and s[0] > 0 else 0
+
+    @property
+    def is_rank_k(self) -> bool:
+        return self.fact.kind == "rank-k"
+
+    @property
+    def square(self) -> bool:
+        return self.a.shape[0] == self.a.shape[1]
+
+
+def _opt_2(x: MetricInput) -> float:
+    return opt_err_2(x.sigma, x.rank) if x.is_rank_k and x.rank else NAN
+
+
+def _opt_fro(x: MetricInput) -> float:
+    return opt_err_fro(x.sigma, x.rank) if x.is_rank_k and x.rank else NAN
+
+
+def _ratio_2(x: MetricInput) -> float:
+    return error_ratio(rel_err_2(x.a, x.approx), _opt_2(x), x.floor) if x.is_rank_k else NAN
+
+
+def _ratio_fro(x: MetricInput) -> float:
+    return error_ratio(rel_err_fro(x.a, x.approx), _opt_fro(x), x.floor) if x.is_rank_k else NAN
+
+
+def _expected_rank(x: MetricInput) -> int:
+    return min(x.rank, x.rank_a) if x.is_rank_k and x.rank else x.rank_a
+
+
+def _rank_ok(x: MetricInput) -> float:
+    return float(numerical_rank(x.approx, x.dtype) == _expected_rank(x))
+
+
+def _solve(x: MetricInput) -> float:
+    if not x.square or x.is_rank_k:
+        return NAN
+    b = np.ones(x.a.shape[0])
+    try:
+        solution = x.fact.solve(b)
+    except np.linalg.LinAlgError:  # an exactly zero pivot: the factors cannot solve
+        return float("inf")
+    return backward_error(x.a, solution, b)
+
+
+def _det(x: MetricInput) -> float:
+    if not x.square or x.is_rank_k:
+        return NAN
+    sign, logdet = np.linalg.slogdet(x.a)
+    return det_rel_err((float(sign), float(logdet)), x.fact.slogdet())
+
+
+def _factor(x: MetricInput) -> float:
+    return doolittle_factor_err(x.a, x.fact) if isinstance(x.fact, LUFactorization) else NAN
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    fn: Callable[[MetricInput], float]
+    lower_is_better: bool
+    description: str
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("rel_err_2", lambda x: rel_err_2(x.a, x.approx), True, "||A - Â||_2 / ||A||_2"),
+    Metric("rel_err_fro", lambda x: rel_err_fro(x.a, x.approx), True, "||A - Â||_F / ||A||_F"),
+    Metric("opt_err_2", _opt_2, True, "sigma_{k+1} / sigma_1 (rank-k optimum)"),
+    Metric("opt_err_fro", _opt_fro, True, "Frobenius tail / ||A||_F (rank-k optimum)"),
+    Metric("ratio_2", _ratio_2, True, "rel_err_2 / opt_err_2 (>= 1; 1 is optimal)"),
+    Metric("ratio_fro", _ratio_fro, True, "rel_err_fro / opt_err_fro (>= 1; 1 is optimal)"),
+    Metric(
+        "numerical_rank",
+        lambda x: float(numerical_rank(x.approx, x.dtype)),
+        False,
+        "rank of Â with tolerance max(m,n) eps(dtype) sigma_1",
+    ),
+    Metric(
+        "expected_rank",
+        lambda x: float(_expected_rank(x)),
+        False,
+        "min(k, rank A) for rank-k, else rank A",
+    ),
+    Metric("rank_ok", _rank_ok, False, "numerical_rank == expected_rank"),
+    Metric(
+        "structure_err",
+        lambda x: x.fact.structure_error(),
+        True,
+        "mass outside required triangles / deviation from orthogonality",
+    ),
+    Metric("factor_err", _factor, True, "LU factors vs the Doolittle normalisation of P^T A"),
+    Metric("solve_backward_err", _solve, True, "backward error of Ax = 1 solved with the factors"),
+    Metric("det_rel_err", _det, True, "relative error of det(A) from the factors"),
+)
+"""Every metric the runner records; each becomes one results column."""
+
+
+def evaluate(x: MetricInput) -> dict[str, float]:
+    with np.errstate(all="ignore"):
+        return {metric.name: metric.fn(x) for metric in METRICS}

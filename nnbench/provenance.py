@@ -1,0 +1,68 @@
+"""What a run ran on: versions, CPU/GPU names, threads, git commit, command line, dates."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nnbench.devices import cpu_name, device_name, device_skip_reason
+
+PACKAGES = ("nnbench", "numpy", "scipy", "torch", "pandas", "pyarrow", "scikit-image")
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def git_commit() -> str:
+    """HEAD of the nnbench checkout (with `-dirty` if modified), or '' outside git."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return f"{commit}-dirty" if dirty else commit
+
+
+def provenance(
+    *, grid: dict[str, Any], command: str, started: pd.Timestamp, devices: list[str]
+) -> dict[str, Any]:
+    from nnbench.results import SCHEMA_VERSION
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "command": command or " ".join(sys.argv),
+        "started": started.isoformat(),
+        "finished": pd.Timestamp.now(tz="UTC").isoformat(),
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": {p: _version(p) for p in PACKAGES},
+        "cpu": cpu_name(),
+        "devices": {d: (device_skip_reason(d) or device_name(d)) for d in devices},
+        "threads": grid["threads"],
+        "grid": grid,
+    }

@@ -1,0 +1,91 @@
+"""The results folder: `results.parquet` + `results.csv` (one row per cell), `curves.parquet`
+(loss per training step), `run.json` (provenance). Files are written whole and renamed into
+place, so a reader never sees a partial file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nnbench.errors import NNBenchError
+from nnbench.metrics import METRICS
+
+SCHEMA_VERSION = 1
+
+RESULT_COLUMNS: list[str] = [
+    "cell_id", "matrix", "family", "tags", "n", "n_rows", "n_cols", "method", "group", "kind",
+    "rank", "dtype", "device", "device_name", "seed", "matrix_seed", "repeat", "threads",
+    "status", "reason",
+    *(metric.name for metric in METRICS),
+    "time_s", "time_iqr_s", "timing_repeats", "final_loss", "steps",
+]  # fmt: skip
+CURVE_COLUMNS: list[str] = ["cell_id", "step", "loss", "elapsed_s"]
+
+
+@dataclass(frozen=True)
+class Results:
+    """A run's tables and provenance, as notebooks and the report use them."""
+
+    results: pd.DataFrame
+    curves: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CURVE_COLUMNS))
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, out: str | Path) -> Path:
+        """Write the results folder; existing files of the same names are replaced atomically."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        _atomic(out / "results.parquet", lambda p: self.results.to_parquet(p, index=False))
+        _atomic(out / "results.csv", lambda p: self.results.to_csv(p, index=False))
+        _atomic(out / "curves.parquet", lambda p: self.curves.to_parquet(p, index=False))
+        text = json.dumps(self.provenance, indent=2, default=str)
+        _atomic(out / "run.json", lambda p: Path(p).write_text(text))
+        return out
+
+
+def _atomic(target: Path, write: Callable[[str], object]) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_results(folder: str | Path) -> Results:
+    """Read a results folder written by `Results.save` (or `nnbench run --out`)."""
+    folder = Path(folder)
+    path = folder / "results.parquet"
+    if not path.is_file():
+        raise NNBenchError(
+            f"no results.parquet in {str(folder)!r}",
+            "point at a folder written by `python -m nnbench run --out DIR`",
+        )
+    try:
+        results = pd.read_parquet(path)
+    except Exception as exc:
+        raise NNBenchError(
+            f"cannot read {str(path)!r} ({type(exc).__name__})", "re-run the study to rewrite it"
+        ) from None
+    curves_path = folder / "curves.parquet"
+    curves = (
+        pd.read_parquet(curves_path)
+        if curves_path.is_file()
+        else pd.DataFrame(columns=CURVE_COLUMNS)
+    )
+    run_json = folder / "run.json"
+    info = json.loads(run_json.read_text()) if run_json.is_file() else {}
+    if info.get("schema_version", SCHEMA_VERSION) > SCHEMA_VERSION:
+        raise NNBenchError(
+            f"{str(folder)!r} was written by a newer nnbench (schema {info['schema_version']})",
+            "upgrade nnbench",
+        )
+    return Results(results=results, curves=curves, provenance=info)

@@ -1,0 +1,153 @@
+"""Run cells: generate the matrix, time the method, evaluate the metrics, yield one flat row."""
+
+from __future__ import annotations
+
+import math
+import traceback
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nnbench.devices import device_name
+from nnbench.errors import NNBenchError, SkipCell
+from nnbench.grid import Cell, Grid, expand, static_skip_reason
+from nnbench.metrics import METRICS, MetricInput, evaluate
+from nnbench.methods import Factorization
+from nnbench.provenance import provenance
+from nnbench.results import CURVE_COLUMNS, RESULT_COLUMNS, Results
+from nnbench.threads import thread_limit
+from nnbench.timing import time_call
+
+STATUSES = ("ok", "skipped", "failed", "diverged", "timeout")
+
+
+@dataclass(frozen=True)
+class CellOutcome:
+    row: dict[str, Any]
+    curve: pd.DataFrame | None = None
+
+
+def _base_row(cell: Cell) -> dict[str, Any]:
+    return {
+        "cell_id": cell.cell_id,
+        "matrix": cell.family.name,
+        "family": cell.family.name.split(":", 1)[0]
+        if ":" in cell.family.name
+        else cell.family.name,
+        "tags": ",".join(sorted(cell.family.tags)),
+        "n": cell.n if cell.n is not None else max(cell.shape),
+        "n_rows": cell.shape[0],
+        "n_cols": cell.shape[1],
+        "method": cell.method.name,
+        "group": cell.method.group,
+        "kind": cell.method.kind,
+        "rank": cell.rank,
+        "dtype": cell.dtype,
+        "device": cell.device,
+        "device_name": device_name(cell.device) if cell.device == "cpu" else "",
+        "seed": cell.seed,
+        "matrix_seed": cell.matrix_seed,
+        "repeat": cell.repeat,
+        "threads": cell.threads,
+        "status": "ok",
+        "reason": "",
+        **{metric.name: math.nan for metric in METRICS},
+        "time_s": math.nan,
+        "time_iqr_s": math.nan,
+        "timing_repeats": 0,
+        "final_loss": math.nan,
+        "steps": math.nan,
+    }
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def run_cell(cell: Cell) -> CellOutcome:
+    """Run one cell. Never raises for the method's sake: failures become statuses."""
+    row = _base_row(cell)
+    reason = static_skip_reason(cell)
+    if reason:
+        return CellOutcome({**row, "status": "skipped", "reason": reason})
+    row["device_name"] = device_name(cell.device)
+    a = cell.family.make(cell.n, seed=cell.matrix_seed, dtype=cell.dtype)
+    method = cell.method
+    try:
+        x = method.prepare(a, device=cell.device)
+        raw, timing = time_call(
+            lambda: method.compute(x, rank=cell.rank, seed=cell.seed),
+            repeats=cell.timing_repeats,
+            warmup=method.warmup,
+            device=cell.device,
+        )
+        fact: Factorization = method.finish(raw)
+    except SkipCell as skip:
+        return CellOutcome({**row, "status": "skipped", "reason": skip.reason})
+    except Exception as exc:  # a method's crash is a row, not the end of the run
+        traceback.clear_frames(exc.__traceback__)
+        return CellOutcome({**row, "status": "failed", "reason": _first_line(exc)})
+    metrics = evaluate(
+        MetricInput(a=a.astype(np.float64), fact=fact, dtype=cell.dtype, rank=cell.rank)
+    )
+    row.update(
+        metrics, time_s=timing.median_s, time_iqr_s=timing.iqr_s, timing_repeats=timing.repeats
+    )
+    curve = None
+    if fact.history is not None:
+        row.update(final_loss=fact.history.final_loss, steps=fact.history.steps)
+        curve = pd.DataFrame(
+            {
+                "cell_id": cell.cell_id,
+                "step": np.arange(1, fact.history.steps + 1),
+                "loss": fact.history.loss,
+                "elapsed_s": fact.history.elapsed_s,
+            }
+        )
+    return CellOutcome(row, curve)
+
+
+def run_cells(
+    cells: Iterable[Cell], *, threads: int, progress: bool = False
+) -> Iterator[CellOutcome]:
+    from tqdm.auto import tqdm
+
+    cells = list(cells)
+    with thread_limit(threads):
+        for cell in tqdm(cells, desc="cells", unit="cell", disable=not progress):
+            yield run_cell(cell)
+
+
+def to_frames(outcomes: Iterable[CellOutcome]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    outcomes = list(outcomes)
+    results = pd.DataFrame([o.row for o in outcomes], columns=RESULT_COLUMNS)
+    results["rank"] = results["rank"].astype("Int64")
+    results["rank_ok"] = results["rank_ok"].map({1.0: True, 0.0: False}).astype("boolean")
+    curves = [o.curve for o in outcomes if o.curve is not None]
+    curve_frame = (
+        pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
+    )
+    return results, curve_frame
+
+
+def run_grid(grid: Grid, *, progress: bool = False, command: str = "") -> Results:
+    """Run every cell of `grid` in this process and return the tables and provenance.
+
+    Raises NNBenchError before doing any work if the grid is invalid."""
+    cells = expand(grid)
+    if all(static_skip_reason(c) for c in cells):
+        reason = static_skip_reason(cells[0])
+        raise NNBenchError(f"nothing to run: {reason}", "choose matrices and methods that fit")
+    started = pd.Timestamp.now(tz="UTC")
+    results, curves = to_frames(run_cells(cells, threads=grid.threads, progress=progress))
+    info = provenance(
+        grid=grid.to_dict(), command=command, started=started, devices=sorted(set(grid.devices))
+    )
+    return Results(results=results, curves=curves, provenance=info)
+
+
+__all__ = ["STATUSES", "CellOutcome", "NNBenchError", "run_cell", "run_cells", "run_grid"]
