@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from nnbench.grid import Grid
 from nnbench.results import Results
 from nnbench.runner import run_grid
 from nnbench.studies import get_study

@@ -14,8 +14,8 @@ import pandas as pd
 from nnbench.devices import device_name
 from nnbench.errors import NNBenchError, SkipCell
 from nnbench.grid import Cell, Grid, expand, static_skip_reason
-from nnbench.metrics import METRICS, MetricInput, evaluate
 from nnbench.methods import Factorization
+from nnbench.metrics import METRICS, MetricInput, evaluate
 from nnbench.provenance import provenance
 from nnbench.results import CURVE_COLUMNS, RESULT_COLUMNS, Results
 from nnbench.threads import thread_limit

@@ -50,12 +50,13 @@ def is_diagonally_dominant(a: np.ndarray) -> bool:
     return bool(np.all(diag > np.abs(a).sum(axis=1) - diag))
 
 
-def smallest_pivot_ratio(a: np.ndarray) -> float:
-    """min_k |u_kk| / max|a_ij| of Gaussian elimination without pivoting (0 on a zero pivot)."""
+def smallest_pivot_ratio(a: np.ndarray, steps: int | None = None) -> float:
+    """min |u_kk| / max|a_ij| over the first `steps` (default all) pivots of Gaussian
+    elimination without pivoting; 0 on a zero pivot."""
     u = a.astype(np.float64, copy=True)
     scale = float(np.abs(u).max(initial=0.0)) or 1.0
     smallest = np.inf
-    for k in range(u.shape[0]):
+    for k in range(u.shape[0] if steps is None else steps):
         pivot = u[k, k]
         smallest = min(smallest, abs(pivot) / scale)
         if pivot == 0.0:
@@ -71,7 +72,7 @@ def needs_pivoting(a: np.ndarray) -> bool:
     """No-pivot elimination meets a zero or tiny (< 1e-8 relative) pivot before the last step."""
     if not is_square(a) or a.shape[0] < 2:
         return False
-    return smallest_pivot_ratio(a[:-1, :-1]) < PIVOT_RATIO_LIMIT
+    return smallest_pivot_ratio(a, steps=a.shape[0] - 1) < PIVOT_RATIO_LIMIT
 
 
 def is_image(a: np.ndarray) -> bool:

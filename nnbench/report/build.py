@@ -1,0 +1,45 @@
+"""The one place the report writes files: Markdown, CSV (and later HTML and figures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from nnbench.report.tables import all_tables
+from nnbench.results import Results
+
+TITLES = {
+    "errors_lu": "LU factorizations",
+    "errors_qr": "QR factorizations",
+    "errors_svd": "SVD",
+    "errors_rank-k": "Rank-k approximations (ratio = achieved / Eckart-Young optimum)",
+    "statuses": "Cells not ok (skipped, failed, diverged, timeout) with reasons",
+}
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    return table.to_markdown(index=False, floatfmt=".3g")
+
+
+def build_report(runs: list[Results], out: str | Path) -> Path:
+    """Write `report.md` and `tables/*.csv` for the combined results of `runs`."""
+    out = Path(out)
+    results = pd.concat([r.results for r in runs], ignore_index=True)
+    tables = all_tables(results)
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    lines = ["# nnbench report", ""]
+    for run in runs:
+        info = run.provenance
+        lines.append(
+            f"- `{info.get('command', '?')}` at {info.get('started', '?')}, commit "
+            f"`{info.get('git_commit', '?')[:12]}`, {info.get('threads', '?')} thread(s), "
+            f"CPU {info.get('cpu', '?')}, torch {info.get('versions', {}).get('torch', '?')}"
+        )
+    counts = results["status"].value_counts().to_dict()
+    lines += ["", f"{len(results)} cells: " + ", ".join(f"{v} {k}" for k, v in counts.items()), ""]
+    for name, table in tables.items():
+        table.to_csv(out / "tables" / f"{name}.csv", index=False)
+        lines += [f"## {TITLES.get(name, name)}", "", _markdown(table), ""]
+    (out / "report.md").write_text("\n".join(lines))
+    return out

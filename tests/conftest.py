@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnbench.corpus import MATRIX_FAMILIES, MatrixFamily
+
+SIZES = (2, 5, 16)
+
+
+def instances() -> list[tuple[MatrixFamily, int | None]]:
+    """(family, n) pairs covering every family: sizable ones at several sizes."""
+    out: list[tuple[MatrixFamily, int | None]] = []
+    for family in MATRIX_FAMILIES.values():
+        out += [(family, n) for n in SIZES] if family.sizable else [(family, None)]
+    return out
+
+
+def instance_id(item: tuple[MatrixFamily, int | None]) -> str:
+    family, n = item
+    return f"{family.name}-{n}" if n else family.name
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(12345)

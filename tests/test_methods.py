@@ -1,0 +1,140 @@
+"""Method contract over every registered method x family, and the studies' worked examples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import instance_id, instances
+
+from nnbench.corpus import MATRIX_FAMILIES
+from nnbench.errors import NNBenchError, SkipCell
+from nnbench.methods import METHODS, Factorization, get_method
+from nnbench.metrics import rel_err_fro
+
+METHOD_NAMES = list(METHODS)
+SMALL = [item for item in instances() if item[1] in (None, 5) and item[0].name != "alphabet"]
+# cond(A) * eps bounds what any backward-stable method can reach; these families are far from it
+WELL_CONDITIONED = {"random-uniform", "random-gaussian", "symmetric", "identity", "diagonal-mn",
+                    "spd", "diag-dominant", "colour-wheel", "study004-doolittle"}
+
+
+@pytest.mark.parametrize("name", METHOD_NAMES)
+@pytest.mark.parametrize("item", SMALL, ids=instance_id)
+def test_contract(name, item):
+    """Every method either declines with a reason or returns factors that rebuild the input."""
+    family, n = item
+    method = METHODS[name]
+    a = family.make(n, seed=1)
+    rank = 2 if method.needs_rank else None
+    reason = method.skip_reason(a.shape, rank=rank, dtype="float64", device="cpu")
+    if reason:
+        assert method.kind == "lu" and a.shape[0] != a.shape[1] or rank > min(a.shape)
+        with pytest.raises(NNBenchError, match=f"cannot run {name}"):
+            method.factorize(a, rank=rank)
+        return
+    try:
+        fact = method.factorize(a, rank=rank)
+    except SkipCell as skip:
+        assert name == "doolittle" and "zero pivot" in skip.reason
+        return
+    assert isinstance(fact, Factorization) and fact.kind == method.kind
+    assert all(isinstance(f, np.ndarray) for f in fact.factors.values())
+    approx = fact.reconstruct()
+    assert approx.shape == a.shape and approx.dtype == np.float64
+    if method.kind == "rank-k":
+        s = np.linalg.svd(a, compute_uv=False)
+        assert rel_err_fro(a, approx) == pytest.approx(
+            np.sqrt(np.sum(s[rank:] ** 2) / np.sum(s**2)), abs=1e-12
+        )
+    elif family.name in WELL_CONDITIONED:
+        assert rel_err_fro(a, approx) <= 1e-13
+        assert fact.structure_error() <= 1e-13
+
+
+@pytest.mark.parametrize("name", METHOD_NAMES)
+def test_float32_stays_float32_accurate(name):
+    method = METHODS[name]
+    a = MATRIX_FAMILIES["spd"].make(12, seed=2, dtype="float32")
+    fact = method.factorize(a, rank=12 if method.needs_rank else None)
+    assert rel_err_fro(a.astype(np.float64), fact.reconstruct()) < 1e-5
+
+
+def test_doolittle_known_answer_study004():
+    a = np.array([[8.0, 2, 9], [4, 9, 4], [6, 7, 9]])
+    fact = get_method("doolittle").factorize(a)
+    np.testing.assert_allclose(fact.L, [[1, 0, 0], [0.5, 1, 0], [0.75, 0.6875, 1]], rtol=1e-15)
+    np.testing.assert_allclose(fact.U, [[8, 2, 9], [0, 8, -0.5], [0, 0, 2.59375]], rtol=1e-15)
+    sign, logdet = fact.slogdet()
+    assert sign * np.exp(logdet) == pytest.approx(166.0, rel=1e-14)
+
+
+def test_lu_and_qr_known_answer_study003():
+    a = np.array([[4.0, 3], [6, 3]])
+    lu = get_method("doolittle").factorize(a)
+    np.testing.assert_allclose(lu.L, [[1, 0], [1.5, 1]], rtol=1e-15)
+    np.testing.assert_allclose(lu.U, [[4, 3], [0, -1.5]], rtol=1e-15)
+    # Gram-Schmidt by hand: q1 = a1 / sqrt(52), r11 = sqrt(52), r12 = 30 / sqrt(52)
+    for name in ("scipy-qr", "torch-qr"):
+        qr = get_method(name).factorize(a)
+        signs = np.sign(np.diag(qr.R))  # QR is unique up to the signs of R's diagonal
+        q, r = qr.Q * signs, qr.R * signs[:, None]
+        np.testing.assert_allclose(q[:, 0], np.array([4, 6]) / np.sqrt(52), rtol=1e-14)
+        np.testing.assert_allclose(r[0], [np.sqrt(52), 30 / np.sqrt(52)], rtol=1e-14)
+        np.testing.assert_allclose(q.T @ q, np.eye(2), atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["scipy-lu", "torch-lu"])
+def test_pivoted_lu_known_answer_study004(name):
+    # PA = LU with P swapping rows 1 and 3 first (the study's worked example)
+    a = np.array([[0.0, 5, 5], [2, 9, 0], [6, 8, 8]])
+    fact = get_method(name).factorize(a)
+    np.testing.assert_allclose(fact.P.T @ a, [[6, 8, 8], [2, 9, 0], [0, 5, 5]], atol=0)
+    np.testing.assert_allclose(fact.L, [[1, 0, 0], [1 / 3, 1, 0], [0, 15 / 19, 1]], rtol=1e-14)
+    np.testing.assert_allclose(fact.U, [[6, 8, 8], [0, 19 / 3, -8 / 3], [0, 0, 135 / 19]],
+                               rtol=1e-14)
+
+
+def test_doolittle_skips_zero_pivot_with_a_reason():
+    with pytest.raises(SkipCell, match="zero pivot at step 1.*partial pivoting"):
+        get_method("doolittle").factorize(np.array([[0.0, 5, 5], [2, 9, 0], [6, 8, 8]]))
+
+
+@pytest.mark.parametrize("name", ["doolittle", "scipy-lu", "torch-lu", "scipy-qr", "scipy-svd"])
+def test_solve_known_answer_study004(name):
+    a = np.array([[3.0, 2, -1], [2, -2, 4], [-1, 0.5, -1]])
+    x = get_method(name).factorize(a).solve(np.array([1.0, -2, 0]))
+    np.testing.assert_allclose(x, [1, -2, -2], rtol=1e-13)
+
+
+def test_factorize_rejects_bad_input():
+    lu = get_method("scipy-lu")
+    with pytest.raises(NNBenchError, match="needs a square matrix, got 3x2"):
+        lu.factorize(np.ones((3, 2)))
+    with pytest.raises(NNBenchError, match="NaN/Inf"):
+        lu.factorize(np.array([[1.0, np.nan], [0, 1]]))
+    with pytest.raises(NNBenchError, match="2-D float32/float64"):
+        lu.factorize(np.ones(3))
+    with pytest.raises(NNBenchError, match="rank 4 is outside 1..3"):
+        get_method("scipy-tsvd").factorize(np.eye(3), rank=4)
+    with pytest.raises(NNBenchError, match="needs a rank k"):
+        get_method("scipy-tsvd").factorize(np.eye(3))
+
+
+def test_cuda_and_mps_are_skipped_with_a_reason_when_absent():
+    import torch
+
+    method = get_method("torch-lu")
+    if not torch.cuda.is_available():
+        reason = method.skip_reason((4, 4), rank=None, dtype="float64", device="cuda")
+        assert reason == "no CUDA device on this machine"
+    assert "CPU only" in get_method("scipy-lu").skip_reason(
+        (4, 4), rank=None, dtype="float64", device="cuda")
+
+
+@pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="needs a CUDA GPU")
+@pytest.mark.parametrize("name", [m for m in METHOD_NAMES if METHODS[m].backend == "torch"])
+def test_torch_methods_on_cuda(name):
+    method = METHODS[name]
+    a = MATRIX_FAMILIES["spd"].make(64, seed=0)
+    fact = method.factorize(a, rank=5 if method.needs_rank else None, device="cuda")
+    assert rel_err_fro(a, fact.reconstruct()) < (1.0 if method.needs_rank else 1e-12)

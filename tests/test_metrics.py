@@ -1,0 +1,157 @@
+"""Property tests (hypothesis) and known values for the metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from nnbench.methods import LUFactorization, get_method
+from nnbench.metrics import (
+    METRICS,
+    MetricInput,
+    backward_error,
+    det_rel_err,
+    doolittle_factor_err,
+    error_ratio,
+    evaluate,
+    norm_2,
+    norm_fro,
+    numerical_rank,
+    opt_err_2,
+    opt_err_fro,
+    rel_err_2,
+    rel_err_fro,
+)
+
+finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
+shapes = st.tuples(st.integers(1, 8), st.integers(1, 8))
+matrices = shapes.flatmap(lambda s: arrays(np.float64, s, elements=finite))
+seeds = st.integers(0, 2**32 - 1)
+
+
+@given(matrices)
+def test_errors_of_the_matrix_itself_are_zero(a):
+    assert rel_err_2(a, a) == 0.0 and rel_err_fro(a, a) == 0.0
+
+
+@given(matrices, st.floats(1e-3, 1e3))
+def test_relative_errors_are_scale_invariant(a, scale):
+    approx = np.round(a)
+    for fn in (rel_err_2, rel_err_fro):
+        assert fn(scale * a, scale * approx) == pytest.approx(fn(a, approx), rel=1e-9, abs=1e-12)
+
+
+@given(matrices)
+def test_the_zero_approximation_has_relative_error_one(a):
+    if np.any(a):
+        zero = np.zeros_like(a)
+        assert rel_err_2(a, zero) == pytest.approx(1.0) == rel_err_fro(a, zero)
+
+
+@given(matrices, matrices)
+def test_norms_are_ordered(a, b):
+    """||E||_2 <= ||E||_F <= sqrt(rank) ||E||_2 for the error E = A - B."""
+    if a.shape != b.shape:
+        return
+    e2, ef = norm_2(a - b), norm_fro(a - b)
+    assert e2 <= ef * (1 + 1e-12)
+    assert ef <= np.sqrt(min(a.shape)) * e2 * (1 + 1e-12)
+
+
+@settings(deadline=None)
+@given(seeds, st.integers(2, 9), st.integers(2, 9), st.data())
+def test_eckart_young_no_rank_k_matrix_beats_the_optimum(seed, m, n, data):
+    """Truncated SVD achieves ratio 1; a random rank-k matrix never goes below it."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((m, n))
+    k = data.draw(st.integers(1, min(m, n) - 1))
+    s = np.linalg.svd(a, compute_uv=False)
+    fact = get_method("scipy-tsvd").factorize(a, rank=k)
+    x = MetricInput(a=a, fact=fact, dtype="float64", rank=k)
+    row = evaluate(x)
+    assert row["ratio_2"] == pytest.approx(1.0, abs=1e-10)
+    assert row["ratio_fro"] == pytest.approx(1.0, abs=1e-10)
+    assert row["rank_ok"] == 1.0 and row["numerical_rank"] == k
+    other = rng.standard_normal((m, k)) @ rng.standard_normal((k, n))
+    assert rel_err_2(a, other) >= opt_err_2(s, k) * (1 - 1e-12)
+    assert rel_err_fro(a, other) >= opt_err_fro(s, k) * (1 - 1e-12)
+
+
+@given(st.lists(st.floats(0, 1e3), min_size=1, max_size=10))
+def test_optimum_decreases_with_rank(values):
+    s = np.sort(np.asarray(values))[::-1]
+    errs = [opt_err_fro(s, k) for k in range(s.size + 1)]
+    assert all(b <= a + 1e-15 for a, b in zip(errs, errs[1:], strict=False)) and errs[-1] == 0.0
+    errs2 = [opt_err_2(s, k) for k in range(s.size + 1)]
+    assert all(b <= a for a, b in zip(errs2, errs2[1:], strict=False)) and errs2[-1] == 0.0
+
+
+@given(st.floats(0, 1), st.floats(0, 1), st.floats(1e-16, 1e-6))
+def test_error_ratio_floor(achieved, optimum, floor):
+    ratio = error_ratio(achieved, optimum, floor)
+    assert ratio >= 0 and np.isfinite(ratio)
+    if achieved <= floor and optimum <= floor:
+        assert ratio == 1.0
+    assert error_ratio(0.0, 0.0, floor) == 1.0
+
+
+@settings(deadline=None)
+@given(seeds, st.integers(1, 6), st.integers(6, 12))
+def test_numerical_rank_of_a_product_of_rank_r_factors(seed, r, n):
+    rng = np.random.default_rng(seed)
+    m = rng.standard_normal((n, r)) @ rng.standard_normal((r, n))
+    assert numerical_rank(m, "float64") == r
+    assert numerical_rank(m.astype(np.float32), "float32") == r
+
+
+@settings(deadline=None)
+@given(seeds, st.integers(1, 10))
+def test_backward_error_of_an_lu_solve_is_at_rounding_level(seed, n):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((n, n)) + n * np.eye(n)
+    b = rng.standard_normal(n)
+    x = get_method("scipy-lu").factorize(a).solve(b)
+    assert backward_error(a, x, b) < 1e-14
+    assert backward_error(a, x + 1.0, b) > 1e-3
+    assert backward_error(a, np.full(n, np.inf), b) == np.inf
+
+
+@given(st.floats(-50, 50), st.sampled_from([-1.0, 1.0]), st.floats(-1e-3, 1e-3))
+def test_det_rel_err(logdet, sign, delta):
+    assert det_rel_err((sign, logdet), (sign, logdet)) == 0.0
+    assert det_rel_err((sign, logdet), (sign, logdet + delta)) == pytest.approx(
+        abs(np.expm1(delta)), rel=1e-8, abs=1e-13)  # rounding of logdet + delta
+    assert det_rel_err((sign, logdet), (-sign, logdet)) == pytest.approx(2.0)
+    assert np.isnan(det_rel_err((0.0, -np.inf), (sign, logdet)))
+
+
+@settings(deadline=None)
+@given(seeds, st.integers(2, 8), st.floats(0.1, 10))
+def test_factor_err_ignores_the_lu_normalisation(seed, n, scale):
+    """Any valid LU (diagonal moved between L and U) scores 0 against Doolittle."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((n, n)) + 2 * n * np.eye(n)
+    ref = get_method("doolittle").factorize(a)
+    d = scale * np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    rescaled = LUFactorization(L=ref.L * d, U=ref.U / d[:, None])
+    assert doolittle_factor_err(a, rescaled) < 1e-13
+    wrong = LUFactorization(L=ref.L, U=ref.U * 1.01)
+    assert doolittle_factor_err(a, wrong) == pytest.approx(0.01, rel=1e-6)
+
+
+def test_structure_err_sees_mass_outside_the_triangles():
+    a = np.array([[4.0, 3], [6, 3]])
+    good = get_method("doolittle").factorize(a)
+    assert good.structure_error() == 0.0
+    bad = LUFactorization(L=good.L + np.array([[0, 0.5], [0, 0]]), U=good.U)
+    assert bad.structure_error() == pytest.approx(0.5 / np.linalg.norm(bad.L))
+
+
+def test_every_metric_has_a_name_and_direction():
+    names = [m.name for m in METRICS]
+    assert len(names) == len(set(names))
+    assert {"rel_err_2", "rel_err_fro", "ratio_2", "ratio_fro", "rank_ok", "structure_err",
+            "factor_err", "solve_backward_err", "det_rel_err"} <= set(names)
