@@ -14,8 +14,17 @@ from nnbench.metrics import rel_err_fro
 METHOD_NAMES = list(METHODS)
 SMALL = [item for item in instances() if item[1] in (None, 5) and item[0].name != "alphabet"]
 # cond(A) * eps bounds what any backward-stable method can reach; these families are far from it
-WELL_CONDITIONED = {"random-uniform", "random-gaussian", "symmetric", "identity", "diagonal-mn",
-                    "spd", "diag-dominant", "colour-wheel", "study004-doolittle"}
+WELL_CONDITIONED = {
+    "random-uniform",
+    "random-gaussian",
+    "symmetric",
+    "identity",
+    "diagonal-mn",
+    "spd",
+    "diag-dominant",
+    "colour-wheel",
+    "study004-doolittle",
+}
 
 
 @pytest.mark.parametrize("name", METHOD_NAMES)
@@ -28,7 +37,7 @@ def test_contract(name, item):
     rank = 2 if method.needs_rank else None
     reason = method.skip_reason(a.shape, rank=rank, dtype="float64", device="cpu")
     if reason:
-        assert method.kind == "lu" and a.shape[0] != a.shape[1] or rank > min(a.shape)
+        assert (method.kind == "lu" and a.shape[0] != a.shape[1]) or rank > min(a.shape)
         with pytest.raises(NNBenchError, match=f"cannot run {name}"):
             method.factorize(a, rank=rank)
         return
@@ -90,8 +99,9 @@ def test_pivoted_lu_known_answer_study004(name):
     fact = get_method(name).factorize(a)
     np.testing.assert_allclose(fact.P.T @ a, [[6, 8, 8], [2, 9, 0], [0, 5, 5]], atol=0)
     np.testing.assert_allclose(fact.L, [[1, 0, 0], [1 / 3, 1, 0], [0, 15 / 19, 1]], rtol=1e-14)
-    np.testing.assert_allclose(fact.U, [[6, 8, 8], [0, 19 / 3, -8 / 3], [0, 0, 135 / 19]],
-                               rtol=1e-14)
+    np.testing.assert_allclose(
+        fact.U, [[6, 8, 8], [0, 19 / 3, -8 / 3], [0, 0, 135 / 19]], rtol=1e-14
+    )
 
 
 def test_doolittle_skips_zero_pivot_with_a_reason():
@@ -128,7 +138,8 @@ def test_cuda_and_mps_are_skipped_with_a_reason_when_absent():
         reason = method.skip_reason((4, 4), rank=None, dtype="float64", device="cuda")
         assert reason == "no CUDA device on this machine"
     assert "CPU only" in get_method("scipy-lu").skip_reason(
-        (4, 4), rank=None, dtype="float64", device="cuda")
+        (4, 4), rank=None, dtype="float64", device="cuda"
+    )
 
 
 @pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="needs a CUDA GPU")

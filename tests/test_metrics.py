@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -84,9 +86,9 @@ def test_eckart_young_no_rank_k_matrix_beats_the_optimum(seed, m, n, data):
 def test_optimum_decreases_with_rank(values):
     s = np.sort(np.asarray(values))[::-1]
     errs = [opt_err_fro(s, k) for k in range(s.size + 1)]
-    assert all(b <= a + 1e-15 for a, b in zip(errs, errs[1:], strict=False)) and errs[-1] == 0.0
+    assert all(b <= a + 1e-15 for a, b in pairwise(errs)) and errs[-1] == 0.0
     errs2 = [opt_err_2(s, k) for k in range(s.size + 1)]
-    assert all(b <= a for a, b in zip(errs2, errs2[1:], strict=False)) and errs2[-1] == 0.0
+    assert all(b <= a for a, b in pairwise(errs2)) and errs2[-1] == 0.0
 
 
 @given(st.floats(0, 1), st.floats(0, 1), st.floats(1e-16, 1e-6))
@@ -123,7 +125,8 @@ def test_backward_error_of_an_lu_solve_is_at_rounding_level(seed, n):
 def test_det_rel_err(logdet, sign, delta):
     assert det_rel_err((sign, logdet), (sign, logdet)) == 0.0
     assert det_rel_err((sign, logdet), (sign, logdet + delta)) == pytest.approx(
-        abs(np.expm1(delta)), rel=1e-8, abs=1e-13)  # rounding of logdet + delta
+        abs(np.expm1(delta)), rel=1e-8, abs=1e-13
+    )  # rounding of logdet + delta
     assert det_rel_err((sign, logdet), (-sign, logdet)) == pytest.approx(2.0)
     assert np.isnan(det_rel_err((0.0, -np.inf), (sign, logdet)))
 
@@ -153,5 +156,14 @@ def test_structure_err_sees_mass_outside_the_triangles():
 def test_every_metric_has_a_name_and_direction():
     names = [m.name for m in METRICS]
     assert len(names) == len(set(names))
-    assert {"rel_err_2", "rel_err_fro", "ratio_2", "ratio_fro", "rank_ok", "structure_err",
-            "factor_err", "solve_backward_err", "det_rel_err"} <= set(names)
+    assert {
+        "rel_err_2",
+        "rel_err_fro",
+        "ratio_2",
+        "ratio_fro",
+        "rank_ok",
+        "structure_err",
+        "factor_err",
+        "solve_backward_err",
+        "det_rel_err",
+    } <= set(names)

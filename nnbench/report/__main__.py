@@ -15,8 +15,13 @@ from nnbench.results import load_results
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nnbench.report", description=__doc__)
-    parser.add_argument("--results", type=Path, nargs="*", default=[],
-                        help="results folders (default: run the quick study first)")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="results folders (default: run the quick study first)",
+    )
     parser.add_argument("--out", type=Path, default=Path("reports/quick"), help="report folder")
     args = parser.parse_args(argv)
     try:
@@ -24,8 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             runs = [load_results(folder) for folder in args.results]
         else:
             print("no --results given: running the quick study first", file=sys.stderr)
-            run = run_study("quick", quick=True, progress=True,
-                            command="python -m nnbench.report (quick study)")
+            run = run_study(
+                "quick", quick=True, progress=True, command="python -m nnbench.report (quick study)"
+            )
             run.save(args.out / "results")
             runs = [run]
         build_report(runs, args.out)

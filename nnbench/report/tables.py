@@ -50,10 +50,7 @@ def status_table(results: pd.DataFrame) -> pd.DataFrame:
     if bad.empty:
         return pd.DataFrame(columns=["method", "status", "reason", "cells"])
     return (
-        bad.groupby(["method", "status", "reason"], sort=True)
-        .size()
-        .rename("cells")
-        .reset_index()
+        bad.groupby(["method", "status", "reason"], sort=True).size().rename("cells").reset_index()
     )
 
 

@@ -1,0 +1,149 @@
+"""The command line: list, run, and one clear error (exit 2, nothing written) per bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nnbench.cli import main
+from nnbench.corpus import MATRIX_FAMILIES
+from nnbench.methods import METHODS
+from nnbench.studies import STUDIES
+
+
+def test_list_shows_every_family_with_tags_and_every_method(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for family in MATRIX_FAMILIES.values():
+        line = next(line for line in out.splitlines() if line.split()[:1] == [family.name])
+        assert ",".join(sorted(family.tags)) in line
+    for name in [*METHODS, *STUDIES]:
+        assert f"  {name} " in out
+
+
+def test_quick_classical_run_over_all_matrices_meets_the_accuracy_targets(tmp_path):
+    """Acceptance: LU/QR/SVD float64 reconstruct to 1e-13 on well-conditioned matrices,
+    truncated SVD sits on the Eckart-Young optimum with the right rank."""
+    out = tmp_path / "quick"
+    assert (
+        main(
+            [
+                "run",
+                "--matrices",
+                "all",
+                "--methods",
+                "classical",
+                "--quick",
+                "--no-progress",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    df = pd.read_parquet(out / "results.parquet")
+    assert set(df.status) == {"ok", "skipped"}
+    ok = df[(df.status == "ok") & (df.dtype == "float64")]
+    pivoted = ok[ok.kind.isin(["lu", "qr", "svd"]) & (ok.method != "doolittle")]
+    well = pivoted[
+        pivoted.matrix.isin(
+            [
+                "spd",
+                "random-uniform",
+                "random-gaussian",
+                "symmetric",
+                "identity",
+                "diag-dominant",
+                "image-logo",
+            ]
+        )
+    ]
+    assert len(well) > 50 and well.rel_err_fro.max() <= 1e-13
+    tsvd = ok[ok.kind == "rank-k"]
+    gap_ok = tsvd[tsvd.opt_err_2 > 1e-3]  # where rounding (eps / opt_err) cannot reach 1e-12
+    assert (gap_ok.ratio_2 - 1).abs().max() <= 1e-12
+    assert (gap_ok.ratio_fro - 1).abs().max() <= 1e-12
+    assert tsvd.rank_ok.all()
+
+
+def test_module_entry_point(tmp_path):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nnbench",
+            "run",
+            "--matrices",
+            "study004-doolittle",
+            "--methods",
+            "doolittle",
+            "--dtypes",
+            "float64",
+            "--repeats",
+            "1",
+            "--no-progress",
+            "--out",
+            str(tmp_path / "r"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "1 cells (1 ok)" in proc.stdout
+
+
+def _save(tmp_path, name, a):
+    path = tmp_path / name
+    np.save(path, a)
+    return f"file:{path}"
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("nan", "NaN/Inf entries"),
+        ("inf", "NaN/Inf entries"),
+        ("empty", "is empty"),
+        ("1d", "is 1-D"),
+        ("rect-lu", "nothing to run: scipy-lu needs a square matrix, got 3x2"),
+        ("rank", "rank 7 is out of range"),
+        ("unknown-matrix", "unknown matrix 'spdd'"),
+        ("unknown-method", "unknown method 'svd'"),
+        ("unknown-study", "unknown study 'quik'"),
+        ("unreadable", "cannot read matrix file"),
+        ("missing", "does not exist"),
+        ("dtype", "unknown dtype 'float8'"),
+    ],
+)
+def test_bad_input_one_line_exit_2_nothing_written(tmp_path, capsys, case, message):
+    args = {
+        "nan": ["--matrices", _save(tmp_path, "nan.npy", np.array([[1.0, np.nan], [2, 3]]))],
+        "inf": ["--matrices", _save(tmp_path, "inf.npy", np.array([[1.0, np.inf], [2, 3]]))],
+        "empty": ["--matrices", _save(tmp_path, "e.npy", np.zeros((0, 0)))],
+        "1d": ["--matrices", _save(tmp_path, "v.npy", np.arange(4.0))],
+        "rect-lu": [
+            "--matrices",
+            _save(tmp_path, "r.npy", np.ones((3, 2))),
+            "--methods",
+            "scipy-lu",
+        ],
+        "rank": ["--matrices", "spd", "--sizes", "4", "--methods", "scipy-tsvd", "--ranks", "7"],
+        "unknown-matrix": ["--matrices", "spdd"],
+        "unknown-method": ["--methods", "svd"],
+        "unknown-study": ["--study", "quik"],
+        "unreadable": ["--matrices", f"file:{tmp_path / 'bad.csv'}"],
+        "missing": ["--matrices", f"file:{tmp_path / 'nope.npy'}"],
+        "dtype": ["--dtypes", "float8"],
+    }[case]
+    (tmp_path / "bad.csv").write_text("1,2\nthree,4\n")
+    out = tmp_path / "out"
+    assert main(["run", *args, "--no-progress", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("nnbench: error: ") and "\n" not in err
+    assert message in err
+    assert not out.exists()

@@ -1,0 +1,51 @@
+"""`python -m nnbench.report` tables from a results folder."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from nnbench import Grid, run_grid
+from nnbench.report import error_table, status_table
+from nnbench.report.__main__ import main
+
+
+def test_report_from_results_folder(tmp_path):
+    grid = Grid(
+        matrices=("spd", "needs-pivoting"),
+        methods=("classical",),
+        sizes=(4, 8),
+        ranks=(2,),
+        repeats=3,
+        timing_repeats=1,
+    )
+    run_grid(grid).save(tmp_path / "res")
+    assert main(["--results", str(tmp_path / "res"), "--out", str(tmp_path / "rep")]) == 0
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "## LU factorizations" in md and "## Rank-k approximations" in md
+    assert "zero pivot" in md
+    lu = pd.read_csv(tmp_path / "rep" / "tables" / "errors_lu.csv")
+    row = lu[(lu.matrix == "spd") & (lu.n_rows == 8) & (lu.method == "scipy-lu")].iloc[0]
+    assert row.cells == 3 and row.ok == 3 and row.rel_err_fro < 1e-14
+
+
+def test_error_table_medians_over_seeds():
+    df = run_grid(
+        Grid(
+            matrices=("random-gaussian",),
+            methods=("scipy-tsvd",),
+            sizes=(6,),
+            ranks=(1, 3),
+            repeats=4,
+            timing_repeats=1,
+        )
+    ).results
+    table = error_table(df, "rank-k")
+    assert list(table["rank"]) == [1, 3] and (table.cells == 4).all()
+    expected = df[df["rank"] == 3].rel_err_2.median()
+    assert table.loc[table["rank"] == 3, "rel_err_2"].item() == expected
+    assert status_table(df).empty
+
+
+def test_report_with_missing_results_folder_fails_cleanly(tmp_path, capsys):
+    assert main(["--results", str(tmp_path / "none"), "--out", str(tmp_path / "rep")]) == 2
+    assert "no results.parquet" in capsys.readouterr().err
