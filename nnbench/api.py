@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nnbench.results import Results
-from nnbench.runner import run_grid
+from nnbench.runner import run_grids
 from nnbench.studies import get_study
 
 
@@ -20,5 +20,5 @@ def run_study(
     """Run a named study (its small variant if `quick`), with grid fields overridden by keyword:
     `run_study("quick", methods=("scipy-lu",), sizes=(8,))`. None values are ignored."""
     study = get_study(name)
-    grid = (study.quick if quick else study.grid).replace(**overrides)
-    return run_grid(grid, progress=progress, command=command)
+    grids = [grid.replace(**overrides) for grid in (study.quick if quick else study.grids)]
+    return run_grids(grids, progress=progress, command=command)

@@ -18,3 +18,11 @@ class SkipCell(Exception):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class Diverged(Exception):
+    """Raised by a trained method whose loss became NaN/Inf or exploded at `step`."""
+
+    def __init__(self, step: int, detail: str) -> None:
+        self.step = step
+        super().__init__(f"{detail} at step {step}")

@@ -168,6 +168,14 @@ def _opt_fro(x: MetricInput) -> float:
     return opt_err_fro(x.sigma, x.rank) if x.is_rank_k and x.rank else NAN
 
 
+def _gap(x: MetricInput) -> float:
+    """(sigma_k - sigma_{k+1}) / sigma_1: zero when the best rank-k subspace is not unique."""
+    if not (x.is_rank_k and x.rank) or x.sigma.size == 0 or x.sigma[0] == 0:
+        return NAN
+    s = np.r_[x.sigma, 0.0]
+    return float((s[x.rank - 1] - s[x.rank]) / s[0]) if x.rank <= x.sigma.size else NAN
+
+
 def _ratio_2(x: MetricInput) -> float:
     return error_ratio(rel_err_2(x.a, x.approx), _opt_2(x), x.floor) if x.is_rank_k else NAN
 
@@ -219,6 +227,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("rel_err_fro", lambda x: rel_err_fro(x.a, x.approx), True, "||A - Â||_F / ||A||_F"),
     Metric("opt_err_2", _opt_2, True, "sigma_{k+1} / sigma_1 (rank-k optimum)"),
     Metric("opt_err_fro", _opt_fro, True, "Frobenius tail / ||A||_F (rank-k optimum)"),
+    Metric("sigma_gap", _gap, False, "(sigma_k - sigma_{k+1}) / sigma_1 (0: optimum not unique)"),
     Metric("ratio_2", _ratio_2, True, "rel_err_2 / opt_err_2 (>= 1; 1 is optimal)"),
     Metric("ratio_fro", _ratio_fro, True, "rel_err_fro / opt_err_fro (>= 1; 1 is optimal)"),
     Metric(

@@ -48,7 +48,12 @@ def git_commit() -> str:
 
 
 def provenance(
-    *, grid: dict[str, Any], command: str, started: pd.Timestamp, devices: list[str]
+    *,
+    grids: list[dict[str, Any]],
+    threads: int,
+    command: str,
+    started: pd.Timestamp,
+    devices: list[str],
 ) -> dict[str, Any]:
     from nnbench.results import SCHEMA_VERSION
 
@@ -63,6 +68,6 @@ def provenance(
         "versions": {p: _version(p) for p in PACKAGES},
         "cpu": cpu_name(),
         "devices": {d: (device_skip_reason(d) or device_name(d)) for d in devices},
-        "threads": grid["threads"],
-        "grid": grid,
+        "threads": threads,
+        "grids": grids,
     }

@@ -1,5 +1,6 @@
 """The results folder: `results.parquet` + `results.csv` (one row per cell), `curves.parquet`
-(loss per training step), `run.json` (provenance). Files are written whole and renamed into
+(loss per training step), `run.json` (provenance), `artifacts/CELL_ID.npy` (rank-k
+approximations of images, float32). Files are written whole and renamed into
 place, so a reader never sees a partial file."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from nnbench.errors import NNBenchError
@@ -26,7 +28,7 @@ RESULT_COLUMNS: list[str] = [
     *(metric.name for metric in METRICS),
     "time_s", "time_iqr_s", "timing_repeats", "final_loss", "steps",
 ]  # fmt: skip
-CURVE_COLUMNS: list[str] = ["cell_id", "step", "loss", "elapsed_s"]
+CURVE_COLUMNS: list[str] = ["cell_id", "step", "unit", "loss", "elapsed_s"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Results:
     results: pd.DataFrame
     curves: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CURVE_COLUMNS))
     provenance: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[str, np.ndarray] = field(default_factory=dict)  # cell_id -> approximation
 
     def save(self, out: str | Path) -> Path:
         """Write the results folder; existing files of the same names are replaced atomically."""
@@ -44,9 +47,18 @@ class Results:
         _atomic(out / "results.parquet", lambda p: self.results.to_parquet(p, index=False))
         _atomic(out / "results.csv", lambda p: self.results.to_csv(p, index=False))
         _atomic(out / "curves.parquet", lambda p: self.curves.to_parquet(p, index=False))
+        if self.artifacts:
+            (out / "artifacts").mkdir(exist_ok=True)
+        for cell_id, array in self.artifacts.items():
+            _atomic(out / "artifacts" / f"{cell_id}.npy", lambda p, a=array: _save_npy(p, a))
         text = json.dumps(self.provenance, indent=2, default=str)
         _atomic(out / "run.json", lambda p: Path(p).write_text(text))
         return out
+
+
+def _save_npy(path: str, array: np.ndarray) -> None:
+    with open(path, "wb") as f:
+        np.save(f, array)
 
 
 def _atomic(target: Path, write: Callable[[str], object]) -> None:
@@ -88,4 +100,5 @@ def load_results(folder: str | Path) -> Results:
             f"{str(folder)!r} was written by a newer nnbench (schema {info['schema_version']})",
             "upgrade nnbench",
         )
-    return Results(results=results, curves=curves, provenance=info)
+    artifacts = {p.stem: np.load(p) for p in sorted((folder / "artifacts").glob("*.npy"))}
+    return Results(results=results, curves=curves, provenance=info, artifacts=artifacts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from nnbench.devices import device_name
-from nnbench.errors import NNBenchError, SkipCell
+from nnbench.errors import Diverged, NNBenchError, SkipCell
 from nnbench.grid import Cell, Grid, expand, static_skip_reason
 from nnbench.methods import Factorization
 from nnbench.metrics import METRICS, MetricInput, evaluate
@@ -28,6 +28,12 @@ STATUSES = ("ok", "skipped", "failed", "diverged", "timeout")
 class CellOutcome:
     row: dict[str, Any]
     curve: pd.DataFrame | None = None
+    artifact: np.ndarray | None = None  # the approximation of an image, for the report
+
+
+def keeps_artifact(cell: Cell) -> bool:
+    """Rank-k approximations of images are kept so the report can show them side by side."""
+    return "image" in cell.family.tags and cell.method.kind == "rank-k"
 
 
 def _base_row(cell: Cell) -> dict[str, Any]:
@@ -88,6 +94,10 @@ def run_cell(cell: Cell) -> CellOutcome:
         fact: Factorization = method.finish(raw)
     except SkipCell as skip:
         return CellOutcome({**row, "status": "skipped", "reason": skip.reason})
+    except Diverged as diverged:
+        return CellOutcome(
+            {**row, "status": "diverged", "reason": str(diverged), "steps": diverged.step}
+        )
     except Exception as exc:  # a method's crash is a row, not the end of the run
         traceback.clear_frames(exc.__traceback__)
         return CellOutcome({**row, "status": "failed", "reason": _first_line(exc)})
@@ -104,11 +114,13 @@ def run_cell(cell: Cell) -> CellOutcome:
             {
                 "cell_id": cell.cell_id,
                 "step": np.arange(1, fact.history.steps + 1),
+                "unit": fact.history.unit,
                 "loss": fact.history.loss,
                 "elapsed_s": fact.history.elapsed_s,
             }
         )
-    return CellOutcome(row, curve)
+    artifact = fact.reconstruct().astype(np.float32) if keeps_artifact(cell) else None
+    return CellOutcome(row, curve, artifact)
 
 
 def run_cells(
@@ -122,7 +134,7 @@ def run_cells(
             yield run_cell(cell)
 
 
-def to_frames(outcomes: Iterable[CellOutcome]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def to_results(outcomes: Iterable[CellOutcome], provenance: dict[str, Any]) -> Results:
     outcomes = list(outcomes)
     results = pd.DataFrame([o.row for o in outcomes], columns=RESULT_COLUMNS)
     results["rank"] = results["rank"].astype("Int64")
@@ -131,23 +143,35 @@ def to_frames(outcomes: Iterable[CellOutcome]) -> tuple[pd.DataFrame, pd.DataFra
     curve_frame = (
         pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
     )
-    return results, curve_frame
+    artifacts = {o.row["cell_id"]: o.artifact for o in outcomes if o.artifact is not None}
+    return Results(results=results, curves=curve_frame, provenance=provenance, artifacts=artifacts)
 
 
-def run_grid(grid: Grid, *, progress: bool = False, command: str = "") -> Results:
-    """Run every cell of `grid` in this process and return the tables and provenance.
+def run_grids(grids: Sequence[Grid], *, progress: bool = False, command: str = "") -> Results:
+    """Run every cell of the grids (a cell in several grids runs once) in this process.
 
-    Raises NNBenchError before doing any work if the grid is invalid."""
-    cells = expand(grid)
+    Raises NNBenchError before doing any work if a grid is invalid."""
+    cells = list({cell.cell_id: cell for grid in grids for cell in expand(grid)}.values())
     if all(static_skip_reason(c) for c in cells):
         reason = static_skip_reason(cells[0])
         raise NNBenchError(f"nothing to run: {reason}", "choose matrices and methods that fit")
+    threads = grids[0].threads
     started = pd.Timestamp.now(tz="UTC")
-    results, curves = to_frames(run_cells(cells, threads=grid.threads, progress=progress))
+    outcomes = list(run_cells(cells, threads=threads, progress=progress))
+    devices = sorted({d for grid in grids for d in grid.devices})
     info = provenance(
-        grid=grid.to_dict(), command=command, started=started, devices=sorted(set(grid.devices))
+        grids=[g.to_dict() for g in grids],
+        threads=threads,
+        command=command,
+        started=started,
+        devices=devices,
     )
-    return Results(results=results, curves=curves, provenance=info)
+    return to_results(outcomes, info)
 
 
-__all__ = ["STATUSES", "CellOutcome", "NNBenchError", "run_cell", "run_cells", "run_grid"]
+def run_grid(grid: Grid, *, progress: bool = False, command: str = "") -> Results:
+    """Run every cell of `grid` in this process; see `run_grids`."""
+    return run_grids([grid], progress=progress, command=command)
+
+
+__all__ = ["STATUSES", "CellOutcome", "run_cell", "run_cells", "run_grid", "run_grids"]

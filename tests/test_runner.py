@@ -127,9 +127,9 @@ def test_results_folder_round_trip(tmp_path):
     csv = pd.read_csv(tmp_path / "results.csv")
     assert list(csv.columns) == RESULT_COLUMNS and len(csv) == len(res.results)
     info = json.loads((tmp_path / "run.json").read_text())
-    for key in ("schema_version", "versions", "cpu", "threads", "git_commit", "command", "grid"):
+    for key in ("schema_version", "versions", "cpu", "threads", "git_commit", "command", "grids"):
         assert key in info
-    assert info["versions"]["torch"] and info["grid"]["sizes"] == [4]
+    assert info["versions"]["torch"] and info["grids"][0]["sizes"] == [4]
 
 
 def test_load_results_needs_a_results_folder(tmp_path):

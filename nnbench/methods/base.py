@@ -21,13 +21,16 @@ GROUPS = ("classical", "neural")
 
 
 class Method(ABC):
-    """Base class. Subclasses set the class attributes and implement `compute` and `finish`."""
+    """Base class. Subclasses set the class attributes and implement `compute` and `finish`;
+    `compute` raises `SkipCell` for unsuitable input and `Diverged` when training blows up."""
 
-    name: ClassVar[str]
+    # Class-level defaults; a configurable method (one model, several named configurations)
+    # sets `name` and `description` per instance.
+    name: str
     kind: ClassVar[str]
     group: ClassVar[str] = "classical"
     backend: ClassVar[str] = "numpy"  # "numpy" runs on the CPU only; "torch" on any device
-    description: ClassVar[str] = ""
+    description: str = ""
     square_only: ClassVar[bool] = False
     timing_repeats: ClassVar[int] = 5  # trainings set 1: their cost is measured once
     warmup: ClassVar[bool] = True

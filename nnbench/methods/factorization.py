@@ -17,10 +17,12 @@ import scipy.linalg
 
 @dataclass(frozen=True)
 class TrainingHistory:
-    """Loss per optimisation step of a trained method, with elapsed seconds at each step."""
+    """Loss (MSE) per optimisation step, or per epoch for minibatch training as Keras reports
+    it, with elapsed seconds at each point."""
 
     loss: np.ndarray
     elapsed_s: np.ndarray
+    unit: str = "step"  # "step" or "epoch"
 
     @property
     def steps(self) -> int:

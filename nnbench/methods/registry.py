@@ -1,4 +1,5 @@
-"""The one registry of methods. Adding a method = one class + one line in `METHOD_CLASSES`."""
+"""The one registry of methods. Adding a method = one class + one line in `REGISTERED`;
+a configuration of an existing model = one line."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ from nnbench.corpus.select import unknown_name_error
 from nnbench.errors import NNBenchError
 from nnbench.methods.base import GROUPS, Method
 from nnbench.methods.classical import CLASSICAL_METHODS
+from nnbench.methods.neural_lowrank import NEURAL_LOWRANK_METHODS
 
-METHOD_CLASSES: tuple[type[Method], ...] = (*CLASSICAL_METHODS,)
+REGISTERED: tuple[Method, ...] = (
+    *(cls() for cls in CLASSICAL_METHODS),
+    *NEURAL_LOWRANK_METHODS,
+)
 
-METHODS: dict[str, Method] = {cls.name: cls() for cls in METHOD_CLASSES}
+METHODS: dict[str, Method] = {method.name: method for method in REGISTERED}
 
 
 def get_method(name: str) -> Method:
