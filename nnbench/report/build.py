@@ -10,6 +10,9 @@ from nnbench.report.tables import all_tables
 from nnbench.results import Results
 
 TITLES = {
+    "reproduction": "Reproduction: the studies' numbers beside ours (2-norm relative errors)",
+    "alphabet_spectrum": "Study 001: singular values of the alphabet matrix (900x26)",
+    "alphabet_effective_rank": "Study 001: effective rank of the alphabet matrix (study: ~5)",
     "errors_lu": "LU factorizations",
     "errors_qr": "QR factorizations",
     "errors_svd": "SVD",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.methods import KINDS
+from nnbench.reproduction import reproduction_table
 
 KEYS = ["kind", "matrix", "n_rows", "n_cols", "rank", "method", "dtype", "device"]
 
@@ -20,6 +23,7 @@ SUMMARIES: dict[str, tuple[str, str]] = {
     "solve_backward_err": ("solve_backward_err", "median"),
     "det_rel_err": ("det_rel_err", "median"),
     "final_loss": ("final_loss", "median"),
+    "steps": ("steps", "median"),
     "time_s": ("time_s", "median"),
     "time_iqr_s": ("time_iqr_s", "median"),
 }
@@ -54,8 +58,40 @@ def status_table(results: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def spectrum_table(a: np.ndarray) -> pd.DataFrame:
+    """Singular values of `a`, normalised and cumulative energy (study 001's Figure 5)."""
+    s = np.linalg.svd(a, compute_uv=False)
+    return pd.DataFrame(
+        {
+            "i": np.arange(1, s.size + 1),
+            "sigma": s,
+            "sigma_over_sigma1": s / s[0],
+            "energy_captured": np.cumsum(s**2) / np.sum(s**2),
+        }
+    )
+
+
+def effective_rank(a: np.ndarray) -> dict[str, float]:
+    """Effective rank by three definitions: entropy (Roy & Vetterli 2007, exp of the entropy
+    of sigma / sum(sigma)) and the number of singular values holding 90% / 99% of ||A||_F^2."""
+    s = np.linalg.svd(a, compute_uv=False)
+    p = s[s > 0] / s.sum()
+    energy = np.cumsum(s**2) / np.sum(s**2)
+    return {
+        "rank": float(np.linalg.matrix_rank(a)),
+        "entropy_effective_rank": float(np.exp(-np.sum(p * np.log(p)))),
+        "rank_for_90pct_energy": float(np.searchsorted(energy, 0.90) + 1),
+        "rank_for_99pct_energy": float(np.searchsorted(energy, 0.99) + 1),
+    }
+
+
 def all_tables(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Every table of the report, by file stem, in report order."""
-    tables = {f"errors_{kind}": error_table(results, kind) for kind in KINDS}
+    tables = {"reproduction": reproduction_table(results)}
+    tables |= {f"errors_{kind}": error_table(results, kind) for kind in KINDS}
     tables["statuses"] = status_table(results)
+    if (results.matrix == "alphabet").any():
+        alphabet = MATRIX_FAMILIES["alphabet"].make()
+        tables["alphabet_spectrum"] = spectrum_table(alphabet)
+        tables["alphabet_effective_rank"] = pd.DataFrame([effective_rank(alphabet)])
     return {name: table for name, table in tables.items() if not table.empty}

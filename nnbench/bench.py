@@ -1,0 +1,60 @@
+"""Benchmark scripts that print ratios measured in one run (speed targets live here and in
+asv, never in unit tests): `python -m nnbench.bench lowrank-vs-svd`."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from nnbench.corpus import MATRIX_FAMILIES
+from nnbench.methods import get_method
+from nnbench.metrics import MetricInput, evaluate
+from nnbench.threads import DEFAULT_THREADS, thread_limit
+
+
+def _best_of(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
+    best, result = np.inf, None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def lowrank_vs_svd(*, n: int = 512, ranks: tuple[int, ...] = (10, 50), repeats: int = 3) -> None:
+    """Fit time of neural-lowrank on the n x n photo vs scipy's full SVD, same process."""
+    a = MATRIX_FAMILIES["image-camera"].make(n)
+    svd = get_method("scipy-svd")
+    svd_s, _ = _best_of(lambda: svd.compute(a, rank=None, seed=0), repeats)
+    print(f"image-camera {n}x{n} float64, {DEFAULT_THREADS} thread(s); best of {repeats}")
+    print(f"  scipy full SVD: {svd_s:.4f} s")
+    neural = get_method("neural-lowrank")
+    for k in ranks:
+        fit_s, raw = _best_of(
+            lambda k=k: neural.compute(neural.prepare(a, device="cpu"), rank=k, seed=0), repeats
+        )
+        fact = neural.finish(raw)
+        row = evaluate(MetricInput(a=a, fact=fact, dtype="float64", rank=k))
+        print(
+            f"  neural-lowrank k={k}: {fit_s:.4f} s = {fit_s / svd_s:.1f}x the SVD "
+            f"(goal <= 10x); {fact.history.steps} steps, ratio_2 - 1 = {row['ratio_2'] - 1:.1e}, "
+            f"ratio_fro - 1 = {row['ratio_fro'] - 1:.1e}, rank_ok = {bool(row['rank_ok'])}"
+        )
+
+
+BENCHMARKS: dict[str, Callable[[], None]] = {"lowrank-vs-svd": lowrank_vs_svd}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m nnbench.bench", description=__doc__)
+    parser.add_argument("name", choices=sorted(BENCHMARKS))
+    args = parser.parse_args()
+    with thread_limit(DEFAULT_THREADS):
+        BENCHMARKS[args.name]()
+
+
+if __name__ == "__main__":
+    main()

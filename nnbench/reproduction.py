@@ -1,0 +1,170 @@
+"""The source studies' reported numbers, and ours beside them (SPEC.md's reproduction table).
+
+Each target names the cells it is computed from; `reproduction_table` is a pure function of a
+results DataFrame. A target whose cells are missing gets NaN and names the study to run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+SVD = "scipy-tsvd"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One reported number. `statistic`: `rel_err_2` (median over seeds of the method's
+    relative 2-norm error) or `diff_to_svd` (mean over matrices of |err_method - err_SVD|, the
+    study's Figures 10 and 12)."""
+
+    study: str
+    experiment: str
+    matrix: str
+    n: int
+    rank: int
+    statistic: str
+    reported: float
+    reported_as: str  # what the study's number is: "SVD error", "NN error", "|NN - SVD|"
+    study_method: str  # our re-run of the study's configuration
+    run: str  # the study that produces the cells
+
+
+def _study002() -> list[Target]:
+    def t(
+        experiment, matrix, n, rank, statistic, reported, reported_as, method="neural-lowrank-study"
+    ):
+        return Target(
+            "002",
+            experiment,
+            matrix,
+            n,
+            rank,
+            statistic,
+            reported,
+            reported_as,
+            method,
+            "study002-reproduce",
+        )
+
+    targets = [
+        t("identity 50, k=20", "identity", 50, 20, "rel_err_2", 1.0, "SVD error"),
+        t("identity 50, k=20", "identity", 50, 20, "rel_err_2", 1.00146, "NN error"),
+    ]
+    for matrix, label in (("diagonal-mn0", "diag(0..49)"), ("diagonal-mn", "diag(1..50)")):
+        targets += [
+            t(f"M_50 = {label}, k=20", matrix, 50, 20, "rel_err_2", 0.5918, "SVD error"),
+            t(f"M_50 = {label}, k=20", matrix, 50, 20, "rel_err_2", 0.6417, "NN error"),
+        ]
+    random_diffs = (0.0005, 0.0519, 0.0773, 0.0768, 0.0923, 0.0919, 0.1351, 0.1373, 0.1550)
+    symmetric_diffs = (0.0199, 0.0478, 0.0646, 0.0658, 0.1128, 0.1238, 0.1439, 0.1279, 0.1596)
+    for matrix, diffs in (("random-uniform", random_diffs), ("symmetric", symmetric_diffs)):
+        targets += [
+            t(f"{matrix} 10x10, k={k}", matrix, 10, k, "diff_to_svd", d, "mean |NN - SVD|")
+            for k, d in enumerate(diffs, start=1)
+        ]
+    image = "neural-lowrank-study-image"
+    targets += [
+        t("logo 256x256, k=10", "image-logo", 256, 10, "rel_err_2", 0.02859, "NN error", image),
+        t("logo 256x256, k=10", "image-logo", 256, 10, "rel_err_2", 0.01585, "SVD error", image),
+        t("photo 400x400, k=1", "image-camera", 400, 1, "diff_to_svd", 0.0013, "|NN - SVD|", image),
+        t(
+            "photo 400x400, k=10 (study: failed, unrecognisable)",
+            "image-camera",
+            400,
+            10,
+            "diff_to_svd",
+            np.nan,
+            "|NN - SVD|",
+            image,
+        ),
+        t(
+            "colour wheel 10x10, k=5",
+            "colour-wheel",
+            10,
+            5,
+            "diff_to_svd",
+            0.0324,
+            "|NN - SVD|",
+            "neural-lowrank-study-wheel",
+        ),
+    ]
+    return targets
+
+
+TARGETS: tuple[Target, ...] = tuple(_study002())
+BEST = {"002": "neural-lowrank"}
+
+
+def _cells(results: pd.DataFrame, target: Target, method: str) -> pd.DataFrame:
+    r = results
+    return r[
+        (r.matrix == target.matrix)
+        & (r.n == target.n)
+        & (r["rank"] == target.rank)
+        & (r.method == method)
+        & (r.status == "ok")
+        & (r.dtype == "float64")
+    ]
+
+
+def statistic(results: pd.DataFrame, target: Target, method: str) -> float:
+    cells = _cells(results, target, method)
+    if cells.empty:
+        return np.nan
+    if target.statistic == "rel_err_2":
+        return float(cells.rel_err_2.median())
+    svd = _cells(results, target, SVD).groupby("matrix_seed").rel_err_2.first()
+    per_matrix = cells.groupby("matrix_seed").rel_err_2.median()
+    paired = pd.concat([per_matrix, svd], axis=1, join="inner").dropna()
+    return float((paired.iloc[:, 0] - paired.iloc[:, 1]).abs().mean()) if len(paired) else np.nan
+
+
+def _verdict(target: Target, study_value: float, ours: float, svd: float) -> str:
+    if np.isnan(study_value) and np.isnan(ours):
+        return f"not run: python -m nnbench run --study {target.run}"
+    if target.reported_as == "SVD error":
+        return (
+            "the SVD optimum, reproduced"
+            if abs(svd - target.reported) <= 5e-5 * max(1, target.reported)
+            else f"SVD gives {svd:.4g}, not {target.reported}"
+        )
+    parts = []
+    if np.isnan(target.reported):
+        parts.append(f"study config |NN - SVD| = {study_value:.3g}")
+    elif target.reported > 0:
+        parts.append(f"study config {study_value / target.reported:.2g}x the reported value")
+    if target.statistic == "diff_to_svd":
+        parts.append(f"ours |NN - SVD| = {ours:.1e}")
+    else:
+        parts.append(f"ours {ours / svd:.6f}x the SVD error" if svd else f"ours {ours:.3g}")
+    return "; ".join(parts)
+
+
+def reproduction_table(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per reported number: the study's value, our re-run of the study's configuration,
+    our best method, the truncated SVD, and a one-line verdict."""
+    rows = []
+    for target in TARGETS:
+        best = BEST[target.study]
+        study_value = statistic(results, target, target.study_method)
+        ours = statistic(results, target, best)
+        svd = statistic(results, target, SVD) if target.statistic == "rel_err_2" else 0.0
+        if target.reported_as == "SVD error":
+            study_value = ours = np.nan
+        rows.append(
+            {
+                "study": target.study,
+                "experiment": target.experiment,
+                "quantity": target.reported_as,
+                "reported": target.reported,
+                "study_config": study_value,
+                "ours": ours,
+                "svd": svd,
+                "study_method": target.study_method,
+                "our_method": best,
+                "verdict": _verdict(target, study_value, ours, svd),
+            }
+        )
+    return pd.DataFrame(rows)
