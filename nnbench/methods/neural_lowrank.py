@@ -58,7 +58,7 @@ class LowRankTraining:
     epochs: int = 10
     batch_size: int = 32
     max_steps: int = 20_000
-    patience: int = 100
+    patience: int | None = None  # None: 100 in float64, 1000 in float32 (see `patience_for`)
 
     def __post_init__(self) -> None:
         check_choice(self.architecture, ARCHITECTURES, "architecture")
@@ -70,8 +70,17 @@ class LowRankTraining:
                 "scaledgd preconditions two factors", "use architecture='n-k-n' with bias=False"
             )
         for name in ("lr", "samples", "epochs", "batch_size", "max_steps", "patience"):
-            if not getattr(self, name) > 0:
+            if getattr(self, name) is not None and not getattr(self, name) > 0:
                 raise NNBenchError(f"{name} must be positive", f"set {name} > 0")
+
+    def patience_for(self, dtype: torch.dtype) -> int:
+        """Records without improvement before stopping. A float32 loss cannot resolve progress
+        below ~1e-6 relative, so slow final convergence (close sigma_k, sigma_k+1) looks like a
+        plateau: measured on diag-dominant n=32 k=5 (sigma_5/sigma_6 = 0.9975), patience 100
+        stopped at ratio_2 - 1 = 1.6e-5, patience 1000 reached 3.8e-8."""
+        if self.patience is not None:
+            return self.patience
+        return 1000 if dtype == torch.float32 else 100
 
     @property
     def minibatch(self) -> bool:
@@ -282,7 +291,7 @@ class NeuralLowRank(Method):
         )
         net = LinearNet(weights, biases)
         rec = LossRecorder(
-            a.dtype, patience=cfg.patience, unit="epoch" if cfg.minibatch else "step"
+            a.dtype, patience=cfg.patience_for(a.dtype), unit="epoch" if cfg.minibatch else "step"
         )
         if cfg.optimizer == "scaledgd":
             _train_scaledgd(cfg, net, inputs, targets, rec)
