@@ -33,6 +33,7 @@ class Method(ABC):
     description: str = ""
     square_only: ClassVar[bool] = False
     timing_repeats: ClassVar[int] = 5  # trainings set 1: their cost is measured once
+    expensive: bool = False  # minutes per cell (a study's full budget): left out of asv
     warmup: ClassVar[bool] = True
 
     @property

@@ -267,10 +267,13 @@ class NeuralLowRank(Method):
     timing_repeats = 1
     warmup = False
 
-    def __init__(self, name: str, config: LowRankTraining, description: str) -> None:
+    def __init__(
+        self, name: str, config: LowRankTraining, description: str, *, expensive: bool = False
+    ) -> None:
         self.name = name
         self.config = config
         self.description = description
+        self.expensive = expensive
 
     def prepare(self, a: np.ndarray, *, device: str) -> Any:
         return torch.from_numpy(np.ascontiguousarray(a)).to(device)
@@ -335,6 +338,7 @@ NEURAL_LOWRANK_METHODS: tuple[NeuralLowRank, ...] = (
         "neural-lowrank-study-image",
         LowRankTraining(**{**STUDY_002.__dict__, "samples": 100_000, "epochs": 100}),
         "study 002's image setting: as neural-lowrank-study, 100,000 x 100 epochs",
+        expensive=True,
     ),
     NeuralLowRank(
         "neural-lowrank-study-wheel",

@@ -1,0 +1,77 @@
+"""track_* accuracy that must not regress (asv: lower is better), one run per class through
+the same `run_grid` API as the CLI."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from nnbench import Grid, run_grid
+
+from .common import CLASSICAL, NEURAL, RANK, limit_threads
+
+ACCURACY_MATRICES = ["spd", "randsvd", "image-logo"]
+NEURAL_MATRICES = ["random-uniform", "diagonal-mn0", "image-logo"]
+
+
+def _median(df: pd.DataFrame, column: str, method: str, matrix: str) -> float:
+    rows = df[(df.method == method) & (df.matrix == matrix) & (df.status == "ok")]
+    if rows.empty:
+        raise NotImplementedError(f"no ok cell for {method} on {matrix}")
+    return float(rows[column].median())
+
+
+class ClassicalAccuracy:
+    params = (CLASSICAL, ACCURACY_MATRICES)
+    param_names = ("method", "matrix")
+
+    def setup_cache(self) -> pd.DataFrame:
+        limit_threads()
+        grid = Grid(
+            matrices=tuple(ACCURACY_MATRICES),
+            methods=tuple(CLASSICAL),
+            sizes=(64,),
+            ranks=(RANK,),
+            repeats=2,
+            timing_repeats=1,
+        )
+        return run_grid(grid).results
+
+    def track_rel_err_fro(self, df: pd.DataFrame, method: str, matrix: str) -> float:
+        return _median(df, "rel_err_fro", method, matrix)
+
+    track_rel_err_fro.unit = "relative error"
+
+
+class NeuralLowRankAccuracy:
+    params = ([m for m in NEURAL if m.startswith("neural-lowrank")], NEURAL_MATRICES)
+    param_names = ("method", "matrix")
+    timeout = 900
+
+    def setup_cache(self) -> pd.DataFrame:
+        limit_threads()
+        methods = tuple(self.params[0])
+        grid = Grid(
+            matrices=tuple(NEURAL_MATRICES),
+            methods=methods,
+            sizes=(32,),
+            ranks=(RANK,),
+            repeats=2,
+            timing_repeats=1,
+        )
+        return run_grid(grid).results
+
+    def track_ratio_2_minus_1(self, df: pd.DataFrame, method: str, matrix: str) -> float:
+        return _median(df, "ratio_2", method, matrix) - 1.0
+
+    track_ratio_2_minus_1.unit = "ratio - 1"
+
+    def track_rank_mismatches(self, df: pd.DataFrame, method: str, matrix: str) -> float:
+        rows = df[(df.method == method) & (df.matrix == matrix) & (df.status == "ok")]
+        return float((~rows.rank_ok.astype(bool)).sum())
+
+    track_rank_mismatches.unit = "cells"
+
+    def track_steps(self, df: pd.DataFrame, method: str, matrix: str) -> float:
+        return _median(df, "steps", method, matrix)
+
+    track_steps.unit = "steps"

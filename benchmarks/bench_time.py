@@ -1,0 +1,44 @@
+"""time_* and peakmem_* for every registered method; inputs are built in setup."""
+
+from __future__ import annotations
+
+from nnbench.methods import METHODS
+
+from .common import CLASSICAL, NEURAL, SIZES, limit_threads, prepared
+
+
+class Classical:
+    params = (CLASSICAL, SIZES)
+    param_names = ("method", "n")
+
+    def setup(self, method: str, n: int) -> None:
+        limit_threads()
+        self.method = METHODS[method]
+        self.x, self.rank = prepared(self.method, "random-gaussian", n)
+
+    def time_factorize(self, method: str, n: int) -> None:
+        self.method.compute(self.x, rank=self.rank, seed=0)
+
+    def peakmem_factorize(self, method: str, n: int) -> None:
+        self.method.compute(self.x, rank=self.rank, seed=0)
+
+
+class Neural:
+    """Training to each method's own stopping rule on small inputs (its fixed budget)."""
+
+    params = (NEURAL, ["random-uniform", "image-logo"])
+    param_names = ("method", "matrix")
+    number = 1
+    repeat = (1, 3, 60.0)
+    timeout = 300
+
+    def setup(self, method: str, matrix: str) -> None:
+        limit_threads()
+        self.method = METHODS[method]
+        self.x, self.rank = prepared(self.method, matrix, 32)
+
+    def time_train(self, method: str, matrix: str) -> None:
+        self.method.compute(self.x, rank=self.rank, seed=0)
+
+    def peakmem_train(self, method: str, matrix: str) -> None:
+        self.method.compute(self.x, rank=self.rank, seed=0)

@@ -1,0 +1,31 @@
+"""Shared by the asv benchmarks: parameters from the registries, one thread as in nnbench runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+from nnbench.corpus import MATRIX_FAMILIES
+from nnbench.methods import METHODS, Method
+from nnbench.threads import DEFAULT_THREADS
+
+CLASSICAL = [name for name, m in METHODS.items() if m.group == "classical"]
+NEURAL = [name for name, m in METHODS.items() if m.group == "neural" and not m.expensive]
+SIZES = [64, 256]
+RANK = 5
+
+
+def limit_threads() -> None:
+    torch.set_num_threads(DEFAULT_THREADS)
+    threadpool_limits(limits=DEFAULT_THREADS)
+
+
+def prepared(method: Method, family: str, n: int) -> tuple[object, int | None]:
+    """The method's input for `family` at size n, or NotImplementedError (asv: skipped)."""
+    a = MATRIX_FAMILIES[family].make(n, seed=0)
+    rank = RANK if method.needs_rank else None
+    reason = method.skip_reason(a.shape, rank=rank, dtype="float64", device="cpu")
+    if reason:
+        raise NotImplementedError(reason)
+    return method.prepare(np.ascontiguousarray(a), device="cpu"), rank
