@@ -49,3 +49,24 @@ def test_error_table_medians_over_seeds():
 def test_report_with_missing_results_folder_fails_cleanly(tmp_path, capsys):
     assert main(["--results", str(tmp_path / "none"), "--out", str(tmp_path / "rep")]) == 2
     assert "no results.parquet" in capsys.readouterr().err
+
+
+def test_history_table_has_one_column_per_commit_oldest_first():
+    from nnbench.report.tables import history_table
+
+    history = pd.DataFrame(
+        {
+            "commit": ["bbbbbbbbbb", "aaaaaaaaaa", "bbbbbbbbbb", "aaaaaaaaaa"],
+            "date": pd.to_datetime([2, 1, 2, 1], unit="s", utc=True),
+            "machine": "m",
+            "env": "e",
+            "benchmark": ["t.track_x", "t.track_x", "t.time_y", "t.time_y"],
+            "params": "",
+            "value": [2.0, 1.0, 4.0, 3.0],
+            "unit": ["u", "u", "s", "s"],
+        }
+    )
+    table = history_table(history)
+    assert list(table.columns) == ["benchmark", "params", "unit", "aaaaaaaa", "bbbbbbbb"]
+    row = table[table.benchmark == "t.track_x"].iloc[0]
+    assert (row.aaaaaaaa, row.bbbbbbbb) == (1.0, 2.0)

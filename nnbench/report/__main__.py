@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nnbench.api import run_study
+from nnbench.asv_history import load_asv_results
 from nnbench.errors import NNBenchError
 from nnbench.report.build import build_report
 from nnbench.results import load_results
@@ -23,6 +24,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="results folders (default: run the quick study first)",
     )
     parser.add_argument("--out", type=Path, default=Path("reports/quick"), help="report folder")
+    parser.add_argument(
+        "--asv",
+        type=Path,
+        default=Path(".asv/results"),
+        help="asv results folder for the history section (used if it exists)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.results:
@@ -34,7 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             run.save(args.out / "results")
             runs = [run]
-        build_report(runs, args.out)
+        history = load_asv_results(args.asv) if args.asv.is_dir() else None
+        build_report(runs, args.out, history=history)
     except NNBenchError as exc:
         print(f"nnbench.report: error: {exc}", file=sys.stderr)
         return 2

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nnbench.report.tables import all_tables
+from nnbench.report.tables import all_tables, history_table
 from nnbench.results import Results
 
 TITLES = {
@@ -18,6 +18,7 @@ TITLES = {
     "errors_svd": "SVD",
     "errors_rank-k": "Rank-k approximations (ratio = achieved / Eckart-Young optimum)",
     "statuses": "Cells not ok (skipped, failed, diverged, timeout) with reasons",
+    "asv_history": "asv history: value per commit (asv run; lower is better)",
 }
 
 
@@ -25,11 +26,16 @@ def _markdown(table: pd.DataFrame) -> str:
     return table.to_markdown(index=False, floatfmt=".3g")
 
 
-def build_report(runs: list[Results], out: str | Path) -> Path:
-    """Write `report.md` and `tables/*.csv` for the combined results of `runs`."""
+def build_report(
+    runs: list[Results], out: str | Path, *, history: pd.DataFrame | None = None
+) -> Path:
+    """Write `report.md` and `tables/*.csv` for the combined results of `runs`, with an asv
+    history section when `history` (from `load_asv_results`) is given."""
     out = Path(out)
     results = pd.concat([r.results for r in runs], ignore_index=True)
     tables = all_tables(results)
+    if history is not None and not history.empty:
+        tables["asv_history"] = history_table(history)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     lines = ["# nnbench report", ""]
     for run in runs:

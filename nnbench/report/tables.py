@@ -95,3 +95,15 @@ def all_tables(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
         tables["alphabet_spectrum"] = spectrum_table(alphabet)
         tables["alphabet_effective_rank"] = pd.DataFrame([effective_rank(alphabet)])
     return {name: table for name, table in tables.items() if not table.empty}
+
+
+def history_table(history: pd.DataFrame, *, last: int = 10) -> pd.DataFrame:
+    """asv results as benchmark x parameters rows and one column per commit (oldest first)."""
+    if history.empty:
+        return pd.DataFrame()
+    order = history.groupby("commit").date.min().sort_values().index[-last:]
+    recent = history[history.commit.isin(order)].assign(commit=lambda d: d.commit.str[:8])
+    table = recent.pivot_table(
+        index=["benchmark", "params", "unit"], columns="commit", values="value", aggfunc="first"
+    )
+    return table[[c[:8] for c in order]].reset_index()
