@@ -45,7 +45,7 @@ class LowRankTraining:
     optimizer: `adam`/`sgd` (minibatches of `batch_size` for `epochs` epochs on random inputs,
       full batch for `max_steps` steps on `full`), `lbfgs` (full batch, strong Wolfe),
       `scaledgd` (n-k-n only: gradient steps preconditioned by (W2 W2^T + lam I)^-1 and
-      (W1^T W1 + lam I)^-1, lam = sqrt(eps) ||.||_2; Tong, Ma & Chi, JMLR 2021).
+      (W1^T W1 + lam I)^-1, lam = sqrt(eps) trace(.); Tong, Ma & Chi, JMLR 2021).
     """
 
     architecture: str = "n-k-n"
@@ -250,12 +250,22 @@ def _train_scaledgd(
         g2 = (h.T @ err) / energy
         p2 = w2 @ w2.T
         p1 = w1.T @ w1 if x is None else (h.T @ h) / energy
-        lam2 = math.sqrt(eps) * float(torch.linalg.matrix_norm(p2, 2))
-        lam1 = math.sqrt(eps) * float(torch.linalg.matrix_norm(p1, 2))
         previous = (w1, w2, loss)
-        w1 = w1 - eta * torch.linalg.solve(p2 + lam2 * eye, g1.T).T
-        w2 = w2 - eta * torch.linalg.solve(p1 + lam1 * eye, g2)
+        w1 = w1 - eta * _damped_solve(p2, g1.T, eye, eps).T
+        w2 = w2 - eta * _damped_solve(p1, g2, eye, eps)
     net.weights = [w1, w2]
+
+
+def _damped_solve(
+    p: torch.Tensor, rhs: torch.Tensor, eye: torch.Tensor, eps: float
+) -> torch.Tensor:
+    """(P + lam I)^-1 rhs for a Gram matrix P, lam = sqrt(eps) trace(P) (>= its 2-norm, and
+    cheaper): keeps the preconditioner invertible when a factor loses rank (k > rank A)."""
+    damped = p + math.sqrt(eps) * float(torch.trace(p)) * eye
+    factor, info = torch.linalg.cholesky_ex(damped)
+    if int(info) != 0:
+        return torch.linalg.solve(damped, rhs)
+    return torch.cholesky_solve(rhs, factor)
 
 
 class NeuralLowRank(Method):
