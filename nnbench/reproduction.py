@@ -138,7 +138,7 @@ def _verdict(target: Target, study_value: float, ours: float, svd: float) -> str
     if target.statistic == "diff_to_svd":
         parts.append(f"ours |NN - SVD| = {ours:.1e}")
     else:
-        parts.append(f"ours {ours / svd:.6f}x the SVD error" if svd else f"ours {ours:.3g}")
+        parts.append(f"ours {ours / svd:.6f}x the SVD error" if svd > 0 else f"ours {ours:.3g}")
     return "; ".join(parts)
 
 
@@ -150,7 +150,7 @@ def reproduction_table(results: pd.DataFrame) -> pd.DataFrame:
         best = BEST[target.study]
         study_value = statistic(results, target, target.study_method)
         ours = statistic(results, target, best)
-        svd = statistic(results, target, SVD) if target.statistic == "rel_err_2" else 0.0
+        svd = statistic(results, target, SVD) if target.statistic == "rel_err_2" else np.nan
         if target.reported_as == "SVD error":
             study_value = ours = np.nan
         rows.append(

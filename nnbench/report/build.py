@@ -1,11 +1,18 @@
-"""The one place the report writes files: Markdown, CSV (and later HTML and figures)."""
+"""The one place the report writes files: index.html (self-contained), report.md,
+tables/*.csv and figures/*.png + *.svg."""
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
+from nnbench.report.figures import FIGURES, Missing
 from nnbench.report.tables import all_tables, history_table
 from nnbench.results import Results
 
@@ -20,35 +27,174 @@ TITLES = {
     "statuses": "Cells not ok (skipped, failed, diverged, timeout) with reasons",
     "asv_history": "asv history: value per commit (asv run; lower is better)",
 }
+NAV = {
+    "reproduction": "Reproduction",
+    "errors_lu": "LU",
+    "errors_qr": "QR",
+    "errors_svd": "SVD",
+    "errors_rank-k": "Rank-k",
+    "statuses": "Statuses",
+    "alphabet_spectrum": "Alphabet spectrum",
+    "alphabet_effective_rank": "Alphabet rank",
+    "asv_history": "asv history",
+}
+COLLAPSED = {
+    "errors_lu",
+    "errors_qr",
+    "errors_svd",
+    "errors_rank-k",
+    "alphabet_spectrum",
+    "asv_history",
+}
+STAND_INS = (
+    "The studies' own images are not available. Stand-ins: scikit-image `camera` for study "
+    "002's 400x400 portrait photo, scikit-image `logo` for its 256x256 Apple logo, a generated "
+    "hue wheel (grayscale) for its 10x10 colour wheel, and capitals rendered in DejaVu Sans "
+    "(matplotlib) for study 001's handwritten alphabet matrix."
+)
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:0 auto;max-width:1200px;
+padding:1rem 2rem;color:#222;line-height:1.4}
+h1{border-bottom:2px solid #357;padding-bottom:.3rem}h2{margin-top:2rem;color:#235}
+table{border-collapse:collapse;font-size:12px;margin:.5rem 0}
+th,td{border:1px solid #ccc;padding:2px 6px;text-align:right;white-space:nowrap}
+th{background:#eef2f7;position:sticky;top:0}td:first-child,th:first-child{text-align:left}
+.scroll{max-height:480px;overflow:auto;border:1px solid #ddd}
+figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{font-size:13px;color:#555}.missing{color:#955;font-style:italic}
+nav a{margin-right:1rem}code{background:#f4f4f4;padding:0 3px}
+"""
 
 
-def _markdown(table: pd.DataFrame) -> str:
-    return table.to_markdown(index=False, floatfmt=".3g")
+def combine(runs: list[Results]) -> Results:
+    """Several results folders as one Results (provenance keeps each run's entry)."""
+    return Results(
+        results=pd.concat([r.results for r in runs], ignore_index=True),
+        curves=pd.concat([r.curves for r in runs], ignore_index=True),
+        provenance={"runs": [r.provenance for r in runs]},
+        artifacts={k: v for r in runs for k, v in r.artifacts.items()},
+    )
+
+
+def _figure_bytes(fig: Figure) -> tuple[bytes, bytes]:
+    png, svg = io.BytesIO(), io.BytesIO()
+    fig.savefig(png, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(svg, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    return png.getvalue(), svg.getvalue()
+
+
+def _table_html(table: pd.DataFrame) -> str:
+    return table.to_html(
+        index=False, na_rep="", border=0, escape=True, float_format=lambda x: f"{x:.4g}"
+    )
+
+
+def _provenance_html(provenance: dict) -> str:
+    items = []
+    for run in provenance.get("runs", []):
+        versions = ", ".join(f"{k} {v}" for k, v in run.get("versions", {}).items())
+        devices = "; ".join(f"{k}: {v}" for k, v in run.get("devices", {}).items())
+        items.append(
+            "<li><code>{}</code><br>started {} finished {}; commit <code>{}</code>; "
+            "{} thread(s); CPU {}; devices: {}; Python {} on {}<br>{}</li>".format(
+                *(
+                    html.escape(str(run.get(k, "?")))
+                    for k in ("command", "started", "finished", "git_commit", "threads", "cpu")
+                ),
+                html.escape(devices),
+                html.escape(str(run.get("python", "?"))),
+                html.escape(str(run.get("platform", "?"))),
+                html.escape(versions),
+            )
+        )
+    return "<ul>" + "".join(items) + "</ul>"
 
 
 def build_report(
     runs: list[Results], out: str | Path, *, history: pd.DataFrame | None = None
 ) -> Path:
-    """Write `report.md` and `tables/*.csv` for the combined results of `runs`, with an asv
-    history section when `history` (from `load_asv_results`) is given."""
+    """Write the report for the combined results of `runs` into `out`; an asv history section
+    is added when `history` (from `load_asv_results`) is given."""
     out = Path(out)
-    results = pd.concat([r.results for r in runs], ignore_index=True)
-    tables = all_tables(results)
+    res = combine(runs)
+    tables = all_tables(res.results)
     if history is not None and not history.empty:
         tables["asv_history"] = history_table(history)
-    (out / "tables").mkdir(parents=True, exist_ok=True)
-    lines = ["# nnbench report", ""]
-    for run in runs:
-        info = run.provenance
-        lines.append(
-            f"- `{info.get('command', '?')}` at {info.get('started', '?')}, commit "
-            f"`{info.get('git_commit', '?')[:12]}`, {info.get('threads', '?')} thread(s), "
-            f"CPU {info.get('cpu', '?')}, torch {info.get('versions', {}).get('torch', '?')}"
-        )
-    counts = results["status"].value_counts().to_dict()
-    lines += ["", f"{len(results)} cells: " + ", ".join(f"{v} {k}" for k, v in counts.items()), ""]
-    for name, table in tables.items():
+    for sub in ("tables", "figures"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+
+    counts = res.results["status"].value_counts().to_dict()
+    summary = f"{len(res.results)} cells: " + ", ".join(f"{v} {k}" for k, v in counts.items())
+    md = ["# nnbench report", "", summary, "", STAND_INS, ""]
+    body = [
+        f"<h1>nnbench report</h1><p>{html.escape(summary)}</p>",
+        f"<p>{html.escape(STAND_INS)}</p>",
+    ]
+    nav = []
+
+    def table_section(name: str) -> None:
+        table = tables[name]
         table.to_csv(out / "tables" / f"{name}.csv", index=False)
-        lines += [f"## {TITLES.get(name, name)}", "", _markdown(table), ""]
-    (out / "report.md").write_text("\n".join(lines))
+        title = TITLES.get(name, name)
+        md.extend([f"## {title}", "", table.to_markdown(index=False, floatfmt=".4g"), ""])
+        inner = f'<div class="scroll">{_table_html(table)}</div>'
+        if name in COLLAPSED:
+            inner = f"<details><summary>{len(table)} rows</summary>{inner}</details>"
+        nav.append(f'<a href="#{name}">{html.escape(NAV.get(name, name))}</a>')
+        body.append(
+            f'<h2 id="{name}">{html.escape(title)}</h2>{inner}'
+            f'<p><a href="tables/{name}.csv">CSV</a></p>'
+        )
+
+    if "reproduction" in tables:
+        table_section("reproduction")
+    body.append('<h2 id="figures">Figures</h2>')
+    nav.append('<a href="#figures">Figures</a>')
+    md.extend(["## Figures", ""])
+    for spec in FIGURES:
+        made = spec.make(res)
+        if isinstance(made, Missing):
+            body.append(
+                f"<h3>{html.escape(spec.title)}</h3>"
+                f'<p class="missing">Not shown: {html.escape(made.reason)}.</p>'
+            )
+            md.extend([f"### {spec.title}", "", f"*Not shown: {made.reason}.*", ""])
+            continue
+        parts = made if isinstance(made, list) else [(spec.name, made)]
+        body.append(f"<h3>{html.escape(spec.title)}</h3>")
+        md.extend([f"### {spec.title}", ""])
+        for name, fig in parts:
+            png, svg = _figure_bytes(fig)
+            (out / "figures" / f"{name}.png").write_bytes(png)
+            (out / "figures" / f"{name}.svg").write_bytes(svg)
+            data = base64.b64encode(png).decode()
+            body.append(
+                f'<figure><img alt="{html.escape(name)}" '
+                f'src="data:image/png;base64,{data}">'
+                f"<figcaption>{html.escape(spec.caption)} "
+                f'(<a href="figures/{name}.svg">SVG</a>)</figcaption></figure>'
+            )
+            md.extend([f"![{name}](figures/{name}.png)", ""])
+    for name in tables:
+        if name != "reproduction":
+            table_section(name)
+    body.append(f'<h2 id="provenance">Provenance</h2>{_provenance_html(res.provenance)}')
+    nav.append('<a href="#provenance">Provenance</a>')
+    md.extend(["## Provenance", ""])
+    for run in res.provenance["runs"]:
+        md.append(
+            f"- `{run.get('command', '?')}` at {run.get('started', '?')}, commit "
+            f"`{str(run.get('git_commit', '?'))[:12]}`, {run.get('threads', '?')} "
+            f"thread(s), CPU {run.get('cpu', '?')}, "
+            f"torch {run.get('versions', {}).get('torch', '?')}"
+        )
+    page = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<title>nnbench report</title><meta name="viewport" '
+        f'content="width=device-width, initial-scale=1"><style>{CSS}</style></head><body>'
+        f"<nav>{''.join(nav)}</nav>{''.join(body)}</body></html>"
+    )
+    (out / "index.html").write_text(page)
+    (out / "report.md").write_text("\n".join(md) + "\n")
     return out

@@ -1,0 +1,290 @@
+"""Report figures: pure functions of the results (no I/O). Each returns a matplotlib Figure,
+or a `Missing` that says what data it needs and which study produces it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import matplotlib
+import matplotlib.ticker
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from nnbench.corpus import MATRIX_FAMILIES
+from nnbench.results import Results
+
+MAX_FACETS = 9
+
+
+@dataclass(frozen=True)
+class Missing:
+    reason: str
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    name: str
+    title: str
+    caption: str
+    make: Callable[[Results], Figure | Missing | list[tuple[str, Figure]]]
+
+
+def _ok(results: Results) -> pd.DataFrame:
+    return results.results[results.results.status == "ok"]
+
+
+def _style() -> None:
+    sns.set_theme(context="notebook", style="whitegrid", font_scale=0.9)
+
+
+def error_vs_rank(res: Results) -> Figure | Missing:
+    """Study 002's Figures 10 and 12 as plots: relative 2-norm error against k."""
+    df = _ok(res)
+    df = df[(df.kind == "rank-k") & (df.dtype == "float64")]
+    groups = df.groupby(["matrix", "n"])["rank"].nunique()
+    keep = groups[groups >= 3].index[:MAX_FACETS]
+    if len(keep) == 0:
+        return Missing(
+            "needs rank-k cells at 3 or more ranks: run --study study002-reproduce "
+            "or study001-alphabet"
+        )
+    df = df.set_index(["matrix", "n"]).loc[list(keep)].reset_index()
+    df["matrix (n)"] = df.matrix + " (" + df.n.astype(str) + ")"
+    _style()
+    grid = sns.relplot(
+        data=df,
+        x="rank",
+        y="rel_err_2",
+        hue="method",
+        style="method",
+        col="matrix (n)",
+        col_wrap=min(3, len(keep)),
+        kind="line",
+        markers=True,
+        estimator="median",
+        errorbar=("pi", 50),
+        height=3.2,
+        aspect=1.2,
+        facet_kws={"sharey": False},
+    )
+    grid.set(yscale="log")
+    grid.set_axis_labels("rank k", "relative 2-norm error (median, IQR band)")
+    grid.figure.suptitle("Error against rank: networks vs truncated SVD", y=1.02)
+    return grid.figure
+
+
+def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
+    """Original / SVD / each network, one row per rank, for every image matrix and size."""
+    if not res.artifacts:
+        return Missing(
+            "needs rank-k cells on image matrices (their approximations are kept "
+            "in artifacts/): run --study study002-reproduce or quick"
+        )
+    df = res.results[res.results.cell_id.isin(res.artifacts.keys())]
+    df = df[(df.dtype == "float64") & (df.repeat == 0)]
+    figures = []
+    for (matrix, n), group in df.groupby(["matrix", "n"], sort=True):
+        methods = sorted(group.method.unique(), key=lambda m: (m != "scipy-tsvd", m))
+        ranks = sorted(group["rank"].unique())
+        first = group.iloc[0]
+        original = MATRIX_FAMILIES[matrix].make(
+            None if first.n_rows != first.n_cols and MATRIX_FAMILIES[matrix].fixed_shape else n,
+            seed=int(first.matrix_seed),
+        )
+        if matrix == "alphabet":  # show the letter B, as study 001 does
+            original = original[:, 1].reshape(30, 30)
+        cols = 1 + len(methods)
+        fig, axes = plt.subplots(
+            len(ranks), cols, figsize=(2.3 * cols, 2.5 * len(ranks)), squeeze=False
+        )
+        for i, rank in enumerate(ranks):
+            axes[i, 0].imshow(original, cmap="gray", vmin=0, vmax=1)
+            axes[i, 0].set_title("original" if i == 0 else "")
+            axes[i, 0].set_ylabel(f"k = {rank}")
+            for j, method in enumerate(methods, start=1):
+                cell = group[(group.method == method) & (group["rank"] == rank)]
+                ax = axes[i, j]
+                if cell.empty:
+                    ax.set_axis_off()
+                    continue
+                approx = res.artifacts[cell.cell_id.iloc[0]]
+                if matrix == "alphabet":
+                    approx = approx[:, 1].reshape(30, 30)
+                ax.imshow(np.clip(approx, 0, 1), cmap="gray", vmin=0, vmax=1)
+                ax.set_title(f"{method}\nrel. err {cell.rel_err_2.iloc[0]:.3g}", fontsize=8)
+        for ax in axes.flat:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        fig.suptitle(
+            f"{matrix} ({first.n_rows}x{first.n_cols})"
+            + (": letter B" if matrix == "alphabet" else "")
+        )
+        fig.tight_layout(rect=(0, 0, 1, 0.97))
+        figures.append((f"images_{matrix}_{n}", fig))
+    return figures
+
+
+def loss_curves(res: Results) -> Figure | Missing:
+    """Training loss per step (or epoch) on a log axis, one line per (matrix, n, k): median
+    over seeds with the IQR band; the six largest problems per method."""
+    if res.curves.empty:
+        return Missing("needs trained (neural) methods: run --study quick or study002-reproduce")
+    meta = res.results.set_index("cell_id")[["method", "matrix", "n", "rank", "dtype"]]
+    curves = res.curves.join(meta, on="cell_id")
+    curves = curves[curves.dtype == "float64"]
+    methods = sorted(curves.method.unique())[:MAX_FACETS]
+    _style()
+    fig, axes = plt.subplots(1, len(methods), figsize=(4.6 * len(methods), 3.8), squeeze=False)
+    for ax, method in zip(axes[0], methods, strict=False):
+        sub = curves[curves.method == method]
+        problems = (
+            sub[["matrix", "n", "rank"]]
+            .drop_duplicates()
+            .sort_values(["n", "rank"], ascending=False)
+            .head(6)
+        )
+        colors = sns.color_palette("tab10", len(problems))
+        for color, (_, p) in zip(colors, problems.iterrows(), strict=False):
+            g = sub[(sub.matrix == p.matrix) & (sub.n == p.n) & (sub["rank"] == p["rank"])]
+            stats = g.groupby("step").loss.quantile([0.25, 0.5, 0.75]).unstack()
+            label = f"{p.matrix} n={p.n} k={p['rank']}"
+            ax.plot(stats.index, stats[0.5], color=color, label=label, lw=1.2)
+            ax.fill_between(stats.index, stats[0.25], stats[0.75], color=color, alpha=0.2, lw=0)
+        ax.set_yscale("log")
+        ax.set_title(method, fontsize=10)
+        ax.set_xlabel(str(sub.unit.iloc[0]) if len(sub) else "step")
+        ax.set_ylabel("training loss (MSE)")
+        ax.legend(fontsize=7, loc="upper right")
+    fig.suptitle("Loss per step (median over seeds, IQR band; float64)")
+    fig.tight_layout()
+    return fig
+
+
+def sensitivity_heatmap(res: Results) -> Figure | Missing:
+    df = _ok(res)
+    if not {"optimizer", "lr"} <= set(df.columns) or df.get("optimizer") is None:
+        return Missing(
+            "needs the neural LU sensitivity study (optimizer x learning rate): "
+            "run --study study000-sensitivity once neural LU exists"
+        )
+    table = df.pivot_table(index="optimizer", columns="lr", values="final_loss", aggfunc="median")
+    _style()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    sns.heatmap(
+        np.log10(table), annot=True, fmt=".1f", ax=ax, cbar_kws={"label": "log10 final loss"}
+    )
+    ax.set_title("Final loss by optimizer and learning rate (median over seeds)")
+    return fig
+
+
+def time_vs_n(res: Results) -> Figure | Missing:
+    df = _ok(res)
+    df = df[(df.dtype == "float64") & (df.n_rows == df.n_cols)]
+    sizes = df.groupby("method").n.nunique()
+    methods = sizes[sizes >= 3].index
+    if len(methods) == 0:
+        return Missing(
+            "needs 3 or more sizes per method: run --study classical-scale or lowrank-scale"
+        )
+    df = df[df.method.isin(methods)]
+    med = df.groupby(["method", "n"]).time_s.median().reset_index()
+    _style()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for method, g in med.groupby("method"):
+        slope = np.polyfit(np.log(g.n), np.log(g.time_s), 1)[0]
+        ax.plot(g.n, g.time_s, marker="o", label=f"{method} (slope {slope:.2f})")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    sizes = sorted(med.n.unique())
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xticks(sizes, [str(n) for n in sizes])
+    ax.set_xlabel("n (matrix side)")
+    ax.set_ylabel("time per factorization / fit [s] (median)")
+    ax.set_title("Time against size, log-log, with fitted slopes (all families)")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def error_vs_time(res: Results) -> Figure | Missing:
+    df = _ok(res)
+    df = df[df.dtype == "float64"].copy()
+    if df.empty:
+        return Missing("needs ok cells")
+    df["error"] = np.where(df.kind == "rank-k", df.ratio_fro - 1.0, df.rel_err_fro)
+    df["error"] = df["error"].clip(lower=1e-17)
+    _style()
+    grid = sns.relplot(
+        data=df,
+        x="time_s",
+        y="error",
+        hue="method",
+        col="kind",
+        palette="tab20",
+        col_wrap=2,
+        height=3.3,
+        aspect=1.3,
+        alpha=0.6,
+        s=18,
+        facet_kws={"sharey": False, "sharex": False},
+    )
+    grid.set(xscale="log", yscale="log")
+    grid.set_axis_labels("time [s]", "rel. Frobenius error (rank-k: ratio - 1)")
+    grid.figure.suptitle("What accuracy each method buys per second (float64; floor 1e-17)", y=1.02)
+    return grid.figure
+
+
+def alphabet_singular_values(res: Results) -> Figure | Missing:
+    if not (res.results.matrix == "alphabet").any():
+        return Missing("needs alphabet cells: run --study study001-alphabet")
+    s = np.linalg.svd(MATRIX_FAMILIES["alphabet"].make(), compute_uv=False)
+    _style()
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    ax.semilogy(np.arange(1, s.size + 1), s / s[0], marker="o")
+    ax.set_xlabel("index i")
+    ax.set_ylabel("sigma_i / sigma_1")
+    ax.set_title("Singular values of the alphabet matrix (study 001, Fig. 5)")
+    fig.tight_layout()
+    return fig
+
+
+FIGURES: tuple[FigureSpec, ...] = (
+    FigureSpec(
+        "error_vs_rank",
+        "Error against rank k",
+        "Median relative 2-norm error against k per method (study 002, Figs. 10/12).",
+        error_vs_rank,
+    ),
+    FigureSpec(
+        "images",
+        "Images: original, SVD and networks",
+        "Rank-k approximations side by side with each cell's relative 2-norm error.",
+        image_panels,
+    ),
+    FigureSpec("loss_curves", "Training loss", "Loss per step/epoch, log scale.", loss_curves),
+    FigureSpec(
+        "sensitivity",
+        "Optimizer x learning rate",
+        "Final loss of neural LU by optimizer and learning rate (study 000).",
+        sensitivity_heatmap,
+    ),
+    FigureSpec("time_vs_n", "Time against size", "Median time, log-log, fitted slopes.", time_vs_n),
+    FigureSpec(
+        "error_vs_time",
+        "Error against time",
+        "Each point is a cell: its accuracy and what it cost.",
+        error_vs_time,
+    ),
+    FigureSpec(
+        "alphabet_spectrum",
+        "Alphabet singular values",
+        "Normalised singular values of the 900x26 alphabet matrix.",
+        alphabet_singular_values,
+    ),
+)
