@@ -12,7 +12,7 @@ from nnbench.grid import Cell, Grid, expand
 from nnbench.methods import METHODS, get_method, select_methods
 from nnbench.metrics import METRICS
 from nnbench.results import Results, load_results
-from nnbench.runner import run_grid
+from nnbench.run import run_grid, run_grids
 from nnbench.studies import STUDIES
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "get_method",
     "load_results",
     "run_grid",
+    "run_grids",
     "run_study",
     "select_matrices",
     "select_methods",

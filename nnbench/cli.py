@@ -11,6 +11,7 @@ from pathlib import Path
 from nnbench.api import run_study
 from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.errors import NNBenchError
+from nnbench.journal import Journal
 from nnbench.methods import METHODS
 from nnbench.metrics import METRICS
 from nnbench.studies import STUDIES
@@ -58,6 +59,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="base seed; every cell's seed derives from it")
     run.add_argument("--threads", type=int, help="torch/BLAS threads (default 1, measured)")
     run.add_argument("--out", type=Path, help="results folder (default: results/STUDY)")
+    run.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1)")
+    run.add_argument("--timeout", type=float, help="seconds per cell, enforced by killing it")
+    run.add_argument("--scheduler", help="dask.distributed scheduler, e.g. tcp://HOST:8786")
+    run.add_argument("--force", action="store_true", help="recompute cells already in --out")
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted run in --out (finished cells are reused)",
+    )
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
@@ -89,9 +99,16 @@ def _print_list(what: str) -> None:
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> None:
     out = args.out or Path("results") / args.study
+    if args.resume and not Journal(out).lines.is_file():
+        raise NNBenchError(f"nothing to resume in {str(out)!r}", "run without --resume first")
     results = run_study(
         args.study,
         quick=args.quick,
+        out=out,
+        jobs=args.jobs,
+        timeout=args.timeout,
+        scheduler=args.scheduler,
+        force=args.force,
         progress=not args.no_progress,
         command="python -m nnbench " + shlex.join(argv),
         matrices=args.matrices,
@@ -106,10 +123,13 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> None:
         max_size=args.max_size,
         timing_repeats=args.timing_repeats,
     )
-    results.save(out)
     counts = results.results["status"].value_counts().to_dict()
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    print(f"{len(results.results)} cells ({summary}) -> {out}/results.parquet")
+    cached = results.provenance.get("cached_cells", 0)
+    print(
+        f"{len(results.results)} cells ({summary}; {cached} reused from {out}) "
+        f"-> {out}/results.parquet"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

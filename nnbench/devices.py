@@ -52,3 +52,10 @@ def device_name(device: str) -> str:
     if device == "mps":
         return "Apple MPS"
     return cpu_name()
+
+
+def tf32_enabled(device: str) -> bool:
+    """Whether float32 matmuls on `device` may use TF32 (lower precision) tensor cores."""
+    import torch
+
+    return device == "cuda" and bool(torch.backends.cuda.matmul.allow_tf32)

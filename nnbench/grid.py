@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from nnbench.corpus import DTYPES, MatrixFamily, select_matrices
+from nnbench.corpus import DTYPES, MATRIX_FAMILIES, MatrixFamily, select_matrices
 from nnbench.devices import DEVICES
 from nnbench.errors import NNBenchError
-from nnbench.methods import Method, select_methods
+from nnbench.methods import METHODS, Method, select_methods
 from nnbench.seeds import derive_seed, stable_hash
 from nnbench.threads import DEFAULT_THREADS
 
@@ -76,8 +76,78 @@ class Cell:
         )
 
     @property
+    def description(self) -> tuple[object, ...]:
+        """Everything the cell's result depends on: its key for the cache."""
+        family, method = self.family, self.method
+        return (
+            *self.identity,
+            sorted(family.params.items()),
+            family.description,
+            family.fixed_shape,
+            method.description,
+            repr(getattr(method, "config", None)),
+            self.timing_repeats,
+            self.threads,
+        )
+
+    @property
     def cell_id(self) -> str:
-        return stable_hash(*self.identity)
+        """Order-independent key: a hash of the full description."""
+        return stable_hash(*self.description)
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # Registered families and methods travel by name (workers rebuild them from their own
+        # registries); user matrices and unregistered methods travel whole.
+        family = (
+            self.family.name
+            if MATRIX_FAMILIES.get(self.family.name) is self.family
+            else (self.family)
+        )
+        method = self.method.name if METHODS.get(self.method.name) is self.method else (self.method)
+        return (
+            _rebuild_cell,
+            (
+                family,
+                method,
+                self.n,
+                self.rank,
+                self.dtype,
+                self.device,
+                self.repeat,
+                self.base_seed,
+                self.timing_repeats,
+                self.threads,
+                self.shape,
+            ),
+        )
+
+
+def _rebuild_cell(
+    family: str | MatrixFamily,
+    method: str | Method,
+    n: int | None,
+    rank: int | None,
+    dtype: str,
+    device: str,
+    repeat: int,
+    base_seed: int,
+    timing_repeats: int,
+    threads: int,
+    shape: tuple[int, int],
+) -> Cell:
+    return Cell(
+        family=MATRIX_FAMILIES[family] if isinstance(family, str) else family,
+        n=n,
+        method=METHODS[method] if isinstance(method, str) else method,
+        rank=rank,
+        dtype=dtype,
+        device=device,
+        repeat=repeat,
+        base_seed=base_seed,
+        timing_repeats=timing_repeats,
+        threads=threads,
+        shape=shape,
+    )
 
 
 def _check_choices(values: tuple[str, ...], allowed: tuple[str, ...], what: str) -> None:

@@ -26,7 +26,7 @@ RESULT_COLUMNS: list[str] = [
     "rank", "dtype", "device", "device_name", "seed", "matrix_seed", "repeat", "threads",
     "status", "reason",
     *(metric.name for metric in METRICS),
-    "time_s", "time_iqr_s", "timing_repeats", "final_loss", "steps",
+    "time_s", "time_iqr_s", "timing_repeats", "peak_mem_mb", "tf32", "final_loss", "steps",
 ]  # fmt: skip
 CURVE_COLUMNS: list[str] = ["cell_id", "step", "unit", "loss", "elapsed_s"]
 

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import math
 import traceback
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from nnbench.devices import device_name
-from nnbench.errors import Diverged, NNBenchError, SkipCell
-from nnbench.grid import Cell, Grid, expand, static_skip_reason
+from nnbench.devices import device_name, tf32_enabled
+from nnbench.errors import Diverged, SkipCell
+from nnbench.grid import Cell, static_skip_reason
+from nnbench.memory import peak_mb, reset_peak
 from nnbench.methods import Factorization
 from nnbench.metrics import METRICS, MetricInput, evaluate
-from nnbench.provenance import provenance
 from nnbench.results import CURVE_COLUMNS, RESULT_COLUMNS, Results
-from nnbench.threads import thread_limit
 from nnbench.timing import time_call
 
 STATUSES = ("ok", "skipped", "failed", "diverged", "timeout")
@@ -36,7 +35,7 @@ def keeps_artifact(cell: Cell) -> bool:
     return "image" in cell.family.tags and cell.method.kind == "rank-k"
 
 
-def _base_row(cell: Cell) -> dict[str, Any]:
+def base_row(cell: Cell) -> dict[str, Any]:
     return {
         "cell_id": cell.cell_id,
         "matrix": cell.family.name,
@@ -64,6 +63,8 @@ def _base_row(cell: Cell) -> dict[str, Any]:
         "time_s": math.nan,
         "time_iqr_s": math.nan,
         "timing_repeats": 0,
+        "peak_mem_mb": math.nan,
+        "tf32": False,
         "final_loss": math.nan,
         "steps": math.nan,
     }
@@ -76,21 +77,24 @@ def _first_line(exc: BaseException) -> str:
 
 def run_cell(cell: Cell) -> CellOutcome:
     """Run one cell. Never raises for the method's sake: failures become statuses."""
-    row = _base_row(cell)
+    row = base_row(cell)
     reason = static_skip_reason(cell)
     if reason:
         return CellOutcome({**row, "status": "skipped", "reason": reason})
     row["device_name"] = device_name(cell.device)
+    row["tf32"] = tf32_enabled(cell.device)
     a = cell.family.make(cell.n, seed=cell.matrix_seed, dtype=cell.dtype)
     method = cell.method
     try:
         x = method.prepare(a, device=cell.device)
+        reset_peak(cell.device)
         raw, timing = time_call(
             lambda: method.compute(x, rank=cell.rank, seed=cell.seed),
             repeats=cell.timing_repeats,
             warmup=method.warmup,
             device=cell.device,
         )
+        row["peak_mem_mb"] = peak_mb(cell.device)
         fact: Factorization = method.finish(raw)
     except SkipCell as skip:
         return CellOutcome({**row, "status": "skipped", "reason": skip.reason})
@@ -123,17 +127,6 @@ def run_cell(cell: Cell) -> CellOutcome:
     return CellOutcome(row, curve, artifact)
 
 
-def run_cells(
-    cells: Iterable[Cell], *, threads: int, progress: bool = False
-) -> Iterator[CellOutcome]:
-    from tqdm.auto import tqdm
-
-    cells = list(cells)
-    with thread_limit(threads):
-        for cell in tqdm(cells, desc="cells", unit="cell", disable=not progress):
-            yield run_cell(cell)
-
-
 def to_results(outcomes: Iterable[CellOutcome], provenance: dict[str, Any]) -> Results:
     outcomes = list(outcomes)
     results = pd.DataFrame([o.row for o in outcomes], columns=RESULT_COLUMNS)
@@ -147,31 +140,4 @@ def to_results(outcomes: Iterable[CellOutcome], provenance: dict[str, Any]) -> R
     return Results(results=results, curves=curve_frame, provenance=provenance, artifacts=artifacts)
 
 
-def run_grids(grids: Sequence[Grid], *, progress: bool = False, command: str = "") -> Results:
-    """Run every cell of the grids (a cell in several grids runs once) in this process.
-
-    Raises NNBenchError before doing any work if a grid is invalid."""
-    cells = list({cell.cell_id: cell for grid in grids for cell in expand(grid)}.values())
-    if all(static_skip_reason(c) for c in cells):
-        reason = static_skip_reason(cells[0])
-        raise NNBenchError(f"nothing to run: {reason}", "choose matrices and methods that fit")
-    threads = grids[0].threads
-    started = pd.Timestamp.now(tz="UTC")
-    outcomes = list(run_cells(cells, threads=threads, progress=progress))
-    devices = sorted({d for grid in grids for d in grid.devices})
-    info = provenance(
-        grids=[g.to_dict() for g in grids],
-        threads=threads,
-        command=command,
-        started=started,
-        devices=devices,
-    )
-    return to_results(outcomes, info)
-
-
-def run_grid(grid: Grid, *, progress: bool = False, command: str = "") -> Results:
-    """Run every cell of `grid` in this process; see `run_grids`."""
-    return run_grids([grid], progress=progress, command=command)
-
-
-__all__ = ["STATUSES", "CellOutcome", "run_cell", "run_cells", "run_grid", "run_grids"]
+__all__ = ["STATUSES", "CellOutcome", "base_row", "run_cell", "to_results"]

@@ -94,7 +94,7 @@ def test_module_entry_point(tmp_path):
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "1 cells (1 ok)" in proc.stdout
+    assert "1 cells (1 ok; 0 reused" in proc.stdout
 
 
 def _save(tmp_path, name, a):

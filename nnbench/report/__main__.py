@@ -37,9 +37,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print("no --results given: running the quick study first", file=sys.stderr)
             run = run_study(
-                "quick", quick=True, progress=True, command="python -m nnbench.report (quick study)"
+                "quick",
+                quick=True,
+                progress=True,
+                out=args.out / "results",
+                command="python -m nnbench.report (quick study)",
             )
-            run.save(args.out / "results")
             runs = [run]
         history = load_asv_results(args.asv) if args.asv.is_dir() else None
         build_report(runs, args.out, history=history)

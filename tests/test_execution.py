@@ -1,0 +1,171 @@
+"""Executors, cache/resume and hard timeouts (issue: scale and resilience)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from slow_methods import Hang
+
+from nnbench import Grid, expand, load_results, run_grid, run_grids
+from nnbench.errors import NNBenchError
+from nnbench.journal import Journal
+from nnbench.metrics import METRICS
+
+ERROR_COLUMNS = [m.name for m in METRICS] + ["status", "reason", "final_loss", "steps"]
+SMALL = Grid(
+    matrices=("spd", "random-uniform", "colour-wheel"),
+    methods=("scipy-lu", "scipy-tsvd", "neural-lowrank"),
+    sizes=(6, 10),
+    ranks=(1, 3),
+    repeats=2,
+    timing_repeats=1,
+)
+
+
+def _errors(df: pd.DataFrame) -> pd.DataFrame:
+    return df.set_index("cell_id").sort_index()[ERROR_COLUMNS]
+
+
+def test_inline_processes_and_dask_give_identical_errors():
+    distributed = pytest.importorskip("distributed")
+    inline = run_grid(SMALL).results
+    processes = run_grid(SMALL, jobs=2).results
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        on_dask = run_grid(SMALL, scheduler=cluster.scheduler_address).results
+    assert len(inline) == len(expand(SMALL)) > 50
+    pd.testing.assert_frame_equal(_errors(inline), _errors(processes))
+    pd.testing.assert_frame_equal(_errors(inline), _errors(on_dask))
+    assert (processes.threads == 1).all() and processes.peak_mem_mb.gt(0).any()
+
+
+def test_a_hanging_cell_is_cut_at_its_timeout_and_the_others_finish(tmp_path):
+    hang = Hang()
+    grid = Grid(
+        matrices=("spd",), methods=("scipy-lu", "scipy-qr"), sizes=(4, 5, 6), timing_repeats=1
+    )
+    cells = expand(grid)
+    hanging = expand(Grid(matrices=("spd",), methods=("scipy-tsvd",), sizes=(4,)))[0]
+    from dataclasses import replace
+
+    cells.append(replace(hanging, method=hang))
+    from nnbench.executors import run_processes
+
+    timeout = 2.0
+    start = time.perf_counter()
+    outcomes = list(run_processes(cells, jobs=2, threads=1, timeout=timeout))
+    elapsed = time.perf_counter() - start
+    rows = pd.DataFrame([o.row for o in outcomes])
+    assert len(rows) == len(cells) and rows.cell_id.is_unique
+    cut = rows[rows.method == "test-hang"].iloc[0]
+    assert cut.status == "timeout" and "killed after" in cut.reason
+    assert timeout <= cut.time_s <= 1.1 * timeout
+    assert (rows[rows.method != "test-hang"].status == "ok").all()
+    assert elapsed < 30
+
+
+def test_rerun_reuses_finished_cells_and_force_recomputes(tmp_path):
+    first = run_grid(SMALL, out=tmp_path)
+    again = run_grid(SMALL, out=tmp_path)
+    assert again.provenance["cached_cells"] == len(first.results)
+    pd.testing.assert_frame_equal(_errors(first.results), _errors(again.results))
+    forced = run_grid(SMALL, out=tmp_path, force=True)
+    assert forced.provenance["cached_cells"] == 0
+    assert len(Journal(tmp_path).load()) == len(first.results)  # duplicates count once
+
+
+def test_torn_journal_line_is_ignored(tmp_path):
+    res = run_grid(SMALL.replace(methods=("scipy-lu",)), out=tmp_path)
+    journal = Journal(tmp_path)
+    with open(journal.lines, "a") as f:
+        f.write('{"cell_id": "abc", "stat')  # a write cut by SIGKILL
+    assert set(journal.load()) == set(res.results.cell_id)
+
+
+def test_sigkill_mid_run_then_resume_loses_and_doubles_nothing(tmp_path):
+    out = tmp_path / "run"
+    args = [
+        sys.executable,
+        "-m",
+        "nnbench",
+        "run",
+        "--matrices",
+        "random-uniform,spd",
+        "--methods",
+        "neural-lowrank,scipy-lu",
+        "--sizes",
+        "8,16,24",
+        "--ranks",
+        "1,2,4",
+        "--repeats",
+        "3",
+        "--dtypes",
+        "float64,float32",
+        "--no-progress",
+        "--out",
+        str(out),
+    ]
+    expected = len(
+        expand(
+            Grid(
+                matrices=("random-uniform", "spd"),
+                methods=("neural-lowrank", "scipy-lu"),
+                sizes=(8, 16, 24),
+                ranks=(1, 2, 4),
+                repeats=3,
+                dtypes=("float64", "float32"),
+            )
+        )
+    )
+    proc = subprocess.Popen(args, start_new_session=True)
+    journal = Journal(out)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        lines = journal.lines.read_text().count("\n") if journal.lines.is_file() else 0
+        if lines >= 10:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = len(journal.load())
+    assert 10 <= done_before < expected, "the kill should land mid-run"
+    assert not (out / "results.parquet").exists()
+    resumed = subprocess.run([*args, "--resume"], capture_output=True, text=True, check=False)
+    assert resumed.returncode == 0, resumed.stderr
+    df = load_results(out).results
+    assert len(df) == expected and df.cell_id.is_unique  # 0 lost, 0 duplicated
+    reused = int(re.search(r"; (\d+) reused", resumed.stdout).group(1))
+    assert reused >= done_before  # finished cells were not recomputed
+    assert set(df.status) == {"ok"}
+
+
+def test_resume_without_a_run_is_an_error(tmp_path, capsys):
+    from nnbench.cli import main
+
+    assert main(["run", "--resume", "--out", str(tmp_path / "none"), "--no-progress"]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+
+
+def test_bad_execution_options():
+    with pytest.raises(NNBenchError, match="jobs 0"):
+        run_grids([SMALL], jobs=0)
+    with pytest.raises(NNBenchError, match="not enforced on a dask cluster"):
+        run_grids([SMALL], scheduler="tcp://127.0.0.1:1", timeout=1.0)
+
+
+def test_peak_memory_and_tf32_are_recorded():
+    df = run_grid(
+        Grid(matrices=("spd",), methods=("scipy-svd",), sizes=(300,), timing_repeats=1)
+    ).results
+    row = df.iloc[0]
+    assert row.peak_mem_mb > 1.0 and not row.tf32
+    assert np.isfinite(row.peak_mem_mb)
