@@ -45,7 +45,42 @@ def lowrank_vs_svd(*, n: int = 512, ranks: tuple[int, ...] = (10, 50), repeats: 
         )
 
 
-BENCHMARKS: dict[str, Callable[[], None]] = {"lowrank-vs-svd": lowrank_vs_svd}
+def jobs_speedup(*, jobs: int = 2) -> None:
+    """Wall time of a 200-cell grid of small trainings, inline vs `jobs` worker processes."""
+    from nnbench import Grid, expand, run_grid
+
+    grid = Grid(
+        matrices=("random-uniform", "random-gaussian", "spd", "symmetric", "randsvd"),
+        methods=("neural-lowrank",),
+        sizes=(16, 24, 32, 48, 64),
+        ranks=(2, 4),
+        repeats=4,
+        timing_repeats=1,
+    )
+    cells = len(expand(grid))
+    start = time.perf_counter()
+    inline = run_grid(grid).results
+    inline_s = time.perf_counter() - start
+    start = time.perf_counter()
+    parallel = run_grid(grid, jobs=jobs).results
+    parallel_s = time.perf_counter() - start
+    same = (
+        inline.set_index("cell_id")
+        .rel_err_fro.sort_index()
+        .equals(parallel.set_index("cell_id").rel_err_fro.sort_index())
+    )
+    print(f"{cells} cells of neural-lowrank training, 1 thread per process")
+    print(
+        f"  inline: {inline_s:.1f} s; --jobs {jobs}: {parallel_s:.1f} s (worker start-up "
+        f"included) -> speed-up {inline_s / parallel_s:.2f}x (goal >= 1.7x); "
+        f"identical errors: {same}"
+    )
+
+
+BENCHMARKS: dict[str, Callable[[], None]] = {
+    "lowrank-vs-svd": lowrank_vs_svd,
+    "jobs-speedup": jobs_speedup,
+}
 
 
 def main() -> None:

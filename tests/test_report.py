@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from nnbench import Grid, run_grid
 from nnbench.report import error_table, status_table
@@ -70,3 +71,25 @@ def test_history_table_has_one_column_per_commit_oldest_first():
     assert list(table.columns) == ["benchmark", "params", "unit", "aaaaaaaa", "bbbbbbbb"]
     row = table[table.benchmark == "t.track_x"].iloc[0]
     assert (row.aaaaaaaa, row.bbbbbbbb) == (1.0, 2.0)
+
+
+def test_reproduction_table_puts_ours_beside_the_study():
+    from nnbench.reproduction import TARGETS, reproduction_table
+
+    grid = Grid(
+        matrices=("identity", "diagonal-mn0"),
+        methods=("scipy-tsvd", "neural-lowrank"),
+        sizes=(50,),
+        ranks=(20,),
+        timing_repeats=1,
+    )
+    table = reproduction_table(run_grid(grid).results)
+    assert len(table) == len(TARGETS)
+    svd = table[
+        (table.experiment == "M_50 = diag(0..49), k=20") & (table.quantity == "SVD error")
+    ].iloc[0]
+    assert svd.svd == pytest.approx(29 / 49) and svd.verdict == "the SVD optimum, reproduced"
+    nn = table[(table.experiment == "identity 50, k=20") & (table.quantity == "NN error")].iloc[0]
+    assert nn.reported == 1.00146 and nn.ours == pytest.approx(1.0)
+    missing = table[table.experiment.str.startswith("logo")].iloc[0]
+    assert missing.verdict.startswith("not run: python -m nnbench run --study")
