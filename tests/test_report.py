@@ -84,7 +84,10 @@ def test_reproduction_table_puts_ours_beside_the_study():
         timing_repeats=1,
     )
     table = reproduction_table(run_grid(grid).results)
-    assert len(table) == len(TARGETS)
+    assert len(table) == len(TARGETS) + 3 + 5  # + study 000's three, study 004's five
+    doolittle = table[table.study == "004"]
+    assert (doolittle.verdict == "reproduced").all()
+    assert doolittle.set_index("quantity").loc["det", "ours"] == pytest.approx(166, rel=1e-14)
     svd = table[
         (table.experiment == "M_50 = diag(0..49), k=20") & (table.quantity == "SVD error")
     ].iloc[0]
