@@ -29,6 +29,31 @@ class Target:
     reported_as: str  # what the study's number is: "SVD error", "NN error", "|NN - SVD|"
     study_method: str  # our re-run of the study's configuration
     run: str  # the study that produces the cells
+    dtype: str = "float64"  # of the study-config cells (study 000 ran torch's float32)
+
+
+def _study000() -> list[Target]:
+    reported = (
+        ("study000-a", "[[10,20],[30,40]]", 4.38e-12),
+        ("study000-b", "[[2,10],[8,13]] (study: poor fit)", 1.40e-5),
+        ("study000-c", "[[100,3],[60,0.4]]", 3.68e-11),
+    )
+    return [
+        Target(
+            "000",
+            f"neural LU of {label}",
+            matrix,
+            2,
+            None,
+            "final_loss",
+            value,
+            "median final loss",
+            "neural-lu-study",
+            "study000-reproduce",
+            "float32",
+        )
+        for matrix, label, value in reported
+    ]
 
 
 def _study002() -> list[Target]:
@@ -93,29 +118,25 @@ def _study002() -> list[Target]:
     return targets
 
 
-TARGETS: tuple[Target, ...] = tuple(_study002())
-BEST = {"002": "neural-lowrank"}
+TARGETS: tuple[Target, ...] = (*_study000(), *_study002())
+BEST = {"000": "neural-lu", "002": "neural-lowrank"}
 
 
-def _cells(results: pd.DataFrame, target: Target, method: str) -> pd.DataFrame:
+def _cells(results: pd.DataFrame, target: Target, method: str, dtype: str) -> pd.DataFrame:
     r = results
-    return r[
-        (r.matrix == target.matrix)
-        & (r.n == target.n)
-        & (r["rank"] == target.rank)
-        & (r.method == method)
-        & (r.status == "ok")
-        & (r.dtype == "float64")
-    ]
+    keep = (r.matrix == target.matrix) & (r.n == target.n) & (r.method == method)
+    if target.rank is not None:
+        keep &= r["rank"] == target.rank
+    return r[keep & (r.status == "ok") & (r.dtype == dtype)]
 
 
-def statistic(results: pd.DataFrame, target: Target, method: str) -> float:
-    cells = _cells(results, target, method)
+def statistic(results: pd.DataFrame, target: Target, method: str, dtype: str = "float64") -> float:
+    cells = _cells(results, target, method, dtype)
     if cells.empty:
         return np.nan
-    if target.statistic == "rel_err_2":
-        return float(cells.rel_err_2.median())
-    svd = _cells(results, target, SVD).groupby("matrix_seed").rel_err_2.first()
+    if target.statistic in ("rel_err_2", "final_loss"):
+        return float(cells[target.statistic].median())
+    svd = _cells(results, target, SVD, dtype).groupby("matrix_seed").rel_err_2.first()
     per_matrix = cells.groupby("matrix_seed").rel_err_2.median()
     paired = pd.concat([per_matrix, svd], axis=1, join="inner").dropna()
     return float((paired.iloc[:, 0] - paired.iloc[:, 1]).abs().mean()) if len(paired) else np.nan
@@ -135,40 +156,14 @@ def _verdict(target: Target, study_value: float, ours: float, svd: float) -> str
         parts.append(f"study config |NN - SVD| = {study_value:.3g}")
     elif target.reported > 0:
         parts.append(f"study config {study_value / target.reported:.2f}x the reported value")
+    if target.statistic == "final_loss":
+        parts.append(f"ours: final loss {ours:.1e}")
+        return "; ".join(parts)
     if target.statistic == "diff_to_svd":
         parts.append(f"ours |NN - SVD| = {ours:.1e}")
     else:
         parts.append(f"ours {ours / svd:.6f}x the SVD error" if svd > 0 else f"ours {ours:.3g}")
     return "; ".join(parts)
-
-
-STUDY_000 = (  # neural LU, Adam lr 0.1, data_size 100, 5000 steps: final loss
-    ("[[10,20],[30,40]]", "final loss", 4.38e-12),
-    (
-        "[[2,10],[8,13]]",
-        "final loss (poor fit; LU = [[2.0130, 9.9969],[7.9938, 13.0008]])",
-        1.40e-5,
-    ),
-    ("[[100,3],[60,0.4]]", "final loss", 3.68e-11),
-)
-
-
-def _study000_rows() -> list[dict[str, object]]:
-    return [
-        {
-            "study": "000",
-            "experiment": f"neural LU of {matrix}",
-            "quantity": quantity,
-            "reported": value,
-            "study_config": np.nan,
-            "ours": np.nan,
-            "svd": np.nan,
-            "study_method": "neural-lu-study",
-            "our_method": "neural-lu",
-            "verdict": "not run: neural LU is not built yet (issue 3)",
-        }
-        for matrix, quantity, value in STUDY_000
-    ]
 
 
 def _study004_rows() -> list[dict[str, object]]:
@@ -217,7 +212,7 @@ def reproduction_table(results: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for target in TARGETS:
         best = BEST[target.study]
-        study_value = statistic(results, target, target.study_method)
+        study_value = statistic(results, target, target.study_method, target.dtype)
         ours = statistic(results, target, best)
         svd = statistic(results, target, SVD) if target.statistic == "rel_err_2" else np.nan
         if target.reported_as == "SVD error":
@@ -236,4 +231,4 @@ def reproduction_table(results: pd.DataFrame) -> pd.DataFrame:
                 "verdict": _verdict(target, study_value, ours, svd),
             }
         )
-    return pd.DataFrame([*_study000_rows(), *rows, *_study004_rows()])
+    return pd.DataFrame([*rows, *_study004_rows()])

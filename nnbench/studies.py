@@ -18,7 +18,7 @@ class Study:
 
 QUICK = Grid(
     matrices=("all",),
-    methods=("classical", "neural-lowrank"),
+    methods=("classical", "neural-lu", "neural-lowrank"),
     sizes=(8, 32),
     ranks=(1, 5),
     dtypes=("float64", "float32"),
@@ -26,6 +26,8 @@ QUICK = Grid(
     timing_repeats=3,
 )
 
+STUDY_000_MATRICES = ("study000-a", "study000-b", "study000-c")
+LU_SCALE_MATRICES = ("spd", "diag-dominant", "random-uniform", "random-gaussian", "needs-pivoting")
 LOWRANK_002 = ("scipy-tsvd", "neural-lowrank-study", "neural-lowrank")
 LOWRANK_002_IMAGES = ("scipy-tsvd", "neural-lowrank-study-image", "neural-lowrank")
 
@@ -69,7 +71,7 @@ STUDIES: dict[str, Study] = {
     for study in (
         Study(
             "quick",
-            "every matrix family x classical methods and neural-lowrank at n = 8, 32 "
+            "every matrix family x classical methods, neural-lu and neural-lowrank at n = 8, 32 "
             "(the default study)",
             grids=(QUICK,),
             quick=(QUICK,),
@@ -104,6 +106,53 @@ STUDIES: dict[str, Study] = {
             "and the truncated SVD",
             grids=_study002(quick=False),
             quick=_study002(quick=True),
+        ),
+        Study(
+            "study000-reproduce",
+            "study 000 re-run: its three 2x2 matrices x 10 seeds, the Appendix A configuration "
+            "(float32, as torch.Tensor) beside ours (float64)",
+            grids=(
+                Grid(
+                    matrices=STUDY_000_MATRICES,
+                    methods=("neural-lu-study",),
+                    dtypes=("float32",),
+                    repeats=10,
+                ),
+                Grid(matrices=STUDY_000_MATRICES, methods=("neural-lu", "doolittle"), repeats=10),
+            ),
+            quick=(
+                Grid(
+                    matrices=STUDY_000_MATRICES,
+                    methods=("neural-lu-study",),
+                    dtypes=("float32",),
+                    repeats=2,
+                ),
+                Grid(matrices=STUDY_000_MATRICES, methods=("neural-lu", "doolittle"), repeats=2),
+            ),
+        ),
+        Study(
+            "lu-scale",
+            "neural LU from n = 2 to 256 over SPD, diagonally dominant, random uniform and "
+            "Gaussian and needs-pivoting matrices, float32 and float64, 5 seeds",
+            grids=(
+                Grid(
+                    matrices=LU_SCALE_MATRICES,
+                    methods=("neural-lu", "scipy-lu"),
+                    sizes=(2, 4, 8, 16, 32, 64, 128, 256),
+                    dtypes=("float64", "float32"),
+                    repeats=5,
+                    timing_repeats=1,
+                ),
+            ),
+            quick=(
+                Grid(
+                    matrices=LU_SCALE_MATRICES,
+                    methods=("neural-lu", "scipy-lu"),
+                    sizes=(2, 8, 32),
+                    repeats=2,
+                    timing_repeats=1,
+                ),
+            ),
         ),
         Study(
             "study001-alphabet",

@@ -12,6 +12,7 @@ from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.errors import NNBenchError, SkipCell
 from nnbench.methods import METHODS, Factorization, Method, get_method
 from nnbench.methods.neural_lowrank import NeuralLowRank
+from nnbench.methods.neural_lu import NeuralLU
 from nnbench.metrics import rel_err_fro
 
 METHOD_NAMES = list(METHODS)
@@ -32,6 +33,8 @@ WELL_CONDITIONED = {
 
 def on_small_budget(method: Method) -> Method:
     """The same trained model with a few steps: the contract, not the accuracy, is tested."""
+    if isinstance(method, NeuralLU):
+        return NeuralLU(method.name, replace(method.config, steps=20), method.description)
     if isinstance(method, NeuralLowRank):
         cfg = replace(method.config, samples=64, epochs=2, max_steps=30)
         return NeuralLowRank(method.name, cfg, method.description)
@@ -57,6 +60,10 @@ def test_contract(name, item):
     except SkipCell as skip:
         assert name == "doolittle" and "zero pivot" in skip.reason
         return
+    except RuntimeError as exc:  # a row `failed` with this reason in a run
+        assert name.startswith("neural-lu") and "singular" in str(exc)
+        assert np.linalg.matrix_rank(a) < min(a.shape) or family.name in {"needs-pivoting"}
+        return
     assert isinstance(fact, Factorization) and fact.kind == method.kind
     assert all(isinstance(f, np.ndarray) for f in fact.factors.values())
     approx = fact.reconstruct()
@@ -72,7 +79,7 @@ def test_contract(name, item):
             assert rel_err_fro(a, approx) == pytest.approx(optimum, abs=1e-12)
         else:  # Eckart-Young: nothing of rank k does better
             assert rel_err_fro(a, approx) >= optimum - 1e-12
-    elif family.name in WELL_CONDITIONED:
+    elif method.group == "classical" and family.name in WELL_CONDITIONED:
         assert rel_err_fro(a, approx) <= 1e-13
         assert fact.structure_error() <= 1e-13
 

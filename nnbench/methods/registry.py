@@ -8,9 +8,11 @@ from nnbench.errors import NNBenchError
 from nnbench.methods.base import GROUPS, Method
 from nnbench.methods.classical import CLASSICAL_METHODS
 from nnbench.methods.neural_lowrank import NEURAL_LOWRANK_METHODS
+from nnbench.methods.neural_lu import NEURAL_LU_METHODS
 
 REGISTERED: tuple[Method, ...] = (
     *(cls() for cls in CLASSICAL_METHODS),
+    *NEURAL_LU_METHODS,
     *NEURAL_LOWRANK_METHODS,
 )
 
