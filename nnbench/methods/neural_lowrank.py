@@ -23,6 +23,7 @@ from nnbench.methods.training import (
     LossRecorder,
     check_choice,
     generator,
+    lbfgs,
     probe_inputs,
 )
 
@@ -189,15 +190,7 @@ def _train_full_batch(
     rec: LossRecorder,
 ) -> None:
     if cfg.optimizer == "lbfgs":
-        opt = torch.optim.LBFGS(
-            net.parameters(),
-            lr=cfg.lr,
-            max_iter=20,
-            history_size=20,
-            line_search_fn="strong_wolfe",
-            tolerance_grad=0.0,
-            tolerance_change=0.0,
-        )
+        opt = lbfgs(net.parameters(), lr=cfg.lr, max_iter=20, history_size=20)
 
         def closure() -> torch.Tensor:
             opt.zero_grad(set_to_none=True)

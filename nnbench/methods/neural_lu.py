@@ -19,7 +19,7 @@ import torch
 from nnbench.errors import NNBenchError
 from nnbench.methods.base import Method
 from nnbench.methods.factorization import Factorization, LUFactorization
-from nnbench.methods.training import LossRecorder, check_choice, generator
+from nnbench.methods.training import LossRecorder, check_choice, generator, lbfgs
 
 LU_INPUTS = ("uniform", "gaussian", "sign", "full")
 STRUCTURES = ("penalty", "exact")
@@ -128,15 +128,7 @@ def _optimizer(cfg: LUTraining, params: list[torch.Tensor]) -> torch.optim.Optim
         "adam": torch.optim.Adam,
     }
     if cfg.optimizer == "lbfgs":
-        return torch.optim.LBFGS(
-            params,
-            lr=cfg.lr,
-            max_iter=1,
-            history_size=50,
-            line_search_fn="strong_wolfe",
-            tolerance_grad=0.0,
-            tolerance_change=0.0,
-        )
+        return lbfgs(params, lr=cfg.lr, max_iter=1, history_size=50)
     return make[cfg.optimizer](params, lr=cfg.lr)
 
 

@@ -75,3 +75,18 @@ class LossRecorder:
         return TrainingHistory(
             loss=np.asarray(self.losses), elapsed_s=np.asarray(self.times), unit=self.unit
         )
+
+
+def lbfgs(
+    params: list[torch.Tensor], *, lr: float, max_iter: int, history_size: int
+) -> torch.optim.LBFGS:
+    """L-BFGS with a strong Wolfe line search and no early exit: the stopping rule is ours."""
+    return torch.optim.LBFGS(
+        params,
+        lr=lr,
+        max_iter=max_iter,
+        history_size=history_size,
+        line_search_fn="strong_wolfe",
+        tolerance_grad=0.0,
+        tolerance_change=0.0,
+    )
