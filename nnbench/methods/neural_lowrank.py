@@ -200,7 +200,7 @@ def _train_full_batch(
 
         for _ in range(max(1, cfg.max_steps // 20)):
             loss = opt.step(closure)
-            if rec.record(float(loss)):
+            if rec.record(float(loss.detach())):
                 return
         return
     opt = _optimizer(cfg, net)
