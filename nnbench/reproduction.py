@@ -189,7 +189,7 @@ def _study004_rows() -> list[dict[str, object]]:
     }
     return [
         {
-            "study": "004",
+            "study": "study 004",
             "experiment": "Doolittle LU of [[8,2,9],[4,9,4],[6,7,9]]",
             "quantity": q,
             "reported": reported[q],
@@ -219,7 +219,7 @@ def reproduction_table(results: pd.DataFrame) -> pd.DataFrame:
             study_value = ours = np.nan
         rows.append(
             {
-                "study": target.study,
+                "study": f"study {target.study}",
                 "experiment": target.experiment,
                 "quantity": target.reported_as,
                 "reported": target.reported,

@@ -85,7 +85,7 @@ def test_reproduction_table_puts_ours_beside_the_study():
     )
     table = reproduction_table(run_grid(grid).results)
     assert len(table) == len(TARGETS) + 5  # + study 004's five, recomputed
-    doolittle = table[table.study == "004"]
+    doolittle = table[table.study == "study 004"]
     assert (doolittle.verdict == "reproduced").all()
     assert doolittle.set_index("quantity").loc["det", "ours"] == pytest.approx(166, rel=1e-14)
     svd = table[
