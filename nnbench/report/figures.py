@@ -132,36 +132,35 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
 
 def loss_curves(res: Results) -> Figure | Missing:
     """Training loss per step (or epoch) on a log axis, one line per (matrix, n, k): median
-    over seeds with the IQR band; the six largest problems per method."""
+    over seeds with the IQR band; the six largest problems per method, float64 where the
+    method ran in float64 (study 000's configuration runs in float32, as the study did)."""
     if res.curves.empty:
         return Missing("needs trained (neural) methods: run --study quick or study002-reproduce")
     meta = res.results.set_index("cell_id")[["method", "matrix", "n", "rank", "dtype"]]
     curves = res.curves.join(meta, on="cell_id")
-    curves = curves[curves.dtype == "float64"]
     methods = sorted(curves.method.unique())[:MAX_FACETS]
     _style()
     fig, axes = plt.subplots(1, len(methods), figsize=(4.6 * len(methods), 3.8), squeeze=False)
     for ax, method in zip(axes[0], methods, strict=False):
         sub = curves[curves.method == method]
-        problems = (
-            sub[["matrix", "n", "rank"]]
-            .drop_duplicates()
-            .sort_values(["n", "rank"], ascending=False)
-            .head(6)
-        )
-        colors = sns.color_palette("tab10", len(problems))
-        for color, (_, p) in zip(colors, problems.iterrows(), strict=False):
-            g = sub[(sub.matrix == p.matrix) & (sub.n == p.n) & (sub["rank"] == p["rank"])]
+        dtype = "float64" if (sub.dtype == "float64").any() else sub.dtype.iloc[0]
+        sub = sub[sub.dtype == dtype]
+        groups = sorted(
+            sub.groupby(["matrix", "n", "rank"], dropna=False),
+            key=lambda item: (-item[0][1], str(item[0][0])),
+        )[:6]
+        colors = sns.color_palette("tab10", len(groups))
+        for color, ((matrix, n, rank), g) in zip(colors, groups, strict=False):
             stats = g.groupby("step").loss.quantile([0.25, 0.5, 0.75]).unstack()
-            label = f"{p.matrix} n={p.n} k={p['rank']}"
+            label = f"{matrix} n={n}" + ("" if pd.isna(rank) else f" k={rank}")
             ax.plot(stats.index, stats[0.5], color=color, label=label, lw=1.2)
             ax.fill_between(stats.index, stats[0.25], stats[0.75], color=color, alpha=0.2, lw=0)
         ax.set_yscale("log")
-        ax.set_title(method, fontsize=10)
+        ax.set_title(f"{method} ({dtype})", fontsize=10)
         ax.set_xlabel(str(sub.unit.iloc[0]) if len(sub) else "step")
         ax.set_ylabel("training loss (MSE)")
         ax.legend(fontsize=7, loc="upper right")
-    fig.suptitle("Loss per step (median over seeds, IQR band; float64)")
+    fig.suptitle("Loss per step (median over seeds, IQR band)")
     fig.tight_layout()
     return fig
 
