@@ -169,8 +169,8 @@ def sensitivity_heatmap(res: Results) -> Figure | Missing:
     df = _ok(res)
     if not {"optimizer", "lr"} <= set(df.columns) or df.get("optimizer") is None:
         return Missing(
-            "needs the neural LU sensitivity study (optimizer x learning rate): "
-            "run --study study000-sensitivity once neural LU exists"
+            "needs study 000's sensitivity study (optimizer x learning rate), "
+            "which is not built yet (issue 3)"
         )
     table = df.pivot_table(index="optimizer", columns="lr", values="final_loss", aggfunc="median")
     _style()
