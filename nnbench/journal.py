@@ -6,7 +6,6 @@ any moment leaves at most a torn last line, which loading ignores; a cell that a
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -80,7 +79,3 @@ def _atomic_bytes(path: Path, data: bytes | None) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_bytes(data or b"")
     os.replace(tmp, path)
-
-
-def is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
