@@ -39,9 +39,7 @@ def base_row(cell: Cell) -> dict[str, Any]:
     return {
         "cell_id": cell.cell_id,
         "matrix": cell.family.name,
-        "family": cell.family.name.split(":", 1)[0]
-        if ":" in cell.family.name
-        else cell.family.name,
+        "family": cell.family.name.split(":", 1)[0],  # "file" for file:PATH matrices
         "tags": ",".join(sorted(cell.family.tags)),
         "n": cell.n if cell.n is not None else max(cell.shape),
         "n_rows": cell.shape[0],
