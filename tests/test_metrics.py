@@ -40,7 +40,13 @@ def test_errors_of_the_matrix_itself_are_zero(a):
     assert rel_err_2(a, a) == 0.0 and rel_err_fro(a, a) == 0.0
 
 
-@given(matrices, st.floats(1e-3, 1e3))
+# entries in steps of 1e-3: scaling by 1e-3..1e3 must not underflow (subnormals lose digits)
+moderate = shapes.flatmap(
+    lambda s: arrays(np.float64, s, elements=st.integers(-(10**6), 10**6).map(lambda i: i / 1000))
+)
+
+
+@given(moderate, st.floats(1e-3, 1e3))
 def test_relative_errors_are_scale_invariant(a, scale):
     approx = np.round(a)
     for fn in (rel_err_2, rel_err_fro):
