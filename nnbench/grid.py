@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from nnbench.corpus import DTYPES, MATRIX_FAMILIES, MatrixFamily, select_matrices
@@ -104,49 +104,19 @@ class Cell:
             else (self.family)
         )
         method = self.method.name if METHODS.get(self.method.name) is self.method else (self.method)
-        return (
-            _rebuild_cell,
-            (
-                family,
-                method,
-                self.n,
-                self.rank,
-                self.dtype,
-                self.device,
-                self.repeat,
-                self.base_seed,
-                self.timing_repeats,
-                self.threads,
-                self.shape,
-            ),
-        )
+        rest = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("family", "method")
+        }
+        return (_rebuild_cell, (family, method, rest))
 
 
-def _rebuild_cell(
-    family: str | MatrixFamily,
-    method: str | Method,
-    n: int | None,
-    rank: int | None,
-    dtype: str,
-    device: str,
-    repeat: int,
-    base_seed: int,
-    timing_repeats: int,
-    threads: int,
-    shape: tuple[int, int],
-) -> Cell:
+def _rebuild_cell(family: str | MatrixFamily, method: str | Method, rest: dict[str, Any]) -> Cell:
     return Cell(
         family=MATRIX_FAMILIES[family] if isinstance(family, str) else family,
-        n=n,
         method=METHODS[method] if isinstance(method, str) else method,
-        rank=rank,
-        dtype=dtype,
-        device=device,
-        repeat=repeat,
-        base_seed=base_seed,
-        timing_repeats=timing_repeats,
-        threads=threads,
-        shape=shape,
+        **rest,
     )
 
 
