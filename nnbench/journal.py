@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nnbench.results import atomic_write, save_npy
+
 JOURNAL_DIR = ".journal"
 
 
@@ -49,16 +51,14 @@ class Journal:
         self.dir.mkdir(parents=True, exist_ok=True)
         cell_id = outcome.row["cell_id"]
         if outcome.curve is not None:
-            _atomic_bytes(
-                self.dir / "curves" / f"{cell_id}.parquet", outcome.curve.to_parquet(index=False)
+            curve = outcome.curve
+            atomic_write(
+                self.dir / "curves" / f"{cell_id}.parquet",
+                lambda p: curve.to_parquet(p, index=False),
             )
         if outcome.artifact is not None:
-            path = self.dir / "artifacts" / f"{cell_id}.npy"
-            path.parent.mkdir(exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            with open(tmp, "wb") as f:
-                np.save(f, outcome.artifact)
-            os.replace(tmp, path)
+            artifact = outcome.artifact
+            atomic_write(self.dir / "artifacts" / f"{cell_id}.npy", lambda p: save_npy(p, artifact))
         text = json.dumps(outcome.row, default=_plain, allow_nan=True)
         with open(self.lines, "a") as f:
             f.write(text + "\n")
@@ -72,10 +72,3 @@ class Journal:
     def _artifact(self, cell_id: str) -> np.ndarray | None:
         path = self.dir / "artifacts" / f"{cell_id}.npy"
         return np.load(path) if path.is_file() else None
-
-
-def _atomic_bytes(path: Path, data: bytes | None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data or b"")
-    os.replace(tmp, path)

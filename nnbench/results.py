@@ -44,24 +44,27 @@ class Results:
         """Write the results folder; existing files of the same names are replaced atomically."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        _atomic(out / "results.parquet", lambda p: self.results.to_parquet(p, index=False))
-        _atomic(out / "results.csv", lambda p: self.results.to_csv(p, index=False))
-        _atomic(out / "curves.parquet", lambda p: self.curves.to_parquet(p, index=False))
+        atomic_write(out / "results.parquet", lambda p: self.results.to_parquet(p, index=False))
+        atomic_write(out / "results.csv", lambda p: self.results.to_csv(p, index=False))
+        atomic_write(out / "curves.parquet", lambda p: self.curves.to_parquet(p, index=False))
         if self.artifacts:
             (out / "artifacts").mkdir(exist_ok=True)
         for cell_id, array in self.artifacts.items():
-            _atomic(out / "artifacts" / f"{cell_id}.npy", lambda p, a=array: _save_npy(p, a))
+            atomic_write(out / "artifacts" / f"{cell_id}.npy", lambda p, a=array: save_npy(p, a))
         text = json.dumps(self.provenance, indent=2, default=str)
-        _atomic(out / "run.json", lambda p: Path(p).write_text(text))
+        atomic_write(out / "run.json", lambda p: Path(p).write_text(text))
         return out
 
 
-def _save_npy(path: str, array: np.ndarray) -> None:
+def save_npy(path: str, array: np.ndarray) -> None:
     with open(path, "wb") as f:
         np.save(f, array)
 
 
-def _atomic(target: Path, write: Callable[[str], object]) -> None:
+def atomic_write(target: Path, write: Callable[[str], object]) -> None:
+    """Write `target` through `write(temporary path)` and rename it into place: a reader (or a
+    run killed mid-write) never sees a partial file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     try:
