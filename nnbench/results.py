@@ -27,6 +27,7 @@ RESULT_COLUMNS: list[str] = [
     "status", "reason",
     *(metric.name for metric in METRICS),
     "time_s", "time_iqr_s", "timing_repeats", "peak_mem_mb", "tf32", "final_loss", "steps",
+    "options", "optimizer", "lr", "init", "data_size", "row_order",
 ]  # fmt: skip
 CURVE_COLUMNS: list[str] = ["cell_id", "step", "unit", "loss", "elapsed_s"]
 
@@ -90,6 +91,9 @@ def load_results(folder: str | Path) -> Results:
         raise NNBenchError(
             f"cannot read {str(path)!r} ({type(exc).__name__})", "re-run the study to rewrite it"
         ) from None
+    for column in RESULT_COLUMNS:  # folders written before a column existed
+        if column not in results:
+            results[column] = pd.NA
     curves_path = folder / "curves.parquet"
     curves = (
         pd.read_parquet(curves_path)

@@ -15,7 +15,7 @@ from nnbench.devices import device_name, tf32_enabled
 from nnbench.errors import Diverged, SkipCell
 from nnbench.grid import Cell, static_skip_reason
 from nnbench.memory import peak_mb, reset_peak
-from nnbench.methods import Factorization
+from nnbench.methods import Factorization, LUFactorization
 from nnbench.metrics import METRICS, MetricInput, evaluate
 from nnbench.results import CURVE_COLUMNS, RESULT_COLUMNS, Results
 from nnbench.timing import time_call
@@ -65,7 +65,19 @@ def base_row(cell: Cell) -> dict[str, Any]:
         "tf32": False,
         "final_loss": math.nan,
         "steps": math.nan,
+        "options": cell.method.options,
+        "optimizer": "",
+        "lr": math.nan,
+        "init": "",
+        "data_size": math.nan,
+        "row_order": "",
+        **cell.method.row_options(cell.n if cell.n is not None else max(cell.shape)),
     }
+
+
+def row_order(perm: np.ndarray) -> str:
+    """Which row of A each row of P^T A is, e.g. "2,0,1" (A = P L U)."""
+    return ",".join(str(i) for i in np.argmax(perm, axis=0))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -109,9 +121,13 @@ def run_cell(cell: Cell) -> CellOutcome:
     row.update(
         metrics, time_s=timing.median_s, time_iqr_s=timing.iqr_s, timing_repeats=timing.repeats
     )
+    if isinstance(fact, LUFactorization) and fact.P is not None:
+        row["row_order"] = row_order(fact.P)
     curve = None
     if fact.history is not None:
         row.update(final_loss=fact.history.final_loss, steps=fact.history.steps)
+        if fact.history.lr is not None:
+            row["lr"] = fact.history.lr
         curve = pd.DataFrame(
             {
                 "cell_id": cell.cell_id,

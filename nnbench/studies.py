@@ -27,9 +27,68 @@ QUICK = Grid(
 )
 
 STUDY_000_MATRICES = ("study000-a", "study000-b", "study000-c")
+LU_BARRIER = (  # the pivot-sign barrier: ours without the convex start and without pivoting
+    "neural-lu[init=identity]",
+    "neural-lu[init=identity,pivot=false]",
+    "neural-lu[optimizer=als,init=identity,steps=200,patience=10]",
+    "neural-lu[pivot=false]",
+)
 LU_SCALE_MATRICES = ("spd", "diag-dominant", "random-uniform", "random-gaussian", "needs-pivoting")
 LOWRANK_002 = ("scipy-tsvd", "neural-lowrank-study", "neural-lowrank")
 LOWRANK_002_IMAGES = ("scipy-tsvd", "neural-lowrank-study-image", "neural-lowrank")
+
+
+STUDY_000_OPTIMIZERS = ("sgd", "asgd", "rprop", "rmsprop", "adagrad", "adam")
+STUDY_000_BEST_LR = {"sgd": 0.01, "asgd": 0.01, "rprop": 0.01, "rmsprop": 0.01, "adagrad": 0.1}
+
+
+def study_variant(**options: object) -> str:
+    """`neural-lu-study[k=v,...]`: the Appendix A configuration with some options changed."""
+    return "neural-lu-study[" + ",".join(f"{k}={v}" for k, v in options.items()) + "]"
+
+
+def _study000_sensitivity(*, steps: int, repeats: int) -> tuple[Grid, ...]:
+    """Study 000's sensitivity study on [[10,20],[30,40]] (float32, as the study's Tensor):
+    data_size for SGD and Adam; optimizer x lr {0.1, 0.01, 0.001}, plus seed 001's rule for the
+    SGD variants; the three inits per optimizer at its best lr from the study's text (SGD/ASGD
+    0.01, Rprop and RMSprop 0.01, Adagrad and Adam 0.1); Rprop then Adam below 1e-1 / 1e-2."""
+    best = STUDY_000_BEST_LR | {"adam": 0.1}
+    methods = [
+        *(
+            study_variant(optimizer=opt, lr=lr, steps=steps)
+            for opt in STUDY_000_OPTIMIZERS
+            for lr in (0.1, 0.01, 0.001)
+        ),
+        *(
+            study_variant(optimizer=opt, lr=rule, steps=steps)
+            for opt in ("sgd", "asgd")
+            for rule in ("auto", "auto-final")
+        ),
+        *(
+            study_variant(optimizer=opt, lr=best[opt], data_size=size, steps=steps)
+            for opt in ("sgd", "adam")
+            for size in (1, 2, 10, 100, 1000)
+        ),
+        *(
+            study_variant(optimizer=opt, lr=best[opt], init=init, steps=steps)
+            for opt in STUDY_000_OPTIMIZERS
+            for init in ("default", "mean", "identity")
+        ),
+        *(
+            study_variant(
+                optimizer="rprop", lr=0.01, switch_to="adam", switch_below=below, steps=steps
+            )
+            for below in (0.1, 0.01)
+        ),
+    ]
+    return (
+        Grid(
+            matrices=("study000-a",),
+            methods=tuple(methods),
+            dtypes=("float32",),
+            repeats=repeats,
+        ),
+    )
 
 
 def _study002(*, quick: bool) -> tuple[Grid, ...]:
@@ -131,9 +190,18 @@ STUDIES: dict[str, Study] = {
             ),
         ),
         Study(
+            "study000-sensitivity",
+            "study 000's sensitivity study on [[10,20],[30,40]]: data_size for SGD and Adam, "
+            "optimizer x learning rate (with seed 001's 1/lambda_max), initial weights, "
+            "Rprop then Adam; 5000 steps, 5 seeds",
+            grids=_study000_sensitivity(steps=5000, repeats=5),
+            quick=_study000_sensitivity(steps=300, repeats=1),
+        ),
+        Study(
             "lu-scale",
             "neural LU from n = 2 to 256 over SPD, diagonally dominant, random uniform and "
-            "Gaussian and needs-pivoting matrices, float32 and float64, 5 seeds",
+            "Gaussian and needs-pivoting matrices, float32 and float64, 5 seeds; and the "
+            "pivot-sign barrier (identity start, no pivoting, alternating least squares)",
             grids=(
                 Grid(
                     matrices=LU_SCALE_MATRICES,
@@ -141,6 +209,13 @@ STUDIES: dict[str, Study] = {
                     sizes=(2, 4, 8, 16, 32, 64, 128, 256),
                     dtypes=("float64", "float32"),
                     repeats=5,
+                    timing_repeats=1,
+                ),
+                Grid(
+                    matrices=("random-gaussian", "spd"),
+                    methods=LU_BARRIER,
+                    sizes=(2, 8, 32, 128),
+                    repeats=3,
                     timing_repeats=1,
                 ),
             ),

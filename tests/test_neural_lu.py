@@ -12,7 +12,8 @@ import torch
 from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.errors import NNBenchError
 from nnbench.methods import get_method
-from nnbench.methods.neural_lu import LUTraining, NeuralLU, _Layers, _prefix_solve
+from nnbench.methods.lu_training import Layers, _prefix_solve, convex_start, initial_factors
+from nnbench.methods.neural_lu import LUTraining, NeuralLU, fit, fit_lu_batch, learning_rate
 from nnbench.metrics import MetricInput, evaluate
 
 
@@ -29,26 +30,52 @@ def test_study_configuration_is_appendix_a():
 
 
 def test_penalty_is_the_studys_on_2x2_and_generalises():
-    w1 = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
-    w2 = torch.tensor([[5.0, 6.0], [7.0, 8.0]])
-    layers = _Layers(LUTraining(), w1, w2)
+    w1 = torch.tensor([[[1.0, 2.0], [3.0, 4.0]]])
+    w2 = torch.tensor([[[5.0, 6.0], [7.0, 8.0]]])
+    layers = Layers(LUTraining(), w1, w2)
     # Appendix A: model.fc2.weight[0,1]**2 + model.fc1.weight[1,0]**2
-    assert float(layers.penalty()) == 6.0**2 + 3.0**2
+    assert layers.penalty().tolist() == [6.0**2 + 3.0**2]
     lower, upper = layers.factors()
-    assert torch.equal(lower, w1.T) and torch.equal(upper, w2.T)
-    exact = _Layers(LUTraining(structure="exact", inputs="full", optimizer="adam"), w1, w2)
+    assert torch.equal(lower, w1.mT) and torch.equal(upper, w2.mT)
+    exact = Layers(LUTraining(structure="exact", inputs="full", optimizer="adam"), w1, w2)
     lower, upper = exact.factors()
-    assert torch.equal(lower, torch.tensor([[1.0, 0.0], [2.0, 1.0]]))
-    assert torch.equal(upper, torch.tensor([[5.0, 7.0], [0.0, 8.0]]))
+    assert torch.equal(lower[0], torch.tensor([[1.0, 0.0], [2.0, 1.0]]))
+    assert torch.equal(upper[0], torch.tensor([[5.0, 7.0], [0.0, 8.0]]))
 
 
 def test_default_init_is_torch_linear():
-    a = torch.zeros(16, 16, dtype=torch.float64)
-    from nnbench.methods.neural_lu import _initial_weights
-
-    w1, _ = _initial_weights(LUTraining(), a, torch.Generator().manual_seed(0))
+    a = torch.zeros(1, 16, 16, dtype=torch.float64)
+    w1, _ = initial_factors(LUTraining(), a, torch.Generator().manual_seed(0))
     assert float(w1.abs().max()) <= 1 / math.sqrt(16)
     assert float(w1.std()) == pytest.approx(1 / math.sqrt(16) / math.sqrt(3), rel=0.1)
+
+
+def test_study_code_path_is_appendix_a_step_for_step():
+    """Appendix A transcribed (Linear layers, MSELoss + penalty, Adam 0.1, fresh U[0,1) rows
+    each step) from the same weights and inputs gives the same weights after 25 steps."""
+    a = torch.tensor([[10.0, 20.0], [30.0, 40.0]])
+    cfg = replace(LUTraining(), steps=25)
+    lower, upper, _, _ = fit(
+        cfg, a[None], gen=torch.Generator().manual_seed(7), on_step=lambda _: False
+    )
+
+    gen = torch.Generator().manual_seed(7)  # replay our draws: W1, W2, then each step's rows
+    w1, w2 = initial_factors(cfg, a[None], gen)
+    fc1, fc2 = torch.nn.Linear(2, 2, bias=False), torch.nn.Linear(2, 2, bias=False)
+    with torch.no_grad():
+        fc1.weight.copy_(w1[0])
+        fc2.weight.copy_(w2[0])
+    optimizer = torch.optim.Adam([*fc1.parameters(), *fc2.parameters()], lr=0.1)
+    for _ in range(25):
+        x = torch.rand((1, 100, 2), generator=gen)[0]
+        loss = (
+            torch.nn.MSELoss()(fc2(fc1(x)), x @ a) + fc2.weight[0, 1] ** 2 + fc1.weight[1, 0] ** 2
+        )
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    torch.testing.assert_close(lower[0], fc1.weight.detach().T, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(upper[0], fc2.weight.detach().T, rtol=1e-6, atol=1e-6)
 
 
 def test_study_configuration_fits_study000a_like_the_study():
@@ -74,14 +101,33 @@ def test_prefix_solve_matches_row_by_row_solves():
         assert not x[i, i:].any()
 
 
-@pytest.mark.parametrize("family", ["spd", "diag-dominant"])
+@pytest.mark.parametrize(
+    "family", ["spd", "diag-dominant", "random-gaussian", "random-uniform", "needs-pivoting"]
+)
 @pytest.mark.parametrize("n", [2, 16, 64])
 def test_ours_reaches_the_rounding_floor_with_exact_triangles(family, n):
-    a = MATRIX_FAMILIES[family].make(n, seed=n)
-    fact = get_method("neural-lu").factorize(a, seed=0)
-    row = evaluate(MetricInput(a=a, fact=fact, dtype="float64"))
-    assert row["rel_err_2"] <= 1e-13 and row["structure_err"] == 0.0
-    assert row["factor_err"] <= 1e-12 and np.allclose(np.diag(fact.L), 1.0)
+    for seed in range(3):
+        a = MATRIX_FAMILIES[family].make(n, seed=seed)
+        fact = get_method("neural-lu").factorize(a, seed=seed)
+        row = evaluate(MetricInput(a=a, fact=fact, dtype="float64"))
+        assert row["rel_err_2"] <= 1e-13 and row["structure_err"] == 0.0
+        assert np.all(np.diag(fact.L) == 1.0)
+
+
+@pytest.mark.parametrize("family", ["random-gaussian", "spd"])
+def test_ours_in_float32_reaches_1e6(family):
+    a = MATRIX_FAMILIES[family].make(64, seed=1, dtype="float32")
+    fact = get_method("neural-lu").factorize(a, seed=1)
+    assert fact.L.dtype == np.float32
+    assert evaluate(MetricInput(a=a, fact=fact, dtype="float32"))["rel_err_2"] <= 1e-6
+
+
+def test_convex_start_is_doolittle_on_study_004():
+    """Study 004's worked example: L = [[1,0,0],[.5,1,0],[.75,.6875,1]], U = [[8,2,9],...]."""
+    a = torch.tensor([[[8.0, 2, 9], [4, 9, 4], [6, 7, 9]]], dtype=torch.float64)
+    lower, upper = convex_start(a)
+    np.testing.assert_allclose(lower[0], [[1, 0, 0], [0.5, 1, 0], [0.75, 0.6875, 1]], atol=1e-15)
+    np.testing.assert_allclose(upper[0], [[8, 2, 9], [0, 8, -0.5], [0, 0, 2.59375]], atol=1e-14)
 
 
 def test_ours_pivots_and_reports_the_permutation():
@@ -89,24 +135,96 @@ def test_ours_pivots_and_reports_the_permutation():
     fact = get_method("neural-lu").factorize(a, seed=0)
     np.testing.assert_array_equal(fact.P.T @ a, [[6, 8, 8], [2, 9, 0], [0, 5, 5]])
     assert evaluate(MetricInput(a=a, fact=fact, dtype="float64"))["rel_err_2"] <= 1e-13
-
-
-def test_gauss_newton_needs_exact_structure_and_full_inputs():
-    with pytest.raises(NNBenchError, match="structure='exact' with inputs='full'"):
-        LUTraining(optimizer="gauss-newton")
-
-
-def test_sgd_at_lr_01_explodes_as_the_study_says():
-    """Study 000: with SGD, 'learning rate 0.1 is much too large, the loss even explodes'."""
     from nnbench import Grid, run_grid
-    from nnbench.methods import METHODS
 
-    sgd = NeuralLU("neural-lu-sgd-0.1", replace(LUTraining(), optimizer="sgd", steps=2000), "")
-    METHODS[sgd.name] = sgd
-    try:
-        df = run_grid(
-            Grid(matrices=("study000-a",), methods=(sgd.name,), dtypes=("float32",))
-        ).results
-    finally:
-        del METHODS[sgd.name]
-    assert df.status.item() == "diverged" and "step" in df.reason.item()
+    row = run_grid(Grid(matrices=("study004-pivot",), methods=("neural-lu",))).results.iloc[0]
+    assert row.row_order == "2,1,0" and row.status == "ok"
+
+
+def test_a_zero_leading_minor_without_pivoting_fails_with_the_fix():
+    from nnbench import Grid, run_grid
+
+    grid = Grid(matrices=("study004-pivot",), methods=("neural-lu[pivot=false]",))
+    row = run_grid(grid).results.iloc[0]
+    assert row.status == "failed" and "needs pivot=True" in row.reason
+
+
+@pytest.mark.parametrize("optimizer", ["gauss-newton", "als"])
+def test_second_order_needs_exact_structure_and_full_inputs(optimizer):
+    with pytest.raises(NNBenchError, match="structure='exact' with inputs='full'"):
+        LUTraining(optimizer=optimizer)
+
+
+def test_batch_fits_each_matrix_as_if_alone():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 4, 4)) + 4 * np.eye(4)
+    cfg = LUTraining(inputs="full", structure="exact", init="identity", steps=50, lr=0.05)
+    together = fit_lu_batch(a, cfg)
+    alone = fit_lu_batch(a[1:2], cfg)
+    np.testing.assert_allclose(together.L[1], alone.L[0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(together.U[1], alone.U[0], rtol=1e-12, atol=1e-14)
+    assert together.final_loss.shape == (3,) and together.steps == 50
+
+
+def test_batch_of_2x2_reaches_the_rounding_floor():
+    a = np.random.default_rng(1).standard_normal((200, 2, 2))
+    fit_ = fit_lu_batch(a, get_method("neural-lu").config)
+    assert fit_.rel_err_2.max() <= 1e-12 and fit_.P is not None
+
+
+def test_batch_rejects_bad_input():
+    with pytest.raises(NNBenchError, match=r"\(b, n, n\)"):
+        fit_lu_batch(np.zeros((2, 3)), LUTraining())
+
+
+def test_seed_001_learning_rate_is_one_over_the_hessians_largest_eigenvalue():
+    """Checked against the full Hessian of the expected loss (input covariance
+    I/12 + 11^T/4 of U[0,1) rows) from torch.autograd.functional.hessian."""
+    a = torch.tensor([[10.0, 20.0], [30.0, 40.0]], dtype=torch.float64)
+    cov = torch.eye(2, dtype=torch.float64) / 12 + 0.25
+
+    def expected_loss(p):
+        w1, w2 = p[:4].reshape(2, 2), p[4:].reshape(2, 2)
+        d = w1.T @ w2.T - a
+        return torch.trace(d.T @ cov @ d) / 2 + w2[0, 1] ** 2 + w1[1, 0] ** 2
+
+    solution = torch.tensor([1.0, 3, 0, 1, 10, 0, 20, -20], dtype=torch.float64)  # W1 = L^T ...
+    lam = torch.linalg.eigvalsh(torch.autograd.functional.hessian(expected_loss, solution))
+    cfg = LUTraining(lr="auto-final")
+    w = torch.zeros(1, 2, 2, dtype=torch.float64)
+    assert learning_rate(cfg, a[None], w, w) == pytest.approx(float(1 / lam.abs().max()), rel=1e-6)
+    start = torch.tensor([0.3, -0.2, 0.5, 0.1, -0.4, 0.6, 0.2, -0.1], dtype=torch.float64)
+    lam = torch.linalg.eigvalsh(torch.autograd.functional.hessian(expected_loss, start))
+    w1, w2 = start[:4].reshape(1, 2, 2), start[4:].reshape(1, 2, 2)
+    auto = learning_rate(LUTraining(lr="auto"), a[None], w1, w2)
+    assert auto == pytest.approx(float(1 / lam.abs().max()), rel=1e-3)  # power iteration
+    with pytest.raises(NNBenchError, match="lr=auto"):
+        LUTraining(lr="fast")
+
+
+def test_sgd_at_the_final_hessian_rate_converges_where_01_explodes():
+    from nnbench import Grid, run_grid
+
+    df = run_grid(
+        Grid(
+            matrices=("study000-a",),
+            methods=(
+                "neural-lu-study[optimizer=sgd,steps=2000]",
+                "neural-lu-study[optimizer=sgd,lr=auto-final,steps=2000]",
+            ),
+            dtypes=("float32",),
+        )
+    ).results.set_index("options")
+    explode = df.loc["optimizer=sgd,steps=2000"]
+    assert explode.status == "diverged" and "step" in explode.reason  # as study 000 says
+    rule = df.loc["optimizer=sgd,lr=auto-final,steps=2000"]
+    assert rule.status == "ok" and rule.lr == pytest.approx(1 / 503.3, rel=0.01)
+    assert rule.optimizer == "sgd" and rule.final_loss < 10  # from ~1e3: stable, slow
+
+
+def test_rprop_then_adam_switches_and_rejects_a_second_order_start():
+    cfg = LUTraining(optimizer="rprop", lr=0.01, switch_to="adam", switch_below=1e-1, steps=300)
+    fact = NeuralLU("switch", cfg, "").factorize(MATRIX_FAMILIES["study000-a"].make(), seed=0)
+    assert fact.history.steps == 300 and np.isfinite(fact.history.final_loss)
+    with pytest.raises(NNBenchError, match="first-order"):
+        LUTraining(optimizer="gauss-newton", structure="exact", inputs="full", switch_to="adam")

@@ -34,6 +34,7 @@ class Method(ABC):
     square_only: ClassVar[bool] = False
     timing_repeats: ClassVar[int] = 5  # trainings set 1: their cost is measured once
     expensive: bool = False  # minutes per cell (a study's full budget): left out of asv
+    options: str = ""  # the options a variant changed, e.g. "optimizer=sgd,lr=0.01"
     warmup: ClassVar[bool] = True
 
     @property
@@ -60,6 +61,10 @@ class Method(ABC):
             if not 1 <= rank <= min(shape):
                 return f"rank {rank} is outside 1..{min(shape)} for a {shape[0]}x{shape[1]} matrix"
         return None
+
+    def row_options(self, n: int) -> dict[str, Any]:
+        """Training settings for the row (optimizer, lr, init, data_size); none by default."""
+        return {}
 
     def prepare(self, a: np.ndarray, *, device: str) -> Any:
         """The input as `compute` wants it (a numpy array by default)."""

@@ -23,6 +23,7 @@ class TrainingHistory:
     loss: np.ndarray
     elapsed_s: np.ndarray
     unit: str = "step"  # "step" or "epoch"
+    lr: float | None = None  # the step size used, where a rule chose it
 
     @property
     def steps(self) -> int:

@@ -278,6 +278,15 @@ class NeuralLowRank(Method):
         self.description = description
         self.expensive = expensive
 
+    def row_options(self, n: int) -> dict[str, Any]:
+        cfg = self.config
+        return {
+            "optimizer": cfg.optimizer,
+            "lr": cfg.lr,
+            "init": cfg.init,
+            "data_size": cfg.batch_size if cfg.inputs != "full" else n,
+        }
+
     def prepare(self, a: np.ndarray, *, device: str) -> Any:
         return torch.from_numpy(np.ascontiguousarray(a)).to(device)
 

@@ -3,28 +3,41 @@
 The network computes y = x W1^T W2^T on row vectors x and is trained towards y = x A, so
 L = W1^T and U = W2^T with A ~ L U. Structure comes either from the study's `penalty` on the
 entries that must be zero (generalised to n x n: ||tril(W1, -1)||^2 + ||triu(W2, 1)||^2) or
-from `exact` masks (L unit lower, U upper), which leave the loss unbiased.
+from `exact` masks (L unit lower, U upper), which leave the loss unbiased. Training runs on
+a batch of matrices at once (`nnbench.methods.lu_training`); `fit_lu_batch` exposes it.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 import torch
 
 from nnbench.errors import NNBenchError
 from nnbench.methods.base import Method
 from nnbench.methods.factorization import Factorization, LUFactorization
-from nnbench.methods.training import LossRecorder, check_choice, generator, lbfgs
+from nnbench.methods.lu_training import (
+    FIRST_ORDER,
+    Layers,
+    StepCallback,
+    convex_start,
+    hessian_norm,
+    initial_factors,
+    partial_pivoting,
+    train_als,
+    train_gauss_newton,
+    train_gradient,
+)
+from nnbench.methods.training import LossRecorder, check_choice, generator
 
 LU_INPUTS = ("uniform", "gaussian", "sign", "full")
 STRUCTURES = ("penalty", "exact")
-LU_OPTIMIZERS = ("sgd", "asgd", "rprop", "rmsprop", "adagrad", "adam", "lbfgs", "gauss-newton")
-LU_INITS = ("default", "mean", "identity")
+SECOND_ORDER = ("als", "gauss-newton")
+LU_OPTIMIZERS = (*FIRST_ORDER, "lbfgs", *SECOND_ORDER)
+LU_INITS = ("default", "mean", "identity", "convex")
+LR_RULES = ("auto", "auto-final")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,10 +47,15 @@ class LUTraining:
     inputs: `uniform` U[0,1) rows, `data_size` fresh ones per step (study 000), `gaussian`,
       `sign` (+-1 probes), or `full` (the identity batch: the loss is ||LU - A||_F^2 / n^2).
     init: `default` (torch.nn.Linear: U(-1/sqrt(n), 1/sqrt(n))), `mean` (every entry mean(A)),
-      `identity` (W1 = I, W2 = A^T).
-    optimizer: torch's SGD, ASGD, Rprop, RMSprop, Adagrad, Adam, L-BFGS, or `gauss-newton`:
-      exact least squares for one layer given the other, alternating (block Gauss-Newton;
-      `exact` structure and `full` inputs only).
+      `identity` (W1 = I, W2 = A^T), `convex` (L, U from the convex problem for G ~ L^-1,
+      see `lu_training.convex_start`).
+    optimizer: torch's SGD, ASGD, Rprop, RMSprop, Adagrad, Adam, L-BFGS; `als` (exact least
+      squares for one layer given the other, alternating) or `gauss-newton` (joint, exact
+      Newton on the residual); the last two need `exact` structure and `full` inputs.
+    lr: a number, or `auto`/`auto-final`: seed 001's 1/lambda_max of the loss Hessian
+      (see `learning_rate`).
+    switch_to: another first-order optimizer (lr `switch_lr`) taken over once the loss is
+      below `switch_below` (study 000's Rprop-then-Adam).
     pivot: learn the LU of P^T A, with P from partial pivoting of A (A = P L U).
     """
 
@@ -45,164 +63,128 @@ class LUTraining:
     data_size: int = 100
     structure: str = "penalty"
     optimizer: str = "adam"
-    lr: float = 0.1
+    lr: float | str = 0.1
     init: str = "default"
     steps: int = 5000
     tol: float = 0.0  # stop once the loss is at or below this
     patience: int | None = None  # stop after this many steps without improvement
     pivot: bool = False
+    switch_to: str | None = None
+    switch_below: float = 1e-2
+    switch_lr: float = 0.1
 
     def __post_init__(self) -> None:
         check_choice(self.inputs, LU_INPUTS, "inputs")
         check_choice(self.structure, STRUCTURES, "structure")
         check_choice(self.optimizer, LU_OPTIMIZERS, "optimizer")
         check_choice(self.init, LU_INITS, "init")
-        if self.optimizer == "gauss-newton" and (self.structure, self.inputs) != ("exact", "full"):
+        if self.optimizer in SECOND_ORDER and (self.structure, self.inputs) != ("exact", "full"):
             raise NNBenchError(
-                "gauss-newton solves the layers exactly", "use structure='exact' with inputs='full'"
+                f"{self.optimizer} solves for the layers exactly",
+                "use structure='exact' with inputs='full'",
             )
-        for name in ("data_size", "lr", "steps"):
-            if not getattr(self, name) > 0:
-                raise NNBenchError(f"{name} must be positive", f"set {name} > 0")
+        if self.switch_to is not None:
+            check_choice(self.switch_to, tuple(FIRST_ORDER), "switch_to")
+            if self.optimizer not in FIRST_ORDER:
+                raise NNBenchError(
+                    "switch_to needs a first-order optimizer to switch from",
+                    f"use one of {', '.join(FIRST_ORDER)}",
+                )
+        if isinstance(self.lr, str) and self.lr not in LR_RULES:
+            raise NNBenchError(f"lr must be a number or a rule, got {self.lr!r}", "set lr=auto")
+        for name in ("data_size", "steps", "switch_below", "switch_lr", "patience"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int | float) and value > 0):
+                raise NNBenchError(f"{name} must be a positive number", f"set {name} > 0")
+        if isinstance(self.lr, int | float) and not self.lr > 0:
+            raise NNBenchError("lr must be positive", "set lr > 0 or lr=auto")
+        if not isinstance(self.data_size, int):
+            raise NNBenchError("data_size must be an integer", "set e.g. data_size=100")
 
 
-def _initial_weights(
-    cfg: LUTraining, a: torch.Tensor, gen: torch.Generator
-) -> tuple[torch.Tensor, torch.Tensor]:
-    n = a.shape[0]
-    if cfg.init == "default":  # what torch.nn.Linear(n, n) draws
-        bound = 1.0 / math.sqrt(n)
-        w1, w2 = (
-            torch.empty(n, n, dtype=a.dtype, device=a.device).uniform_(-bound, bound, generator=gen)
-            for _ in range(2)
-        )
-    elif cfg.init == "mean":
-        w1 = torch.full((n, n), float(a.mean()), dtype=a.dtype, device=a.device)
-        w2 = w1.clone()
+def learning_rate(cfg: LUTraining, a: torch.Tensor, w1: torch.Tensor, w2: torch.Tensor) -> float:
+    """The step size: `cfg.lr`, or seed 001's rule 1/lambda_max of the loss Hessian, taken
+    at the initial weights (`auto`) or at the exact factors (`auto-final`, a diagnostic: the
+    largest stable step near the end). For a batch, the smallest over its matrices."""
+    if not isinstance(cfg.lr, str):
+        return float(cfg.lr)
+    if cfg.lr == "auto-final":
+        lower, upper = convex_start(a)
+        w1, w2 = lower.mT, upper.mT
+    return float(1.0 / hessian_norm(cfg, a, w1, w2).max())
+
+
+def fit(
+    cfg: LUTraining, a: torch.Tensor, *, gen: torch.Generator, on_step: StepCallback
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, float | None]:
+    """Train on a batch a (b, n, n); returns L, U (b, n, n), P (b, n, n) or None, and the
+    learning rate of a first-order optimizer."""
+    perm, target = partial_pivoting(a) if cfg.pivot else (None, a)
+    w1, w2 = initial_factors(cfg, target, gen)
+    layers = Layers(cfg, w1, w2)
+    lr = None
+    if cfg.optimizer == "gauss-newton":
+        train_gauss_newton(cfg, layers, target, on_step)
+    elif cfg.optimizer == "als":
+        train_als(cfg, layers, target, on_step)
     else:
-        w1, w2 = torch.eye(n, dtype=a.dtype, device=a.device), a.T.clone()
-    return w1, w2
-
-
-class _Layers:
-    """W1, W2 as trainable tensors; with `exact` structure, L and U are masked views."""
-
-    def __init__(self, cfg: LUTraining, w1: torch.Tensor, w2: torch.Tensor) -> None:
-        n = w1.shape[0]
-        self.exact = cfg.structure == "exact"
-        self.strict_lower = torch.tril(torch.ones_like(w1), -1)
-        self.upper = torch.triu(torch.ones_like(w1))
-        self.eye = torch.eye(n, dtype=w1.dtype, device=w1.device)
-        self.w1 = w1.clone().requires_grad_()
-        self.w2 = w2.clone().requires_grad_()
-
-    def factors(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(L, U) = (W1^T, W2^T), masked when the structure is exact."""
-        lower, upper = self.w1.T, self.w2.T
-        if self.exact:
-            lower = self.eye + lower * self.strict_lower
-            upper = upper * self.upper
-        return lower, upper
-
-    def penalty(self) -> torch.Tensor:
-        # L = W1^T must be lower: W1's strictly lower entries must vanish; likewise for U
-        return torch.sum(torch.tril(self.w1, -1) ** 2) + torch.sum(torch.triu(self.w2, 1) ** 2)
-
-
-def _batch(cfg: LUTraining, n: int, gen: torch.Generator, like: torch.Tensor) -> torch.Tensor:
-    shape = (cfg.data_size, n)
-    if cfg.inputs == "uniform":
-        return torch.rand(shape, generator=gen, dtype=like.dtype, device=like.device)
-    if cfg.inputs == "gaussian":
-        return torch.randn(shape, generator=gen, dtype=like.dtype, device=like.device)
-    return torch.randint(0, 2, shape, generator=gen, device=like.device).to(like.dtype) * 2 - 1
-
-
-def _optimizer(cfg: LUTraining, params: list[torch.Tensor]) -> torch.optim.Optimizer:
-    make = {
-        "sgd": torch.optim.SGD,
-        "asgd": torch.optim.ASGD,
-        "rprop": torch.optim.Rprop,
-        "rmsprop": torch.optim.RMSprop,
-        "adagrad": torch.optim.Adagrad,
-        "adam": torch.optim.Adam,
-    }
-    if cfg.optimizer == "lbfgs":
-        return lbfgs(params, lr=cfg.lr, max_iter=1, history_size=50)
-    return make[cfg.optimizer](params, lr=cfg.lr)
-
-
-def _train_gradient(
-    cfg: LUTraining, layers: _Layers, a: torch.Tensor, gen: torch.Generator, rec: LossRecorder
-) -> None:
-    opt = _optimizer(cfg, [layers.w1, layers.w2])
-    n = a.shape[0]
-
-    def loss_fn() -> torch.Tensor:
-        lower, upper = layers.factors()
-        if cfg.inputs == "full":
-            mse = torch.mean((lower @ upper - a) ** 2)
-        else:
-            x = _batch(cfg, n, gen, a)
-            mse = torch.mean((x @ lower @ upper - x @ a) ** 2)
-        return mse + layers.penalty() if cfg.structure == "penalty" else mse
-
-    for _ in range(cfg.steps):
-        if cfg.optimizer == "lbfgs":
-
-            def closure() -> torch.Tensor:
-                opt.zero_grad(set_to_none=True)
-                loss = loss_fn()
-                loss.backward()
-                return loss
-
-            loss = opt.step(closure)
-        else:
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn()
-            loss.backward()
-            opt.step()
-        value = float(loss.detach())
-        if rec.record(value) or value <= cfg.tol:
-            return
-
-
-def _prefix_solve(gram: torch.Tensor, rhs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Row i of X solves X_i G[:m, :m] = rhs_i[:m], m = the width of mask row i (a prefix).
-
-    One Cholesky G = C C^T serves every row: the leading blocks of C are the Cholesky factors
-    of the leading blocks of G, so masked forward/back substitutions solve all rows at once."""
-    chol, info = torch.linalg.cholesky_ex(gram)
-    if int(info) != 0:
-        raise RuntimeError(
-            "a factor became singular (Gauss-Newton system not positive "
-            "definite); A may have a zero leading minor"
-        )
-    z = torch.linalg.solve_triangular(chol, (rhs * mask).T, upper=False) * mask.T
-    return torch.linalg.solve_triangular(chol.T, z, upper=True).T * mask
-
-
-def _train_gauss_newton(
-    cfg: LUTraining, layers: _Layers, a: torch.Tensor, rec: LossRecorder
-) -> None:
-    """Alternating exact least squares: L's rows given U, then U's columns given L."""
+        lr = learning_rate(cfg, target, w1, w2)
+        train_gradient(cfg, layers, target, gen, on_step, lr)
     with torch.no_grad():
         lower, upper = layers.factors()
-        eye, strict, up = layers.eye, layers.strict_lower, layers.upper
-        eps = torch.finfo(a.dtype).eps
-        n2 = a.numel()
-        for _ in range(cfg.steps):
-            value = float(torch.sum((lower @ upper - a) ** 2)) / n2
-            if rec.record(value) or value <= cfg.tol:
-                break
-            gram = upper @ upper.T
-            gram = gram + eps * float(torch.trace(gram)) * eye
-            lower = eye + _prefix_solve(gram, (a - upper) @ upper.T, strict)
-            gram = lower.T @ lower
-            gram = gram + eps * float(torch.trace(gram)) * eye
-            upper = _prefix_solve(gram, (lower.T @ a).T, up.T).T
-        layers.w1 = lower.T.clone()
-        layers.w2 = upper.T.clone()
+    return lower.detach(), upper.detach(), perm, lr
+
+
+@dataclass(frozen=True)
+class BatchFit:
+    """`fit_lu_batch`'s result: factors (b, n, n) with A[i] = P[i] L[i] U[i], per-matrix
+    final loss and relative 2-norm error, and the steps the batch took."""
+
+    L: np.ndarray
+    U: np.ndarray
+    P: np.ndarray | None
+    final_loss: np.ndarray
+    rel_err_2: np.ndarray
+    steps: int
+
+
+def fit_lu_batch(
+    a: np.ndarray, config: LUTraining, *, seed: int = 0, device: str = "cpu"
+) -> BatchFit:
+    """Fit the network to every matrix of a (b, n, n) in one tensor program.
+
+    Training stops when every loss is at or below `config.tol`, after `config.patience`
+    steps without the largest loss improving, or after `config.steps`."""
+    a = np.asarray(a)
+    if a.ndim != 3 or a.shape[1] != a.shape[2] or a.dtype.name not in ("float32", "float64"):
+        raise NNBenchError(
+            f"fit_lu_batch needs a float32/float64 array (b, n, n), got {a.dtype} {a.shape}",
+            "stack square matrices with np.stack",
+        )
+    if config.optimizer == "lbfgs":
+        raise NNBenchError("L-BFGS couples the batch (one line search)", "fit one at a time")
+    x = torch.from_numpy(np.ascontiguousarray(a)).to(device)
+    patience = config.patience or config.steps + 1
+    history: list[torch.Tensor] = []
+    best = [float("inf"), 0]
+
+    def on_step(losses: torch.Tensor) -> bool:
+        history.append(losses)
+        worst = float(losses.max())
+        best[:] = [worst, 0] if worst < best[0] else [best[0], best[1] + 1]
+        return worst <= config.tol or best[1] >= patience
+
+    lower, upper, perm, _ = fit(config, x, gen=generator(seed, x.device), on_step=on_step)
+    product = lower @ upper if perm is None else perm @ lower @ upper
+    err = torch.linalg.matrix_norm(product - x, 2) / torch.linalg.matrix_norm(x, 2)
+    return BatchFit(
+        L=lower.cpu().numpy(),
+        U=upper.cpu().numpy(),
+        P=None if perm is None else perm.cpu().numpy(),
+        final_loss=history[-1].cpu().numpy(),
+        rel_err_2=err.cpu().numpy(),
+        steps=len(history),
+    )
 
 
 class NeuralLU(Method):
@@ -220,33 +202,51 @@ class NeuralLU(Method):
         self.config = config
         self.description = description
 
+    def row_options(self, n: int) -> dict[str, Any]:
+        cfg = self.config
+        return {
+            "optimizer": cfg.optimizer
+            if cfg.switch_to is None
+            else f"{cfg.optimizer}>{cfg.switch_to}",
+            "lr": cfg.lr if isinstance(cfg.lr, float | int) else float("nan"),
+            "init": cfg.init,
+            "data_size": cfg.data_size if cfg.inputs != "full" else n,
+        }
+
     def prepare(self, a: np.ndarray, *, device: str) -> Any:
-        perm = scipy.linalg.lu(a)[0] if self.config.pivot else None
-        target = a if perm is None else perm.T @ a
-        return torch.from_numpy(np.ascontiguousarray(target)).to(device), perm
+        return torch.from_numpy(np.ascontiguousarray(a)).to(device)
 
     def compute(self, x: Any, *, rank: int | None, seed: int) -> Any:
-        a, perm = x
         cfg = self.config
-        gen = generator(seed, a.device)
-        layers = _Layers(cfg, *_initial_weights(cfg, a, gen))
-        rec = LossRecorder(a.dtype, patience=cfg.patience or cfg.steps + 1)
-        if cfg.optimizer == "gauss-newton":
-            _train_gauss_newton(cfg, layers, a, rec)
-        else:
-            _train_gradient(cfg, layers, a, gen, rec)
-        with torch.no_grad():
-            lower, upper = layers.factors()
-        return lower.detach(), upper.detach(), perm, rec.history()
+        rec = LossRecorder(x.dtype, patience=cfg.patience or cfg.steps + 1)
+
+        def on_step(losses: torch.Tensor) -> bool:
+            value = float(losses[0])
+            return rec.record(value) or value <= cfg.tol
+
+        lower, upper, perm, lr = fit(cfg, x[None], gen=generator(seed, x.device), on_step=on_step)
+        return lower[0], upper[0], None if perm is None else perm[0], rec.history(lr=lr)
 
     def finish(self, raw: Any) -> Factorization:
         lower, upper, perm, history = raw
         return LUFactorization(
-            L=lower.cpu().numpy(), U=upper.cpu().numpy(), P=perm, history=history
+            L=lower.cpu().numpy(),
+            U=upper.cpu().numpy(),
+            P=None if perm is None else perm.cpu().numpy(),
+            history=history,
         )
 
 
 STUDY_000 = LUTraining()  # Appendix A: Adam 0.1, data_size 100, 5000 steps, default init
+OURS = LUTraining(
+    inputs="full",
+    structure="exact",
+    optimizer="gauss-newton",
+    init="convex",
+    steps=50,
+    patience=3,
+    pivot=True,
+)
 
 NEURAL_LU_METHODS: tuple[NeuralLU, ...] = (
     NeuralLU(
@@ -257,16 +257,8 @@ NEURAL_LU_METHODS: tuple[NeuralLU, ...] = (
     ),
     NeuralLU(
         "neural-lu",
-        LUTraining(
-            inputs="full",
-            structure="exact",
-            optimizer="gauss-newton",
-            init="identity",
-            steps=200,
-            patience=10,
-            pivot=True,
-        ),
-        "ours: exact masks (unit-lower L), identity batch, alternating exact "
-        "least-squares layer updates (block Gauss-Newton), on P^T A (partial pivoting)",
+        OURS,
+        "ours: exact masks (unit-lower L), identity batch, on P^T A (partial pivoting); "
+        "first layer from the convex problem for G ~ L^-1, then joint Gauss-Newton steps",
     ),
 )

@@ -9,6 +9,7 @@ from nnbench.methods.base import GROUPS, Method
 from nnbench.methods.classical import CLASSICAL_METHODS
 from nnbench.methods.neural_lowrank import NEURAL_LOWRANK_METHODS
 from nnbench.methods.neural_lu import NEURAL_LU_METHODS
+from nnbench.methods.options import parse_term, split_terms, with_options
 
 REGISTERED: tuple[Method, ...] = (
     *(cls() for cls in CLASSICAL_METHODS),
@@ -26,8 +27,9 @@ def get_method(name: str) -> Method:
 
 
 def select_methods(selector: str | list[str]) -> list[Method]:
-    """Names or groups (`classical`, `neural`, `all`), comma separated, in registry order."""
-    terms = selector.split(",") if isinstance(selector, str) else list(selector)
+    """Names or groups (`classical`, `neural`, `all`), comma separated, in registry order.
+    A name may carry options: `neural-lu-study[optimizer=sgd,lr=0.01]` (see `options`)."""
+    terms = split_terms(selector) if isinstance(selector, str) else list(selector)
     terms = [t.strip() for t in terms if t.strip()]
     if not terms:
         raise NNBenchError("no methods selected", "pass --methods NAME[,NAME...], classical or all")
@@ -42,7 +44,8 @@ def select_methods(selector: str | list[str]) -> list[Method]:
                     f"no {term} methods are registered yet", "use --methods classical or all"
                 )
         else:
-            found = [get_method(term)]
+            name, options = parse_term(term)
+            found = [with_options(get_method(name), options)]
         for method in found:
             chosen.setdefault(method.name, method)
     return list(chosen.values())

@@ -71,9 +71,9 @@ class LossRecorder:
             self._since_best += 1
         return loss == 0.0 or self._since_best >= self.patience
 
-    def history(self) -> TrainingHistory:
+    def history(self, *, lr: float | None = None) -> TrainingHistory:
         return TrainingHistory(
-            loss=np.asarray(self.losses), elapsed_s=np.asarray(self.times), unit=self.unit
+            loss=np.asarray(self.losses), elapsed_s=np.asarray(self.times), unit=self.unit, lr=lr
         )
 
 

@@ -17,6 +17,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from nnbench.corpus import MATRIX_FAMILIES
+from nnbench.report.sensitivity import grid_cells, sensitivity_rows
 from nnbench.results import Results
 
 MAX_FACETS = 9
@@ -165,20 +166,84 @@ def loss_curves(res: Results) -> Figure | Missing:
     return fig
 
 
+def _heatmap(df: pd.DataFrame, index: str, columns: str, title: str) -> Figure:
+    values, text = grid_cells(df, index, columns)
+    _style()
+    fig, ax = plt.subplots(figsize=(1.6 + 1.2 * values.shape[1], 1.2 + 0.45 * values.shape[0]))
+    sns.heatmap(
+        values,
+        annot=text.to_numpy(),
+        fmt="",
+        ax=ax,
+        cmap="viridis_r",
+        cbar_kws={"label": "log10 final loss"},
+    )
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _study000_a(res: Results) -> pd.DataFrame:
+    df = sensitivity_rows(res.results)
+    return df[(df.matrix == "study000-a") & ~df.optimizer.str.contains(">")]
+
+
+SENSITIVITY_MISSING = Missing(
+    "needs study 000's sensitivity study: run --study study000-sensitivity"
+)
+
+
 def sensitivity_heatmap(res: Results) -> Figure | Missing:
-    df = _ok(res)
-    if not {"optimizer", "lr"} <= set(df.columns) or df.get("optimizer") is None:
-        return Missing(
-            "needs study 000's sensitivity study (optimizer x learning rate), "
-            "which is not built yet (issue 3)"
-        )
-    table = df.pivot_table(index="optimizer", columns="lr", values="final_loss", aggfunc="median")
+    """Study 000's Figure 5 as a grid: optimizer x learning rate (data_size 100, default
+    init); `lr` from seed 001's rule shows its value."""
+    df = _study000_a(res)
+    df = df[(df.init == "default") & (df.data_size == 100)]
+    if df.optimizer.nunique() < 2 or df.lr.nunique() < 2:
+        return SENSITIVITY_MISSING
+    df = df.assign(lr=df.lr.map(lambda v: f"{v:.3g}"))
+    return _heatmap(
+        df, "optimizer", "lr", "log10 median final loss, [[10,20],[30,40]] (div: diverged)"
+    )
+
+
+def init_heatmap(res: Results) -> Figure | Missing:
+    """Study 000's Figure 6: optimizer x initial weights, data_size 100."""
+    df = _study000_a(res)
+    df = df[df.data_size == 100]
+    if df.init.nunique() < 2:
+        return SENSITIVITY_MISSING
+    df = df.assign(optimizer=df.optimizer + " lr " + df.lr.map(lambda v: f"{v:.3g}"))
+    return _heatmap(df, "optimizer", "init", "log10 median final loss by initial weights")
+
+
+def data_size_plot(res: Results) -> Figure | Missing:
+    """Study 000's Figures 3 and 4: final loss against data_size for SGD and Adam."""
+    df = _study000_a(res)
+    df = df[(df.init == "default") & (df.status == "ok")]
+    sizes = df.groupby(["optimizer", "lr"]).data_size.nunique()
+    keep = sizes[sizes >= 3].index
+    if len(keep) == 0:
+        return SENSITIVITY_MISSING
+    df = df.set_index(["optimizer", "lr"]).loc[list(keep)].reset_index()
+    df["optimizer, lr"] = df.optimizer + ", lr " + df.lr.map(lambda v: f"{v:.3g}")
     _style()
     fig, ax = plt.subplots(figsize=(6, 4))
-    sns.heatmap(
-        np.log10(table), annot=True, fmt=".1f", ax=ax, cbar_kws={"label": "log10 final loss"}
+    sns.lineplot(
+        df,
+        x="data_size",
+        y="final_loss",
+        hue="optimizer, lr",
+        marker="o",
+        ax=ax,
+        estimator="median",
+        errorbar=("pi", 50),
     )
-    ax.set_title("Final loss by optimizer and learning rate (median over seeds)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("data_size (input rows per step)")
+    ax.set_ylabel("final loss (median, IQR)")
+    ax.set_title("Final loss against data_size, [[10,20],[30,40]]")
+    fig.tight_layout()
     return fig
 
 
@@ -270,8 +335,20 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec(
         "sensitivity",
         "Optimizer x learning rate",
-        "Final loss of neural LU by optimizer and learning rate (study 000).",
+        "Final loss of neural LU by optimizer and learning rate (study 000, Fig. 5).",
         sensitivity_heatmap,
+    ),
+    FigureSpec(
+        "sensitivity_init",
+        "Optimizer x initial weights",
+        "Final loss of neural LU by optimizer and initial weights (study 000, Fig. 6).",
+        init_heatmap,
+    ),
+    FigureSpec(
+        "sensitivity_data_size",
+        "Final loss against data_size",
+        "SGD and Adam with 1 to 1000 input rows per step (study 000, Figs. 3-4).",
+        data_size_plot,
     ),
     FigureSpec("time_vs_n", "Time against size", "Median time, log-log, fitted slopes.", time_vs_n),
     FigureSpec(

@@ -7,6 +7,7 @@ import pandas as pd
 
 from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.methods import KINDS
+from nnbench.report.sensitivity import sensitivity_table
 from nnbench.reproduction import reproduction_table
 
 KEYS = ["kind", "matrix", "n_rows", "n_cols", "rank", "method", "dtype", "device"]
@@ -90,6 +91,7 @@ def all_tables(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
     tables = {"reproduction": reproduction_table(results)}
     tables |= {f"errors_{kind}": error_table(results, kind) for kind in KINDS}
     tables["statuses"] = status_table(results)
+    tables["study000_sensitivity"] = sensitivity_table(results)
     if (results.matrix == "alphabet").any():
         alphabet = MATRIX_FAMILIES["alphabet"].make()
         tables["alphabet_spectrum"] = spectrum_table(alphabet)

@@ -1,0 +1,97 @@
+"""Method variants from the command line: `NAME[key=value,...]` changes a trained method's
+options (its config dataclass), e.g. `neural-lu-study[optimizer=sgd,lr=0.01]`."""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import fields, is_dataclass, replace
+
+from nnbench.errors import NNBenchError
+from nnbench.methods.base import Method
+
+_TERM = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<options>[^\[\]]*)\]$")
+
+
+def split_terms(selector: str) -> list[str]:
+    """Split on commas that are not inside [...]."""
+    terms, depth, current = [], 0, ""
+    for char in selector:
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            terms.append(current)
+            current = ""
+        else:
+            current += char
+    return [t.strip() for t in [*terms, current] if t.strip()]
+
+
+def parse_term(term: str) -> tuple[str, dict[str, str]]:
+    """`name[k=v,...]` -> (name, {k: v}); a plain name has no options."""
+    match = _TERM.match(term)
+    if match is None:
+        if "[" in term or "]" in term:
+            raise NNBenchError(
+                f"cannot read method {term!r}", "write NAME[option=value,option=value]"
+            )
+        return term, {}
+    options: dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in match["options"].split(","))):
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise NNBenchError(f"cannot read option {pair!r} in {term!r}", "write option=value")
+        options[key.strip()] = value.strip()
+    return match["name"].strip(), options
+
+
+def _parse(text: str, current: object) -> object:
+    if text.lower() == "none":
+        return None
+    if isinstance(current, bool):
+        if text.lower() not in ("true", "false"):
+            raise NNBenchError(f"{text!r} is not true/false", "write true or false")
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            value = kind(text)
+        except ValueError:
+            continue
+        # an int option accepts 1e3; a float option accepts 1
+        return int(value) if isinstance(current, int) and value == int(value) else value
+    return text
+
+
+def _format(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def with_options(method: Method, options: dict[str, str]) -> Method:
+    """A copy of `method` with its config changed; named by the options that differ."""
+    config = getattr(method, "config", None)
+    if not options:
+        return method
+    if config is None or not is_dataclass(config):
+        raise NNBenchError(
+            f"{method.name} has no options", "options apply to the neural methods only"
+        )
+    known = [f.name for f in fields(config)]
+    for key in options:
+        if key not in known:
+            raise NNBenchError(f"{method.name} has no option {key!r}", f"use {', '.join(known)}")
+    changes = {key: _parse(text, getattr(config, key)) for key, text in options.items()}
+    try:
+        new = replace(config, **changes)  # the config validates itself
+    except (TypeError, ValueError) as exc:
+        raise NNBenchError(f"bad options for {method.name}: {exc}", "check the values") from None
+    spec = ",".join(
+        f"{key}={_format(getattr(new, key))}"
+        for key in known
+        if getattr(new, key) != getattr(config, key)
+    )
+    if not spec:
+        return method
+    variant = copy.copy(method)
+    variant.name = f"{method.name}[{spec}]"
+    variant.config = new  # type: ignore[attr-defined]
+    variant.options = spec
+    return variant

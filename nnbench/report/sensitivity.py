@@ -1,0 +1,53 @@
+"""Study 000's sensitivity study as a table and figures (pure functions of the results)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+STUDY_METHOD = "neural-lu-study"
+
+
+def sensitivity_rows(results: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the study configuration and its variants (every status: divergence counts)."""
+    is_study = (results.method == STUDY_METHOD) | results.method.str.startswith(f"{STUDY_METHOD}[")
+    return results[is_study & results.optimizer.notna() & (results.optimizer != "")]
+
+
+def sensitivity_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration and matrix: median final loss over seeds, how many diverged, and
+    the median steps and fit time."""
+    df = sensitivity_rows(results)
+    if df.empty:
+        return pd.DataFrame()
+    df = df.assign(
+        options=df.options.fillna("").replace("", "(study config)"),
+        diverged=df.status == "diverged",
+    )
+    ok_loss = df.final_loss.where(df.status == "ok")
+    return (
+        df.assign(ok_loss=ok_loss)
+        .groupby(["matrix", "options", "optimizer", "lr", "init", "data_size"], dropna=False)
+        .agg(
+            seeds=("seed", "size"),
+            diverged=("diverged", "sum"),
+            median_final_loss=("ok_loss", "median"),
+            median_steps=("steps", "median"),
+            median_time_s=("time_s", "median"),
+        )
+        .reset_index()
+    )
+
+
+def grid_cells(df: pd.DataFrame, index: str, columns: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(log10 median final loss, annotation) for a heatmap; `div` where every seed diverged,
+    `*` where some did."""
+    ok_loss = df.final_loss.where(df.status == "ok")
+    df = df.assign(ok_loss=ok_loss, diverged=df.status == "diverged")
+    loss = df.pivot_table(index=index, columns=columns, values="ok_loss", aggfunc="median")
+    share = df.pivot_table(index=index, columns=columns, values="diverged", aggfunc="mean")
+    loss = loss.reindex(index=share.index, columns=share.columns)
+    values = np.log10(loss.astype(float))
+    text = values.map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
+    text = text.where(share < 1, "div").where(~((share > 0) & (share < 1)), text + "*")
+    return values, text
