@@ -77,9 +77,85 @@ def jobs_speedup(*, jobs: int = 2) -> None:
     )
 
 
+def appendix_a(a: np.ndarray, *, nb_epochs: int = 5000, seed: int = 0) -> tuple[float, float]:
+    """Study 000's Appendix A loop, transcribed: a Python data generator of `data_size` rows
+    (np.random.rand), torch.Tensor (float32) inputs, Linear layers, MSELoss + penalty, Adam
+    0.1. Returns (final loss, relative 2-norm error of W1^T W2^T)."""
+    import torch
+
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    n, data_size = a.shape[0], 100
+
+    def data_generator(data_size: int) -> tuple[list, list]:
+        inputs, labels = [], []
+        for _ in range(data_size):
+            x = np.random.rand(1, n)
+            inputs.append([x])
+            labels.append([np.matmul(x, a)])
+        return inputs, labels
+
+    fc1 = torch.nn.Linear(n, n, bias=False)
+    fc2 = torch.nn.Linear(n, n, bias=False)
+    critereon = torch.nn.MSELoss()
+    optimizer = torch.optim.Adam([*fc1.parameters(), *fc2.parameters()], lr=0.1)
+    loss = torch.zeros(())
+    for _ in range(nb_epochs):
+        inputs, labels = data_generator(data_size)
+        x, y = torch.Tensor(np.array(inputs)), torch.Tensor(np.array(labels))
+        loss = critereon(fc2(fc1(x)), y) + fc2.weight[0, 1] ** 2 + fc1.weight[1, 0] ** 2
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    product = (fc1.weight.T @ fc2.weight.T).detach().double().numpy()
+    return float(loss.detach()), float(np.linalg.norm(product - a, 2) / np.linalg.norm(a, 2))
+
+
+def lu_throughput(*, count: int = 1000, loops: int = 3, repeats: int = 3) -> None:
+    """Batched neural-lu on `count` random 2x2 matrices against Appendix A's loop on `loops`."""
+    from nnbench.methods.neural_lu import fit_lu_batch
+
+    family = MATRIX_FAMILIES["random-gaussian"]
+    batch = np.stack([family.make(2, seed=seed) for seed in range(count)])
+    config = get_method("neural-lu").config
+    batch_s, fit = _best_of(lambda: fit_lu_batch(batch, config), repeats)
+    good = int(np.sum(fit.rel_err_2 <= 1e-12))
+    print(f"{count} random Gaussian 2x2 matrices, float64, {DEFAULT_THREADS} thread(s)")
+    print(
+        f"  neural-lu batched: {batch_s:.4f} s (best of {repeats}), {fit.steps} steps; "
+        f"{good}/{count} at rel_err_2 <= 1e-12 (max {fit.rel_err_2.max():.1e}); "
+        f"goal: all in <= 5 s"
+    )
+    loop_s = []
+    for seed in range(loops):
+        start = time.perf_counter()
+        loss, err = appendix_a(batch[seed], seed=seed)
+        loop_s.append(time.perf_counter() - start)
+        print(
+            f"  Appendix A loop, matrix {seed}: {loop_s[-1]:.2f} s, loss {loss:.2e}, "
+            f"rel_err_2 {err:.1e}"
+        )
+    per_matrix = float(np.median(loop_s))
+    ratio = per_matrix * count / batch_s
+    print(
+        f"  throughput ratio: {count} x {per_matrix:.2f} s / {batch_s:.4f} s = {ratio:,.0f}x "
+        f"(goal >= 700)"
+    )
+    start = time.perf_counter()
+    study = fit_lu_batch(batch.astype(np.float32), get_method("neural-lu-study").config)
+    study_s = time.perf_counter() - start
+    print(
+        f"  the Appendix A configuration itself, batched (float32, 5000 steps): {study_s:.1f} s "
+        f"= {per_matrix * count / study_s:,.0f}x the loop; median rel_err_2 "
+        f"{np.median(study.rel_err_2):.1e}, {int(np.sum(study.rel_err_2 <= 1e-3))}/{count} "
+        f"at <= 1e-3"
+    )
+
+
 BENCHMARKS: dict[str, Callable[[], None]] = {
     "lowrank-vs-svd": lowrank_vs_svd,
     "jobs-speedup": jobs_speedup,
+    "lu-throughput": lu_throughput,
 }
 
 

@@ -2,8 +2,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from nnbench.corpus import MATRIX_FAMILIES, MatrixFamily
+from nnbench.threads import DEFAULT_THREADS
+
+# Methods called directly (not through the runner) run with the runner's thread count: on a
+# 2-core machine torch's default of 2 threads made small trainings 10-30x slower.
+torch.set_num_threads(DEFAULT_THREADS)
 
 SIZES = (2, 5, 16)
 

