@@ -256,7 +256,7 @@ def time_vs_n(res: Results) -> Figure | Missing:
     df = df[df.method.isin(methods)]
     med = df.groupby(["method", "n"]).time_s.median().reset_index()
     _style()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(7, 4.5 + 0.15 * len(methods)))
     for method, g in med.groupby("method"):
         slope = np.polyfit(np.log(g.n), np.log(g.time_s), 1)[0]
         ax.plot(g.n, g.time_s, marker="o", label=f"{method} (slope {slope:.2f})")
@@ -268,7 +268,7 @@ def time_vs_n(res: Results) -> Figure | Missing:
     ax.set_xlabel("n (matrix side)")
     ax.set_ylabel("time per factorization / fit [s] (median)")
     ax.set_title("Time against size, log-log, with fitted slopes (all families)")
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.15))
     fig.tight_layout()
     return fig
 
