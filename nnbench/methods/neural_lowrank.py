@@ -29,7 +29,7 @@ from nnbench.methods.training import (
 
 ARCHITECTURES = ("n-n-k-n", "n-k-n", "funnel")
 INITS = ("he_normal", "balanced", "small", "orthogonal")
-OPTIMIZERS = ("adam", "sgd", "lbfgs", "scaledgd")
+OPTIMIZERS = ("adam", "sgd", "lbfgs", "scaledgd", "als")
 KERAS_HE_TRUNCATION = 0.87962566103423978  # Keras rescales truncated-normal stddev by this
 
 
@@ -46,7 +46,12 @@ class LowRankTraining:
     optimizer: `adam`/`sgd` (minibatches of `batch_size` for `epochs` epochs on random inputs,
       full batch for `max_steps` steps on `full`), `lbfgs` (full batch, strong Wolfe),
       `scaledgd` (n-k-n only: gradient steps preconditioned by (W2 W2^T + lam I)^-1 and
-      (W1^T W1 + lam I)^-1, lam = sqrt(eps) trace(.); Tong, Ma & Chi, JMLR 2021).
+      (W1^T W1 + lam I)^-1, lam = sqrt(eps) trace(.); Tong, Ma & Chi, JMLR 2021),
+      `als` (n-k-n, identity batch: each layer in turn set to its exact least-squares optimum
+      given the other, through QR rather than normal equations, see `_train_als`).
+    oversample: `als` trains a bottleneck k + oversample wide and keeps the best rank-k part
+      of the learned map (an SVD of the (k + p) x m second layer): the training then
+      converges at the rate sigma_{k+p+1} / sigma_k instead of sigma_{k+1} / sigma_k.
     """
 
     architecture: str = "n-k-n"
@@ -59,7 +64,8 @@ class LowRankTraining:
     epochs: int = 10
     batch_size: int = 32
     max_steps: int = 20_000
-    patience: int | None = None  # None: 100 in float64, 1000 in float32 (see `patience_for`)
+    patience: int | None = None  # None: see `patience_for`
+    oversample: int = 0
 
     def __post_init__(self) -> None:
         check_choice(self.architecture, ARCHITECTURES, "architecture")
@@ -70,6 +76,19 @@ class LowRankTraining:
             raise NNBenchError(
                 "scaledgd preconditions two factors", "use architecture='n-k-n' with bias=False"
             )
+        if self.optimizer == "als" and (self.architecture, self.bias, self.inputs) != (
+            "n-k-n",
+            False,
+            "full",
+        ):
+            raise NNBenchError(
+                "als solves for two factors on the identity batch",
+                "use architecture='n-k-n', bias=False, inputs='full'",
+            )
+        if self.oversample and self.optimizer != "als":
+            raise NNBenchError("oversample needs optimizer='als'", "set optimizer=als")
+        if not isinstance(self.oversample, int) or self.oversample < 0:
+            raise NNBenchError("oversample must be an integer >= 0", "set e.g. oversample=10")
         for name in ("lr", "samples", "epochs", "batch_size", "max_steps", "patience"):
             if getattr(self, name) is not None and not getattr(self, name) > 0:
                 raise NNBenchError(f"{name} must be positive", f"set {name} > 0")
@@ -81,6 +100,8 @@ class LowRankTraining:
         stopped at ratio_2 - 1 = 1.6e-5, patience 1000 reached 3.8e-8."""
         if self.patience is not None:
             return self.patience
+        if self.optimizer == "als":  # each step is a full least-squares solve
+            return 50 if dtype == torch.float32 else 20
         return 1000 if dtype == torch.float32 else 100
 
     @property
@@ -249,6 +270,30 @@ def _train_scaledgd(
     net.weights = [w1, w2]
 
 
+def _train_als(
+    cfg: LowRankTraining, net: LinearNet, y: torch.Tensor, rank: int, rec: LossRecorder
+) -> None:
+    """Alternating exact least squares on ||W1 W2 - Y||_F^2 (Y = A^T, identity batch).
+
+    Given W2, the optimal W1 is Y W2^+; given W1, the optimal W2 is W1^+ Y. The network is
+    unchanged by W1 G, G^-1 W2, so after each solve the pair is rebalanced to an orthonormal
+    factor (QR): the solves never form normal equations, whose squared condition number
+    float32 cannot resolve. This is block power iteration on Y Y^T (Baldi & Hornik 1989: a
+    linear autoencoder's minima span the top singular subspace). The recorded loss is that
+    of the rank-`rank` part of the learned map, which is what the method returns."""
+    w2 = net.weights[1].detach()
+    n_out = y.numel()
+    for _ in range(cfg.max_steps):
+        q2 = torch.linalg.qr(w2.T).Q  # W2 <- Q2^T, so the optimal W1 is Y Q2
+        q1 = torch.linalg.qr(y @ q2).Q  # W1 <- Q1 (same map)
+        w2 = q1.T @ y  # the optimal W2 given W1
+        u, s, vt = torch.linalg.svd(w2, full_matrices=False)
+        w1_k, w2_k = q1 @ u[:, :rank], s[:rank, None] * vt[:rank]
+        if rec.record(float(torch.sum((w1_k @ w2_k - y) ** 2)) / n_out):
+            break
+    net.weights = [w1_k, w2_k]
+
+
 def _damped_solve(
     p: torch.Tensor, rhs: torch.Tensor, eye: torch.Tensor, eps: float
 ) -> torch.Tensor:
@@ -297,7 +342,8 @@ class NeuralLowRank(Method):
         gen = generator(seed, a.device)
         inputs = probe_inputs(cfg.inputs, cfg.samples, n, gen=gen, like=a)
         targets = a.T if inputs is None else inputs @ a.T
-        widths = layer_widths(cfg.architecture, n, k, m)
+        width = min(k + cfg.oversample, m, n)
+        widths = layer_widths(cfg.architecture, n, width, m)
         weights = init_layers(cfg, widths, float(torch.linalg.matrix_norm(a)), k, gen, a)
         biases = (
             [torch.zeros(w, dtype=a.dtype, device=a.device, requires_grad=True) for w in widths[1:]]
@@ -308,7 +354,9 @@ class NeuralLowRank(Method):
         rec = LossRecorder(
             a.dtype, patience=cfg.patience_for(a.dtype), unit="epoch" if cfg.minibatch else "step"
         )
-        if cfg.optimizer == "scaledgd":
+        if cfg.optimizer == "als":
+            _train_als(cfg, net, targets, k, rec)
+        elif cfg.optimizer == "scaledgd":
             _train_scaledgd(cfg, net, inputs, targets, rec)
         elif cfg.minibatch:
             _train_minibatch(cfg, net, inputs, targets, gen, rec)
@@ -363,8 +411,14 @@ NEURAL_LOWRANK_METHODS: tuple[NeuralLowRank, ...] = (
         "ablation: n-k-n on the identity batch with full-batch Adam, 5000 steps",
     ),
     NeuralLowRank(
-        "neural-lowrank",
+        "neural-lowrank-scaledgd",
         LowRankTraining(),
-        "ours: n-k-n, balanced init, identity batch, ScaledGD to the rounding floor",
+        "n-k-n, balanced init, identity batch, ScaledGD (eta 0.5) to the rounding floor",
+    ),
+    NeuralLowRank(
+        "neural-lowrank",
+        LowRankTraining(optimizer="als", oversample=10),
+        "ours: n-(k+10)-n, identity batch, alternating exact least squares per layer (QR), "
+        "then the best rank-k part of the learned map",
     ),
 )
