@@ -118,6 +118,11 @@ def _save(tmp_path, name, a):
         ("unreadable", "cannot read matrix file"),
         ("missing", "does not exist"),
         ("dtype", "unknown dtype 'float8'"),
+        ("unknown-option", "neural-lu has no option 'speed'"),
+        ("classical-option", "scipy-lu has no options"),
+        ("bad-option-value", "unknown optimizer 'newton'"),
+        ("bad-option-type", "steps must be a positive number"),
+        ("unclosed-option", "cannot read method"),
     ],
 )
 def test_bad_input_one_line_exit_2_nothing_written(tmp_path, capsys, case, message):
@@ -136,6 +141,11 @@ def test_bad_input_one_line_exit_2_nothing_written(tmp_path, capsys, case, messa
         "unknown-matrix": ["--matrices", "spdd"],
         "unknown-method": ["--methods", "svd"],
         "unknown-study": ["--study", "quik"],
+        "unknown-option": ["--methods", "neural-lu[speed=2]"],
+        "classical-option": ["--methods", "scipy-lu[pivot=false]"],
+        "bad-option-value": ["--methods", "neural-lu[optimizer=newton]"],
+        "bad-option-type": ["--methods", "neural-lu[steps=many]"],
+        "unclosed-option": ["--methods", "neural-lu[steps=3"],
         "unreadable": ["--matrices", f"file:{tmp_path / 'bad.csv'}"],
         "missing": ["--matrices", f"file:{tmp_path / 'nope.npy'}"],
         "dtype": ["--dtypes", "float8"],

@@ -176,3 +176,16 @@ def test_torch_methods_on_cuda(name):
     assert approx.shape == a.shape and np.isfinite(approx).all()
     if name in ("torch-lu", "torch-qr", "torch-svd", "neural-lu"):  # exact, budget or not
         assert rel_err_fro(a, approx) < 1e-12
+
+
+def test_variant_selectors_split_parse_and_name_by_what_differs():
+    from nnbench.methods import select_methods
+
+    chosen = select_methods("scipy-lu,neural-lu-study[lr=0.01,optimizer=sgd],neural-lu[pivot=true]")
+    names = [m.name for m in chosen]
+    # options in the config's field order; an option equal to the default is no variant
+    assert names == ["scipy-lu", "neural-lu-study[optimizer=sgd,lr=0.01]", "neural-lu"]
+    variant = chosen[1]
+    assert variant.options == "optimizer=sgd,lr=0.01" and variant.config.lr == 0.01
+    assert METHODS["neural-lu-study"].config.optimizer == "adam"  # the registered one is untouched
+    assert select_methods("neural-lu[steps=1e3]")[0].config.steps == 1000
