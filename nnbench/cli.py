@@ -83,9 +83,13 @@ def _print_list(what: str) -> None:
             print(f"  {f.name:<20} {size:<16} tags: {','.join(sorted(f.tags))}")
             print(f"  {'':<20} {f.description}{f'  [{params}]' if params else ''}")
     if what in ("all", "methods"):
-        print("Methods (select by name or group: classical, neural, all):")
+        print(
+            "Methods (select by name or group: classical, neural, all; change a neural "
+            "method's options with NAME[option=value,...]):"
+        )
+        width = max(len(name) for name in METHODS)
         for m in METHODS.values():
-            print(f"  {m.name:<14} {m.kind:<7} {m.group:<10} {m.backend:<6} {m.description}")
+            print(f"  {m.name:<{width}} {m.kind:<7} {m.group:<10} {m.backend:<6} {m.description}")
     if what in ("all", "studies"):
         print("Studies (--study NAME; --quick for the small variant):")
         for s in STUDIES.values():
