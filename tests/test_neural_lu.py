@@ -139,6 +139,7 @@ def test_ours_pivots_and_reports_the_permutation():
 
     row = run_grid(Grid(matrices=("study004-pivot",), methods=("neural-lu",))).results.iloc[0]
     assert row.row_order == "2,1,0" and row.status == "ok"
+    assert row.optimizer == "gauss-newton" and math.isnan(row.lr)  # no learning rate to report
 
 
 def test_a_zero_leading_minor_without_pivoting_fails_with_the_fix():

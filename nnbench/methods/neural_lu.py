@@ -208,7 +208,10 @@ class NeuralLU(Method):
             "optimizer": cfg.optimizer
             if cfg.switch_to is None
             else f"{cfg.optimizer}>{cfg.switch_to}",
-            "lr": cfg.lr if isinstance(cfg.lr, float | int) else float("nan"),
+            # second-order steps take no learning rate; a rule's value comes with the history
+            "lr": float(cfg.lr)
+            if cfg.optimizer not in SECOND_ORDER and not isinstance(cfg.lr, str)
+            else float("nan"),
             "init": cfg.init,
             "data_size": cfg.data_size if cfg.inputs != "full" else n,
         }
