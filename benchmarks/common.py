@@ -8,7 +8,7 @@ from threadpoolctl import threadpool_limits
 
 from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.methods import METHODS, Method
-from nnbench.threads import DEFAULT_THREADS
+from nnbench.running.threads import DEFAULT_THREADS
 
 CLASSICAL = [name for name, m in METHODS.items() if m.group == "classical"]
 NEURAL = [name for name, m in METHODS.items() if m.group == "neural" and not m.expensive]

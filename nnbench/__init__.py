@@ -5,22 +5,30 @@
 >>> res.results.groupby("matrix").rel_err_fro.median()
 """
 
-from nnbench.api import run_study
 from nnbench.corpus import MATRIX_FAMILIES, select_matrices
 from nnbench.errors import NNBenchError
-from nnbench.grid import Cell, Grid, expand
 from nnbench.methods import METHODS, get_method, select_methods
 from nnbench.metrics import METRICS
-from nnbench.results import Results, load_results
-from nnbench.run import run_grid, run_grids
-from nnbench.studies import STUDIES
+from nnbench.results import COLUMNS, Results, load_results
+from nnbench.running import (
+    STUDIES,
+    Cell,
+    Execution,
+    Grid,
+    expand,
+    run_grid,
+    run_grids,
+    run_study,
+)
 
 __all__ = [
+    "COLUMNS",
     "MATRIX_FAMILIES",
     "METHODS",
     "METRICS",
     "STUDIES",
     "Cell",
+    "Execution",
     "Grid",
     "NNBenchError",
     "Results",

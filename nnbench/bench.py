@@ -1,9 +1,8 @@
 """Benchmark scripts that print ratios measured in one run (speed targets live here and in
-asv, never in unit tests): `python -m nnbench.bench lowrank-vs-svd`."""
+asv, never in unit tests): `nnbench bench lowrank-vs-svd`."""
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable
 
@@ -12,7 +11,7 @@ import numpy as np
 from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.methods import get_method
 from nnbench.metrics import MetricInput, evaluate
-from nnbench.threads import DEFAULT_THREADS, thread_limit
+from nnbench.running.threads import DEFAULT_THREADS
 
 
 def _best_of(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
@@ -33,21 +32,21 @@ def lowrank_vs_svd(*, n: int = 512, ranks: tuple[int, ...] = (10, 50), repeats: 
     print(f"  scipy full SVD: {svd_s:.4f} s")
     neural = get_method("neural-lowrank")
     for k in ranks:
-        fit_s, raw = _best_of(
-            lambda k=k: neural.compute(neural.prepare(a, device="cpu"), rank=k, seed=0), repeats
-        )
-        fact = neural.finish(raw)
+        x = neural.prepare(a, device="cpu")
+        fit_s, raw = _best_of(lambda k=k: neural.compute(x, rank=k, seed=0), repeats)
+        fact = neural.finish(raw)  # type: ignore[arg-type]
         row = evaluate(MetricInput(a=a, fact=fact, dtype="float64", rank=k))
+        steps = fact.history.steps if fact.history else 0
         print(
             f"  neural-lowrank k={k}: {fit_s:.4f} s = {fit_s / svd_s:.1f}x the SVD "
-            f"(goal <= 10x); {fact.history.steps} steps, ratio_2 - 1 = {row['ratio_2'] - 1:.1e}, "
-            f"ratio_fro - 1 = {row['ratio_fro'] - 1:.1e}, rank_ok = {bool(row['rank_ok'])}"
+            f"(goal <= 10x); {steps} steps, ratio_2 - 1 = {row.ratio_2 - 1:.1e}, "
+            f"ratio_fro - 1 = {row.ratio_fro - 1:.1e}, rank_ok = {row.rank_ok}"
         )
 
 
 def jobs_speedup(*, jobs: int = 2) -> None:
     """Wall time of a 200-cell grid of small trainings, inline vs `jobs` worker processes."""
-    from nnbench import Grid, expand, run_grid
+    from nnbench import Execution, Grid, expand, run_grid
 
     grid = Grid(
         matrices=("random-uniform", "random-gaussian", "spd", "symmetric", "randsvd"),
@@ -62,7 +61,7 @@ def jobs_speedup(*, jobs: int = 2) -> None:
     inline = run_grid(grid).results
     inline_s = time.perf_counter() - start
     start = time.perf_counter()
-    parallel = run_grid(grid, jobs=jobs).results
+    parallel = run_grid(grid, execution=Execution(jobs=jobs)).results
     parallel_s = time.perf_counter() - start
     same = (
         inline.set_index("cell_id")
@@ -113,7 +112,7 @@ def appendix_a(a: np.ndarray, *, nb_epochs: int = 5000, seed: int = 0) -> tuple[
 
 def lu_throughput(*, count: int = 1000, loops: int = 3, repeats: int = 3) -> None:
     """Batched neural-lu on `count` random 2x2 matrices against Appendix A's loop on `loops`."""
-    from nnbench.methods.neural_lu import fit_lu_batch
+    from nnbench.methods.trained import fit_lu_batch
 
     family = MATRIX_FAMILIES["random-gaussian"]
     batch = np.stack([family.make(2, seed=seed) for seed in range(count)])
@@ -159,13 +158,3 @@ BENCHMARKS: dict[str, Callable[[], None]] = {
 }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m nnbench.bench", description=__doc__)
-    parser.add_argument("name", choices=sorted(BENCHMARKS))
-    args = parser.parse_args()
-    with thread_limit(DEFAULT_THREADS):
-        BENCHMARKS[args.name]()
-
-
-if __name__ == "__main__":
-    main()

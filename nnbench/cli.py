@@ -1,4 +1,6 @@
-"""`python -m nnbench`: a thin face over the Python API (`run_study`, `run_grid`, registries)."""
+"""`nnbench list|run|report|bench` (also `python -m nnbench ...`): a thin face over the Python
+API (`run_study`, `build_report`, the registries). `python -m nnbench.report` is
+`nnbench report`."""
 
 from __future__ import annotations
 
@@ -8,17 +10,16 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from nnbench.api import run_study
 from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.errors import NNBenchError
-from nnbench.journal import Journal
 from nnbench.methods import METHODS
 from nnbench.metrics import METRICS
-from nnbench.studies import STUDIES
+from nnbench.running import STUDIES, Execution, run_study
+from nnbench.running.journal import Journal
 
 
-def _split(cast: Callable[[str], object]) -> Callable[[str], tuple]:
-    def parse(text: str) -> tuple:
+def _split(cast: Callable[[str], object]) -> Callable[[str], tuple[object, ...]]:
+    def parse(text: str) -> tuple[object, ...]:
         try:
             return tuple(cast(part) for part in text.split(",") if part.strip())
         except ValueError:
@@ -27,20 +28,125 @@ def _split(cast: Callable[[str], object]) -> Callable[[str], tuple]:
     return parse
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m nnbench",
-        description="Neural vs classical matrix factorization benchmarks.",
+def _list_matrices() -> None:
+    print("Matrix families (select by name, tag:EXPR, all or file:PATH):")
+    for f in MATRIX_FAMILIES.values():
+        size = "x".join(map(str, f.fixed_shape)) if f.fixed_shape else f"n (default {f.default_n})"
+        params = ", ".join(f"{k}={v}" for k, v in f.params.items())
+        print(f"  {f.name:<20} {size:<16} tags: {','.join(sorted(f.tags))}")
+        print(f"  {'':<20} {f.description}{f'  [{params}]' if params else ''}")
+
+
+def _list_methods() -> None:
+    print(
+        "Methods (select by name or group: classical, neural, all; change a trained "
+        "method's options with NAME[option=value,...]):"
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    lister = sub.add_parser("list", help="show matrix families, methods, studies or metrics")
-    lister.add_argument(
-        "what",
-        nargs="?",
-        default="all",
-        choices=["all", "matrices", "methods", "studies", "metrics"],
+    width = max(len(name) for name in METHODS)
+    for m in METHODS.values():
+        print(f"  {m.name:<{width}} {m.kind:<7} {m.group:<10} {m.backend:<6} {m.description}")
+
+
+def _list_studies() -> None:
+    print("Studies (--study NAME; --quick for the small variant):")
+    for s in STUDIES.values():
+        print(f"  {s.name:<20} {s.description}")
+
+
+def _list_metrics() -> None:
+    print("Metrics (one results column each; direction: which way is better):")
+    for metric in METRICS:
+        print(f"  {metric.name:<20} {metric.direction:<7} {metric.description}")
+
+
+LISTINGS: dict[str, Callable[[], None]] = {
+    "matrices": _list_matrices,
+    "methods": _list_methods,
+    "studies": _list_studies,
+    "metrics": _list_metrics,
+}
+
+
+def _list(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    for name, show in LISTINGS.items():
+        if args.what in ("all", name):
+            show()
+
+
+def _execution(args: argparse.Namespace) -> Execution:
+    return Execution(
+        jobs=args.jobs,
+        timeout=args.timeout,
+        scheduler=args.scheduler,
+        force=args.force,
+        progress=not args.no_progress,
     )
-    run = sub.add_parser("run", help="run a study or a grid and write a results folder")
+
+
+def _run(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    out = args.out or Path("results") / args.study
+    execution = _execution(args)
+    if args.resume and not Journal(out).lines.is_file():
+        raise NNBenchError(f"nothing to resume in {str(out)!r}", "run without --resume first")
+    results = run_study(
+        args.study,
+        quick=args.quick,
+        out=out,
+        execution=execution,
+        command="nnbench " + shlex.join(argv),
+        matrices=args.matrices,
+        methods=args.methods,
+        sizes=args.sizes,
+        ranks=args.ranks,
+        dtypes=args.dtypes,
+        devices=args.devices,
+        repeats=args.repeats,
+        seed=args.seed,
+        threads=args.threads,
+        max_size=args.max_size,
+        timing_repeats=args.timing_repeats,
+    )
+    counts = results.results["status"].value_counts().to_dict()
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    cached = results.provenance.get("cached_cells", 0)
+    print(
+        f"{len(results.results)} cells ({summary}; {cached} reused from {out}) "
+        f"-> {out}/results.parquet"
+    )
+
+
+def _report(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    from nnbench.report import build_report
+    from nnbench.results import load_results
+    from nnbench.results.asv_history import load_asv_results
+
+    if args.results:
+        runs = [load_results(folder) for folder in args.results]
+    else:
+        print("no --results given: running the quick study first", file=sys.stderr)
+        runs = [
+            run_study(
+                "quick",
+                quick=True,
+                out=args.out / "results",
+                execution=Execution(progress=True),
+                command="nnbench report (quick study)",
+            )
+        ]
+    history = load_asv_results(args.asv) if args.asv.is_dir() else None
+    build_report(runs, args.out, history=history)
+    print(f"report -> {args.out}/report.md")
+
+
+def _bench(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    from nnbench.bench import BENCHMARKS
+    from nnbench.running.threads import DEFAULT_THREADS, thread_limit
+
+    with thread_limit(DEFAULT_THREADS):
+        BENCHMARKS[args.name]()
+
+
+def _run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--study", default="quick", help="named grid (default: quick)")
     run.add_argument("--quick", action="store_true", help="use the study's small variant")
     run.add_argument(
@@ -69,81 +175,54 @@ def _parser() -> argparse.ArgumentParser:
         help="finish an interrupted run in --out (finished cells are reused)",
     )
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _report_options(report: argparse.ArgumentParser) -> None:
+    report.add_argument(
+        "--results",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="results folders (default: run the quick study first)",
+    )
+    report.add_argument("--out", type=Path, default=Path("reports/quick"), help="report folder")
+    report.add_argument(
+        "--asv",
+        type=Path,
+        default=Path(".asv/results"),
+        help="asv results folder for the history section (used if it exists)",
+    )
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], None]] = {
+    "list": _list,
+    "run": _run,
+    "report": _report,
+    "bench": _bench,
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    from nnbench.bench import BENCHMARKS
+
+    parser = argparse.ArgumentParser(
+        prog="nnbench", description="Neural vs classical matrix factorization benchmarks."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    lister = sub.add_parser("list", help="show matrix families, methods, studies or metrics")
+    lister.add_argument("what", nargs="?", default="all", choices=["all", *LISTINGS])
+    _run_options(sub.add_parser("run", help="run a study or a grid; write a results folder"))
+    _report_options(sub.add_parser("report", help="tables, figures and HTML from results"))
+    bench = sub.add_parser("bench", help="benchmark scripts that print measured ratios")
+    bench.add_argument("name", choices=sorted(BENCHMARKS))
     return parser
-
-
-def _print_list(what: str) -> None:
-    if what in ("all", "matrices"):
-        print("Matrix families (select by name, tag:EXPR, all or file:PATH):")
-        for f in MATRIX_FAMILIES.values():
-            size = (
-                "x".join(map(str, f.fixed_shape)) if f.fixed_shape else f"n (default {f.default_n})"
-            )
-            params = ", ".join(f"{k}={v}" for k, v in f.params.items())
-            print(f"  {f.name:<20} {size:<16} tags: {','.join(sorted(f.tags))}")
-            print(f"  {'':<20} {f.description}{f'  [{params}]' if params else ''}")
-    if what in ("all", "methods"):
-        print(
-            "Methods (select by name or group: classical, neural, all; change a neural "
-            "method's options with NAME[option=value,...]):"
-        )
-        width = max(len(name) for name in METHODS)
-        for m in METHODS.values():
-            print(f"  {m.name:<{width}} {m.kind:<7} {m.group:<10} {m.backend:<6} {m.description}")
-    if what in ("all", "studies"):
-        print("Studies (--study NAME; --quick for the small variant):")
-        for s in STUDIES.values():
-            print(f"  {s.name:<18} {s.description}")
-    if what in ("all", "metrics"):
-        print("Metrics (one results column each):")
-        for metric in METRICS:
-            arrow = "lower is better" if metric.lower_is_better else ""
-            print(f"  {metric.name:<20} {metric.description}  {arrow}")
-
-
-def _run(args: argparse.Namespace, argv: Sequence[str]) -> None:
-    out = args.out or Path("results") / args.study
-    if args.resume and not Journal(out).lines.is_file():
-        raise NNBenchError(f"nothing to resume in {str(out)!r}", "run without --resume first")
-    results = run_study(
-        args.study,
-        quick=args.quick,
-        out=out,
-        jobs=args.jobs,
-        timeout=args.timeout,
-        scheduler=args.scheduler,
-        force=args.force,
-        progress=not args.no_progress,
-        command="python -m nnbench " + shlex.join(argv),
-        matrices=args.matrices,
-        methods=args.methods,
-        sizes=args.sizes,
-        ranks=args.ranks,
-        dtypes=args.dtypes,
-        devices=args.devices,
-        repeats=args.repeats,
-        seed=args.seed,
-        threads=args.threads,
-        max_size=args.max_size,
-        timing_repeats=args.timing_repeats,
-    )
-    counts = results.results["status"].value_counts().to_dict()
-    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    cached = results.provenance.get("cached_cells", 0)
-    print(
-        f"{len(results.results)} cells ({summary}; {cached} reused from {out}) "
-        f"-> {out}/results.parquet"
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     try:
-        if args.command == "list":
-            _print_list(args.what)
-        else:
-            _run(args, argv)
+        COMMANDS[args.command](args, argv)
     except NNBenchError as exc:
         print(f"nnbench: error: {exc}", file=sys.stderr)
         return 2

@@ -26,3 +26,8 @@ class Diverged(Exception):
     def __init__(self, step: int, detail: str) -> None:
         self.step = step
         super().__init__(f"{detail} at step {step}")
+
+
+class InvalidFactorization(ValueError):
+    """A factorization whose factors are not finite or do not fit together; the runner
+    records the cell as `failed` with this message."""

@@ -8,8 +8,9 @@ once per cell: the reference matrix, the reconstruction and the singular values.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from functools import cached_property
+from typing import Any, Literal
 
 import numpy as np
 
@@ -32,7 +33,12 @@ def norm_fro(m: np.ndarray) -> float:
 
 
 def norm_2(m: np.ndarray) -> float:
-    return float(np.linalg.norm(m, 2)) if m.size else 0.0
+    """Spectral norm; inf for a matrix with non-finite entries (LAPACK cannot take it)."""
+    if not m.size:
+        return 0.0
+    if not np.all(np.isfinite(m)):
+        return float("inf")
+    return float(np.linalg.norm(m, 2))
 
 
 def rel_err_2(a: np.ndarray, approx: np.ndarray) -> float:
@@ -139,6 +145,11 @@ class MetricInput:
         return self.fact.reconstruct()
 
     @cached_property
+    def approx_finite(self) -> bool:
+        """False when the factors are finite but their product overflowed."""
+        return bool(np.all(np.isfinite(self.approx)))
+
+    @cached_property
     def sigma(self) -> np.ndarray:
         return np.linalg.svd(self.a, compute_uv=False)
 
@@ -188,8 +199,12 @@ def _expected_rank(x: MetricInput) -> int:
     return min(x.rank, x.rank_a) if x.is_rank_k and x.rank else x.rank_a
 
 
-def _rank_ok(x: MetricInput) -> float:
-    return float(numerical_rank(x.approx, x.dtype) == _expected_rank(x))
+def _numerical_rank(x: MetricInput) -> float:
+    return float(numerical_rank(x.approx, x.dtype)) if x.approx_finite else NAN
+
+
+def _rank_ok(x: MetricInput) -> bool:
+    return x.approx_finite and numerical_rank(x.approx, x.dtype) == _expected_rank(x)
 
 
 def _solve(x: MetricInput) -> float:
@@ -214,48 +229,86 @@ def _factor(x: MetricInput) -> float:
     return doolittle_factor_err(x.a, x.fact) if isinstance(x.fact, LUFactorization) else NAN
 
 
+Direction = Literal["lower", "higher", "none"]
+"""Which way is better: `lower` (errors), `higher` (rank_ok, the spectral gap) or `none`
+(a property, not a score: the ranks)."""
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str
-    fn: Callable[[MetricInput], float]
-    lower_is_better: bool
+    fn: Callable[[MetricInput], float | bool]
+    direction: Direction
     description: str
 
+    @property
+    def lower_is_better(self) -> bool:
+        return self.direction == "lower"
 
-METRICS: tuple[Metric, ...] = (
-    Metric("rel_err_2", lambda x: rel_err_2(x.a, x.approx), True, "||A - Â||_2 / ||A||_2"),
-    Metric("rel_err_fro", lambda x: rel_err_fro(x.a, x.approx), True, "||A - Â||_F / ||A||_F"),
-    Metric("opt_err_2", _opt_2, True, "sigma_{k+1} / sigma_1 (rank-k optimum)"),
-    Metric("opt_err_fro", _opt_fro, True, "Frobenius tail / ||A||_F (rank-k optimum)"),
-    Metric("sigma_gap", _gap, False, "(sigma_k - sigma_{k+1}) / sigma_1 (0: optimum not unique)"),
-    Metric("ratio_2", _ratio_2, True, "rel_err_2 / opt_err_2 (>= 1; 1 is optimal)"),
-    Metric("ratio_fro", _ratio_fro, True, "rel_err_fro / opt_err_fro (>= 1; 1 is optimal)"),
-    Metric(
-        "numerical_rank",
-        lambda x: float(numerical_rank(x.approx, x.dtype)),
-        False,
+
+def _metric(
+    fn: Callable[[MetricInput], float | bool],
+    direction: Direction,
+    description: str,
+    *,
+    default: float | None = NAN,
+) -> Any:
+    """A `MetricValues` field that carries its metric: name = the field, value = fn(input)."""
+    return field(default=default, metadata={"metric": (fn, direction, description)})
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricValues:
+    """One cell's metrics: every field is a metric and a results column (NaN: not applicable,
+    or not computed because the cell did not end ok)."""
+
+    rel_err_2: float = _metric(
+        lambda x: rel_err_2(x.a, x.approx), "lower", "||A - Â||_2 / ||A||_2"
+    )
+    rel_err_fro: float = _metric(
+        lambda x: rel_err_fro(x.a, x.approx), "lower", "||A - Â||_F / ||A||_F"
+    )
+    opt_err_2: float = _metric(_opt_2, "lower", "sigma_{k+1} / sigma_1 (rank-k optimum)")
+    opt_err_fro: float = _metric(_opt_fro, "lower", "Frobenius tail / ||A||_F (rank-k optimum)")
+    sigma_gap: float = _metric(
+        _gap, "higher", "(sigma_k - sigma_{k+1}) / sigma_1 (0: optimum not unique)"
+    )
+    ratio_2: float = _metric(_ratio_2, "lower", "rel_err_2 / opt_err_2 (>= 1; 1 is optimal)")
+    ratio_fro: float = _metric(
+        _ratio_fro, "lower", "rel_err_fro / opt_err_fro (>= 1; 1 is optimal)"
+    )
+    numerical_rank: float = _metric(
+        _numerical_rank,
+        "none",
         "rank of Â with tolerance max(m,n) eps(dtype) sigma_1",
-    ),
-    Metric(
-        "expected_rank",
-        lambda x: float(_expected_rank(x)),
-        False,
-        "min(k, rank A) for rank-k, else rank A",
-    ),
-    Metric("rank_ok", _rank_ok, False, "numerical_rank == expected_rank"),
-    Metric(
-        "structure_err",
+    )
+    expected_rank: float = _metric(
+        lambda x: float(_expected_rank(x)), "none", "min(k, rank A) for rank-k, else rank A"
+    )
+    rank_ok: bool | None = _metric(
+        _rank_ok, "higher", "numerical_rank == expected_rank", default=None
+    )
+    structure_err: float = _metric(
         lambda x: x.fact.structure_error(),
-        True,
+        "lower",
         "mass outside required triangles / deviation from orthogonality",
-    ),
-    Metric("factor_err", _factor, True, "LU factors vs the Doolittle normalisation of P^T A"),
-    Metric("solve_backward_err", _solve, True, "backward error of Ax = 1 solved with the factors"),
-    Metric("det_rel_err", _det, True, "relative error of det(A) from the factors"),
+    )
+    factor_err: float = _metric(
+        _factor, "lower", "LU factors vs the Doolittle normalisation of P^T A"
+    )
+    solve_backward_err: float = _metric(
+        _solve, "lower", "backward error of Ax = 1 solved with the factors"
+    )
+    det_rel_err: float = _metric(_det, "lower", "relative error of det(A) from the factors")
+
+
+METRICS: tuple[Metric, ...] = tuple(
+    Metric(f.name, *f.metadata["metric"]) for f in fields(MetricValues)
 )
-"""Every metric the runner records; each becomes one results column."""
+"""Every metric, in column order: derived from `MetricValues`, so they cannot disagree."""
 
 
-def evaluate(x: MetricInput) -> dict[str, float]:
+def evaluate(x: MetricInput) -> MetricValues:
+    """All metrics of one cell. Raises on a metric's own failure (the runner records it)."""
     with np.errstate(all="ignore"):
-        return {metric.name: metric.fn(x) for metric in METRICS}
+        return MetricValues(**{m.name: m.fn(x) for m in METRICS})

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from nnbench.corpus import MATRIX_FAMILIES, MatrixFamily
-from nnbench.threads import DEFAULT_THREADS
+from nnbench.running.threads import DEFAULT_THREADS
 
 # Methods called directly (not through the runner) run with the runner's thread count: on a
 # 2-core machine torch's default of 2 threads made small trainings 10-30x slower.

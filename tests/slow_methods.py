@@ -4,9 +4,11 @@ passed to them), so these travel to workers as whole objects."""
 from __future__ import annotations
 
 import ctypes
+import os
+import signal
 from typing import Any
 
-from nnbench.methods import Factorization, LowRankFactorization, Method
+from nnbench.methods import Method, Raw
 
 
 class Hang(Method):
@@ -18,8 +20,20 @@ class Hang(Method):
     timing_repeats = 1
     warmup = False
 
-    def compute(self, x: Any, *, rank: int | None, seed: int) -> Any:
+    def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw:
         ctypes.CDLL(None).sleep(3600)
+        return {}
 
-    def finish(self, raw: Any) -> Factorization:
-        return LowRankFactorization(left=raw, right=raw)
+
+class SelfKill(Method):
+    """Kills its own process with SIGKILL, as the kernel's OOM killer would."""
+
+    name = "test-self-kill"
+    kind = "rank-k"
+    group = "neural"
+    timing_repeats = 1
+    warmup = False
+
+    def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw:
+        os.kill(os.getpid(), signal.SIGKILL)
+        return {}

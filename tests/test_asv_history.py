@@ -9,7 +9,7 @@ import pytest
 from asv.results import Results
 from asv.runner import BenchmarkResult
 
-from nnbench.asv_history import load_asv_results
+from nnbench.results.asv_history import load_asv_results
 from nnbench.errors import NNBenchError
 
 BENCH = {

@@ -114,7 +114,7 @@ def test_selection_by_name_tag_and_all():
     [
         ("idenity", "unknown matrix 'idenity'.*did you mean 'identity'"),
         ("tag:spdd", "unknown tag 'spdd'"),
-        ("tag:spd+rectangular", "matches no matrix"),
+        ("tag:spd+rectangular", "matches no matrices"),
         ("", "no matrices selected"),
     ],
 )

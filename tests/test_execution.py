@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 from slow_methods import Hang
 
-from nnbench import Grid, expand, load_results, run_grid, run_grids
+from nnbench import Execution, Grid, expand, load_results, run_grid
 from nnbench.errors import NNBenchError
-from nnbench.journal import Journal
+from nnbench.running.journal import Journal
 from nnbench.metrics import METRICS
+from nnbench.running.journal import Journal
 
 ERROR_COLUMNS = [m.name for m in METRICS] + ["status", "reason", "final_loss", "steps"]
 SMALL = Grid(
@@ -37,11 +38,11 @@ def _errors(df: pd.DataFrame) -> pd.DataFrame:
 def test_inline_processes_and_dask_give_identical_errors():
     distributed = pytest.importorskip("distributed")
     inline = run_grid(SMALL).results
-    processes = run_grid(SMALL, jobs=2).results
+    processes = run_grid(SMALL, execution=Execution(jobs=2)).results
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     ) as cluster:
-        on_dask = run_grid(SMALL, scheduler=cluster.scheduler_address).results
+        on_dask = run_grid(SMALL, execution=Execution(scheduler=cluster.scheduler_address)).results
     assert len(inline) == len(expand(SMALL)) > 50
     pd.testing.assert_frame_equal(_errors(inline), _errors(processes))
     pd.testing.assert_frame_equal(_errors(inline), _errors(on_dask))
@@ -58,13 +59,14 @@ def test_a_hanging_cell_is_cut_at_its_timeout_and_the_others_finish(tmp_path):
     from dataclasses import replace
 
     cells.append(replace(hanging, method=hang))
-    from nnbench.executors import run_processes
+    from nnbench.results import to_frame
+    from nnbench.running.executors import run_processes
 
     timeout = 2.0
     start = time.perf_counter()
-    outcomes = list(run_processes(cells, jobs=2, threads=1, timeout=timeout))
+    outcomes = list(run_processes(cells, Execution(jobs=2, timeout=timeout), threads=1))
     elapsed = time.perf_counter() - start
-    rows = pd.DataFrame([o.row for o in outcomes])
+    rows = to_frame(o.row for o in outcomes)
     assert len(rows) == len(cells) and rows.cell_id.is_unique
     cut = rows[rows.method == "test-hang"].iloc[0]
     assert cut.status == "timeout" and "killed after" in cut.reason
@@ -78,7 +80,7 @@ def test_rerun_reuses_finished_cells_and_force_recomputes(tmp_path):
     again = run_grid(SMALL, out=tmp_path)
     assert again.provenance["cached_cells"] == len(first.results)
     pd.testing.assert_frame_equal(_errors(first.results), _errors(again.results))
-    forced = run_grid(SMALL, out=tmp_path, force=True)
+    forced = run_grid(SMALL, out=tmp_path, execution=Execution(force=True))
     assert forced.provenance["cached_cells"] == 0
     assert len(Journal(tmp_path).load()) == len(first.results)  # duplicates count once
 
@@ -157,9 +159,42 @@ def test_resume_without_a_run_is_an_error(tmp_path, capsys):
 
 def test_bad_execution_options():
     with pytest.raises(NNBenchError, match="jobs 0"):
-        run_grids([SMALL], jobs=0)
+        Execution(jobs=0)
+    with pytest.raises(NNBenchError, match="timeout -1"):
+        Execution(timeout=-1)
     with pytest.raises(NNBenchError, match="not enforced on a dask cluster"):
-        run_grids([SMALL], scheduler="tcp://127.0.0.1:1", timeout=1.0)
+        Execution(scheduler="tcp://127.0.0.1:1", timeout=1.0)
+
+
+def test_a_worker_killed_mid_cell_says_how_it_died():
+    """A worker that dies (here: SIGKILL, as the OOM killer does) gives a failed row that
+    names the signal, and the next cells run on a fresh worker."""
+    from slow_methods import SelfKill
+
+    from nnbench.results import to_frame
+    from nnbench.running.executors import run_processes
+
+    cells = expand(Grid(matrices=("spd",), methods=("scipy-lu",), sizes=(4, 5), timing_repeats=1))
+    victim = expand(Grid(matrices=("spd",), methods=("scipy-tsvd",), sizes=(4,)))[0]
+    from dataclasses import replace
+
+    rows = to_frame(
+        o.row for o in run_processes([replace(victim, method=SelfKill()), *cells], Execution(jobs=1), 1)
+    ).set_index("method")
+    assert rows.loc["test-self-kill", "status"] == "failed"
+    assert rows.loc["test-self-kill", "reason"] == "worker process was killed by SIGKILL (out of memory?)"
+    assert (rows.loc["scipy-lu", "status"] == "ok").all()
+
+
+def test_progress_bar_stays_out_of_non_interactive_logs(tmp_path):
+    """tqdm's convention: no bar (no carriage-return updates) when stderr is not a terminal."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "nnbench", "run", "--matrices", "spd", "--methods", "scipy-lu",
+         "--sizes", "4,5,6", "--repeats", "20", "--out", str(tmp_path / "r")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "\r" not in proc.stderr and "cells" not in proc.stderr
+    assert "120 cells (120 ok" in proc.stdout  # 3 sizes x 20 repeats x 2 dtypes
 
 
 def test_peak_memory_and_tf32_are_recorded():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import replace
 
@@ -13,18 +14,14 @@ from nnbench import Grid, run_grid
 from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.errors import NNBenchError
 from nnbench.methods import LowRankFactorization, get_method
-from nnbench.methods.neural_lowrank import (
-    KERAS_HE_TRUNCATION,
-    LowRankTraining,
-    NeuralLowRank,
-    init_layers,
-    layer_widths,
-)
+from nnbench.methods.trained import LowRankTraining, NeuralLowRank
+from nnbench.methods.trained.lowrank_net import KERAS_HE_TRUNCATION, init_layers, layer_widths
 from nnbench.metrics import MetricInput, evaluate
 
 
 def scores(a: np.ndarray, fact, k: int, dtype: str = "float64") -> dict[str, float]:
-    return evaluate(MetricInput(a=a.astype(np.float64), fact=fact, dtype=dtype, rank=k))
+    x = MetricInput(a=a.astype(np.float64), fact=fact, dtype=dtype, rank=k)
+    return dataclasses.asdict(evaluate(x))
 
 
 def test_rank_check_catches_a_rank_collapsed_output():
@@ -60,7 +57,8 @@ def test_study_configuration_matches_study_002():
     assert layer_widths("n-n-k-n", 10, 3, 10) == [10, 10, 3, 10]
     # he_normal as Keras draws it: truncated normal, std sqrt(2 / fan_in) after truncation
     gen = torch.Generator().manual_seed(0)
-    layers = init_layers(cfg, [400, 400, 5, 400], 1.0, 5, gen, torch.zeros(1, dtype=torch.float64))
+    like = torch.zeros(1, dtype=torch.float64)
+    layers = init_layers(cfg.init, [400, 400, 5, 400], 1.0, 5, gen, like)
     w = layers[0].detach()
     assert w.shape == (400, 400)
     assert float(w.std()) == pytest.approx(math.sqrt(2 / 400), rel=0.02)
@@ -159,7 +157,9 @@ def test_image_cells_keep_their_approximation(tmp_path):
     from nnbench import load_results
 
     back = load_results(tmp_path).artifacts[wheel]
-    assert back.shape == (10, 10) and back.dtype == np.float32
+    assert back.approx_picture.shape == (10, 10) and back.approx_picture.dtype == np.float32
+    assert back.picture.shape == (10, 10) and back.sigma.shape == (10,)
+    np.testing.assert_array_equal(back.sigma, res.artifacts[wheel].sigma)
 
 
 @pytest.mark.parametrize("dtype, tol", [("float64", 1e-9), ("float32", 1e-5)])

@@ -12,8 +12,9 @@ import torch
 from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.errors import NNBenchError
 from nnbench.methods import get_method
-from nnbench.methods.lu_training import Layers, _prefix_solve, convex_start, initial_factors
-from nnbench.methods.neural_lu import LUTraining, NeuralLU, fit, fit_lu_batch, learning_rate
+from nnbench.methods.trained import LUTraining, NeuralLU, fit_lu_batch
+from nnbench.methods.trained.lu_layers import INITS, Layers, convex_start
+from nnbench.methods.trained.lu_training import _prefix_solve, fit, learning_rate
 from nnbench.metrics import MetricInput, evaluate
 
 
@@ -32,12 +33,12 @@ def test_study_configuration_is_appendix_a():
 def test_penalty_is_the_studys_on_2x2_and_generalises():
     w1 = torch.tensor([[[1.0, 2.0], [3.0, 4.0]]])
     w2 = torch.tensor([[[5.0, 6.0], [7.0, 8.0]]])
-    layers = Layers(LUTraining(), w1, w2)
+    layers = Layers(w1, w2, exact=False)
     # Appendix A: model.fc2.weight[0,1]**2 + model.fc1.weight[1,0]**2
     assert layers.penalty().tolist() == [6.0**2 + 3.0**2]
     lower, upper = layers.factors()
     assert torch.equal(lower, w1.mT) and torch.equal(upper, w2.mT)
-    exact = Layers(LUTraining(structure="exact", inputs="full", optimizer="adam"), w1, w2)
+    exact = Layers(w1, w2, exact=True)
     lower, upper = exact.factors()
     assert torch.equal(lower[0], torch.tensor([[1.0, 0.0], [2.0, 1.0]]))
     assert torch.equal(upper[0], torch.tensor([[5.0, 7.0], [0.0, 8.0]]))
@@ -45,7 +46,7 @@ def test_penalty_is_the_studys_on_2x2_and_generalises():
 
 def test_default_init_is_torch_linear():
     a = torch.zeros(1, 16, 16, dtype=torch.float64)
-    w1, _ = initial_factors(LUTraining(), a, torch.Generator().manual_seed(0))
+    w1, _ = INITS["default"](a, torch.Generator().manual_seed(0))
     assert float(w1.abs().max()) <= 1 / math.sqrt(16)
     assert float(w1.std()) == pytest.approx(1 / math.sqrt(16) / math.sqrt(3), rel=0.1)
 
@@ -55,12 +56,11 @@ def test_study_code_path_is_appendix_a_step_for_step():
     each step) from the same weights and inputs gives the same weights after 25 steps."""
     a = torch.tensor([[10.0, 20.0], [30.0, 40.0]])
     cfg = replace(LUTraining(), steps=25)
-    lower, upper, _, _ = fit(
-        cfg, a[None], gen=torch.Generator().manual_seed(7), on_step=lambda _: False
-    )
+    result = fit(cfg, a[None], gen=torch.Generator().manual_seed(7), on_step=lambda _: False)
+    lower, upper = result.L, result.U
 
     gen = torch.Generator().manual_seed(7)  # replay our draws: W1, W2, then each step's rows
-    w1, w2 = initial_factors(cfg, a[None], gen)
+    w1, w2 = INITS[cfg.init](a[None], gen)
     fc1, fc2 = torch.nn.Linear(2, 2, bias=False), torch.nn.Linear(2, 2, bias=False)
     with torch.no_grad():
         fc1.weight.copy_(w1[0])
@@ -110,7 +110,7 @@ def test_ours_reaches_the_rounding_floor_with_exact_triangles(family, n):
         a = MATRIX_FAMILIES[family].make(n, seed=seed)
         fact = get_method("neural-lu").factorize(a, seed=seed)
         row = evaluate(MetricInput(a=a, fact=fact, dtype="float64"))
-        assert row["rel_err_2"] <= 1e-13 and row["structure_err"] == 0.0
+        assert row.rel_err_2 <= 1e-13 and row.structure_err == 0.0
         assert np.all(np.diag(fact.L) == 1.0)
 
 
@@ -119,7 +119,7 @@ def test_ours_in_float32_reaches_1e6(family):
     a = MATRIX_FAMILIES[family].make(64, seed=1, dtype="float32")
     fact = get_method("neural-lu").factorize(a, seed=1)
     assert fact.L.dtype == np.float32
-    assert evaluate(MetricInput(a=a, fact=fact, dtype="float32"))["rel_err_2"] <= 1e-6
+    assert evaluate(MetricInput(a=a, fact=fact, dtype="float32")).rel_err_2 <= 1e-6
 
 
 def test_convex_start_is_doolittle_on_study_004():
@@ -134,7 +134,7 @@ def test_ours_pivots_and_reports_the_permutation():
     a = MATRIX_FAMILIES["study004-pivot"].make()
     fact = get_method("neural-lu").factorize(a, seed=0)
     np.testing.assert_array_equal(fact.P.T @ a, [[6, 8, 8], [2, 9, 0], [0, 5, 5]])
-    assert evaluate(MetricInput(a=a, fact=fact, dtype="float64"))["rel_err_2"] <= 1e-13
+    assert evaluate(MetricInput(a=a, fact=fact, dtype="float64")).rel_err_2 <= 1e-13
     from nnbench import Grid, run_grid
 
     row = run_grid(Grid(matrices=("study004-pivot",), methods=("neural-lu",))).results.iloc[0]
@@ -142,12 +142,29 @@ def test_ours_pivots_and_reports_the_permutation():
     assert row.optimizer == "gauss-newton" and math.isnan(row.lr)  # no learning rate to report
 
 
-def test_a_zero_leading_minor_without_pivoting_fails_with_the_fix():
+def test_a_zero_leading_minor_without_pivoting_is_skipped_with_the_fix():
     from nnbench import Grid, run_grid
 
     grid = Grid(matrices=("study004-pivot",), methods=("neural-lu[pivot=false]",))
     row = run_grid(grid).results.iloc[0]
-    assert row.status == "failed" and "needs pivot=True" in row.reason
+    assert row.status == "skipped" and "no LU without pivoting exists; set pivot=true" in row.reason
+
+
+@pytest.mark.parametrize("matrix", ["diagonal-mn0", "lowrank", "file"])
+def test_singular_matrices_are_skipped_with_the_true_reason(matrix, tmp_path):
+    """Failed before: 'a leading principal minor is singular: ... needs pivot=True' although
+    pivot=True is the default. scipy-lu factors these; neural-lu says why it does not."""
+    from nnbench import Grid, run_grid
+
+    if matrix == "file":
+        np.save(tmp_path / "a.npy", np.arange(9.0).reshape(3, 3))  # integer-valued, rank 2
+        matrix = f"file:{tmp_path / 'a.npy'}"
+    grid = Grid(matrices=(matrix,), methods=("neural-lu", "scipy-lu"), sizes=(8,))
+    df = run_grid(grid).results.set_index("method")
+    assert df.loc["scipy-lu", "status"] == "ok"
+    assert df.loc["neural-lu", "status"] == "skipped"
+    assert "singular" in df.loc["neural-lu", "reason"]
+    assert "pivot=True" not in df.loc["neural-lu", "reason"]
 
 
 @pytest.mark.parametrize("optimizer", ["gauss-newton", "als"])
@@ -199,7 +216,7 @@ def test_seed_001_learning_rate_is_one_over_the_hessians_largest_eigenvalue():
     w1, w2 = start[:4].reshape(1, 2, 2), start[4:].reshape(1, 2, 2)
     auto = learning_rate(LUTraining(lr="auto"), a[None], w1, w2)
     assert auto == pytest.approx(float(1 / lam.abs().max()), rel=1e-3)  # power iteration
-    with pytest.raises(NNBenchError, match="lr=auto"):
+    with pytest.raises(NNBenchError, match="unknown lr rule 'fast'; use one of auto, auto-final"):
         LUTraining(lr="fast")
 
 
@@ -224,9 +241,17 @@ def test_sgd_at_the_final_hessian_rate_converges_where_01_explodes():
 
 
 def test_rprop_then_adam_switches_and_rejects_a_second_order_start():
-    cfg = LUTraining(optimizer="rprop", lr=0.01, switch_to="adam", switch_below=1e-1, steps=300)
+    # Rprop at 0.01 first gets below 0.1 near step 570 (the old 300-step test never switched)
+    cfg = LUTraining(optimizer="rprop", lr=0.01, switch_to="adam", switch_below=1e-1, steps=1000)
     fact = NeuralLU("switch", cfg, "").factorize(MATRIX_FAMILIES["study000-a"].make(), seed=0)
-    assert fact.history.steps == 300 and np.isfinite(fact.history.final_loss)
+    history = fact.history
+    assert history.steps == 1000 and np.isfinite(history.final_loss)
+    switch = history.switch_step  # the first step whose loss fell below switch_below
+    assert switch is not None and 1 < switch < 1000
+    assert history.loss[switch - 1] < 1e-1 <= history.loss[: switch - 1].min()
+    never = LUTraining(optimizer="rprop", lr=0.01, switch_to="adam", switch_below=1e-30, steps=50)
+    stays = NeuralLU("stays", never, "").factorize(MATRIX_FAMILIES["study000-a"].make(), seed=0)
+    assert stays.history.switch_step is None
     with pytest.raises(NNBenchError, match="first-order"):
         LUTraining(optimizer="gauss-newton", structure="exact", inputs="full", switch_to="adam")
 

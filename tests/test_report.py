@@ -74,7 +74,8 @@ def test_history_table_has_one_column_per_commit_oldest_first():
 
 
 def test_reproduction_table_puts_ours_beside_the_study():
-    from nnbench.reproduction import TARGETS, reproduction_table
+    from nnbench import STUDIES, run_grids
+    from nnbench.report.reproduction import TARGETS, reproduction_table
 
     grid = Grid(
         matrices=("identity", "diagonal-mn0"),
@@ -83,11 +84,13 @@ def test_reproduction_table_puts_ours_beside_the_study():
         ranks=(20,),
         timing_repeats=1,
     )
-    table = reproduction_table(run_grid(grid).results)
-    assert len(table) == len(TARGETS) + 5  # + study 004's five, recomputed
+    table = reproduction_table(run_grids([grid, STUDIES["worked-examples"].quick[0]]))
+    assert len(table) == len(TARGETS) + 5  # + study 004's five, from the doolittle cell
     doolittle = table[table.study == "study 004"]
     assert (doolittle.verdict == "reproduced").all()
     assert doolittle.set_index("quantity").loc["det", "ours"] == pytest.approx(166, rel=1e-14)
+    without = reproduction_table(run_grid(grid))  # the report runs nothing itself
+    assert without[without.study == "study 004"].verdict.str.startswith("not run").all()
     svd = table[
         (table.experiment == "M_50 = diag(0..49), k=20") & (table.quantity == "SVD error")
     ].iloc[0]

@@ -10,8 +10,8 @@ import pytest
 
 from nnbench import Grid, expand, load_results, run_grid
 from nnbench.errors import NNBenchError
-from nnbench.results import RESULT_COLUMNS
-from nnbench.runner import STATUSES, run_cell
+from nnbench.results import COLUMNS, STATUSES
+from nnbench.running.cell import run_cell
 
 SMALL = Grid(
     matrices=("spd", "needs-pivoting", "study004-doolittle", "rectangular"),
@@ -46,7 +46,7 @@ def test_every_method_sees_the_same_matrix():
 def test_run_grid_rows_statuses_and_repeatability():
     res = run_grid(SMALL)
     df = res.results
-    assert list(df.columns) == RESULT_COLUMNS
+    assert list(df.columns) == COLUMNS
     assert len(df) == len(expand(SMALL)) and df.cell_id.is_unique
     assert set(df.status) <= {"ok", "skipped"} < set(STATUSES)
     skipped = df[df.status == "skipped"]
@@ -83,17 +83,84 @@ def test_unavailable_devices_give_skipped_rows():
     assert res.provenance["devices"]["cuda"] == "no CUDA device on this machine"
 
 
-def test_a_crashing_method_becomes_a_failed_row(monkeypatch):
-    from nnbench.methods.classical import ScipyQR
+def _patched(monkeypatch, name, call):
+    """Registered method `name` with its library call replaced by `call(x, rank)`."""
+    from nnbench.methods import METHODS
 
-    def boom(self, x, *, rank, seed):
+    monkeypatch.setattr(METHODS[name], "call", call)
+
+
+def test_a_crashing_method_becomes_a_failed_row(monkeypatch):
+    def boom(x, rank):
         raise RuntimeError("LAPACK exploded\nsecond line")
 
-    monkeypatch.setattr(ScipyQR, "compute", boom)
+    _patched(monkeypatch, "scipy-qr", boom)
     cell = expand(Grid(matrices=("spd",), methods=("scipy-qr",), sizes=(3,)))[0]
     row = run_cell(cell).row
-    assert row["status"] == "failed" and row["reason"] == "RuntimeError: LAPACK exploded"
-    assert np.isnan(row["rel_err_fro"])
+    assert row.outcome.status == "failed"
+    assert row.outcome.reason == "RuntimeError: LAPACK exploded"
+    assert np.isnan(row.metrics.rel_err_fro)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_nan_factors_fail_their_own_cell_and_the_run_goes_on(monkeypatch, jobs):
+    """Failed before: inline the run raised from the metrics; on workers the row claimed
+    'worker process died (out of memory?)'."""
+    from nnbench import Execution
+
+    _patched(monkeypatch, "scipy-qr", lambda x, rank: {"Q": np.full_like(x, np.nan), "R": x})
+    grid = Grid(matrices=("spd",), methods=("scipy-qr", "scipy-lu"), sizes=(4, 5))
+    df = run_grid(grid, execution=Execution(jobs=jobs)).results.set_index("method")
+    qr = df.loc["scipy-qr"]
+    assert (qr.status == "failed").all()
+    assert qr.reason.str.fullmatch(r"invalid factors: factor Q has \d+ NaN/Inf entries").all()
+    assert (df.loc["scipy-lu"].status == "ok").all()
+
+
+def test_a_metric_that_raises_fails_only_its_cell(monkeypatch):
+    from nnbench.running import cell as cell_module
+
+    def broken(x):
+        raise np.linalg.LinAlgError("SVD did not converge")
+
+    monkeypatch.setattr(cell_module, "evaluate", broken)
+    row = run_cell(expand(Grid(matrices=("spd",), methods=("scipy-lu",), sizes=(3,)))[0]).row
+    assert row.outcome.status == "failed"
+    assert row.outcome.reason == "evaluating: LinAlgError: SVD did not converge"
+    assert row.outcome.time_s > 0  # the method itself ran and was timed
+
+
+@pytest.mark.parametrize("value", [1e308, 1e200, 1e-200])
+def test_extreme_magnitudes_are_refused_with_one_line(tmp_path, value):
+    """Failed before: a 3x3 matrix of 1e308 through file: ended in 'SVD did not converge'."""
+    path = tmp_path / "big.npy"
+    np.save(path, np.full((3, 3), value))
+    with pytest.raises(NNBenchError, match="divide it by its largest entry"):
+        run_grid(Grid(matrices=(f"file:{path}",), methods=("classical",)))
+
+
+def test_float32_cells_of_a_matrix_beyond_float32s_range_are_skipped(tmp_path):
+    path = tmp_path / "a.npy"
+    np.save(path, np.diag([1e30, 1.0, 2.0]))
+    grid = Grid(matrices=(f"file:{path}",), methods=("scipy-lu",), dtypes=("float64", "float32"))
+    df = run_grid(grid).results.set_index("dtype")
+    assert df.loc["float64", "status"] == "ok"
+    assert df.loc["float32", "status"] == "skipped"
+    assert "float32 arithmetic overflows" in df.loc["float32", "reason"]
+
+
+def test_editing_a_file_matrix_invalidates_its_cached_cells(tmp_path):
+    """Failed before: the cache key ignored the file's content and served stale results."""
+    path, out = tmp_path / "a.npy", tmp_path / "out"
+    grid = Grid(matrices=(f"file:{path}",), methods=("scipy-lu",))
+    np.save(path, np.arange(9.0).reshape(3, 3) + np.eye(3))
+    first = run_grid(grid, out=out)
+    assert run_grid(grid, out=out).provenance["cached_cells"] == 1  # unchanged: reused
+    np.save(path, 5 * np.eye(3))
+    edited = run_grid(grid, out=out)
+    assert edited.provenance["cached_cells"] == 0
+    assert edited.results.cell_id.item() != first.results.cell_id.item()
+    assert edited.results.det_rel_err.item() < 1e-15
 
 
 @pytest.mark.parametrize(
@@ -117,6 +184,7 @@ def test_results_folder_round_trip(tmp_path):
     res = run_grid(SMALL.replace(methods=("scipy-lu",), sizes=(4,)))
     res.save(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "artifacts",  # the factors of the worked example study004-doolittle
         "curves.parquet",
         "results.csv",
         "results.parquet",
@@ -124,8 +192,14 @@ def test_results_folder_round_trip(tmp_path):
     ]
     back = load_results(tmp_path)
     pd.testing.assert_frame_equal(back.results, res.results)
+    worked = set(res.results[res.results.matrix == "study004-doolittle"].cell_id)
+    assert set(back.artifacts) == worked and len(worked) == 4  # 2 dtypes x 2 repeats
+    for cell_id in worked:
+        saved, kept = back.artifacts[cell_id].factors, res.artifacts[cell_id].factors
+        assert set(saved) == {"P", "L", "U"}
+        np.testing.assert_array_equal(saved["U"], kept["U"])
     csv = pd.read_csv(tmp_path / "results.csv")
-    assert list(csv.columns) == RESULT_COLUMNS and len(csv) == len(res.results)
+    assert list(csv.columns) == COLUMNS and len(csv) == len(res.results)
     info = json.loads((tmp_path / "run.json").read_text())
     for key in ("schema_version", "versions", "cpu", "threads", "git_commit", "command", "grids"):
         assert key in info

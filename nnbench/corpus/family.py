@@ -21,8 +21,13 @@ class MatrixFamily:
     """A named, parametrised, deterministic generator of matrices.
 
     `tags` are boolean properties every instance has (tests verify them numerically);
-    `fixed_shape` is set for families whose size cannot change (worked examples, files).
+    `fixed_shape` is set for families whose size cannot change (worked examples, files), and
+    `fingerprint` (a hash of the array) for families that hold one fixed array, so that a
+    changed file is a different matrix to the cache.
     `numeric_tags(n, params)` gives properties with a value (exact rank, condition number).
+    `view` turns an instance (or an approximation of it) into the picture the report shows
+    of it (default: the matrix itself), described by `view_label`; `keep_factors` keeps the
+    factors of every cell on it (worked examples, whose factors the studies printed).
     """
 
     name: str
@@ -35,6 +40,10 @@ class MatrixFamily:
     source: str = ""
     numeric_tags: Callable[[int, Mapping[str, Any]], dict[str, float]] | None = None
     shape_of: Callable[[int, Mapping[str, Any]], tuple[int, int]] | None = None
+    fingerprint: str = ""
+    view: Callable[[np.ndarray], np.ndarray] | None = None
+    view_label: str = ""
+    keep_factors: bool = False
 
     @property
     def sizable(self) -> bool:
@@ -69,6 +78,10 @@ class MatrixFamily:
         if self.shape_of is not None:
             return self.shape_of(size, {**self.params, **params})
         return (size, size)
+
+    def picture(self, a: np.ndarray) -> np.ndarray:
+        """What the report shows of an instance or of an approximation of it (float32)."""
+        return np.asarray(a if self.view is None else self.view(a), dtype=np.float32)
 
     def tag_values(self, n: int | None = None, **params: Any) -> dict[str, float]:
         if self.numeric_tags is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import partial
 from pathlib import Path
 
@@ -13,6 +14,37 @@ from nnbench.errors import NNBenchError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff")
 SUFFIXES = (".npy", ".csv", ".mtx", *IMAGE_SUFFIXES)
+
+
+def safe_range(dtype: str) -> tuple[float, float]:
+    """Largest entries whose squares neither underflow nor overflow in `dtype`: norms, Gram
+    matrices and least-squares solves stay finite and accurate inside it."""
+    info = np.finfo(dtype)
+    return float(np.sqrt(info.tiny)), float(np.sqrt(info.max))
+
+
+def magnitude_problem(a: np.ndarray, name: str) -> str | None:
+    """Why the entries of `a` are too large or too small for arithmetic in a.dtype, or None."""
+    with np.errstate(over="ignore"):
+        largest = float(np.abs(a).max(initial=0.0))
+    low, high = safe_range(a.dtype.name)
+    if largest > high or not np.isfinite(largest):
+        return (
+            f"matrix {name!r} has entries up to {largest:.3g}, beyond {high:.1e} where "
+            f"{a.dtype.name} arithmetic overflows; divide it by its largest entry"
+        )
+    if 0.0 < largest < low:
+        return (
+            f"matrix {name!r} has entries no larger than {largest:.3g}, below {low:.1e} where "
+            f"{a.dtype.name} arithmetic underflows; divide it by its largest entry"
+        )
+    return None
+
+
+def fingerprint(a: np.ndarray) -> str:
+    """A hash of the array's shape and values: its identity for the cache."""
+    data = np.ascontiguousarray(a, dtype=np.float64)
+    return hashlib.blake2b(repr(data.shape).encode() + data.tobytes(), digest_size=8).hexdigest()
 
 
 def validate_matrix(a: np.ndarray, name: str) -> np.ndarray:
@@ -35,6 +67,10 @@ def validate_matrix(a: np.ndarray, name: str) -> np.ndarray:
         raise NNBenchError(
             f"matrix {name!r} has {bad} NaN/Inf entries", "replace or drop them before benchmarking"
         )
+    problem = magnitude_problem(a, name)
+    if problem:
+        problem, fix = problem.rsplit("; ", 1)
+        raise NNBenchError(problem, fix)
     return a
 
 
@@ -82,9 +118,10 @@ def _copy_of(a: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def array_family(
-    name: str, a: np.ndarray, *, image: bool = False, source: str = ""
+    name: str, a: np.ndarray, *, image: bool = False, source: str = "", keep_factors: bool = False
 ) -> MatrixFamily:
-    """A fixed-shape family holding one user matrix (from a file or a notebook's array)."""
+    """A fixed-shape family holding one user matrix (from a file or a notebook's array); its
+    fingerprint is a hash of the values, so an edited file is not served from the cache."""
     a = validate_matrix(a, name)
     a.setflags(write=False)
     tags = infer_tags(a) | ({"image"} if image else set())
@@ -95,6 +132,8 @@ def array_family(
         description=f"user matrix {a.shape[0]}x{a.shape[1]}",
         fixed_shape=(int(a.shape[0]), int(a.shape[1])),
         source=source or "user",
+        fingerprint=fingerprint(a),
+        keep_factors=keep_factors,
     )
 
 

@@ -93,6 +93,11 @@ def _alphabet() -> np.ndarray:
     return matrix
 
 
+def letter_b(columns: np.ndarray) -> np.ndarray:
+    """The letter B (column 1) of an alphabet matrix as a 30x30 picture, as study 001 shows."""
+    return columns[:, 1].reshape(LETTER_PIXELS, LETTER_PIXELS)
+
+
 def alphabet_matrix(n: int, rng: np.random.Generator) -> np.ndarray:
     """Study 001's alphabet matrix: 26 capital letters of 30x30 pixels as columns (900 x 26)."""
     return _alphabet().copy()

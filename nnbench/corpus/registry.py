@@ -16,7 +16,7 @@ from nnbench.corpus.files import array_family
 
 def _example(name: str) -> MatrixFamily:
     a = worked_example(name)
-    family = array_family(name, a, source=WORKED_EXAMPLES[name][1])
+    family = array_family(name, a, source=WORKED_EXAMPLES[name][1], keep_factors=True)
     return replace(family, description=str(a.tolist()))
 
 
@@ -150,6 +150,8 @@ FAMILIES: tuple[MatrixFamily, ...] = (
         "26 capitals of 30x30 px as columns (900x26)",
         fixed_shape=(900, 26),
         source="stand-in for study 001's alphabet matrix (DejaVu Sans, matplotlib)",
+        view=images.letter_b,
+        view_label="letter B",
     ),
     *(_example(name) for name in WORKED_EXAMPLES),
 )

@@ -6,19 +6,12 @@
 
 from __future__ import annotations
 
-import difflib
-
 from nnbench.corpus.family import MatrixFamily
 from nnbench.corpus.files import file_family
 from nnbench.corpus.registry import MATRIX_FAMILIES
 from nnbench.corpus.tags import TAG_CHECKS
 from nnbench.errors import NNBenchError
-
-
-def unknown_name_error(kind: str, name: str, known: list[str], listing: str) -> NNBenchError:
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return NNBenchError(f"unknown {kind} {name!r}", f"{hint}see `python -m nnbench list {listing}`")
+from nnbench.selection import select, unknown_name_error
 
 
 def _tag_match(expression: str) -> list[MatrixFamily]:
@@ -36,28 +29,25 @@ def _tag_match(expression: str) -> list[MatrixFamily]:
     return [f for f in MATRIX_FAMILIES.values() if keep(f)]
 
 
+def _resolve(term: str) -> list[MatrixFamily]:
+    if term == "all":
+        return list(MATRIX_FAMILIES.values())
+    if term.startswith("tag:"):
+        return _tag_match(term.removeprefix("tag:"))
+    if term.startswith("file:"):
+        return [file_family(term.removeprefix("file:"))]
+    if term in MATRIX_FAMILIES:
+        return [MATRIX_FAMILIES[term]]
+    raise unknown_name_error("matrix", term, list(MATRIX_FAMILIES), "matrices")
+
+
 def select_matrices(selector: str | list[str]) -> list[MatrixFamily]:
     """Resolve a selector to families, in registry order then file order, without duplicates."""
     terms = selector.split(",") if isinstance(selector, str) else list(selector)
-    terms = [t.strip() for t in terms if t.strip()]
-    if not terms:
-        raise NNBenchError("no matrices selected", "pass --matrices NAME[,NAME...], tag:TAG or all")
-    chosen: dict[str, MatrixFamily] = {}
-    for term in terms:
-        if term == "all":
-            found = list(MATRIX_FAMILIES.values())
-        elif term.startswith("tag:"):
-            found = _tag_match(term.removeprefix("tag:"))
-        elif term.startswith("file:"):
-            found = [file_family(term.removeprefix("file:"))]
-        elif term in MATRIX_FAMILIES:
-            found = [MATRIX_FAMILIES[term]]
-        else:
-            raise unknown_name_error("matrix", term, list(MATRIX_FAMILIES), "matrices")
-        if not found:
-            raise NNBenchError(
-                f"selector {term!r} matches no matrix", "see `nnbench list matrices`"
-            )
-        for family in found:
-            chosen.setdefault(family.name, family)
-    return list(chosen.values())
+    return select(
+        terms,
+        _resolve,
+        lambda f: f.name,
+        what="matrices",
+        example="--matrices NAME[,NAME...], tag:TAG or all",
+    )

@@ -1,7 +1,8 @@
-"""Methods: one registry of classical and neural factorizations with typed results."""
+"""Methods: one registry of classical and trained factorizations with typed results."""
 
-from nnbench.methods.base import GROUPS, KINDS, Method
+from nnbench.methods.base import GROUPS, KINDS, Method, Raw, Settings
 from nnbench.methods.factorization import (
+    FACTORIZATIONS,
     Factorization,
     LowRankFactorization,
     LUFactorization,
@@ -12,6 +13,7 @@ from nnbench.methods.factorization import (
 from nnbench.methods.registry import METHODS, get_method, select_methods
 
 __all__ = [
+    "FACTORIZATIONS",
     "GROUPS",
     "KINDS",
     "METHODS",
@@ -20,7 +22,9 @@ __all__ = [
     "LowRankFactorization",
     "Method",
     "QRFactorization",
+    "Raw",
     "SVDFactorization",
+    "Settings",
     "TrainingHistory",
     "get_method",
     "select_methods",

@@ -1,41 +1,91 @@
-"""The method contract: one class per method, registered in `nnbench.methods.registry`.
+"""The method contract: one object per method, registered in `nnbench.methods.registry`.
 
-A method runs in three phases so that only the work itself is timed:
-`prepare` (move the input to the device and dtype; untimed), `compute` (timed),
-`finish` (bring the result back as a typed `Factorization`; untimed).
+A method runs in three phases so that only the work itself is timed: `prepare` (the input on
+the device, as its backend wants it; untimed), `compute` (timed; returns the factors by the
+field names of its kind's factorization, plus `history` when it trained) and `finish` (the
+factors as numpy in a typed, self-checking `Factorization`; untimed).
 """
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from nnbench.devices import device_skip_reason
+from nnbench.devices import DEVICES, get_device
 from nnbench.errors import NNBenchError
-from nnbench.methods.factorization import Factorization
+from nnbench.methods.factorization import FACTORIZATIONS, Factorization
 
-KINDS = ("lu", "qr", "svd", "rank-k")
+KINDS = tuple(FACTORIZATIONS)
 GROUPS = ("classical", "neural")
+
+Raw = dict[str, Any]
+"""`compute`'s result: factor arrays (numpy or torch) by field name, and `history`."""
+
+
+def _as_numpy(a: np.ndarray, device: str) -> Any:
+    return a
+
+
+def _as_tensor(a: np.ndarray, device: str) -> Any:
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(a)).to(device)
+
+
+def _tensor_to_numpy(t: Any) -> np.ndarray:
+    return np.asarray(t.detach().cpu().numpy())
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where a method's arrays live: which devices it can use and how arrays get there/back."""
+
+    name: str
+    devices: tuple[str, ...]
+    where: str  # for the skip reason on other devices
+    prepare: Callable[[np.ndarray, str], Any]
+    to_numpy: Callable[[Any], np.ndarray]
+
+
+BACKENDS: dict[str, Backend] = {
+    "numpy": Backend("numpy", ("cpu",), "on the CPU only (numpy/scipy)", _as_numpy, np.asarray),
+    "torch": Backend("torch", tuple(DEVICES), "", _as_tensor, _tensor_to_numpy),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """A trained method's settings as results columns (classical methods leave them empty).
+    `lr` is the step size used (NaN where none is), `lr_rule` the rule that chose it."""
+
+    optimizer: str = ""
+    switch_to: str = ""
+    lr: float = math.nan
+    lr_rule: str = ""
+    init: str = ""
+    data_size: float = math.nan
 
 
 class Method(ABC):
-    """Base class. Subclasses set the class attributes and implement `compute` and `finish`;
-    `compute` raises `SkipCell` for unsuitable input and `Diverged` when training blows up."""
+    """Base class. Subclasses (or instances) set the attributes and implement `compute`, which
+    raises `SkipCell` for unsuitable input and `Diverged` when training blows up."""
 
-    # Class-level defaults; a configurable method (one model, several named configurations)
-    # sets `name` and `description` per instance.
     name: str
-    kind: ClassVar[str]
-    group: ClassVar[str] = "classical"
-    backend: ClassVar[str] = "numpy"  # "numpy" runs on the CPU only; "torch" on any device
+    kind: str
+    group: str = "classical"
+    backend: str = "numpy"
     description: str = ""
-    square_only: ClassVar[bool] = False
-    timing_repeats: ClassVar[int] = 5  # trainings set 1: their cost is measured once
+    square_only: bool = False
+    timing_repeats: int = 5  # trainings set 1: their cost is measured once
+    warmup: bool = True
     expensive: bool = False  # minutes per cell (a study's full budget): left out of asv
     options: str = ""  # the options a variant changed, e.g. "optimizer=sgd,lr=0.01"
-    warmup: ClassVar[bool] = True
+    config: Any = None  # a trained method's options (a frozen dataclass)
 
     @property
     def needs_rank(self) -> bool:
@@ -45,14 +95,15 @@ class Method(ABC):
         self, shape: tuple[int, int], *, rank: int | None, dtype: str, device: str
     ) -> str | None:
         """Why this method cannot run on such an input, or None. Checked before any work."""
-        if self.backend == "numpy" and device != "cpu":
-            return f"{self.name} runs on the CPU only (numpy/scipy)"
-        if self.backend == "torch":
-            reason = device_skip_reason(device)
-            if reason:
-                return reason
-            if device == "mps" and dtype == "float64":
-                return "MPS has no float64"
+        backend = BACKENDS[self.backend]
+        if device not in backend.devices:
+            return f"{self.name} runs {backend.where}"
+        target = get_device(device)
+        missing = target.missing()
+        if missing:
+            return missing
+        if dtype == "float64" and not target.float64:
+            return f"{device} has no float64"
         if self.square_only and shape[0] != shape[1]:
             return f"{self.name} needs a square matrix, got {shape[0]}x{shape[1]}"
         if self.needs_rank:
@@ -62,21 +113,23 @@ class Method(ABC):
                 return f"rank {rank} is outside 1..{min(shape)} for a {shape[0]}x{shape[1]} matrix"
         return None
 
-    def row_options(self, n: int) -> dict[str, Any]:
-        """Training settings for the row (optimizer, lr, init, data_size); none by default."""
-        return {}
+    def settings(self, n: int) -> Settings:
+        """Training settings for the results row; none for classical methods."""
+        return Settings()
 
     def prepare(self, a: np.ndarray, *, device: str) -> Any:
-        """The input as `compute` wants it (a numpy array by default)."""
-        return a
+        """The input as `compute` wants it: numpy, or a tensor on `device`."""
+        return BACKENDS[self.backend].prepare(a, device)
 
     @abstractmethod
-    def compute(self, x: Any, *, rank: int | None, seed: int) -> Any:
+    def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw:
         """The timed work. Raise `SkipCell` if the input turns out to be unsuitable."""
 
-    @abstractmethod
-    def finish(self, raw: Any) -> Factorization:
-        """`compute`'s output as a typed factorization with numpy factors."""
+    def finish(self, raw: Raw) -> Factorization:
+        """`compute`'s factors as numpy, in the self-checking factorization of this kind."""
+        to_numpy = BACKENDS[self.backend].to_numpy
+        factors = {k: None if v is None else to_numpy(v) for k, v in raw.items() if k != "history"}
+        return FACTORIZATIONS[self.kind](**factors, history=raw.get("history"))
 
     def factorize(
         self, a: np.ndarray, *, rank: int | None = None, device: str = "cpu", seed: int = 0
@@ -88,7 +141,9 @@ class Method(ABC):
                 f"{self.name} needs a 2-D float32/float64 array, got {a.dtype} {a.shape}",
                 "pass e.g. np.asarray(A, dtype=np.float64)",
             )
-        reason = self.skip_reason(a.shape, rank=rank, dtype=a.dtype.name, device=device)
+        reason = self.skip_reason(
+            (a.shape[0], a.shape[1]), rank=rank, dtype=a.dtype.name, device=device
+        )
         if reason:
             raise NNBenchError(
                 f"cannot run {self.name}: {reason}", "choose another matrix or method"

@@ -1,21 +1,17 @@
-"""Classical factorizations: scipy (CPU), torch.linalg (any device) and textbook Doolittle."""
+"""Classical factorizations: scipy (CPU), torch.linalg (any device) and textbook Doolittle.
+
+Each is one function returning its factors by name, and one line of `CLASSICAL_METHODS`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import scipy.linalg
 
 from nnbench.errors import SkipCell
-from nnbench.methods.base import Method
-from nnbench.methods.factorization import (
-    Factorization,
-    LowRankFactorization,
-    LUFactorization,
-    QRFactorization,
-    SVDFactorization,
-)
+from nnbench.methods.base import Method, Raw
 
 
 def doolittle_lu(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -41,159 +37,107 @@ def doolittle_lu(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lower, u
 
 
-class Doolittle(Method):
-    name = "doolittle"
-    kind = "lu"
-    description = "textbook LU without pivoting, unit-lower L (the unique reference)"
-    square_only = True
-
-    def compute(self, x: np.ndarray, *, rank: int | None, seed: int) -> Any:
-        return doolittle_lu(x)
-
-    def finish(self, raw: Any) -> Factorization:
-        lower, upper = raw
-        return LUFactorization(L=lower, U=upper)
+def _doolittle(x: np.ndarray, rank: int | None) -> Raw:
+    lower, upper = doolittle_lu(x)
+    return {"L": lower, "U": upper}
 
 
-class ScipyLU(Method):
-    name = "scipy-lu"
-    kind = "lu"
-    description = "scipy.linalg.lu, partial pivoting (A = P L U)"
-    square_only = True
-
-    def compute(self, x: np.ndarray, *, rank: int | None, seed: int) -> Any:
-        return scipy.linalg.lu(x, check_finite=False)
-
-    def finish(self, raw: Any) -> Factorization:
-        p, lower, upper = raw
-        return LUFactorization(P=p, L=lower, U=upper)
+def _scipy_lu(x: np.ndarray, rank: int | None) -> Raw:
+    p, lower, upper = scipy.linalg.lu(x, check_finite=False)
+    return {"P": p, "L": lower, "U": upper}
 
 
-class ScipyQR(Method):
-    name = "scipy-qr"
-    kind = "qr"
-    description = "scipy.linalg.qr, Householder, economic"
-
-    def compute(self, x: np.ndarray, *, rank: int | None, seed: int) -> Any:
-        return scipy.linalg.qr(x, mode="economic", check_finite=False)
-
-    def finish(self, raw: Any) -> Factorization:
-        q, r = raw
-        return QRFactorization(Q=q, R=r)
+def _scipy_qr(x: np.ndarray, rank: int | None) -> Raw:
+    q, r = scipy.linalg.qr(x, mode="economic", check_finite=False)
+    return {"Q": q, "R": r}
 
 
-class ScipySVD(Method):
-    name = "scipy-svd"
-    kind = "svd"
-    description = "scipy.linalg.svd (gesdd), thin"
-
-    def compute(self, x: np.ndarray, *, rank: int | None, seed: int) -> Any:
-        return scipy.linalg.svd(x, full_matrices=False, check_finite=False)
-
-    def finish(self, raw: Any) -> Factorization:
-        u, s, vt = raw
-        return SVDFactorization(U=u, s=s, Vt=vt)
+def _scipy_svd(x: np.ndarray, rank: int | None) -> Raw:
+    u, s, vt = scipy.linalg.svd(x, full_matrices=False, check_finite=False)
+    return {"U": u, "s": s, "Vt": vt}
 
 
-class ScipyTruncatedSVD(Method):
-    name = "scipy-tsvd"
-    kind = "rank-k"
-    description = "rank-k truncation of scipy's full SVD: the Eckart-Young optimum"
-
-    def compute(self, x: np.ndarray, *, rank: int | None, seed: int) -> Any:
-        u, s, vt = scipy.linalg.svd(x, full_matrices=False, check_finite=False)
-        return u[:, :rank] * s[:rank], vt[:rank]
-
-    def finish(self, raw: Any) -> Factorization:
-        left, right = raw
-        return LowRankFactorization(left=left, right=right)
+def _scipy_tsvd(x: np.ndarray, rank: int | None) -> Raw:
+    u, s, vt = scipy.linalg.svd(x, full_matrices=False, check_finite=False)
+    return {"left": u[:, :rank] * s[:rank], "right": vt[:rank]}
 
 
-class TorchMethod(Method):
-    """torch.linalg on the cell's device; factors come back as numpy arrays."""
+def _torch_lu(x: Any, rank: int | None) -> Raw:
+    import torch
 
-    backend = "torch"
-
-    def prepare(self, a: np.ndarray, *, device: str) -> Any:
-        import torch
-
-        return torch.from_numpy(np.ascontiguousarray(a)).to(device)
-
-    @staticmethod
-    def numpy(*tensors: Any) -> list[np.ndarray]:
-        return [t.detach().cpu().numpy() for t in tensors]
+    p, lower, upper = torch.linalg.lu(x)
+    return {"P": p, "L": lower, "U": upper}
 
 
-class TorchLU(TorchMethod):
-    name = "torch-lu"
-    kind = "lu"
-    description = "torch.linalg.lu, partial pivoting (A = P L U)"
-    square_only = True
+def _torch_qr(x: Any, rank: int | None) -> Raw:
+    import torch
 
-    def compute(self, x: Any, *, rank: int | None, seed: int) -> Any:
-        import torch
-
-        return torch.linalg.lu(x)
-
-    def finish(self, raw: Any) -> Factorization:
-        p, lower, upper = self.numpy(*raw)
-        return LUFactorization(P=p, L=lower, U=upper)
+    q, r = torch.linalg.qr(x, mode="reduced")
+    return {"Q": q, "R": r}
 
 
-class TorchQR(TorchMethod):
-    name = "torch-qr"
-    kind = "qr"
-    description = "torch.linalg.qr, reduced"
+def _torch_svd(x: Any, rank: int | None) -> Raw:
+    import torch
 
-    def compute(self, x: Any, *, rank: int | None, seed: int) -> Any:
-        import torch
-
-        return torch.linalg.qr(x, mode="reduced")
-
-    def finish(self, raw: Any) -> Factorization:
-        q, r = self.numpy(*raw)
-        return QRFactorization(Q=q, R=r)
+    u, s, vt = torch.linalg.svd(x, full_matrices=False)
+    return {"U": u, "s": s, "Vt": vt}
 
 
-class TorchSVD(TorchMethod):
-    name = "torch-svd"
-    kind = "svd"
-    description = "torch.linalg.svd, thin"
+def _torch_tsvd(x: Any, rank: int | None) -> Raw:
+    import torch
 
-    def compute(self, x: Any, *, rank: int | None, seed: int) -> Any:
-        import torch
-
-        return torch.linalg.svd(x, full_matrices=False)
-
-    def finish(self, raw: Any) -> Factorization:
-        u, s, vt = self.numpy(*raw)
-        return SVDFactorization(U=u, s=s, Vt=vt)
+    u, s, vt = torch.linalg.svd(x, full_matrices=False)
+    return {"left": u[:, :rank] * s[:rank], "right": vt[:rank]}
 
 
-class TorchTruncatedSVD(TorchMethod):
-    name = "torch-tsvd"
-    kind = "rank-k"
-    description = "rank-k truncation of torch.linalg.svd"
+class LibraryMethod(Method):
+    """A classical factorization: one library call (or the textbook loop), timed as is."""
 
-    def compute(self, x: Any, *, rank: int | None, seed: int) -> Any:
-        import torch
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        call: Callable[[Any, int | None], Raw],
+        description: str,
+        *,
+        backend: str = "numpy",
+        square_only: bool = False,
+    ) -> None:
+        self.name, self.kind, self.call, self.description = name, kind, call, description
+        self.backend, self.square_only = backend, square_only
 
-        u, s, vt = torch.linalg.svd(x, full_matrices=False)
-        return u[:, :rank] * s[:rank], vt[:rank]
-
-    def finish(self, raw: Any) -> Factorization:
-        left, right = self.numpy(*raw)
-        return LowRankFactorization(left=left, right=right)
+    def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw:
+        return self.call(x, rank)
 
 
-CLASSICAL_METHODS: tuple[type[Method], ...] = (
-    Doolittle,
-    ScipyLU,
-    ScipyQR,
-    ScipySVD,
-    ScipyTruncatedSVD,
-    TorchLU,
-    TorchQR,
-    TorchSVD,
-    TorchTruncatedSVD,
-)
+CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
+    LibraryMethod(
+        "doolittle",
+        "lu",
+        _doolittle,
+        "textbook LU without pivoting, unit-lower L (the unique reference)",
+        square_only=True,
+    ),
+    LibraryMethod(
+        "scipy-lu", "lu", _scipy_lu, "scipy.linalg.lu, partial pivoting (A = P L U)",
+        square_only=True,
+    ),
+    LibraryMethod("scipy-qr", "qr", _scipy_qr, "scipy.linalg.qr, Householder, economic"),
+    LibraryMethod("scipy-svd", "svd", _scipy_svd, "scipy.linalg.svd (gesdd), thin"),
+    LibraryMethod(
+        "scipy-tsvd",
+        "rank-k",
+        _scipy_tsvd,
+        "rank-k truncation of scipy's full SVD: the Eckart-Young optimum",
+    ),
+    LibraryMethod(
+        "torch-lu", "lu", _torch_lu, "torch.linalg.lu, partial pivoting (A = P L U)",
+        backend="torch", square_only=True,
+    ),
+    LibraryMethod("torch-qr", "qr", _torch_qr, "torch.linalg.qr, reduced", backend="torch"),
+    LibraryMethod("torch-svd", "svd", _torch_svd, "torch.linalg.svd, thin", backend="torch"),
+    LibraryMethod(
+        "torch-tsvd", "rank-k", _torch_tsvd, "rank-k truncation of torch.linalg.svd",
+        backend="torch",
+    ),
+)  # fmt: skip

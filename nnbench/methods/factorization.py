@@ -8,11 +8,14 @@ SVD: A = U diag(s) Vt; rank-k: A_k = left @ right (left m x k, right k x n).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from itertools import pairwise
 from typing import ClassVar
 
 import numpy as np
 import scipy.linalg
+
+from nnbench.errors import InvalidFactorization
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,7 @@ class TrainingHistory:
     elapsed_s: np.ndarray
     unit: str = "step"  # "step" or "epoch"
     lr: float | None = None  # the step size used, where a rule chose it
+    switch_step: int | None = None  # the step at which a second optimizer took over
 
     @property
     def steps(self) -> int:
@@ -32,6 +36,16 @@ class TrainingHistory:
     @property
     def final_loss(self) -> float:
         return float(self.loss[-1]) if self.steps else float("nan")
+
+
+def _chain(*named: tuple[str, np.ndarray]) -> None:
+    """The named factors are 2-D and can be multiplied in this order."""
+    for name, m in named:
+        if m.ndim != 2:
+            raise InvalidFactorization(f"factor {name} is {m.ndim}-D, not a matrix")
+    for (left, a), (right, b) in pairwise(named):
+        if a.shape[1] != b.shape[0]:
+            raise InvalidFactorization(f"{left} {a.shape} cannot multiply {right} {b.shape}")
 
 
 def _off_triangle(m: np.ndarray, *, lower: bool) -> float:
@@ -49,8 +63,30 @@ def _orthogonality(q: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class Factorization(ABC):
+    """Checks itself when built: every factor is a finite 2-D (or 1-D singular values) float
+    array and the shapes fit together; otherwise `InvalidFactorization`."""
+
     kind: ClassVar[str]
     history: TrainingHistory | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "history" or value is None:
+                continue
+            if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+                raise InvalidFactorization(
+                    f"factor {f.name} is {type(value).__name__} "
+                    f"{getattr(value, 'dtype', '')}, not a float array"
+                )
+            bad = int(value.size - np.count_nonzero(np.isfinite(value)))
+            if bad:
+                raise InvalidFactorization(f"factor {f.name} has {bad} NaN/Inf entries")
+        self.check_shapes()
+
+    @abstractmethod
+    def check_shapes(self) -> None:
+        """Raise InvalidFactorization when the factors cannot be multiplied together."""
 
     @property
     @abstractmethod
@@ -85,6 +121,11 @@ class LUFactorization(Factorization):
     U: np.ndarray
     P: np.ndarray | None = None  # None means the identity (no pivoting)
 
+    def check_shapes(self) -> None:
+        _chain(("L", self.L), ("U", self.U))
+        if self.P is not None:
+            _chain(("P", self.P), ("L", self.L))
+
     @property
     def factors(self) -> dict[str, np.ndarray]:
         out = {"L": self.L, "U": self.U}
@@ -116,6 +157,9 @@ class QRFactorization(Factorization):
     Q: np.ndarray
     R: np.ndarray
 
+    def check_shapes(self) -> None:
+        _chain(("Q", self.Q), ("R", self.R))
+
     @property
     def factors(self) -> dict[str, np.ndarray]:
         return {"Q": self.Q, "R": self.R}
@@ -142,6 +186,13 @@ class SVDFactorization(Factorization):
     U: np.ndarray
     s: np.ndarray
     Vt: np.ndarray
+
+    def check_shapes(self) -> None:
+        _chain(("U", self.U), ("Vt", self.Vt))
+        if self.s.shape != (self.U.shape[1],):
+            raise InvalidFactorization(
+                f"s has shape {self.s.shape}; U {self.U.shape} needs ({self.U.shape[1]},)"
+            )
 
     @property
     def factors(self) -> dict[str, np.ndarray]:
@@ -174,6 +225,9 @@ class LowRankFactorization(Factorization):
     left: np.ndarray
     right: np.ndarray
 
+    def check_shapes(self) -> None:
+        _chain(("left", self.left), ("right", self.right))
+
     @property
     def rank(self) -> int:
         return int(self.left.shape[1])
@@ -187,3 +241,10 @@ class LowRankFactorization(Factorization):
 
     def structure_error(self) -> float:
         return float("nan")
+
+
+FACTORIZATIONS: dict[str, type[Factorization]] = {
+    cls.kind: cls
+    for cls in (LUFactorization, QRFactorization, SVDFactorization, LowRankFactorization)
+}
+"""The factorization type of each kind of method."""

@@ -1,18 +1,16 @@
-"""The one registry of methods. Adding a method = one class + one line in `REGISTERED`;
-a configuration of an existing model = one line."""
+"""The one registry of methods. Adding a method = one entry in `REGISTERED` (a classical one
+is a function and a `LibraryMethod` line; a configuration of a trained model is one line)."""
 
 from __future__ import annotations
 
-from nnbench.corpus.select import unknown_name_error
-from nnbench.errors import NNBenchError
 from nnbench.methods.base import GROUPS, Method
 from nnbench.methods.classical import CLASSICAL_METHODS
-from nnbench.methods.neural_lowrank import NEURAL_LOWRANK_METHODS
-from nnbench.methods.neural_lu import NEURAL_LU_METHODS
-from nnbench.methods.options import parse_term, split_terms, with_options
+from nnbench.methods.trained import NEURAL_LOWRANK_METHODS, NEURAL_LU_METHODS
+from nnbench.methods.variants import parse_term, split_terms, with_options
+from nnbench.selection import select, unknown_name_error
 
 REGISTERED: tuple[Method, ...] = (
-    *(cls() for cls in CLASSICAL_METHODS),
+    *CLASSICAL_METHODS,
     *NEURAL_LU_METHODS,
     *NEURAL_LOWRANK_METHODS,
 )
@@ -26,26 +24,23 @@ def get_method(name: str) -> Method:
     return METHODS[name]
 
 
+def _resolve(term: str) -> list[Method]:
+    if term == "all":
+        return list(METHODS.values())
+    if term in GROUPS:
+        return [m for m in METHODS.values() if m.group == term]
+    name, options = parse_term(term)
+    return [with_options(get_method(name), options)]
+
+
 def select_methods(selector: str | list[str]) -> list[Method]:
     """Names or groups (`classical`, `neural`, `all`), comma separated, in registry order.
-    A name may carry options: `neural-lu-study[optimizer=sgd,lr=0.01]` (see `options`)."""
+    A name may carry options: `neural-lu-study[optimizer=sgd,lr=0.01]` (see `variants`)."""
     terms = split_terms(selector) if isinstance(selector, str) else list(selector)
-    terms = [t.strip() for t in terms if t.strip()]
-    if not terms:
-        raise NNBenchError("no methods selected", "pass --methods NAME[,NAME...], classical or all")
-    chosen: dict[str, Method] = {}
-    for term in terms:
-        if term == "all":
-            found = list(METHODS.values())
-        elif term in GROUPS:
-            found = [m for m in METHODS.values() if m.group == term]
-            if not found:
-                raise NNBenchError(
-                    f"no {term} methods are registered yet", "use --methods classical or all"
-                )
-        else:
-            name, options = parse_term(term)
-            found = [with_options(get_method(name), options)]
-        for method in found:
-            chosen.setdefault(method.name, method)
-    return list(chosen.values())
+    return select(
+        terms,
+        _resolve,
+        lambda m: m.name,
+        what="methods",
+        example="--methods NAME[,NAME...], classical or all",
+    )

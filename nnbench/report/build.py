@@ -18,8 +18,8 @@ from nnbench.results import Results
 
 TITLES = {
     "reproduction": "Reproduction: the studies' numbers beside ours (2-norm relative errors)",
-    "alphabet_spectrum": "Study 001: singular values of the alphabet matrix (900x26)",
-    "alphabet_effective_rank": "Study 001: effective rank of the alphabet matrix (study: ~5)",
+    "image_spectra": "Singular values of the image matrices (study 001: the alphabet)",
+    "image_effective_rank": "Effective rank of the image matrices (study 001: alphabet ~5)",
     "errors_lu": "LU factorizations",
     "errors_qr": "QR factorizations",
     "errors_svd": "SVD",
@@ -34,8 +34,8 @@ NAV = {
     "errors_svd": "SVD",
     "errors_rank-k": "Rank-k",
     "statuses": "Statuses",
-    "alphabet_spectrum": "Alphabet spectrum",
-    "alphabet_effective_rank": "Alphabet rank",
+    "image_spectra": "Spectra",
+    "image_effective_rank": "Effective rank",
     "asv_history": "asv history",
 }
 COLLAPSED = {
@@ -43,7 +43,7 @@ COLLAPSED = {
     "errors_qr",
     "errors_svd",
     "errors_rank-k",
-    "alphabet_spectrum",
+    "image_spectra",
     "asv_history",
 }
 STAND_INS = (
@@ -67,10 +67,13 @@ nav a{margin-right:1rem}code{background:#f4f4f4;padding:0 3px}
 
 
 def combine(runs: list[Results]) -> Results:
-    """Several results folders as one Results (provenance keeps each run's entry)."""
+    """Several results folders as one Results (provenance keeps each run's entry). A cell in
+    several folders (the same cell_id) counts once: the last folder's row."""
+    results = pd.concat([r.results for r in runs], ignore_index=True)
+    curves = pd.concat([r.curves for r in runs], ignore_index=True)
     return Results(
-        results=pd.concat([r.results for r in runs], ignore_index=True),
-        curves=pd.concat([r.curves for r in runs], ignore_index=True),
+        results=results.drop_duplicates("cell_id", keep="last", ignore_index=True),
+        curves=curves.drop_duplicates(["cell_id", "step"], keep="last", ignore_index=True),
         provenance={"runs": [r.provenance for r in runs]},
         artifacts={k: v for r in runs for k, v in r.artifacts.items()},
     )
@@ -118,7 +121,7 @@ def build_report(
     is added when `history` (from `load_asv_results`) is given."""
     out = Path(out)
     res = combine(runs)
-    tables = all_tables(res.results)
+    tables = all_tables(res)
     if history is not None and not history.empty:
         tables["asv_history"] = history_table(history)
     for sub in ("tables", "figures"):

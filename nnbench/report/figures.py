@@ -16,8 +16,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.report.sensitivity import grid_cells, lr_label, sensitivity_rows
+from nnbench.report.tables import spectra
 from nnbench.results import Results
 
 MAX_FACETS = 9
@@ -81,32 +81,30 @@ def error_vs_rank(res: Results) -> Figure | Missing:
 
 
 def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
-    """Original / SVD / each network, one row per rank, for every image matrix and size."""
-    if not res.artifacts:
+    """Original / SVD / each network, one row per rank, for every image matrix and size; the
+    pictures are the run's artifacts (a view such as one letter where the matrix is not one
+    picture)."""
+    pictures = {k: a for k, a in res.artifacts.items() if a.approx_picture is not None}
+    if not pictures:
         return Missing(
-            "needs rank-k cells on image matrices (their approximations are kept "
+            "needs rank-k cells on image matrices (their pictures are kept "
             "in artifacts/): run --study study002-reproduce or quick"
         )
-    df = res.results[res.results.cell_id.isin(res.artifacts.keys())]
+    df = res.results[res.results.cell_id.isin(pictures.keys())]
     df = df[(df.dtype == "float64") & (df.repeat == 0)]
     figures = []
     for (matrix, n), group in df.groupby(["matrix", "n"], sort=True):
         methods = sorted(group.method.unique(), key=lambda m: (m != "scipy-tsvd", m))
         ranks = sorted(group["rank"].unique())
         first = group.iloc[0]
-        original = MATRIX_FAMILIES[matrix].make(
-            None if first.n_rows != first.n_cols and MATRIX_FAMILIES[matrix].fixed_shape else n,
-            seed=int(first.matrix_seed),
-        )
-        if matrix == "alphabet":  # show the letter B, as study 001 does
-            original = original[:, 1].reshape(30, 30)
+        artifact = pictures[first.cell_id]
         cols = 1 + len(methods)
         fig, axes = plt.subplots(
-            len(ranks), cols, figsize=(2.3 * cols, 2.5 * len(ranks)), squeeze=False
+            len(ranks), cols, figsize=(2.3 * cols, 2.7 * len(ranks)), squeeze=False
         )
         for i, rank in enumerate(ranks):
-            axes[i, 0].imshow(original, cmap="gray", vmin=0, vmax=1)
-            axes[i, 0].set_title("original" if i == 0 else "")
+            axes[i, 0].imshow(artifact.picture, cmap="gray", vmin=0, vmax=1)
+            axes[i, 0].set_title("original", fontsize=8)
             axes[i, 0].set_ylabel(f"k = {rank}")
             for j, method in enumerate(methods, start=1):
                 cell = group[(group.method == method) & (group["rank"] == rank)]
@@ -114,18 +112,14 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
                 if cell.empty:
                     ax.set_axis_off()
                     continue
-                approx = res.artifacts[cell.cell_id.iloc[0]]
-                if matrix == "alphabet":
-                    approx = approx[:, 1].reshape(30, 30)
+                approx = pictures[cell.cell_id.iloc[0]].approx_picture
                 ax.imshow(np.clip(approx, 0, 1), cmap="gray", vmin=0, vmax=1)
                 ax.set_title(f"{method}\nrel. err {cell.rel_err_2.iloc[0]:.3g}", fontsize=8)
         for ax in axes.flat:
             ax.set_xticks([])
             ax.set_yticks([])
-        fig.suptitle(
-            f"{matrix} ({first.n_rows}x{first.n_cols})"
-            + (": letter B" if matrix == "alphabet" else "")
-        )
+        label = f": {artifact.picture_label}" if artifact.picture_label else ""
+        fig.suptitle(f"{matrix} ({first.n_rows}x{first.n_cols}){label}")
         fig.tight_layout(rect=(0, 0, 1, 0.97))
         figures.append((f"images_{matrix}_{n}", fig))
     return figures
@@ -180,7 +174,7 @@ def _heatmap(df: pd.DataFrame, index: str, columns: str, title: str) -> Figure:
 
 def _study000_a(res: Results) -> pd.DataFrame:
     df = sensitivity_rows(res.results)
-    return df[(df.matrix == "study000-a") & ~df.optimizer.str.contains(">")]
+    return df[(df.matrix == "study000-a") & (df.switch_to == "")]
 
 
 SENSITIVITY_MISSING = Missing(
@@ -195,7 +189,7 @@ def sensitivity_heatmap(res: Results) -> Figure | Missing:
     df = df[(df.init == "default") & (df.data_size == 100)]
     if df.optimizer.nunique() < 2 or df.lr.nunique() < 2:
         return SENSITIVITY_MISSING
-    df = df.assign(lr=lr_label(df.options, df.lr))
+    df = df.assign(lr=lr_label(df))
     return _heatmap(
         df, "optimizer", "lr", "log10 median final loss, [[10,20],[30,40]] (div: diverged)"
     )
@@ -204,7 +198,8 @@ def sensitivity_heatmap(res: Results) -> Figure | Missing:
 def init_heatmap(res: Results) -> Figure | Missing:
     """Study 000's Figure 6: optimizer x initial weights, data_size 100."""
     df = _study000_a(res)
-    df = df[df.data_size == 100].assign(lr=lr_label(df.options, df.lr))
+    df = df[df.data_size == 100]
+    df = df.assign(lr=lr_label(df))
     inits = df.groupby(["optimizer", "lr"]).init.transform("nunique")
     df = df[inits >= 2]
     if df.empty:
@@ -301,16 +296,23 @@ def error_vs_time(res: Results) -> Figure | Missing:
     return grid.figure
 
 
-def alphabet_singular_values(res: Results) -> Figure | Missing:
-    if not (res.results.matrix == "alphabet").any():
-        return Missing("needs alphabet cells: run --study study001-alphabet")
-    s = np.linalg.svd(MATRIX_FAMILIES["alphabet"].make(), compute_uv=False)
+def singular_values(res: Results) -> Figure | Missing:
+    """Normalised singular values of every image matrix the run kept (study 001, Fig. 5)."""
+    sigmas = spectra(res)
+    if not sigmas:
+        return Missing(
+            "needs rank-k cells on image matrices: run --study study001-alphabet or quick"
+        )
     _style()
-    fig, ax = plt.subplots(figsize=(6, 3.8))
-    ax.semilogy(np.arange(1, s.size + 1), s / s[0], marker="o")
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for (matrix, m, n), s in sigmas.items():
+        if s.size and s[0] > 0:
+            ax.semilogy(np.arange(1, s.size + 1), s / s[0], marker=".", label=f"{matrix} {m}x{n}")
+    ax.set_xscale("log")
     ax.set_xlabel("index i")
     ax.set_ylabel("sigma_i / sigma_1")
-    ax.set_title("Singular values of the alphabet matrix (study 001, Fig. 5)")
+    ax.set_title("Singular values of the image matrices (study 001, Fig. 5: the alphabet)")
+    ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     return fig
 
@@ -355,9 +357,9 @@ FIGURES: tuple[FigureSpec, ...] = (
         error_vs_time,
     ),
     FigureSpec(
-        "alphabet_spectrum",
-        "Alphabet singular values",
-        "Normalised singular values of the 900x26 alphabet matrix.",
-        alphabet_singular_values,
+        "singular_values",
+        "Singular values of the image matrices",
+        "Normalised singular values of each image matrix (repeat 0), log-log.",
+        singular_values,
     ),
 )

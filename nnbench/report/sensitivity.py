@@ -14,11 +14,14 @@ def sensitivity_rows(results: pd.DataFrame) -> pd.DataFrame:
     return results[is_study & results.optimizer.notna() & (results.optimizer != "")]
 
 
-def lr_label(options: pd.Series, lr: pd.Series) -> pd.Series:
-    """The learning rate as set: a number, or seed 001's rule (its values vary by seed)."""
-    rule = options.fillna("").str.extract(r"lr=(auto(?:-final)?)")[0]
-    names = rule.map({"auto": "1/lambda init", "auto-final": "1/lambda final"})
-    return names.where(rule.notna(), lr.map(lambda v: f"{v:.3g}"))
+LR_RULE_LABELS = {"auto": "1/lambda init", "auto-final": "1/lambda final"}
+"""How the heatmaps name seed 001's rules (the step sizes they choose vary by seed)."""
+
+
+def lr_label(df: pd.DataFrame) -> pd.Series:
+    """The learning rate as set: a number, or the rule that chose it."""
+    rule = df.lr_rule.map(LR_RULE_LABELS)
+    return rule.where(df.lr_rule != "", df.lr.map(lambda v: f"{v:.3g}"))
 
 
 def sensitivity_table(results: pd.DataFrame) -> pd.DataFrame:

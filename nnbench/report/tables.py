@@ -1,14 +1,14 @@
-"""Report tables: pure functions of a results DataFrame (no I/O)."""
+"""Report tables: pure functions of the results (no I/O, no matrices made, no methods run)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.methods import KINDS
+from nnbench.report.reproduction import reproduction_table
 from nnbench.report.sensitivity import sensitivity_table
-from nnbench.reproduction import reproduction_table
+from nnbench.results import Results
 
 KEYS = ["kind", "matrix", "n_rows", "n_cols", "rank", "method", "dtype", "device"]
 
@@ -59,43 +59,72 @@ def status_table(results: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def spectrum_table(a: np.ndarray) -> pd.DataFrame:
-    """Singular values of `a`, normalised and cumulative energy (study 001's Figure 5)."""
-    s = np.linalg.svd(a, compute_uv=False)
-    return pd.DataFrame(
-        {
-            "i": np.arange(1, s.size + 1),
-            "sigma": s,
-            "sigma_over_sigma1": s / s[0],
-            "energy_captured": np.cumsum(s**2) / np.sum(s**2),
-        }
-    )
+def spectra(res: Results) -> dict[tuple[str, int, int], np.ndarray]:
+    """Singular values of each image matrix instance the run kept, by (matrix, n_rows, n_cols),
+    repeat 0 (study 001's Figure 5 for the alphabet)."""
+    rows = res.results.set_index("cell_id")
+    out: dict[tuple[str, int, int], np.ndarray] = {}
+    for cell_id, artifact in sorted(res.artifacts.items()):
+        if artifact.sigma is None or cell_id not in rows.index:
+            continue
+        row = rows.loc[cell_id]
+        if row.repeat == 0:
+            out.setdefault((str(row.matrix), int(row.n_rows), int(row.n_cols)), artifact.sigma)
+    return out
 
 
-def effective_rank(a: np.ndarray) -> dict[str, float]:
-    """Effective rank by three definitions: entropy (Roy & Vetterli 2007, exp of the entropy
-    of sigma / sum(sigma)) and the number of singular values holding 90% / 99% of ||A||_F^2."""
-    s = np.linalg.svd(a, compute_uv=False)
+def spectrum_table(sigmas: dict[tuple[str, int, int], np.ndarray]) -> pd.DataFrame:
+    """Singular values per matrix, normalised, with the cumulative energy they capture."""
+    frames = [
+        pd.DataFrame(
+            {
+                "matrix": matrix,
+                "shape": f"{m}x{n}",
+                "i": np.arange(1, s.size + 1),
+                "sigma": s,
+                "sigma_over_sigma1": s / s[0] if s[0] else np.nan,
+                "energy_captured": np.cumsum(s**2) / np.sum(s**2) if s[0] else np.nan,
+            }
+        )
+        for (matrix, m, n), s in sigmas.items()
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def effective_rank(s: np.ndarray, shape: tuple[int, int]) -> dict[str, float]:
+    """Effective rank from the singular values by three definitions: entropy (Roy & Vetterli
+    2007, exp of the entropy of sigma / sum(sigma)) and the number of singular values that
+    hold 90% / 99% of ||A||_F^2; beside the numerical rank (numpy's tolerance)."""
+    if not s.size or s[0] == 0:
+        return {"rank": 0.0}
     p = s[s > 0] / s.sum()
     energy = np.cumsum(s**2) / np.sum(s**2)
     return {
-        "rank": float(np.linalg.matrix_rank(a)),
+        "rank": float(np.sum(s > max(shape) * np.finfo(np.float64).eps * s[0])),
         "entropy_effective_rank": float(np.exp(-np.sum(p * np.log(p)))),
         "rank_for_90pct_energy": float(np.searchsorted(energy, 0.90) + 1),
         "rank_for_99pct_energy": float(np.searchsorted(energy, 0.99) + 1),
     }
 
 
-def all_tables(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def effective_rank_table(sigmas: dict[tuple[str, int, int], np.ndarray]) -> pd.DataFrame:
+    rows = [
+        {"matrix": matrix, "shape": f"{m}x{n}", **effective_rank(s, (m, n))}
+        for (matrix, m, n), s in sigmas.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+def all_tables(res: Results) -> dict[str, pd.DataFrame]:
     """Every table of the report, by file stem, in report order."""
-    tables = {"reproduction": reproduction_table(results)}
+    results = res.results
+    sigmas = spectra(res)
+    tables = {"reproduction": reproduction_table(res)}
     tables |= {f"errors_{kind}": error_table(results, kind) for kind in KINDS}
     tables["statuses"] = status_table(results)
     tables["study000_sensitivity"] = sensitivity_table(results)
-    if (results.matrix == "alphabet").any():
-        alphabet = MATRIX_FAMILIES["alphabet"].make()
-        tables["alphabet_spectrum"] = spectrum_table(alphabet)
-        tables["alphabet_effective_rank"] = pd.DataFrame([effective_rank(alphabet)])
+    tables["image_effective_rank"] = effective_rank_table(sigmas)
+    tables["image_spectra"] = spectrum_table(sigmas)
     return {name: table for name, table in tables.items() if not table.empty}
 
 

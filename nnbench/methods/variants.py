@@ -45,6 +45,7 @@ def parse_term(term: str) -> tuple[str, dict[str, str]]:
 
 
 def _parse(text: str, current: object) -> object:
+    """The option's value, read by the type of its current value."""
     if text.lower() == "none":
         return None
     if isinstance(current, bool):
@@ -67,7 +68,7 @@ def _format(value: object) -> str:
 
 def with_options(method: Method, options: dict[str, str]) -> Method:
     """A copy of `method` with its config changed; named by the options that differ."""
-    config = getattr(method, "config", None)
+    config = method.config
     if not options:
         return method
     if config is None or not is_dataclass(config):
@@ -92,6 +93,6 @@ def with_options(method: Method, options: dict[str, str]) -> Method:
         return method
     variant = copy.copy(method)
     variant.name = f"{method.name}[{spec}]"
-    variant.config = new  # type: ignore[attr-defined]
+    variant.config = new
     variant.options = spec
     return variant

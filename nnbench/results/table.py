@@ -1,6 +1,6 @@
-"""The results folder: `results.parquet` + `results.csv` (one row per cell), `curves.parquet`
-(loss per training step), `run.json` (provenance), `artifacts/CELL_ID.npy` (rank-k
-approximations of images, float32). Files are written whole and renamed into
+"""The results folder: `results.parquet` + `results.csv` (one row per cell, columns from
+`record.Row`), `curves.parquet` (loss per training step), `run.json` (provenance) and
+`artifacts/CELL_ID.npz` (see `artifact.Artifact`). Files are written whole and renamed into
 place, so a reader never sees a partial file."""
 
 from __future__ import annotations
@@ -13,22 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from nnbench.errors import NNBenchError
-from nnbench.metrics import METRICS
+from nnbench.results.artifact import Artifact, read_artifact
+from nnbench.results.record import COLUMNS, conform
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: typed rows (settings columns switch_to, lr_rule, switch_step), .npz
 
-RESULT_COLUMNS: list[str] = [
-    "cell_id", "matrix", "family", "tags", "n", "n_rows", "n_cols", "method", "group", "kind",
-    "rank", "dtype", "device", "device_name", "seed", "matrix_seed", "repeat", "threads",
-    "status", "reason",
-    *(metric.name for metric in METRICS),
-    "time_s", "time_iqr_s", "timing_repeats", "peak_mem_mb", "tf32", "final_loss", "steps",
-    "options", "optimizer", "lr", "init", "data_size", "row_order",
-]  # fmt: skip
 CURVE_COLUMNS: list[str] = ["cell_id", "step", "unit", "loss", "elapsed_s"]
 
 
@@ -39,7 +31,7 @@ class Results:
     results: pd.DataFrame
     curves: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CURVE_COLUMNS))
     provenance: dict[str, Any] = field(default_factory=dict)
-    artifacts: dict[str, np.ndarray] = field(default_factory=dict)  # cell_id -> approximation
+    artifacts: dict[str, Artifact] = field(default_factory=dict)  # by cell_id
 
     def save(self, out: str | Path) -> Path:
         """Write the results folder; existing files of the same names are replaced atomically."""
@@ -50,16 +42,11 @@ class Results:
         atomic_write(out / "curves.parquet", lambda p: self.curves.to_parquet(p, index=False))
         if self.artifacts:
             (out / "artifacts").mkdir(exist_ok=True)
-        for cell_id, array in self.artifacts.items():
-            atomic_write(out / "artifacts" / f"{cell_id}.npy", lambda p, a=array: save_npy(p, a))
+        for cell_id, artifact in self.artifacts.items():
+            atomic_write(out / "artifacts" / f"{cell_id}.npz", artifact.write)
         text = json.dumps(self.provenance, indent=2, default=str)
         atomic_write(out / "run.json", lambda p: Path(p).write_text(text))
         return out
-
-
-def save_npy(path: str, array: np.ndarray) -> None:
-    with open(path, "wb") as f:
-        np.save(f, array)
 
 
 def atomic_write(target: Path, write: Callable[[str], object]) -> None:
@@ -91,9 +78,7 @@ def load_results(folder: str | Path) -> Results:
         raise NNBenchError(
             f"cannot read {str(path)!r} ({type(exc).__name__})", "re-run the study to rewrite it"
         ) from None
-    for column in RESULT_COLUMNS:  # folders written before a column existed
-        if column not in results:
-            results[column] = pd.NA
+    results = conform(results)  # folders written before a column existed
     curves_path = folder / "curves.parquet"
     curves = (
         pd.read_parquet(curves_path)
@@ -107,5 +92,5 @@ def load_results(folder: str | Path) -> Results:
             f"{str(folder)!r} was written by a newer nnbench (schema {info['schema_version']})",
             "upgrade nnbench",
         )
-    artifacts = {p.stem: np.load(p) for p in sorted((folder / "artifacts").glob("*.npy"))}
+    artifacts = {p.stem: read_artifact(p) for p in sorted((folder / "artifacts").glob("*.npz"))}
     return Results(results=results, curves=curves, provenance=info, artifacts=artifacts)

@@ -10,8 +10,8 @@ from nnbench.corpus import DTYPES, MATRIX_FAMILIES, MatrixFamily, select_matrice
 from nnbench.devices import DEVICES
 from nnbench.errors import NNBenchError
 from nnbench.methods import METHODS, Method, select_methods
+from nnbench.running.threads import DEFAULT_THREADS
 from nnbench.seeds import derive_seed, stable_hash
-from nnbench.threads import DEFAULT_THREADS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,8 +84,9 @@ class Cell:
             sorted(family.params.items()),
             family.description,
             family.fixed_shape,
+            family.fingerprint,
             method.description,
-            repr(getattr(method, "config", None)),
+            repr(method.config),
             self.timing_repeats,
             self.threads,
         )
@@ -98,12 +99,9 @@ class Cell:
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         # Registered families and methods travel by name (workers rebuild them from their own
         # registries); user matrices and unregistered methods travel whole.
-        family = (
-            self.family.name
-            if MATRIX_FAMILIES.get(self.family.name) is self.family
-            else (self.family)
-        )
-        method = self.method.name if METHODS.get(self.method.name) is self.method else (self.method)
+        registered = MATRIX_FAMILIES.get(self.family.name) is self.family
+        family = self.family.name if registered else self.family
+        method = self.method.name if METHODS.get(self.method.name) is self.method else self.method
         rest = {
             f.name: getattr(self, f.name)
             for f in fields(self)
@@ -121,6 +119,7 @@ def _rebuild_cell(family: str | MatrixFamily, method: str | Method, rest: dict[s
 
 
 def _check_choices(values: tuple[str, ...], allowed: tuple[str, ...], what: str) -> None:
+    """Every value is one of `allowed`."""
     for value in values:
         if value not in allowed:
             raise NNBenchError(f"unknown {what} {value!r}", f"use one of {', '.join(allowed)}")
@@ -129,7 +128,7 @@ def _check_choices(values: tuple[str, ...], allowed: tuple[str, ...], what: str)
 def validate(grid: Grid) -> None:
     """Raise NNBenchError for anything wrong with the grid itself, before any work."""
     _check_choices(grid.dtypes, DTYPES, "dtype")
-    _check_choices(grid.devices, DEVICES, "device")
+    _check_choices(grid.devices, tuple(DEVICES), "device")
     for name, values in (("size", grid.sizes), ("rank", grid.ranks)):
         if not values:
             raise NNBenchError(f"no {name}s given", f"pass at least one {name}")
@@ -194,4 +193,5 @@ def _check_ranks(grid: Grid, cells: list[Cell], methods: list[Method]) -> None:
 
 
 def static_skip_reason(cell: Cell) -> str | None:
+    """Why the cell's method cannot run on its input, known without running it."""
     return cell.method.skip_reason(cell.shape, rank=cell.rank, dtype=cell.dtype, device=cell.device)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from nnbench.devices import synchronize
+from nnbench.devices import Device
 
 
 @dataclass(frozen=True)
@@ -24,19 +24,19 @@ class Timing:
 
 
 def time_call(
-    fn: Callable[[], Any], *, repeats: int, warmup: bool, device: str = "cpu"
+    fn: Callable[[], Any], *, repeats: int, warmup: bool, device: Device
 ) -> tuple[Any, Timing]:
     """Call `fn` (once untimed if `warmup`), then `repeats` timed times; return the last result."""
     if warmup:
         fn()
-        synchronize(device)
+        device.synchronize()
     times = []
     result = None
     for _ in range(max(1, repeats)):
-        synchronize(device)
+        device.synchronize()
         start = time.perf_counter()
         result = fn()
-        synchronize(device)
+        device.synchronize()
         times.append(time.perf_counter() - start)
     q1, median, q3 = np.percentile(times, [25, 50, 75])
     return result, Timing(float(median), float(q3 - q1), tuple(times))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nnbench.corpus.select import unknown_name_error
-from nnbench.grid import Grid
+from nnbench.selection import unknown_name_error
+from nnbench.corpus.examples import WORKED_EXAMPLES
+from nnbench.running.grid import Grid
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,13 @@ QUICK = Grid(
     dtypes=("float64", "float32"),
     repeats=2,
     timing_repeats=3,
+)
+
+WORKED = Grid(
+    matrices=tuple(WORKED_EXAMPLES),
+    methods=("classical", "neural-lu"),
+    ranks=(1,),
+    timing_repeats=1,
 )
 
 STUDY_000_MATRICES = ("study000-a", "study000-b", "study000-c")
@@ -134,6 +142,13 @@ STUDIES: dict[str, Study] = {
             "(the default study)",
             grids=(QUICK,),
             quick=(QUICK,),
+        ),
+        Study(
+            "worked-examples",
+            "the studies' worked examples (studies 000, 003, 004) under every classical LU, QR "
+            "and SVD and neural-lu: the known answers of the reproduction table",
+            grids=(WORKED,),
+            quick=(WORKED,),
         ),
         Study(
             "classical-scale",

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from nnbench.devices import cpu_name, device_name, device_skip_reason
+from nnbench.devices import DEVICES, cpu_name
 
 PACKAGES = ("nnbench", "numpy", "scipy", "torch", "pandas", "pyarrow", "scikit-image")
 
@@ -55,7 +55,7 @@ def provenance(
     started: pd.Timestamp,
     devices: list[str],
 ) -> dict[str, Any]:
-    from nnbench.results import SCHEMA_VERSION
+    from nnbench.results.table import SCHEMA_VERSION
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -67,7 +67,7 @@ def provenance(
         "platform": platform.platform(),
         "versions": {p: _version(p) for p in PACKAGES},
         "cpu": cpu_name(),
-        "devices": {d: (device_skip_reason(d) or device_name(d)) for d in devices},
+        "devices": {d: (DEVICES[d].missing() or DEVICES[d].describe()) for d in devices},
         "threads": threads,
         "grids": grids,
     }

@@ -1,0 +1,118 @@
+"""Neural rank-k approximation (study 002): a linear network trained on pairs (v, A v).
+
+The network maps v in R^n through linear layers with a k-wide bottleneck to R^m. Kernels
+follow Keras' convention (y = x W), so the learned map is M = W_1 ... W_L with A_k = M^T,
+of rank <= k by construction; biases, when present, are trained but are not part of A_k.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import torch
+
+from nnbench.methods.base import Method, Raw, Settings
+from nnbench.methods.trained.lowrank_net import LinearNet, init_layers, layer_widths
+from nnbench.methods.trained.lowrank_training import TRAINERS, LowRankTraining, Problem
+from nnbench.methods.trained.training import INPUTS, LossRecorder, generator
+
+
+class NeuralLowRank(Method):
+    """A linear network with a k-wide bottleneck, trained to map v to A v (study 002)."""
+
+    kind = "rank-k"
+    group = "neural"
+    backend = "torch"
+    timing_repeats = 1
+    warmup = False
+    config: LowRankTraining
+
+    def __init__(
+        self, name: str, config: LowRankTraining, description: str, *, expensive: bool = False
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.description = description
+        self.expensive = expensive
+
+    def settings(self, n: int) -> Settings:
+        cfg = self.config
+        return Settings(
+            optimizer=cfg.optimizer,
+            lr=cfg.lr if cfg.optimizer != "als" else float("nan"),
+            init=cfg.init,
+            data_size=cfg.batch_size if cfg.minibatch else n,
+        )
+
+    def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw:
+        cfg, a = self.config, x
+        m, n = a.shape
+        k = int(rank or 1)
+        gen = generator(seed, a.device)
+        inputs = INPUTS[cfg.inputs].sample((cfg.samples, n), gen, a)
+        targets = a.T if inputs is None else inputs @ a.T
+        widths = layer_widths(cfg.architecture, n, min(k + cfg.oversample, m, n), m)
+        weights = init_layers(cfg.init, widths, float(torch.linalg.matrix_norm(a)), k, gen, a)
+        biases = (
+            [torch.zeros(w, dtype=a.dtype, device=a.device, requires_grad=True) for w in widths[1:]]
+            if cfg.bias
+            else None
+        )
+        net = LinearNet(weights, biases)
+        rec = LossRecorder(a.dtype, patience=cfg.patience_for(a.dtype), unit=cfg.unit)
+        TRAINERS[cfg.optimizer](cfg, Problem(net, inputs, targets, k, gen, rec))
+        with torch.no_grad():
+            head = net.weights[0]
+            for w in net.weights[1:-1]:
+                head = head @ w
+            return {"left": net.weights[-1].T, "right": head.T, "history": rec.history()}
+
+
+STUDY_002 = LowRankTraining(
+    architecture="n-n-k-n",
+    init="he_normal",
+    inputs="uniform",
+    optimizer="adam",
+    lr=1e-3,
+    bias=True,
+    samples=10_000,
+    epochs=10,
+    batch_size=32,
+)
+
+NEURAL_LOWRANK_METHODS: tuple[NeuralLowRank, ...] = (
+    NeuralLowRank(
+        "neural-lowrank-study",
+        STUDY_002,
+        "study 002 exactly: n-n-k-n, he_normal, bias, U[0,1) vectors, Adam 1e-3, "
+        "batch 32, 10,000 x 10 epochs",
+    ),
+    NeuralLowRank(
+        "neural-lowrank-study-image",
+        dataclasses.replace(STUDY_002, samples=100_000, epochs=100),
+        "study 002's image setting: as neural-lowrank-study, 100,000 x 100 epochs",
+        expensive=True,
+    ),
+    NeuralLowRank(
+        "neural-lowrank-study-wheel",
+        dataclasses.replace(STUDY_002, epochs=30),
+        "study 002's colour-wheel run: as neural-lowrank-study, 30 epochs",
+    ),
+    NeuralLowRank(
+        "neural-lowrank-adam",
+        LowRankTraining(optimizer="adam", lr=1e-3, max_steps=5000),
+        "ablation: n-k-n on the identity batch with full-batch Adam, 5000 steps",
+    ),
+    NeuralLowRank(
+        "neural-lowrank-scaledgd",
+        LowRankTraining(),
+        "n-k-n, balanced init, identity batch, ScaledGD (eta 0.5) to the rounding floor",
+    ),
+    NeuralLowRank(
+        "neural-lowrank",
+        LowRankTraining(optimizer="als", oversample=10),
+        "ours: n-(k+10)-n, identity batch, alternating exact least squares per layer (QR), "
+        "then the best rank-k part of the learned map",
+    ),
+)

@@ -1,0 +1,96 @@
+"""Neural LU (study 000): two bias-free linear layers whose weights become L and U.
+
+The network computes y = x W1^T W2^T on row vectors x and is trained towards y = x A, so
+L = W1^T and U = W2^T with A ~ L U. Structure comes either from the study's `penalty` on the
+entries that must be zero (generalised to n x n: ||tril(W1, -1)||^2 + ||triu(W2, 1)||^2) or
+from `exact` masks (L unit lower, U upper), which leave the loss unbiased. Training runs on
+a batch of matrices at once (`lu_training`); `fit_lu_batch` exposes it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from nnbench.errors import SkipCell
+from nnbench.methods.base import Method, Raw, Settings
+from nnbench.methods.trained.lu_layers import NoLU
+from nnbench.methods.trained.lu_training import LUTraining, fit
+from nnbench.methods.trained.training import LossRecorder, generator
+
+
+class NeuralLU(Method):
+    """Two bias-free linear layers trained so that their weights factor A = L U (study 000)."""
+
+    kind = "lu"
+    group = "neural"
+    backend = "torch"
+    square_only = True
+    timing_repeats = 1
+    warmup = False
+    config: LUTraining
+
+    def __init__(self, name: str, config: LUTraining, description: str) -> None:
+        self.name = name
+        self.config = config
+        self.description = description
+
+    def settings(self, n: int) -> Settings:
+        cfg = self.config
+        return Settings(
+            optimizer=cfg.optimizer,
+            switch_to=cfg.switch_to or "",
+            lr=float(cfg.lr) if cfg.takes_lr and not isinstance(cfg.lr, str) else math.nan,
+            lr_rule=cfg.lr if isinstance(cfg.lr, str) and cfg.takes_lr else "",
+            init=cfg.init,
+            data_size=n if cfg.inputs == "full" else cfg.data_size,
+        )
+
+    def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw:
+        cfg = self.config
+        rec = LossRecorder(x.dtype, patience=cfg.patience or cfg.steps + 1)
+
+        def on_step(losses: torch.Tensor) -> bool:
+            value = float(losses[0])
+            return rec.record(value) or value <= cfg.tol
+
+        try:
+            result = fit(cfg, x[None], gen=generator(seed, x.device), on_step=on_step)
+        except NoLU as exc:
+            raise SkipCell(str(exc)) from None
+        trained = result.trained
+        return {
+            "L": result.L[0],
+            "U": result.U[0],
+            "P": None if result.P is None else result.P[0],
+            "history": rec.history(lr=trained.lr, switch_step=trained.switch_step),
+        }
+
+
+STUDY_000 = LUTraining()  # Appendix A: Adam 0.1, data_size 100, 5000 steps, default init
+OURS = LUTraining(
+    inputs="full",
+    structure="exact",
+    optimizer="gauss-newton",
+    init="convex",
+    steps=50,
+    patience=3,
+    pivot=True,
+)
+
+NEURAL_LU_METHODS: tuple[NeuralLU, ...] = (
+    NeuralLU(
+        "neural-lu-study",
+        STUDY_000,
+        "study 000 exactly (Appendix A): W1, W2 bias-free, U[0,1) rows x 100 per step, "
+        "MSE + penalty, Adam 0.1, 5000 steps, torch default init",
+    ),
+    NeuralLU(
+        "neural-lu",
+        OURS,
+        "ours: exact masks (unit-lower L), identity batch, on P^T A (partial pivoting); "
+        "first layer from the convex problem for G ~ L^-1, then joint Gauss-Newton steps",
+    ),
+)

@@ -1,0 +1,177 @@
+"""Run one cell: make the matrix, time the method, check and evaluate its factors, and return
+one typed row (with the training curve and the artifacts the report draws)."""
+
+from __future__ import annotations
+
+import math
+import traceback
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from nnbench.corpus.files import magnitude_problem
+from nnbench.devices import DEVICES
+from nnbench.errors import Diverged, InvalidFactorization, SkipCell
+from nnbench.methods import Factorization, LUFactorization, Settings
+from nnbench.metrics import MetricInput, evaluate
+from nnbench.results import Artifact, CellSpec, Outcome, Row, Status
+from nnbench.results.table import CURVE_COLUMNS
+from nnbench.running.grid import Cell, static_skip_reason
+from nnbench.running.timing import time_call
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """A cell's row, its loss curve (trained methods) and its artifact (see `Artifact`)."""
+
+    row: Row
+    curve: pd.DataFrame | None = None
+    artifact: Artifact | None = None
+
+
+def cell_spec(cell: Cell) -> CellSpec:
+    n = cell.n if cell.n is not None else max(cell.shape)
+    return CellSpec(
+        cell_id=cell.cell_id,
+        matrix=cell.family.name,
+        family=cell.family.name.split(":", 1)[0],
+        tags=",".join(sorted(cell.family.tags)),
+        n=n,
+        n_rows=cell.shape[0],
+        n_cols=cell.shape[1],
+        method=cell.method.name,
+        group=cell.method.group,
+        kind=cell.method.kind,
+        rank=cell.rank,
+        dtype=cell.dtype,
+        device=cell.device,
+        seed=cell.seed,
+        matrix_seed=cell.matrix_seed,
+        repeat=cell.repeat,
+        threads=cell.threads,
+        options=cell.method.options,
+    )
+
+
+def _settings(cell: Cell) -> Settings:
+    return cell.method.settings(cell.n if cell.n is not None else max(cell.shape))
+
+
+def stopped(cell: Cell, status: Status, reason: str, *, time_s: float = math.nan) -> CellResult:
+    """The row of a cell that ended without metrics."""
+    outcome = Outcome(status=status, reason=reason, time_s=time_s)
+    return CellResult(Row(cell_spec(cell), _settings(cell), outcome))
+
+
+def row_order(perm: np.ndarray) -> str:
+    """Which row of A each row of P^T A is, e.g. "2,0,1" (A = P L U)."""
+    return ",".join(str(i) for i in np.argmax(perm, axis=0))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _artifact(cell: Cell, x: MetricInput) -> Artifact | None:
+    """Pictures and singular values of image matrices under rank-k methods (the report shows
+    them side by side); the factors of every cell on a worked example."""
+    family, fact = cell.family, x.fact
+    picture = "image" in family.tags and fact.kind == "rank-k"
+    if not (picture or family.keep_factors):
+        return None
+    return Artifact(
+        picture=family.picture(x.a) if picture else None,
+        approx_picture=family.picture(x.approx) if picture else None,
+        picture_label=family.view_label,
+        sigma=x.sigma if picture else None,
+        factors=dict(fact.factors) if family.keep_factors else {},
+    )
+
+
+def _curve(cell: Cell, fact: Factorization) -> pd.DataFrame | None:
+    history = fact.history
+    if history is None:
+        return None
+    return pd.DataFrame(
+        {
+            "cell_id": cell.cell_id,
+            "step": np.arange(1, history.steps + 1),
+            "unit": history.unit,
+            "loss": history.loss,
+            "elapsed_s": history.elapsed_s,
+        },
+        columns=CURVE_COLUMNS,
+    )
+
+
+def _run(cell: Cell) -> CellResult:
+    spec, settings = cell_spec(cell), _settings(cell)
+    reason = static_skip_reason(cell)
+    if reason:
+        return CellResult(Row(spec, settings, Outcome(status="skipped", reason=reason)))
+    device = DEVICES[cell.device]
+    outcome = Outcome(status="ok", device_name=device.describe(), tf32=device.tf32())
+    a = cell.family.make(cell.n, seed=cell.matrix_seed, dtype=cell.dtype)
+    reason = magnitude_problem(a, cell.family.name)
+    if reason:
+        return CellResult(Row(spec, settings, replace(outcome, status="skipped", reason=reason)))
+    method = cell.method
+    try:
+        x = method.prepare(a, device=cell.device)
+        device.reset_peak()
+        raw, timing = time_call(
+            lambda: method.compute(x, rank=cell.rank, seed=cell.seed),
+            repeats=cell.timing_repeats,
+            warmup=method.warmup,
+            device=device,
+        )
+        outcome = replace(
+            outcome,
+            peak_mem_mb=device.peak_mb(),
+            time_s=timing.median_s,
+            time_iqr_s=timing.iqr_s,
+            timing_repeats=timing.repeats,
+        )
+        fact = method.finish(raw)
+    except SkipCell as skip:
+        return CellResult(Row(spec, settings, replace(outcome, status="skipped", reason=skip.reason)))
+    except Diverged as diverged:
+        stop = replace(outcome, status="diverged", reason=str(diverged), steps=diverged.step)
+        return CellResult(Row(spec, settings, stop))
+    except InvalidFactorization as exc:
+        bad = replace(outcome, status="failed", reason=f"invalid factors: {exc}")
+        return CellResult(Row(spec, settings, bad))
+    except Exception as exc:  # a method's crash is a row, not the end of the run
+        traceback.clear_frames(exc.__traceback__)
+        return CellResult(Row(spec, settings, replace(outcome, status="failed", reason=_first_line(exc))))
+    metric_input = MetricInput(a=a.astype(np.float64), fact=fact, dtype=cell.dtype, rank=cell.rank)
+    try:
+        metrics = evaluate(metric_input)
+        artifact = _artifact(cell, metric_input)
+    except Exception as exc:  # a metric that cannot score these factors fails this cell only
+        failed = replace(outcome, status="failed", reason=f"evaluating: {_first_line(exc)}")
+        return CellResult(Row(spec, settings, failed))
+    if isinstance(fact, LUFactorization) and fact.P is not None:
+        outcome = replace(outcome, row_order=row_order(fact.P))
+    history = fact.history
+    if history is not None:
+        outcome = replace(
+            outcome,
+            final_loss=history.final_loss,
+            steps=history.steps,
+            switch_step=math.nan if history.switch_step is None else history.switch_step,
+        )
+        if history.lr is not None:  # a rule chose the step size: record the one it chose
+            settings = replace(settings, lr=history.lr)
+    return CellResult(Row(spec, settings, outcome, metrics), _curve(cell, fact), artifact)
+
+
+def run_cell(cell: Cell) -> CellResult:
+    """Run one cell. Never raises: whatever goes wrong is this cell's row."""
+    try:
+        return _run(cell)
+    except Exception as exc:
+        traceback.clear_frames(exc.__traceback__)
+        return stopped(cell, "failed", _first_line(exc))
