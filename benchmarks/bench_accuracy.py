@@ -7,7 +7,7 @@ import pandas as pd
 
 from nnbench import Grid, run_grid
 
-from .common import CLASSICAL, NEURAL, RANK, limit_threads
+from .common import CLASSICAL, NEURAL, RANK, limit_threads, unit
 
 ACCURACY_MATRICES = ["spd", "randsvd", "image-logo"]
 NEURAL_MATRICES = ["random-uniform", "diagonal-mn0", "image-logo"]
@@ -46,10 +46,9 @@ class ClassicalAccuracy(_FromCache):
         )
         return run_grid(grid).results
 
+    @unit("relative error")
     def track_rel_err_fro(self, df: pd.DataFrame, method: str, matrix: str) -> float:
         return _median(df, "rel_err_fro", method, matrix)
-
-    track_rel_err_fro.unit = "relative error"
 
 
 class NeuralLowRankAccuracy(_FromCache):
@@ -70,17 +69,14 @@ class NeuralLowRankAccuracy(_FromCache):
         )
         return run_grid(grid).results
 
+    @unit("ratio - 1")
     def track_ratio_2_minus_1(self, df: pd.DataFrame, method: str, matrix: str) -> float:
         return _median(df, "ratio_2", method, matrix) - 1.0
 
-    track_ratio_2_minus_1.unit = "ratio - 1"
-
+    @unit("cells")
     def track_rank_mismatches(self, df: pd.DataFrame, method: str, matrix: str) -> float:
         return float((~_ok(df, method, matrix).rank_ok.astype(bool)).sum())
 
-    track_rank_mismatches.unit = "cells"
-
+    @unit("steps")
     def track_steps(self, df: pd.DataFrame, method: str, matrix: str) -> float:
         return _median(df, "steps", method, matrix)
-
-    track_steps.unit = "steps"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
@@ -29,3 +32,16 @@ def prepared(method: Method, family: str, n: int) -> tuple[object, int | None]:
     if reason:
         raise NotImplementedError(reason)
     return method.prepare(np.ascontiguousarray(a), device="cpu"), rank
+
+
+F = TypeVar("F", bound=Callable[..., float])
+
+
+def unit(name: str) -> Callable[[F], F]:
+    """The unit asv shows for a track_* benchmark (asv reads the function's `unit`)."""
+
+    def mark(fn: F) -> F:
+        fn.unit = name  # type: ignore[attr-defined]
+        return fn
+
+    return mark

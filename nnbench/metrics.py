@@ -262,9 +262,7 @@ class MetricValues:
     """One cell's metrics: every field is a metric and a results column (NaN: not applicable,
     or not computed because the cell did not end ok)."""
 
-    rel_err_2: float = _metric(
-        lambda x: rel_err_2(x.a, x.approx), "lower", "||A - Â||_2 / ||A||_2"
-    )
+    rel_err_2: float = _metric(lambda x: rel_err_2(x.a, x.approx), "lower", "||A - Â||_2 / ||A||_2")
     rel_err_fro: float = _metric(
         lambda x: rel_err_fro(x.a, x.approx), "lower", "||A - Â||_F / ||A||_F"
     )
@@ -311,4 +309,5 @@ METRICS: tuple[Metric, ...] = tuple(
 def evaluate(x: MetricInput) -> MetricValues:
     """All metrics of one cell. Raises on a metric's own failure (the runner records it)."""
     with np.errstate(all="ignore"):
-        return MetricValues(**{m.name: m.fn(x) for m in METRICS})
+        values: dict[str, Any] = {m.name: m.fn(x) for m in METRICS}
+        return MetricValues(**values)

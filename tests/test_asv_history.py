@@ -9,8 +9,8 @@ import pytest
 from asv.results import Results
 from asv.runner import BenchmarkResult
 
-from nnbench.results.asv_history import load_asv_results
 from nnbench.errors import NNBenchError
+from nnbench.results.asv_history import load_asv_results
 
 BENCH = {
     "name": "bench_accuracy.NeuralLowRankAccuracy.track_steps",

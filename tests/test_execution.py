@@ -16,7 +16,6 @@ from slow_methods import Hang
 
 from nnbench import Execution, Grid, expand, load_results, run_grid
 from nnbench.errors import NNBenchError
-from nnbench.running.journal import Journal
 from nnbench.metrics import METRICS
 from nnbench.running.journal import Journal
 
@@ -179,10 +178,14 @@ def test_a_worker_killed_mid_cell_says_how_it_died():
     from dataclasses import replace
 
     rows = to_frame(
-        o.row for o in run_processes([replace(victim, method=SelfKill()), *cells], Execution(jobs=1), 1)
+        o.row
+        for o in run_processes([replace(victim, method=SelfKill()), *cells], Execution(jobs=1), 1)
     ).set_index("method")
     assert rows.loc["test-self-kill", "status"] == "failed"
-    assert rows.loc["test-self-kill", "reason"] == "worker process was killed by SIGKILL (out of memory?)"
+    assert (
+        rows.loc["test-self-kill", "reason"]
+        == "worker process was killed by SIGKILL (out of memory?)"
+    )
     assert (rows.loc["scipy-lu", "status"] == "ok").all()
 
 

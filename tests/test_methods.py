@@ -11,8 +11,7 @@ from conftest import instance_id, instances
 from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.errors import NNBenchError, SkipCell
 from nnbench.methods import METHODS, Factorization, Method, get_method
-from nnbench.methods.trained import NeuralLowRank
-from nnbench.methods.trained import NeuralLU
+from nnbench.methods.trained import NeuralLowRank, NeuralLU
 from nnbench.metrics import rel_err_fro
 
 METHOD_NAMES = list(METHODS)

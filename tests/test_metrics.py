@@ -61,7 +61,9 @@ def test_the_zero_approximation_has_relative_error_one(a):
 
 
 same_shape_pairs = shapes.flatmap(
-    lambda s: st.tuples(arrays(np.float64, s, elements=finite), arrays(np.float64, s, elements=finite))
+    lambda s: st.tuples(
+        arrays(np.float64, s, elements=finite), arrays(np.float64, s, elements=finite)
+    )
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -13,7 +14,6 @@ from nnbench.corpus.tags import infer_tags
 from nnbench.errors import NNBenchError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff")
-SUFFIXES = (".npy", ".csv", ".mtx", *IMAGE_SUFFIXES)
 
 
 def safe_range(dtype: str) -> tuple[float, float]:
@@ -74,18 +74,23 @@ def validate_matrix(a: np.ndarray, name: str) -> np.ndarray:
     return a
 
 
-def _read(path: Path) -> np.ndarray:
-    suffix = path.suffix.lower()
-    if suffix == ".npy":
-        return np.load(path, allow_pickle=False)
-    if suffix == ".csv":
-        return np.loadtxt(path, delimiter=",", ndmin=2)
-    if suffix == ".mtx":
-        import scipy.io
-        import scipy.sparse
+def _npy(path: Path) -> np.ndarray:
+    return np.asarray(np.load(path, allow_pickle=False))
 
-        m = scipy.io.mmread(path)
-        return m.toarray() if scipy.sparse.issparse(m) else np.asarray(m)
+
+def _csv(path: Path) -> np.ndarray:
+    return np.loadtxt(path, delimiter=",", ndmin=2)
+
+
+def _matrix_market(path: Path) -> np.ndarray:
+    import scipy.io
+    import scipy.sparse
+
+    m = scipy.io.mmread(path)
+    return m.toarray() if scipy.sparse.issparse(m) else np.asarray(m)
+
+
+def _image(path: Path) -> np.ndarray:
     from skimage.io import imread
 
     from nnbench.corpus.images import to_gray
@@ -93,17 +98,27 @@ def _read(path: Path) -> np.ndarray:
     return to_gray(imread(path))
 
 
+READERS: dict[str, Callable[[Path], np.ndarray]] = {
+    ".npy": _npy,
+    ".csv": _csv,
+    ".mtx": _matrix_market,
+    **dict.fromkeys(IMAGE_SUFFIXES, _image),
+}
+"""How each file type is read (by lower-case suffix); images as grayscale in [0, 1]."""
+
+
 def load_matrix_file(path: str | Path) -> np.ndarray:
     path = Path(path)
-    if path.suffix.lower() not in SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix not in READERS:
         raise NNBenchError(
             f"cannot read {str(path)!r}: unknown file type {path.suffix or '(none)'!r}",
-            f"use one of {', '.join(SUFFIXES)}",
+            f"use one of {', '.join(READERS)}",
         )
     if not path.is_file():
         raise NNBenchError(f"matrix file {str(path)!r} does not exist", "check the path")
     try:
-        a = _read(path)
+        a = READERS[suffix](path)
     except Exception as exc:  # any reader's failure is the same user-facing problem
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise NNBenchError(

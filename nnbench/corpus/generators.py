@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -51,21 +53,20 @@ def _haar_orthogonal(n: int, rng: np.random.Generator) -> np.ndarray:
     return q * np.sign(np.diag(r))
 
 
+SPECTRA: dict[str, Callable[[int, float], np.ndarray]] = {
+    "geometric": lambda n, cond: cond ** (-np.arange(n) / (n - 1)),
+    "arithmetic": lambda n, cond: 1.0 - (1.0 - 1.0 / cond) * np.arange(n) / (n - 1),
+    "one-small": lambda n, cond: np.r_[np.ones(n - 1), 1.0 / cond],
+    "one-large": lambda n, cond: np.r_[1.0, np.full(n - 1, 1.0 / cond)],
+}
+"""randsvd's modes (MATLAB gallery('randsvd')): singular values from 1 down to 1/cond."""
+
+
 def singular_values(n: int, cond: float, mode: str) -> np.ndarray:
-    """Singular values from 1 down to 1/cond (MATLAB gallery('randsvd') modes)."""
-    if n == 1:
-        return np.ones(1)
-    if mode == "geometric":
-        return cond ** (-np.arange(n) / (n - 1))
-    if mode == "arithmetic":
-        return 1.0 - (1.0 - 1.0 / cond) * np.arange(n) / (n - 1)
-    if mode == "one-small":
-        return np.r_[np.ones(n - 1), 1.0 / cond]
-    if mode == "one-large":
-        return np.r_[1.0, np.full(n - 1, 1.0 / cond)]
-    raise ValueError(
-        f"unknown randsvd mode {mode!r}; use geometric, arithmetic, one-small, one-large"
-    )
+    """Singular values from 1 down to 1/cond by `mode`, a key of `SPECTRA`."""
+    if mode not in SPECTRA:
+        raise ValueError(f"unknown randsvd mode {mode!r}; use {', '.join(SPECTRA)}")
+    return np.ones(1) if n == 1 else SPECTRA[mode](n, cond)
 
 
 def randsvd(n: int, rng: np.random.Generator, *, cond: float, mode: str) -> np.ndarray:
@@ -99,7 +100,7 @@ def needs_pivoting(n: int, rng: np.random.Generator, *, pivot: float) -> np.ndar
     return a
 
 
-def rectangular_shape(n: int, params: dict) -> tuple[int, int]:
+def rectangular_shape(n: int, params: Mapping[str, Any]) -> tuple[int, int]:
     return (n, max(1, math.ceil(n * float(params["aspect"]))))
 
 

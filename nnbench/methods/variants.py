@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import fields, is_dataclass, replace
+from typing import Any, cast
 
 from nnbench.errors import NNBenchError
 from nnbench.methods.base import Method
@@ -81,7 +82,7 @@ def with_options(method: Method, options: dict[str, str]) -> Method:
             raise NNBenchError(f"{method.name} has no option {key!r}", f"use {', '.join(known)}")
     changes = {key: _parse(text, getattr(config, key)) for key, text in options.items()}
     try:
-        new = replace(config, **changes)  # the config validates itself
+        new = replace(cast(Any, config), **changes)  # the config validates itself
     except (TypeError, ValueError) as exc:
         raise NNBenchError(f"bad options for {method.name}: {exc}", "check the values") from None
     spec = ",".join(

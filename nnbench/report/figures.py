@@ -91,7 +91,7 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
             "in artifacts/): run --study study002-reproduce or quick"
         )
     df = res.results[res.results.cell_id.isin(pictures.keys())]
-    df = df[(df.dtype == "float64") & (df.repeat == 0)]
+    df = df[(df["dtype"] == "float64") & (df["repeat"] == 0)]
     figures = []
     for (matrix, n), group in df.groupby(["matrix", "n"], sort=True):
         methods = sorted(group.method.unique(), key=lambda m: (m != "scipy-tsvd", m))
@@ -113,6 +113,7 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
                     ax.set_axis_off()
                     continue
                 approx = pictures[cell.cell_id.iloc[0]].approx_picture
+                assert approx is not None  # `pictures` holds only cells that kept one
                 ax.imshow(np.clip(approx, 0, 1), cmap="gray", vmin=0, vmax=1)
                 ax.set_title(f"{method}\nrel. err {cell.rel_err_2.iloc[0]:.3g}", fontsize=8)
         for ax in axes.flat:
@@ -272,7 +273,7 @@ def error_vs_time(res: Results) -> Figure | Missing:
     df = _ok(res)
     df = df[df.dtype == "float64"].copy()
     if df.empty:
-        return Missing("needs ok cells")
+        return Missing("needs ok cells: run a study, e.g. --study quick")
     df["error"] = np.where(df.kind == "rank-k", df.ratio_fro - 1.0, df.rel_err_fro)
     df["error"] = df["error"].clip(lower=1e-17)
     _style()

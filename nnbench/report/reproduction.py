@@ -5,6 +5,7 @@ the results. A target whose cells are missing gets NaN and names the study to ru
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,7 @@ class Target:
     experiment: str
     matrix: str
     n: int
-    rank: int
+    rank: int | None  # None for LU targets
     statistic: str
     reported: float
     reported_as: str  # what the study's number is: "SVD error", "NN error", "|NN - SVD|"
@@ -153,16 +154,31 @@ def _cells(results: pd.DataFrame, target: Target, method: str, dtype: str) -> pd
     return r[keep & (r.status == "ok") & (r.dtype == dtype)]
 
 
+def _median_of(column: str) -> Callable[[pd.DataFrame, pd.DataFrame], float]:
+    return lambda cells, svd: float(cells[column].median())
+
+
+def _diff_to_svd(cells: pd.DataFrame, svd: pd.DataFrame) -> float:
+    """Mean over matrix instances of |err_method - err_SVD| (study 002's Figs. 10 and 12)."""
+    per_matrix = cells.groupby("matrix_seed").rel_err_2.median()
+    paired = pd.concat([per_matrix, svd.groupby("matrix_seed").rel_err_2.first()], axis=1)
+    paired = paired.dropna()
+    return float((paired.iloc[:, 0] - paired.iloc[:, 1]).abs().mean()) if len(paired) else np.nan
+
+
+STATISTICS: dict[str, Callable[[pd.DataFrame, pd.DataFrame], float]] = {
+    "rel_err_2": _median_of("rel_err_2"),
+    "final_loss": _median_of("final_loss"),
+    "diff_to_svd": _diff_to_svd,
+}
+"""How a target's number is computed from the method's cells (and the SVD's)."""
+
+
 def statistic(results: pd.DataFrame, target: Target, method: str, dtype: str = "float64") -> float:
     cells = _cells(results, target, method, dtype)
     if cells.empty:
         return np.nan
-    if target.statistic in ("rel_err_2", "final_loss"):
-        return float(cells[target.statistic].median())
-    svd = _cells(results, target, SVD, dtype).groupby("matrix_seed").rel_err_2.first()
-    per_matrix = cells.groupby("matrix_seed").rel_err_2.median()
-    paired = pd.concat([per_matrix, svd], axis=1, join="inner").dropna()
-    return float((paired.iloc[:, 0] - paired.iloc[:, 1]).abs().mean()) if len(paired) else np.nan
+    return STATISTICS[target.statistic](cells, _cells(results, target, SVD, dtype))
 
 
 def _verdict(target: Target, study_value: float, ours: float, svd: float) -> str:

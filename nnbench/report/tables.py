@@ -68,8 +68,9 @@ def spectra(res: Results) -> dict[tuple[str, int, int], np.ndarray]:
         if artifact.sigma is None or cell_id not in rows.index:
             continue
         row = rows.loc[cell_id]
-        if row.repeat == 0:
-            out.setdefault((str(row.matrix), int(row.n_rows), int(row.n_cols)), artifact.sigma)
+        if row["repeat"] == 0:  # item access: Series.repeat is a method
+            key = (str(row["matrix"]), int(row["n_rows"]), int(row["n_cols"]))
+            out.setdefault(key, artifact.sigma)
     return out
 
 

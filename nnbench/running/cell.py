@@ -136,7 +136,9 @@ def _run(cell: Cell) -> CellResult:
         )
         fact = method.finish(raw)
     except SkipCell as skip:
-        return CellResult(Row(spec, settings, replace(outcome, status="skipped", reason=skip.reason)))
+        return CellResult(
+            Row(spec, settings, replace(outcome, status="skipped", reason=skip.reason))
+        )
     except Diverged as diverged:
         stop = replace(outcome, status="diverged", reason=str(diverged), steps=diverged.step)
         return CellResult(Row(spec, settings, stop))
@@ -145,7 +147,9 @@ def _run(cell: Cell) -> CellResult:
         return CellResult(Row(spec, settings, bad))
     except Exception as exc:  # a method's crash is a row, not the end of the run
         traceback.clear_frames(exc.__traceback__)
-        return CellResult(Row(spec, settings, replace(outcome, status="failed", reason=_first_line(exc))))
+        return CellResult(
+            Row(spec, settings, replace(outcome, status="failed", reason=_first_line(exc)))
+        )
     metric_input = MetricInput(a=a.astype(np.float64), fact=fact, dtype=cell.dtype, rank=cell.rank)
     try:
         metrics = evaluate(metric_input)

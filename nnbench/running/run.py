@@ -29,7 +29,9 @@ def _results(results: list[CellResult], info: dict[str, Any]) -> Results:
     curves = [r.curve for r in results if r.curve is not None]
     return Results(
         results=to_frame(r.row for r in results),
-        curves=pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS),
+        curves=pd.concat(curves, ignore_index=True)
+        if curves
+        else pd.DataFrame(columns=CURVE_COLUMNS),
         provenance=info,
         artifacts={r.row.cell.cell_id: r.artifact for r in results if r.artifact is not None},
     )

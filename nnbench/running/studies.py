@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nnbench.selection import unknown_name_error
 from nnbench.corpus.examples import WORKED_EXAMPLES
 from nnbench.running.grid import Grid
+from nnbench.selection import unknown_name_error
 
 
 @dataclass(frozen=True)

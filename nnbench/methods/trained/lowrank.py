@@ -40,7 +40,7 @@ class NeuralLowRank(Method):
         cfg = self.config
         return Settings(
             optimizer=cfg.optimizer,
-            lr=cfg.lr if cfg.optimizer != "als" else float("nan"),
+            lr=cfg.lr if cfg.takes_lr else float("nan"),
             init=cfg.init,
             data_size=cfg.batch_size if cfg.minibatch else n,
         )

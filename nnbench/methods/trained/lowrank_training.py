@@ -83,6 +83,11 @@ class LowRankTraining:
         return 1000 if dtype == torch.float32 else 100
 
     @property
+    def takes_lr(self) -> bool:
+        """Every optimizer but the exact `als` takes a step size."""
+        return self.optimizer != "als"
+
+    @property
     def minibatch(self) -> bool:
         """Random inputs are fed in minibatches by epoch; the identity batch whole."""
         return self.inputs != "full"
@@ -162,7 +167,7 @@ def _train_lbfgs(cfg: LowRankTraining, p: Problem) -> None:
         return loss
 
     for _ in range(max(1, cfg.max_steps // 20)):
-        loss = opt.step(closure)  # type: ignore[no-untyped-call]
+        loss = opt.step(closure)
         if p.rec.record(float(loss.detach())):
             return
 

@@ -44,8 +44,7 @@ def convex_start(b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     g, info = torch.linalg.solve_ex(systems, rhs)
     if bool((info != 0).any()) or not bool(torch.isfinite(g).all()):
         raise NoLU(
-            "a leading principal minor of A is zero: no LU without pivoting exists; "
-            "set pivot=true"
+            "a leading principal minor of A is zero: no LU without pivoting exists; set pivot=true"
         )
     inv_lower = eye + g[..., 0]
     upper = torch.triu(inv_lower @ b)

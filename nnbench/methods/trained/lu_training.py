@@ -113,9 +113,7 @@ class Trained:
     switch_step: int | None = None
 
 
-def _losses(
-    cfg: LUTraining, layers: Layers, a: torch.Tensor, gen: torch.Generator
-) -> torch.Tensor:
+def _losses(cfg: LUTraining, layers: Layers, a: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """Per-matrix MSE on this step's inputs, plus the structure penalty."""
     lower, upper = layers.factors()
     x = INPUTS[cfg.inputs].sample((*a.shape[:-2], cfg.data_size, a.shape[-1]), gen, a)
@@ -129,7 +127,7 @@ def _losses(
 OptimizerFactory = Callable[[list[torch.Tensor], float], torch.optim.Optimizer]
 
 
-def _torch_optimizer(cls: type[torch.optim.Optimizer]) -> OptimizerFactory:
+def _torch_optimizer(cls: Callable[..., torch.optim.Optimizer]) -> OptimizerFactory:
     return lambda params, lr: cls(params, lr=lr)
 
 
@@ -175,7 +173,7 @@ def train_gradient(
 
     for step in range(1, cfg.steps + 1):
         last.clear()
-        opt.step(closure)  # type: ignore[no-untyped-call]
+        opt.step(closure)  # type: ignore[arg-type]  # L-BFGS wants the loss tensor back
         per = last[0]
         if on_step(per):
             break

@@ -107,7 +107,9 @@ class LossRecorder:
             self._since_best += 1
         return loss == 0.0 or self._since_best >= self.patience
 
-    def history(self, *, lr: float | None = None, switch_step: int | None = None) -> TrainingHistory:
+    def history(
+        self, *, lr: float | None = None, switch_step: int | None = None
+    ) -> TrainingHistory:
         return TrainingHistory(
             loss=np.asarray(self.losses),
             elapsed_s=np.asarray(self.times),
