@@ -11,28 +11,27 @@ from typing import Any
 from nnbench.methods import Method, Raw
 
 
-class Hang(Method):
-    """Blocks in C (libc sleep) and never returns to Python: only killing it stops it."""
-
-    name = "test-hang"
+class _Untimed(Method):
     kind = "rank-k"
     group = "neural"
     timing_repeats = 1
     warmup = False
+
+
+class Hang(_Untimed):
+    """Blocks in C (libc sleep) and never returns to Python: only killing it stops it."""
+
+    name = "test-hang"
 
     def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw:
         ctypes.CDLL(None).sleep(3600)
         return {}
 
 
-class SelfKill(Method):
+class SelfKill(_Untimed):
     """Kills its own process with SIGKILL, as the kernel's OOM killer would."""
 
     name = "test-self-kill"
-    kind = "rank-k"
-    group = "neural"
-    timing_repeats = 1
-    warmup = False
 
     def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw:
         os.kill(os.getpid(), signal.SIGKILL)
