@@ -99,9 +99,10 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
         first = group.iloc[0]
         artifact = pictures[first.cell_id]
         cols = 1 + len(methods)
-        fig, axes = plt.subplots(
-            len(ranks), cols, figsize=(2.3 * cols, 2.7 * len(ranks)), squeeze=False
-        )
+        fig, axes = plt.subplots(  # constrained: titles never overlap the row above
+            len(ranks), cols, figsize=(2.3 * cols, 2.7 * len(ranks)), squeeze=False,
+            layout="constrained",
+        )  # fmt: skip
         for i, rank in enumerate(ranks):
             axes[i, 0].imshow(artifact.picture, cmap="gray", vmin=0, vmax=1)
             axes[i, 0].set_title("original", fontsize=8)
@@ -121,7 +122,6 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
             ax.set_yticks([])
         label = f": {artifact.picture_label}" if artifact.picture_label else ""
         fig.suptitle(f"{matrix} ({first.n_rows}x{first.n_cols}){label}")
-        fig.tight_layout(rect=(0, 0, 1, 0.97))
         figures.append((f"images_{matrix}_{n}", fig))
     return figures
 
