@@ -99,3 +99,11 @@ def test_reproduction_table_puts_ours_beside_the_study():
     assert nn.reported == 1.00146 and nn.ours == pytest.approx(1.0)
     missing = table[table.experiment.str.startswith("logo")].iloc[0]
     assert missing.verdict.startswith("not run: python -m nnbench run --study")
+
+
+def test_the_report_names_only_columns_of_the_typed_row():
+    from nnbench import COLUMNS
+    from nnbench.report.tables import KEYS, SUMMARIES
+
+    assert set(KEYS) <= set(COLUMNS)
+    assert {column for column, _ in SUMMARIES.values()} <= set(COLUMNS)

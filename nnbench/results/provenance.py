@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from nnbench.devices import DEVICES, cpu_name
+from nnbench.results.table import SCHEMA_VERSION
 
 PACKAGES = ("nnbench", "numpy", "scipy", "torch", "pandas", "pyarrow", "scikit-image")
 
@@ -55,8 +56,6 @@ def provenance(
     started: pd.Timestamp,
     devices: list[str],
 ) -> dict[str, Any]:
-    from nnbench.results.table import SCHEMA_VERSION
-
     return {
         "schema_version": SCHEMA_VERSION,
         "command": command or " ".join(sys.argv),
