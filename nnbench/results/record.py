@@ -1,0 +1,152 @@
+"""The results row as one typed record: what the cell is, how it went, what it measured.
+
+`COLUMNS`, the pandas dtypes of the table and the parquet schema are all derived from the
+record's fields, so the runner, the journal, the results files and the report cannot
+disagree about a column (torch.utils.benchmark's TaskSpec/Measurement are the model)."""
+
+from __future__ import annotations
+
+import math
+import typing
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal, get_args
+
+import pandas as pd
+
+from nnbench.methods.base import Settings
+from nnbench.metrics import MetricValues
+
+Status = Literal["ok", "skipped", "failed", "diverged", "timeout"]
+STATUSES: tuple[Status, ...] = get_args(Status)
+NAN = math.nan
+
+
+@dataclass(frozen=True, kw_only=True)
+class CellSpec:
+    """What the cell is: the matrix instance, the method and where and how it ran."""
+
+    cell_id: str
+    matrix: str
+    family: str  # "file" for file:PATH matrices
+    tags: str
+    n: int
+    n_rows: int
+    n_cols: int
+    method: str
+    group: str
+    kind: str
+    rank: int | None
+    dtype: str
+    device: str
+    seed: int
+    matrix_seed: int
+    repeat: int
+    threads: int
+    options: str  # the options a method variant changed, e.g. "optimizer=sgd,lr=0.01"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """How the cell went. Timing and memory are those of `compute` alone; `final_loss`,
+    `steps` and `switch_step` come from training."""
+
+    status: Status
+    reason: str = ""
+    device_name: str = ""
+    tf32: bool = False
+    time_s: float = NAN
+    time_iqr_s: float = NAN
+    timing_repeats: int = 0
+    peak_mem_mb: float = NAN
+    final_loss: float = NAN
+    steps: float = NAN
+    switch_step: float = NAN
+    row_order: str = ""  # which row of A each row of P^T A is, e.g. "2,0,1"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One results row: the cell, the trained method's settings, the outcome, the metrics."""
+
+    cell: CellSpec
+    settings: Settings = field(default_factory=Settings)
+    outcome: Outcome = field(default_factory=lambda: Outcome(status="ok"))
+    metrics: MetricValues = field(default_factory=MetricValues)
+
+    def flat(self) -> dict[str, Any]:
+        """{column: value} in `COLUMNS` order."""
+        return {k: v for part in PARTS for k, v in asdict(getattr(self, part.name)).items()}
+
+    @classmethod
+    def from_flat(cls, values: dict[str, Any]) -> Row:
+        """The inverse of `flat` (journal lines); missing columns take their defaults."""
+        parts = {}
+        for part in PARTS:
+            record = _PART_TYPES[part.name]
+            known = {f.name: _restore(values[f.name], f.type) for f in fields(record)
+                     if f.name in values}  # fmt: skip
+            parts[part.name] = record(**known)
+        return cls(**parts)
+
+
+PARTS = fields(Row)
+_PART_TYPES: dict[str, type] = {
+    "cell": CellSpec,
+    "settings": Settings,
+    "outcome": Outcome,
+    "metrics": MetricValues,
+}
+_TYPES: dict[str, str] = {
+    f.name: str(f.type) for part in PARTS for f in fields(_PART_TYPES[part.name])
+}
+COLUMNS: list[str] = list(_TYPES)
+"""Every results column, in order."""
+
+_PANDAS_DTYPES = {
+    "str": "object",
+    "Status": "object",
+    "int": "int64",
+    "int | None": "Int64",
+    "float": "float64",
+    "bool": "bool",
+    "bool | None": "boolean",
+}
+
+
+_MISSING: dict[str, Any] = {
+    "object": "",
+    "int64": 0,
+    "Int64": pd.NA,
+    "float64": NAN,
+    "bool": False,
+    "boolean": pd.NA,
+}
+
+
+def _restore(value: Any, annotation: Any) -> Any:
+    """A JSON value back in its field's type (JSON has no NaN-free floats or pd.NA)."""
+    if value is None:
+        return NAN if str(annotation) == "float" else None
+    return value
+
+
+def column_dtypes() -> dict[str, str]:
+    """The pandas dtype of every column, from the record's annotations."""
+    return {name: _PANDAS_DTYPES[annotation] for name, annotation in _TYPES.items()}
+
+
+def to_frame(rows: typing.Iterable[Row]) -> pd.DataFrame:
+    """The results table: one row per record, `COLUMNS` in order, dtypes from the record."""
+    frame = pd.DataFrame([row.flat() for row in rows], columns=COLUMNS)
+    return frame.astype(column_dtypes())
+
+
+def conform(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table read from disk in today's columns and dtypes: columns added since it was
+    written are filled with their defaults' missing values; unknown ones are kept last."""
+    dtypes = column_dtypes()
+    for column in COLUMNS:
+        if column not in frame:
+            frame[column] = _MISSING[dtypes[column]]
+    extra = [c for c in frame.columns if c not in _TYPES]
+    return frame[[*COLUMNS, *extra]].astype(column_dtypes())
