@@ -108,6 +108,7 @@ def _save(tmp_path, name, a):
     [
         ("nan", "NaN/Inf entries"),
         ("inf", "NaN/Inf entries"),
+        ("huge", "has entries up to 1e+308, beyond 1.3e+154 where float64 arithmetic overflows"),
         ("empty", "is empty"),
         ("1d", "is 1-D"),
         ("rect-lu", "nothing to run: scipy-lu needs a square matrix, got 3x2"),
@@ -129,6 +130,7 @@ def test_bad_input_one_line_exit_2_nothing_written(tmp_path, capsys, case, messa
     args = {
         "nan": ["--matrices", _save(tmp_path, "nan.npy", np.array([[1.0, np.nan], [2, 3]]))],
         "inf": ["--matrices", _save(tmp_path, "inf.npy", np.array([[1.0, np.inf], [2, 3]]))],
+        "huge": ["--matrices", _save(tmp_path, "huge.npy", np.full((3, 3), 1e308))],
         "empty": ["--matrices", _save(tmp_path, "e.npy", np.zeros((0, 0)))],
         "1d": ["--matrices", _save(tmp_path, "v.npy", np.arange(4.0))],
         "rect-lu": [
