@@ -17,7 +17,7 @@ import pandas as pd
 
 from nnbench.errors import NNBenchError
 from nnbench.results.artifact import Artifact, read_artifact
-from nnbench.results.record import COLUMNS, conform
+from nnbench.results.record import conform
 
 SCHEMA_VERSION = 2  # 2: typed rows (settings columns switch_to, lr_rule, switch_step), .npz
 
