@@ -52,7 +52,7 @@ class ClassicalAccuracy(_FromCache):
 
 
 class NeuralLowRankAccuracy(_FromCache):
-    params = ([m for m in NEURAL if m.startswith("neural-lowrank")], NEURAL_MATRICES)
+    params = ([m for m in NEURAL if m.startswith("hybrid-lowrank-als")], NEURAL_MATRICES)
     param_names = ("method", "matrix")
     timeout = 900
 

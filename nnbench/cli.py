@@ -39,7 +39,7 @@ def _list_matrices() -> None:
 
 def _list_methods() -> None:
     print(
-        "Methods (select by name or group: classical, neural, all; change a trained "
+        "Methods (select by name or group: classical, hybrid, neural, all; change a "
         "method's options with NAME[option=value,...]):"
     )
     width = max(len(name) for name in METHODS)

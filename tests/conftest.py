@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
 from nnbench.corpus import MATRIX_FAMILIES, MatrixFamily
+from nnbench.methods import Method
+from nnbench.methods.trained import NeuralLowRank, NeuralLU
 from nnbench.running.threads import DEFAULT_THREADS
 
 # Methods called directly (not through the runner) run with the runner's thread count: on a
@@ -30,3 +34,12 @@ def instance_id(item: tuple[MatrixFamily, int | None]) -> str:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
+
+
+def on_small_budget(method: Method) -> Method:
+    """The same trained model with a few steps: the contract, not the accuracy, is tested."""
+    if isinstance(method, NeuralLU):
+        return method.with_config(replace(method.config, steps=20))
+    if isinstance(method, NeuralLowRank):
+        return method.with_config(replace(method.config, samples=64, epochs=2, max_steps=30))
+    return method

@@ -14,8 +14,6 @@ from nnbench.methods import Method, Raw
 class _Untimed(Method):
     kind = "rank-k"
     group = "neural"
-    timing_repeats = 1
-    warmup = False
 
 
 class Hang(_Untimed):

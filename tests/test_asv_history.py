@@ -14,7 +14,7 @@ from nnbench.results.asv_history import load_asv_results
 
 BENCH = {
     "name": "bench_accuracy.NeuralLowRankAccuracy.track_steps",
-    "params": [["'neural-lowrank'", "'neural-lowrank-adam'"], ["'spd'"]],
+    "params": [["'hybrid-lowrank-als'", "'neural-lowrank-adam'"], ["'spd'"]],
     "param_names": ["method", "matrix"],
     "unit": "steps",
     "version": "1",
@@ -44,7 +44,7 @@ def test_two_commits_in_one_frame(tmp_path):
     df = load_asv_results(tmp_path)
     assert list(df.commit.unique()) == ["a" * 40, "b" * 40]
     assert len(df) == 4 and set(df.unit) == {"steps"}
-    first = df[(df.commit == "a" * 40) & (df.params == "method=neural-lowrank, matrix=spd")]
+    first = df[(df.commit == "a" * 40) & (df.params == "method=hybrid-lowrank-als, matrix=spd")]
     assert first.value.item() == 120.0
     assert df[df.commit == "b" * 40].value.isna().sum() == 1
 

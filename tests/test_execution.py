@@ -22,7 +22,7 @@ from nnbench.running.journal import Journal
 ERROR_COLUMNS = [m.name for m in METRICS] + ["status", "reason", "final_loss", "steps"]
 SMALL = Grid(
     matrices=("spd", "random-uniform", "colour-wheel"),
-    methods=("scipy-lu", "scipy-tsvd", "neural-lowrank"),
+    methods=("scipy-lu", "scipy-tsvd", "hybrid-lowrank-als"),
     sizes=(6, 10),
     ranks=(1, 3),
     repeats=2,
@@ -102,7 +102,7 @@ def test_sigkill_mid_run_then_resume_loses_and_doubles_nothing(tmp_path):
         "--matrices",
         "random-uniform,spd",
         "--methods",
-        "neural-lowrank,scipy-lu",
+        "hybrid-lowrank-als,scipy-lu",
         "--sizes",
         "8,16,24",
         "--ranks",
@@ -119,7 +119,7 @@ def test_sigkill_mid_run_then_resume_loses_and_doubles_nothing(tmp_path):
         expand(
             Grid(
                 matrices=("random-uniform", "spd"),
-                methods=("neural-lowrank", "scipy-lu"),
+                methods=("hybrid-lowrank-als", "scipy-lu"),
                 sizes=(8, 16, 24),
                 ranks=(1, 2, 4),
                 repeats=3,

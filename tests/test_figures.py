@@ -48,7 +48,7 @@ def synthetic() -> Results:
             i += 1
     picture = RNG.random((8, 8)).astype(np.float32)
     for rank in (1, 2, 3):  # error vs rank, image panels, spectra, loss curves
-        for method in ("scipy-tsvd", "neural-lowrank"):
+        for method in ("scipy-tsvd", "hybrid-lowrank-als"):
             err = 0.5 / rank * (1.1 if method != "scipy-tsvd" else 1.0)
             rows.append(
                 _row(i, matrix="image-logo", family="image-logo", tags="image,square",

@@ -81,7 +81,7 @@ def test_funnel_widths_are_powers_of_two():
     assert layer_widths("funnel", 10, 5, 12) == [10, 8, 5, 8, 12]
 
 
-@pytest.mark.parametrize("method", ["neural-lowrank", "neural-lowrank-scaledgd"])
+@pytest.mark.parametrize("method", ["hybrid-lowrank-als", "hybrid-lowrank-scaledgd"])
 @pytest.mark.parametrize("dtype, tol", [("float64", 1e-9), ("float32", 1e-5)])
 def test_ours_reaches_the_optimum_on_a_planted_low_rank_matrix(method, dtype, tol):
     rng = np.random.default_rng(3)
@@ -95,7 +95,7 @@ def test_ours_reaches_the_optimum_on_a_planted_low_rank_matrix(method, dtype, to
 
 def test_ours_on_a_degenerate_optimum_gives_a_rank_k_projection():
     a = np.eye(12)
-    fact = get_method("neural-lowrank").factorize(a, rank=5, seed=2)
+    fact = get_method("hybrid-lowrank-als").factorize(a, rank=5, seed=2)
     p = fact.reconstruct()
     np.testing.assert_allclose(p @ p, p, atol=1e-10)
     np.testing.assert_allclose(p, p.T, atol=1e-10)
@@ -104,7 +104,7 @@ def test_ours_on_a_degenerate_optimum_gives_a_rank_k_projection():
 
 def test_ours_with_k_above_the_rank_keeps_the_exact_matrix():
     a = MATRIX_FAMILIES["lowrank"].make(24, seed=0, rank=3)
-    row = scores(a, get_method("neural-lowrank").factorize(a, rank=6, seed=0), 6)
+    row = scores(a, get_method("hybrid-lowrank-als").factorize(a, rank=6, seed=0), 6)
     assert row["rel_err_fro"] < 1e-12 and row["rank_ok"] == 1.0 and row["numerical_rank"] == 3
 
 
@@ -169,7 +169,7 @@ def test_oversampled_als_is_optimal_across_a_small_gap(dtype, tol):
     a = MATRIX_FAMILIES["diag-dominant"].make(64, seed=0, dtype=dtype)
     s = np.linalg.svd(a.astype(np.float64), compute_uv=False)
     assert s[5] / s[4] > 0.97
-    fact = get_method("neural-lowrank").factorize(a, rank=5, seed=0)
+    fact = get_method("hybrid-lowrank-als").factorize(a, rank=5, seed=0)
     assert fact.left.shape == (64, 5) and fact.right.shape == (5, 64)
     row = scores(a, fact, 5, dtype)
     assert row["ratio_2"] <= 1 + tol and row["ratio_fro"] <= 1 + tol and row["rank_ok"] == 1.0
@@ -179,6 +179,6 @@ def test_als_in_float32_is_at_the_truncated_svds_floor():
     """randsvd (cond 1e6) at k=20: the tail is ~1e-4 of sigma_1, where float32 rounding of the
     factors limits any method; ours stays within 1e-3 of scipy's float32 truncated SVD."""
     a = MATRIX_FAMILIES["randsvd"].make(64, seed=0, dtype="float32")
-    ours = scores(a, get_method("neural-lowrank").factorize(a, rank=20, seed=0), 20, "float32")
+    ours = scores(a, get_method("hybrid-lowrank-als").factorize(a, rank=20, seed=0), 20, "float32")
     svd = scores(a, get_method("scipy-tsvd").factorize(a, rank=20), 20, "float32")
     assert ours["ratio_fro"] <= svd["ratio_fro"] + 1e-3 and ours["rank_ok"] == 1.0

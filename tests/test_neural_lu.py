@@ -108,7 +108,7 @@ def test_prefix_solve_matches_row_by_row_solves():
 def test_ours_reaches_the_rounding_floor_with_exact_triangles(family, n):
     for seed in range(3):
         a = MATRIX_FAMILIES[family].make(n, seed=seed)
-        fact = get_method("neural-lu").factorize(a, seed=seed)
+        fact = get_method("hybrid-lu-newton").factorize(a, seed=seed)
         row = evaluate(MetricInput(a=a, fact=fact, dtype="float64"))
         assert row.rel_err_2 <= 1e-13 and row.structure_err == 0.0
         assert np.all(np.diag(fact.L) == 1.0)
@@ -117,7 +117,7 @@ def test_ours_reaches_the_rounding_floor_with_exact_triangles(family, n):
 @pytest.mark.parametrize("family", ["random-gaussian", "spd"])
 def test_ours_in_float32_reaches_1e6(family):
     a = MATRIX_FAMILIES[family].make(64, seed=1, dtype="float32")
-    fact = get_method("neural-lu").factorize(a, seed=1)
+    fact = get_method("hybrid-lu-newton").factorize(a, seed=1)
     assert fact.L.dtype == np.float32
     assert evaluate(MetricInput(a=a, fact=fact, dtype="float32")).rel_err_2 <= 1e-6
 
@@ -132,12 +132,14 @@ def test_convex_start_is_doolittle_on_study_004():
 
 def test_ours_pivots_and_reports_the_permutation():
     a = MATRIX_FAMILIES["study004-pivot"].make()
-    fact = get_method("neural-lu").factorize(a, seed=0)
+    fact = get_method("hybrid-lu-newton").factorize(a, seed=0)
     np.testing.assert_array_equal(fact.P.T @ a, [[6, 8, 8], [2, 9, 0], [0, 5, 5]])
     assert evaluate(MetricInput(a=a, fact=fact, dtype="float64")).rel_err_2 <= 1e-13
     from nnbench import Grid, run_grid
 
-    row = run_grid(Grid(matrices=("study004-pivot",), methods=("neural-lu",))).results.iloc[0]
+    row = run_grid(Grid(matrices=("study004-pivot",), methods=("hybrid-lu-newton",))).results.iloc[
+        0
+    ]
     assert row.row_order == "2,1,0" and row.status == "ok"
     assert row.optimizer == "gauss-newton" and math.isnan(row.lr)  # no learning rate to report
 
@@ -145,7 +147,7 @@ def test_ours_pivots_and_reports_the_permutation():
 def test_a_zero_leading_minor_without_pivoting_is_skipped_with_the_fix():
     from nnbench import Grid, run_grid
 
-    grid = Grid(matrices=("study004-pivot",), methods=("neural-lu[pivot=false]",))
+    grid = Grid(matrices=("study004-pivot",), methods=("hybrid-lu-newton[pivot=false]",))
     row = run_grid(grid).results.iloc[0]
     assert row.status == "skipped" and "no LU without pivoting exists; set pivot=true" in row.reason
 
@@ -153,18 +155,18 @@ def test_a_zero_leading_minor_without_pivoting_is_skipped_with_the_fix():
 @pytest.mark.parametrize("matrix", ["diagonal-mn0", "lowrank", "file"])
 def test_singular_matrices_are_skipped_with_the_true_reason(matrix, tmp_path):
     """Failed before: 'a leading principal minor is singular: ... needs pivot=True' although
-    pivot=True is the default. scipy-lu factors these; neural-lu says why it does not."""
+    pivot=True is the default. scipy-lu factors these; hybrid-lu-newton says why it does not."""
     from nnbench import Grid, run_grid
 
     if matrix == "file":
         np.save(tmp_path / "a.npy", np.arange(9.0).reshape(3, 3))  # integer-valued, rank 2
         matrix = f"file:{tmp_path / 'a.npy'}"
-    grid = Grid(matrices=(matrix,), methods=("neural-lu", "scipy-lu"), sizes=(8,))
+    grid = Grid(matrices=(matrix,), methods=("hybrid-lu-newton", "scipy-lu"), sizes=(8,))
     df = run_grid(grid).results.set_index("method")
     assert df.loc["scipy-lu", "status"] == "ok"
-    assert df.loc["neural-lu", "status"] == "skipped"
-    assert "singular" in df.loc["neural-lu", "reason"]
-    assert "pivot=True" not in df.loc["neural-lu", "reason"]
+    assert df.loc["hybrid-lu-newton", "status"] == "skipped"
+    assert "singular" in df.loc["hybrid-lu-newton", "reason"]
+    assert "pivot=True" not in df.loc["hybrid-lu-newton", "reason"]
 
 
 @pytest.mark.parametrize("optimizer", ["gauss-newton", "als"])
@@ -186,7 +188,7 @@ def test_batch_fits_each_matrix_as_if_alone():
 
 def test_batch_of_2x2_reaches_the_rounding_floor():
     a = np.random.default_rng(1).standard_normal((200, 2, 2))
-    fit_ = fit_lu_batch(a, get_method("neural-lu").config)
+    fit_ = fit_lu_batch(a, get_method("hybrid-lu-newton").config)
     assert fit_.rel_err_2.max() <= 1e-12 and fit_.P is not None
 
 
@@ -259,7 +261,7 @@ def test_rprop_then_adam_switches_and_rejects_a_second_order_start():
 @pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="needs a CUDA GPU")
 def test_batch_on_cuda_reaches_the_floor_like_the_cpu():
     a = np.random.default_rng(2).standard_normal((64, 32, 32))
-    config = get_method("neural-lu").config
+    config = get_method("hybrid-lu-newton").config
     gpu, cpu = fit_lu_batch(a, config, device="cuda"), fit_lu_batch(a, config)
     assert gpu.rel_err_2.max() <= 1e-13 and cpu.rel_err_2.max() <= 1e-13
     np.testing.assert_array_equal(gpu.P, cpu.P)

@@ -79,7 +79,7 @@ def test_reproduction_table_puts_ours_beside_the_study():
 
     grid = Grid(
         matrices=("identity", "diagonal-mn0"),
-        methods=("scipy-tsvd", "neural-lowrank"),
+        methods=("scipy-tsvd", "hybrid-lowrank-als"),
         sizes=(50,),
         ranks=(20,),
         timing_repeats=1,

@@ -33,7 +33,7 @@ def test_report_loads_cleanly_in_headless_chromium(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     grid = Grid(
         matrices=("colour-wheel", "spd", "random-uniform"),
-        methods=("scipy-tsvd", "neural-lowrank", "scipy-lu"),
+        methods=("scipy-tsvd", "hybrid-lowrank-als", "scipy-lu"),
         sizes=(8, 12, 16),
         ranks=(1, 2, 4),
         repeats=2,

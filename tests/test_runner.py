@@ -84,14 +84,14 @@ def test_unavailable_devices_give_skipped_rows():
 
 
 def _patched(monkeypatch, name, call):
-    """Registered method `name` with its library call replaced by `call(x, rank)`."""
+    """Registered method `name` with its library call replaced by `call(x, rank, seed, config)`."""
     from nnbench.methods import METHODS
 
     monkeypatch.setattr(METHODS[name], "call", call)
 
 
 def test_a_crashing_method_becomes_a_failed_row(monkeypatch):
-    def boom(x, rank):
+    def boom(x, rank, seed, config):
         raise RuntimeError("LAPACK exploded\nsecond line")
 
     _patched(monkeypatch, "scipy-qr", boom)
@@ -108,7 +108,7 @@ def test_nan_factors_fail_their_own_cell_and_the_run_goes_on(monkeypatch, jobs):
     'worker process died (out of memory?)'."""
     from nnbench import Execution
 
-    _patched(monkeypatch, "scipy-qr", lambda x, rank: {"Q": np.full_like(x, np.nan), "R": x})
+    _patched(monkeypatch, "scipy-qr", lambda x, *_: {"Q": np.full_like(x, np.nan), "R": x})
     grid = Grid(matrices=("spd",), methods=("scipy-qr", "scipy-lu"), sizes=(4, 5))
     df = run_grid(grid, execution=Execution(jobs=jobs)).results.set_index("method")
     qr = df.loc["scipy-qr"]

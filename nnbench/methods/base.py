@@ -8,6 +8,7 @@ factors as numpy in a typed, self-checking `Factorization`; untimed).
 
 from __future__ import annotations
 
+import copy
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -21,7 +22,11 @@ from nnbench.errors import NNBenchError
 from nnbench.methods.factorization import FACTORIZATIONS, Factorization
 
 KINDS = tuple(FACTORIZATIONS)
-GROUPS = ("classical", "neural")
+GROUPS = ("classical", "hybrid", "neural")
+"""`classical`: library or textbook factorizations. `neural`: a network whose weights change
+only through optimizer steps on its training loss (first-order or quasi-Newton). `hybrid`: a
+network parametrization whose solver uses classical linear algebra (exact per-layer least
+squares, QR/SVD or Gram solves of the weights, library pivoting, exact block solves)."""
 
 Raw = dict[str, Any]
 """`compute`'s result: factor arrays (numpy or torch) by field name, and `history`."""
@@ -81,11 +86,15 @@ class Method(ABC):
     backend: str = "numpy"
     description: str = ""
     square_only: bool = False
-    timing_repeats: int = 5  # trainings set 1: their cost is measured once
-    warmup: bool = True
     expensive: bool = False  # minutes per cell (a study's full budget): left out of asv
     options: str = ""  # the options a variant changed, e.g. "optimizer=sgd,lr=0.01"
+    base: str = ""  # a variant's registered method ("" for a registered one: see `family`)
     config: Any = None  # a trained method's options (a frozen dataclass)
+
+    @property
+    def family(self) -> str:
+        """The registered method this one is (a variant's base): its budget variants share it."""
+        return self.base or self.name
 
     @property
     def needs_rank(self) -> bool:
@@ -112,6 +121,17 @@ class Method(ABC):
             if not 1 <= rank <= min(shape):
                 return f"rank {rank} is outside 1..{min(shape)} for a {shape[0]}x{shape[1]} matrix"
         return None
+
+    def warmup_method(self) -> Method:
+        """What the timing protocol's warm-up call runs: this method (trained ones shorten
+        their budget to a few steps; see `running.timing`)."""
+        return self
+
+    def with_config(self, config: Any) -> Method:
+        """A copy of this method with another configuration (see `variants`)."""
+        variant = copy.copy(self)
+        variant.config = config
+        return variant
 
     def settings(self, n: int) -> Settings:
         """Training settings for the results row; none for classical methods."""

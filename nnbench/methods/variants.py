@@ -3,7 +3,6 @@ options (its config dataclass), e.g. `neural-lu-study[optimizer=sgd,lr=0.01]`.""
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import fields, is_dataclass, replace
 from typing import Any, cast
@@ -92,8 +91,8 @@ def with_options(method: Method, options: dict[str, str]) -> Method:
     )
     if not spec:
         return method
-    variant = copy.copy(method)
+    variant = method.with_config(new)
     variant.name = f"{method.name}[{spec}]"
-    variant.config = new
     variant.options = spec
+    variant.base = method.family
     return variant

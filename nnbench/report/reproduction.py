@@ -143,7 +143,7 @@ def _study002() -> list[Target]:
 
 
 TARGETS: tuple[Target, ...] = (*_study000(), *_study002())
-BEST = {"000": "neural-lu", "002": "neural-lowrank"}
+BEST = {"000": "hybrid-lu-newton", "002": "hybrid-lowrank-als"}
 
 
 def _cells(results: pd.DataFrame, target: Target, method: str, dtype: str) -> pd.DataFrame:

@@ -62,6 +62,7 @@ class Outcome:
     steps: float = NAN
     switch_step: float = NAN
     row_order: str = ""  # which row of A each row of P^T A is, e.g. "2,0,1"
+    warning: str = ""  # the first warning the timed calls raised (e.g. non-convergence)
 
 
 @dataclass(frozen=True)

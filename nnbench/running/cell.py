@@ -3,22 +3,24 @@ one typed row (with the training curve and the artifacts the report draws)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import traceback
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from nnbench.corpus.files import magnitude_problem
-from nnbench.devices import DEVICES
+from nnbench.devices import DEVICES, Device
 from nnbench.errors import Diverged, InvalidFactorization, SkipCell
 from nnbench.methods import Factorization, LUFactorization, Settings
 from nnbench.metrics import MetricInput, evaluate
 from nnbench.results import Artifact, CellSpec, Outcome, Row, Status
 from nnbench.results.table import CURVE_COLUMNS
 from nnbench.running.grid import Cell, static_skip_reason
-from nnbench.running.timing import time_call
+from nnbench.running.timing import time_call, warmup_input, warmup_shape
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,30 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
+def _warm_up(cell: Cell, device: Device) -> None:
+    """Step 1 of the timing protocol (`running.timing`): one untimed call of the method's
+    warm-up form on a small input; its outcome, warnings included, does not matter."""
+    method = cell.method.warmup_method()
+    shape = warmup_shape(cell.shape, cell.rank)
+    if method.skip_reason(shape, rank=cell.rank, dtype=cell.dtype, device=cell.device):
+        return
+    w = method.prepare(warmup_input(shape, cell.dtype, cell.seed), device=cell.device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with contextlib.suppress(SkipCell, Diverged, ArithmeticError, RuntimeError):
+            method.compute(w, rank=cell.rank, seed=cell.seed)
+    device.synchronize()
+
+
+def _first_warning(caught: list[warnings.WarningMessage]) -> str:
+    """The first warning the timed calls raised, on one line (e.g. a solver's non-convergence)."""
+    if not caught:
+        return ""
+    first = caught[0]
+    text = " ".join(str(first.message).split())
+    return f"{first.category.__name__}: {text[:300]}"
+
+
 def _artifact(cell: Cell, x: MetricInput) -> Artifact | None:
     """Pictures and singular values of image matrices under rank-k methods (the report shows
     them side by side); the factors of every cell on a worked example."""
@@ -120,19 +146,22 @@ def _run(cell: Cell) -> CellResult:
     method = cell.method
     try:
         x = method.prepare(a, device=cell.device)
+        _warm_up(cell, device)
         device.reset_peak()
-        raw, timing = time_call(
-            lambda: method.compute(x, rank=cell.rank, seed=cell.seed),
-            repeats=cell.timing_repeats,
-            warmup=method.warmup,
-            device=device,
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            raw, timing = time_call(
+                lambda: method.compute(x, rank=cell.rank, seed=cell.seed),
+                repeats=cell.timing_repeats,
+                device=device,
+            )
         outcome = replace(
             outcome,
             peak_mem_mb=device.peak_mb(),
             time_s=timing.median_s,
             time_iqr_s=timing.iqr_s,
             timing_repeats=timing.repeats,
+            warning=_first_warning(caught),
         )
         fact = method.finish(raw)
     except SkipCell as skip:

@@ -27,7 +27,7 @@ class Grid:
     repeats: int = 1
     seed: int = 0
     max_size: int | None = None
-    timing_repeats: int | None = None  # None: each method's own default
+    timing_repeats: int = 5  # at most, within the timing budget (see running.timing)
     threads: int = DEFAULT_THREADS
 
     def replace(self, **changes: Any) -> Grid:
@@ -136,6 +136,11 @@ def validate(grid: Grid) -> None:
             raise NNBenchError(f"{name} {min(values)} is out of range", f"use {name}s >= 1")
     if grid.repeats < 1:
         raise NNBenchError(f"repeats {grid.repeats} is out of range", "use --repeats 1 or more")
+    if grid.timing_repeats < 1:
+        raise NNBenchError(
+            f"timing repeats {grid.timing_repeats} is out of range",
+            "use --timing-repeats 1 or more",
+        )
     if grid.threads < 1:
         raise NNBenchError(f"threads {grid.threads} is out of range", "use --threads 1 or more")
 
@@ -174,7 +179,7 @@ def _cells(grid: Grid, families: list[MatrixFamily], methods: list[Method]) -> I
                                     device=device,
                                     repeat=repeat,
                                     base_seed=grid.seed,
-                                    timing_repeats=grid.timing_repeats or method.timing_repeats,
+                                    timing_repeats=grid.timing_repeats,
                                     threads=grid.threads,
                                     shape=shape,
                                 )

@@ -19,7 +19,7 @@ class Study:
 
 QUICK = Grid(
     matrices=("all",),
-    methods=("classical", "neural-lu", "neural-lowrank"),
+    methods=("classical", "hybrid-lu-newton", "hybrid-lowrank-als"),
     sizes=(8, 32),
     ranks=(1, 5),
     dtypes=("float64", "float32"),
@@ -29,21 +29,21 @@ QUICK = Grid(
 
 WORKED = Grid(
     matrices=tuple(WORKED_EXAMPLES),
-    methods=("classical", "neural-lu"),
+    methods=("classical", "hybrid-lu-newton"),
     ranks=(1,),
     timing_repeats=1,
 )
 
 STUDY_000_MATRICES = ("study000-a", "study000-b", "study000-c")
 LU_BARRIER = (  # the pivot-sign barrier: ours without the convex start and without pivoting
-    "neural-lu[init=identity]",
-    "neural-lu[init=identity,pivot=false]",
-    "neural-lu[optimizer=als,init=identity,steps=200,patience=10]",
-    "neural-lu[pivot=false]",
+    "hybrid-lu-newton[init=identity]",
+    "hybrid-lu-newton[init=identity,pivot=false]",
+    "hybrid-lu-newton[optimizer=als,init=identity,steps=200,patience=10]",
+    "hybrid-lu-newton[pivot=false]",
 )
 LU_SCALE_MATRICES = ("spd", "diag-dominant", "random-uniform", "random-gaussian", "needs-pivoting")
-LOWRANK_002 = ("scipy-tsvd", "neural-lowrank-study", "neural-lowrank")
-LOWRANK_002_IMAGES = ("scipy-tsvd", "neural-lowrank-study-image", "neural-lowrank")
+LOWRANK_002 = ("scipy-tsvd", "neural-lowrank-study", "hybrid-lowrank-als")
+LOWRANK_002_IMAGES = ("scipy-tsvd", "neural-lowrank-study-image", "hybrid-lowrank-als")
 
 
 STUDY_000_OPTIMIZERS = ("sgd", "asgd", "rprop", "rmsprop", "adagrad", "adam")
@@ -102,7 +102,9 @@ def _study000_sensitivity(*, steps: int, repeats: int) -> tuple[Grid, ...]:
 def _study002(*, quick: bool) -> tuple[Grid, ...]:
     """Study 002's experiments; `quick` trains the images with the 10-epoch budget at n = 64."""
     images = (
-        ("scipy-tsvd", "neural-lowrank-study", "neural-lowrank") if quick else (LOWRANK_002_IMAGES)
+        ("scipy-tsvd", "neural-lowrank-study", "hybrid-lowrank-als")
+        if quick
+        else (LOWRANK_002_IMAGES)
     )
     return (
         Grid(
@@ -125,7 +127,7 @@ def _study002(*, quick: bool) -> tuple[Grid, ...]:
         ),
         Grid(
             matrices=("colour-wheel",),
-            methods=("scipy-tsvd", "neural-lowrank-study-wheel", "neural-lowrank"),
+            methods=("scipy-tsvd", "neural-lowrank-study-wheel", "hybrid-lowrank-als"),
             sizes=(10,),
             ranks=(5,),
             repeats=1 if quick else 3,
@@ -138,15 +140,15 @@ STUDIES: dict[str, Study] = {
     for study in (
         Study(
             "quick",
-            "every matrix family x classical methods, neural-lu and neural-lowrank at n = 8, 32 "
-            "(the default study)",
+            "every matrix family x classical methods, hybrid-lu-newton and hybrid-lowrank-als "
+            "at n = 8, 32 (the default study)",
             grids=(QUICK,),
             quick=(QUICK,),
         ),
         Study(
             "worked-examples",
             "the studies' worked examples (studies 000, 003, 004) under every classical LU, QR "
-            "and SVD and neural-lu: the known answers of the reproduction table",
+            "and SVD and hybrid-lu-newton: the known answers of the reproduction table",
             grids=(WORKED,),
             quick=(WORKED,),
         ),
@@ -192,7 +194,11 @@ STUDIES: dict[str, Study] = {
                     dtypes=("float32",),
                     repeats=10,
                 ),
-                Grid(matrices=STUDY_000_MATRICES, methods=("neural-lu", "doolittle"), repeats=10),
+                Grid(
+                    matrices=STUDY_000_MATRICES,
+                    methods=("hybrid-lu-newton", "doolittle"),
+                    repeats=10,
+                ),
             ),
             quick=(
                 Grid(
@@ -201,7 +207,11 @@ STUDIES: dict[str, Study] = {
                     dtypes=("float32",),
                     repeats=2,
                 ),
-                Grid(matrices=STUDY_000_MATRICES, methods=("neural-lu", "doolittle"), repeats=2),
+                Grid(
+                    matrices=STUDY_000_MATRICES,
+                    methods=("hybrid-lu-newton", "doolittle"),
+                    repeats=2,
+                ),
             ),
         ),
         Study(
@@ -220,7 +230,7 @@ STUDIES: dict[str, Study] = {
             grids=(
                 Grid(
                     matrices=LU_SCALE_MATRICES,
-                    methods=("neural-lu", "scipy-lu"),
+                    methods=("hybrid-lu-newton", "scipy-lu"),
                     sizes=(2, 4, 8, 16, 32, 64, 128, 256),
                     dtypes=("float64", "float32"),
                     repeats=5,
@@ -237,7 +247,7 @@ STUDIES: dict[str, Study] = {
             quick=(
                 Grid(
                     matrices=LU_SCALE_MATRICES,
-                    methods=("neural-lu", "scipy-lu"),
+                    methods=("hybrid-lu-newton", "scipy-lu"),
                     sizes=(2, 8, 32),
                     repeats=2,
                     timing_repeats=1,
@@ -253,18 +263,20 @@ STUDIES: dict[str, Study] = {
             ),
             quick=(
                 Grid(
-                    matrices=("alphabet",), methods=("scipy-tsvd", "neural-lowrank"), ranks=(1, 5)
+                    matrices=("alphabet",),
+                    methods=("scipy-tsvd", "hybrid-lowrank-als"),
+                    ranks=(1, 5),
                 ),
             ),
         ),
         Study(
             "lowrank-scale",
-            "neural-lowrank vs truncated SVD, n up to 1024, k in {1,5,10,20,50}, every "
+            "hybrid-lowrank-als vs truncated SVD, n up to 1024, k in {1,5,10,20,50}, every "
             "family, float32 and float64, 3 seeds",
             grids=(
                 Grid(
                     matrices=("all",),
-                    methods=("scipy-tsvd", "neural-lowrank"),
+                    methods=("scipy-tsvd", "hybrid-lowrank-als"),
                     sizes=(64, 128, 256, 512, 1024),
                     ranks=(1, 5, 10, 20, 50),
                     dtypes=("float64", "float32"),
@@ -275,7 +287,7 @@ STUDIES: dict[str, Study] = {
             quick=(
                 Grid(
                     matrices=("tag:square+!needs_pivoting",),
-                    methods=("scipy-tsvd", "neural-lowrank"),
+                    methods=("scipy-tsvd", "hybrid-lowrank-als"),
                     sizes=(32, 64),
                     ranks=(1, 5, 10),
                     dtypes=("float64", "float32"),

@@ -22,10 +22,7 @@ class NeuralLowRank(Method):
     """A linear network with a k-wide bottleneck, trained to map v to A v (study 002)."""
 
     kind = "rank-k"
-    group = "neural"
     backend = "torch"
-    timing_repeats = 1
-    warmup = False
     config: LowRankTraining
 
     def __init__(
@@ -33,8 +30,24 @@ class NeuralLowRank(Method):
     ) -> None:
         self.name = name
         self.config = config
+        self.group = config.group
         self.description = description
         self.expensive = expensive
+
+    def with_config(self, config: LowRankTraining) -> Method:
+        variant = super().with_config(config)
+        variant.group = config.group  # the rule decides, for variants too
+        return variant
+
+    def warmup_method(self) -> Method:
+        cfg = self.config
+        short = dataclasses.replace(
+            cfg,
+            max_steps=min(cfg.max_steps, 3),
+            epochs=1,
+            samples=min(cfg.samples, 3 * cfg.batch_size),
+        )
+        return self.with_config(short)
 
     def settings(self, n: int) -> Settings:
         cfg = self.config
@@ -101,16 +114,23 @@ NEURAL_LOWRANK_METHODS: tuple[NeuralLowRank, ...] = (
     ),
     NeuralLowRank(
         "neural-lowrank-adam",
-        LowRankTraining(optimizer="adam", lr=1e-3, max_steps=5000),
-        "ablation: n-k-n on the identity batch with full-batch Adam, 5000 steps",
+        LowRankTraining(optimizer="adam", lr=0.03, max_steps=5000),
+        "gradient steps only: n-k-n on the identity batch, full-batch Adam 0.03 (swept), "
+        "up to 5000 steps",
     ),
     NeuralLowRank(
-        "neural-lowrank-scaledgd",
+        "neural-lowrank-lbfgs",
+        LowRankTraining(optimizer="lbfgs", lr=1.0, max_steps=20_000),
+        "quasi-Newton only: n-k-n on the identity batch, L-BFGS (strong Wolfe), up to 1000 "
+        "outer steps of 20",
+    ),
+    NeuralLowRank(
+        "hybrid-lowrank-scaledgd",
         LowRankTraining(),
         "n-k-n, balanced init, identity batch, ScaledGD (eta 0.5) to the rounding floor",
     ),
     NeuralLowRank(
-        "neural-lowrank",
+        "hybrid-lowrank-als",
         LowRankTraining(optimizer="als", oversample=10),
         "ours: n-(k+10)-n, identity batch, alternating exact least squares per layer (QR), "
         "then the best rank-k part of the learned map",

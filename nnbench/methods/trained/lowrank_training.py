@@ -83,6 +83,13 @@ class LowRankTraining:
         return 1000 if dtype == torch.float32 else 100
 
     @property
+    def group(self) -> str:
+        """`hybrid` for the trainers that solve with the weights (`als`: exact least squares,
+        QR and SVD of the layers; `scaledgd`: Cholesky solves with the layers' Gram
+        matrices), else `neural`: the weights change only through optimizer steps."""
+        return "hybrid" if self.optimizer in ("als", "scaledgd") else "neural"
+
+    @property
     def takes_lr(self) -> bool:
         """Every optimizer but the exact `als` takes a step size."""
         return self.optimizer != "als"

@@ -9,6 +9,7 @@ a batch of matrices at once (`lu_training`); `fit_lu_batch` exposes it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -25,17 +26,23 @@ class NeuralLU(Method):
     """Two bias-free linear layers trained so that their weights factor A = L U (study 000)."""
 
     kind = "lu"
-    group = "neural"
     backend = "torch"
     square_only = True
-    timing_repeats = 1
-    warmup = False
     config: LUTraining
 
     def __init__(self, name: str, config: LUTraining, description: str) -> None:
         self.name = name
         self.config = config
+        self.group = config.group
         self.description = description
+
+    def with_config(self, config: LUTraining) -> Method:
+        variant = super().with_config(config)
+        variant.group = config.group  # the rule decides, for variants too
+        return variant
+
+    def warmup_method(self) -> Method:
+        return self.with_config(dataclasses.replace(self.config, steps=min(self.config.steps, 3)))
 
     def settings(self, n: int) -> Settings:
         cfg = self.config
@@ -70,6 +77,9 @@ class NeuralLU(Method):
 
 
 STUDY_000 = LUTraining()  # Appendix A: Adam 0.1, data_size 100, 5000 steps, default init
+ADAM = LUTraining(  # lr from a sweep (README: "Tuning the gradient-only methods")
+    inputs="full", structure="exact", optimizer="adam", lr=0.03, steps=5000, patience=300
+)
 OURS = LUTraining(
     inputs="full",
     structure="exact",
@@ -88,7 +98,13 @@ NEURAL_LU_METHODS: tuple[NeuralLU, ...] = (
         "MSE + penalty, Adam 0.1, 5000 steps, torch default init",
     ),
     NeuralLU(
-        "neural-lu",
+        "neural-lu-adam",
+        ADAM,
+        "gradient steps only: exact masks (unit-lower L), identity batch, no pivoting, "
+        "torch default init, Adam 0.03 (swept), up to 5000 steps",
+    ),
+    NeuralLU(
+        "hybrid-lu-newton",
         OURS,
         "ours: exact masks (unit-lower L), identity batch, on P^T A (partial pivoting); "
         "first layer from the convex problem for G ~ L^-1, then joint Gauss-Newton steps",

@@ -90,6 +90,19 @@ class LUTraining:
             raise NNBenchError("data_size must be an integer", "set e.g. data_size=100")
 
     @property
+    def group(self) -> str:
+        """`hybrid` when classical linear algebra does part of the work (the library's
+        pivoting, the convex start's block solves, the exact solvers, or `auto-final`'s exact
+        factors), else `neural`: the weights change only through optimizer steps."""
+        classical = (
+            self.pivot
+            or self.init == "convex"
+            or self.optimizer in SOLVERS
+            or self.lr == "auto-final"
+        )
+        return "hybrid" if classical else "neural"
+
+    @property
     def takes_lr(self) -> bool:
         """First-order optimizers and L-BFGS take a step size; the exact solvers do not."""
         return self.optimizer in STEP_RULES

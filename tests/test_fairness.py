@@ -1,0 +1,124 @@
+"""The fair-comparison rules: method groups by what the code does, one timing protocol for
+every method, validated budget options."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from conftest import on_small_budget
+
+from nnbench import METHODS, Grid, expand, select_methods
+from nnbench.errors import NNBenchError
+from nnbench.methods.classical import Krylov, RandomizedSVD
+from nnbench.running.cell import run_cell
+from nnbench.running.timing import warmup_shape
+
+CLASSICAL_LINALG = {  # what a `neural` method may not call: factorizations, solves, QR/SVD
+    torch.linalg: (
+        "qr", "svd", "svdvals", "lu", "lu_factor", "lu_factor_ex", "solve", "solve_ex",
+        "solve_triangular", "cholesky", "cholesky_ex", "lstsq", "eigh", "eig", "inv", "pinv",
+    ),
+    torch: ("cholesky_solve", "lu_unpack", "svd_lowrank", "pca_lowrank"),
+}  # fmt: skip
+TRAINED = [name for name, m in METHODS.items() if m.group != "classical" and not m.expensive]
+
+
+class ClassicalLinearAlgebra(AssertionError):
+    pass
+
+
+@pytest.fixture
+def no_classical_linalg(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise ClassicalLinearAlgebra("classical linear algebra called")
+
+    for module, names in CLASSICAL_LINALG.items():
+        for name in names:
+            monkeypatch.setattr(module, name, refuse)
+
+
+@pytest.mark.parametrize("name", TRAINED)
+def test_the_group_rule_holds_for_what_the_code_calls(name, no_classical_linalg):
+    """neural: optimizer steps only, so it runs with every factorization and solve refused;
+    hybrid: classical linear algebra does part of its work, so refusing it must show."""
+    method = on_small_budget(METHODS[name])
+    a = np.random.default_rng(0).standard_normal((12, 12)) + 12 * np.eye(12)
+    rank = 3 if method.needs_rank else None
+    if method.group == "neural":
+        method.factorize(a, rank=rank)
+    else:
+        assert method.group == "hybrid"
+        with pytest.raises(ClassicalLinearAlgebra):
+            method.factorize(a, rank=rank)
+
+
+def test_a_variant_takes_the_group_its_configuration_earns():
+    assert select_methods("neural-lu-adam")[0].group == "neural"
+    assert select_methods("neural-lu-adam[pivot=true]")[0].group == "hybrid"
+    assert select_methods("neural-lu-adam[init=convex]")[0].group == "hybrid"
+    assert select_methods("hybrid-lowrank-als[optimizer=adam,oversample=0]")[0].group == "neural"
+    names = {m.group: m.name for m in select_methods("hybrid")}
+    assert set(names) == {"hybrid"} and set(select_methods("neural")) <= set(METHODS.values())
+
+
+@pytest.mark.parametrize("name", [n for n, m in METHODS.items() if not m.expensive])
+def test_every_method_is_timed_by_the_one_protocol(name, monkeypatch):
+    """A warm-up call on a small input (trained methods: at most 3 steps), then timed calls
+    on the cell's input, at least one and at most the grid's timing repeats."""
+    method = on_small_budget(METHODS[name])
+    calls: list[tuple[tuple[int, ...], object]] = []
+    original = type(method).compute
+
+    def recording(self, x, *, rank, seed):
+        budget = self.config if self.config is not None else None
+        calls.append((tuple(x.shape), budget))
+        return original(self, x, rank=rank, seed=seed)
+
+    monkeypatch.setattr(type(method), "compute", recording)
+    grid = Grid(matrices=("spd",), methods=("scipy-lu",), sizes=(24,), ranks=(2,), timing_repeats=4)
+    cell = dataclasses.replace(
+        expand(grid)[0], method=method, rank=2 if method.needs_rank else None
+    )
+    row = run_cell(cell).row
+    assert row.outcome.status == "ok", row.outcome.reason
+    (warm_shape, warm_budget), *timed = calls
+    assert warm_shape == warmup_shape((24, 24), cell.rank) == (16, 16)
+    steps = [getattr(warm_budget, f, None) for f in ("steps", "max_steps")]
+    assert all(s is None or s <= 3 for s in steps)  # trained: a short fit
+    assert [shape for shape, _ in timed] == [(24, 24)] * len(timed)
+    assert 1 <= len(timed) == row.outcome.timing_repeats <= 4
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: RandomizedSVD(niter=-1), "niter must be an integer >= 0"),
+        (lambda: RandomizedSVD(oversample=1.5), "oversample must be an integer >= 0"),
+        (lambda: Krylov(tol=-1.0), "tol must be >= 0"),
+        (lambda: Krylov(maxiter=0), "maxiter must be a positive integer"),
+        (lambda: select_methods("torch-rsvd[niter=-2]"), "niter must be an integer >= 0"),
+        (lambda: select_methods("scipy-svds-arpack[tol=-1]"), "tol must be >= 0"),
+        (lambda: select_methods("scipy-lu[niter=2]"), "scipy-lu has no options"),
+        (lambda: Grid(timing_repeats=0) and expand(Grid(timing_repeats=0)), "timing repeats 0"),
+    ],
+)
+def test_budget_options_are_validated(make, message):
+    with pytest.raises(NNBenchError, match=message):
+        make()
+
+
+def test_budget_variants_buy_accuracy():
+    a = np.random.default_rng(0).standard_normal((80, 80))
+    s = np.linalg.svd(a, compute_uv=False)
+    optimum = np.sqrt(np.sum(s[5:] ** 2))
+    errors = [
+        np.linalg.norm(
+            a - select_methods(f"torch-rsvd[niter={q}]")[0].factorize(a, rank=5).reconstruct()
+        )
+        / optimum
+        for q in (0, 8)
+    ]
+    assert errors[0] > errors[1] >= 1 - 1e-12 and errors[1] < 1 + 1e-4  # flat spectrum: slow
