@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from conftest import on_small_budget
@@ -122,3 +123,48 @@ def test_budget_variants_buy_accuracy():
         for q in (0, 8)
     ]
     assert errors[0] > errors[1] >= 1 - 1e-12 and errors[1] < 1 + 1e-4  # flat spectrum: slow
+
+
+def _points_table() -> pd.DataFrame:
+    """One rank-k problem: classical A (exact, 1 ms), classical B's budgets (1e-3 at 0.1 ms,
+    1e-9 at 0.5 ms), a hybrid reaching 1e-9 at 5 ms, a neural stuck at 1e-4 (50 ms)."""
+    from test_figures import _row
+
+    from nnbench.results import to_frame
+
+    specs = [  # method, base, group, options, ratio - 1, time
+        ("a", "a", "classical", "", 0.0, 1e-3),
+        ("b[niter=0]", "b", "classical", "niter=0", 1e-3, 1e-4),
+        ("b[niter=4]", "b", "classical", "niter=4", 1e-9, 5e-4),
+        ("h", "h", "hybrid", "", 1e-9, 5e-3),
+        ("nn", "nn", "neural", "", 1e-4, 5e-2),
+    ]
+    rows = [
+        _row(i * 2 + rep, method=method, method_base=base, group=group, options=options,
+             kind="rank-k", rank=3, ratio_2=1 + excess, ratio_fro=1 + excess, time_s=t)
+        for i, (method, base, group, options, excess, t) in enumerate(specs)
+        for rep in range(2)
+    ]  # fmt: skip
+    return to_frame(rows)
+
+
+def test_time_to_accuracy_takes_each_methods_cheapest_budget_that_reaches():
+    from nnbench.report.fairness import time_to_accuracy
+
+    table = time_to_accuracy(_points_table()).set_index("method")
+    assert table.loc["b", "time to <= 0.01"] == "0.0001 s [niter=0]"
+    assert table.loc["b", "time to <= 1e-06"] == "0.0005 s [niter=4]"
+    assert table.loc["a", "time to <= 1e-12"] == "0.001 s"
+    assert table.loc["nn", "time to <= 1e-06"] == "not reached"
+    assert list(table.group) == ["classical", "classical", "hybrid", "neural"]
+
+
+def test_verdict_puts_each_group_beside_the_best_classical_at_matched_accuracy():
+    from nnbench.report.fairness import verdict
+
+    row = verdict(_points_table()).iloc[0]
+    assert row["matched accuracy"].endswith("<= 1e-06")
+    assert row["best classical"] == "b"  # 0.5 ms beats a's 1 ms at 1e-6
+    assert row["hybrid: time ratio"] == pytest.approx(10.0)
+    assert row["hybrid: reached"] == "1/1"
+    assert row["neural: best"] == "none reached" and row["neural: reached"] == "0/1"

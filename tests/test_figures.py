@@ -26,12 +26,15 @@ def _row(i: int, **fields: object) -> Row:
     parts = {
         "cell": CellSpec(
             cell_id=f"c{i:04d}", matrix="random-gaussian", family="random-gaussian", tags="square",
-            n=8, n_rows=8, n_cols=8, method="scipy-lu", group="classical", kind="lu", rank=None,
+            n=8, n_rows=8, n_cols=8, method="scipy-lu", method_base="scipy-lu",
+            group="classical", kind="lu", rank=None,
             dtype="float64", device="cpu", seed=i, matrix_seed=i, repeat=0, threads=1, options="",
         ),
         "settings": Settings(),
         "outcome": Outcome(status="ok", time_s=1e-3, timing_repeats=1),
-        "metrics": MetricValues(rel_err_2=1e-15, rel_err_fro=1e-15, ratio_fro=1.0),
+        "metrics": MetricValues(
+            rel_err_2=1e-15, rel_err_fro=1e-15, ratio_2=1.0, ratio_fro=1.0, solve_backward_err=1e-16
+        ),
     }  # fmt: skip
     for name, part in parts.items():
         own = {k: v for k, v in fields.items() if k in {f.name for f in dataclasses.fields(part)}}
@@ -53,7 +56,8 @@ def synthetic() -> Results:
             rows.append(
                 _row(i, matrix="image-logo", family="image-logo", tags="image,square",
                      method=method, group="neural" if method != "scipy-tsvd" else "classical",
-                     kind="rank-k", rank=rank, rel_err_2=err, ratio_fro=1.0 + rank / 10)
+                     kind="rank-k", rank=rank, rel_err_2=err, ratio_2=1.0 + rank / 20,
+                     ratio_fro=1.0 + rank / 10)
             )  # fmt: skip
             artifacts[f"c{i:04d}"] = Artifact(
                 picture=picture, approx_picture=picture * 0.9, sigma=np.sort(RNG.random(8))[::-1]

@@ -88,11 +88,11 @@ class Method(ABC):
     square_only: bool = False
     expensive: bool = False  # minutes per cell (a study's full budget): left out of asv
     options: str = ""  # the options a variant changed, e.g. "optimizer=sgd,lr=0.01"
-    base: str = ""  # a variant's registered method ("" for a registered one: see `family`)
+    base: str = ""  # a variant's registered method ("" for a registered one: see `base_name`)
     config: Any = None  # a trained method's options (a frozen dataclass)
 
     @property
-    def family(self) -> str:
+    def base_name(self) -> str:
         """The registered method this one is (a variant's base): its budget variants share it."""
         return self.base or self.name
 

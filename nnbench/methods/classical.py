@@ -205,19 +205,24 @@ DEFAULT_MAXITER: dict[str, Callable[[tuple[int, ...], int], int | None]] = {
 }
 
 
-def _svds(solver: str) -> Callable[[np.ndarray, int | None, int, Krylov], Raw]:
-    def call(x: np.ndarray, rank: int | None, seed: int, config: Krylov) -> Raw:
+@dataclass(frozen=True)
+class Svds:
+    """`scipy.sparse.linalg.svds` with one solver (a picklable call: variants travel whole to
+    worker processes)."""
+
+    solver: str
+
+    def __call__(self, x: np.ndarray, rank: int | None, seed: int, config: Krylov) -> Raw:
         from scipy.sparse.linalg import svds
 
         k = int(rank or 1)
-        maxiter = config.maxiter or DEFAULT_MAXITER[solver](x.shape, k)
+        maxiter = config.maxiter or DEFAULT_MAXITER[self.solver](x.shape, k)
         u, s, vt = svds(
-            x, k=k, solver=solver, tol=config.tol, maxiter=maxiter, rng=np.random.default_rng(seed)
-        )
+            x, k=k, solver=self.solver, tol=config.tol, maxiter=maxiter,
+            rng=np.random.default_rng(seed),
+        )  # fmt: skip
         order = np.argsort(s)[::-1]  # ARPACK returns them ascending
         return {"left": u[:, order] * s[order], "right": vt[order]}
-
-    return call
 
 
 def _rank_below_min(shape: tuple[int, int], rank: int | None) -> str | None:
@@ -302,16 +307,16 @@ CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
         "rank-k truncation of scipy's full SVD: the Eckart-Young optimum",
     ),
     LibraryMethod(
-        "scipy-svds-arpack", "rank-k", _svds("arpack"),
+        "scipy-svds-arpack", "rank-k", Svds("arpack"),
         "scipy.sparse.linalg.svds, ARPACK (implicitly restarted Lanczos)",
         config=Krylov(), check=_rank_below_min,
     ),
     LibraryMethod(
-        "scipy-svds-propack", "rank-k", _svds("propack"),
+        "scipy-svds-propack", "rank-k", Svds("propack"),
         "scipy.sparse.linalg.svds, PROPACK (Lanczos bidiagonalization)", config=Krylov(),
     ),
     LibraryMethod(
-        "scipy-svds-lobpcg", "rank-k", _svds("lobpcg"),
+        "scipy-svds-lobpcg", "rank-k", Svds("lobpcg"),
         "scipy.sparse.linalg.svds, LOBPCG (block preconditioned CG)",
         config=Krylov(), check=_rank_below_min,
     ),

@@ -94,5 +94,5 @@ def with_options(method: Method, options: dict[str, str]) -> Method:
     variant = method.with_config(new)
     variant.name = f"{method.name}[{spec}]"
     variant.options = spec
-    variant.base = method.family
+    variant.base = method.base_name
     return variant

@@ -17,6 +17,12 @@ from nnbench.report.tables import all_tables, history_table
 from nnbench.results import Results
 
 TITLES = {
+    "verdict": "Verdict: each group's best at matched accuracy; time ratio = its time / the "
+    "best classical method's time (median over problems, measured in the same run)",
+    "time_to_accuracy_lu": "LU: least time to an accuracy (the budget that did it)",
+    "time_to_accuracy_qr": "QR: least time to an accuracy (the budget that did it)",
+    "time_to_accuracy_svd": "SVD: least time to an accuracy (the budget that did it)",
+    "time_to_accuracy_rank-k": "Rank-k: least time to an accuracy (the budget that did it)",
     "reproduction": "Reproduction: the studies' numbers beside ours (2-norm relative errors)",
     "image_spectra": "Singular values of the image matrices (study 001: the alphabet)",
     "image_effective_rank": "Effective rank of the image matrices (study 001: alphabet ~5)",
@@ -28,6 +34,11 @@ TITLES = {
     "asv_history": "asv history: value per commit (asv run; lower is better)",
 }
 NAV = {
+    "verdict": "Verdict",
+    "time_to_accuracy_lu": "LU time-to-accuracy",
+    "time_to_accuracy_qr": "QR time-to-accuracy",
+    "time_to_accuracy_svd": "SVD time-to-accuracy",
+    "time_to_accuracy_rank-k": "Rank-k time-to-accuracy",
     "reproduction": "Reproduction",
     "errors_lu": "LU",
     "errors_qr": "QR",
@@ -38,6 +49,7 @@ NAV = {
     "image_effective_rank": "Effective rank",
     "asv_history": "asv history",
 }
+LEADING = ("verdict", "reproduction")  # the report opens with these, then the figures
 COLLAPSED = {
     "errors_lu",
     "errors_qr",
@@ -58,7 +70,8 @@ padding:1rem 2rem;color:#222;line-height:1.4}
 h1{border-bottom:2px solid #357;padding-bottom:.3rem}h2{margin-top:2rem;color:#235}
 table{border-collapse:collapse;font-size:12px;margin:.5rem 0}
 th,td{border:1px solid #ccc;padding:2px 6px;text-align:right;white-space:nowrap}
-th{background:#eef2f7;position:sticky;top:0}td:first-child,th:first-child{text-align:left}
+th{background:#eef2f7;position:sticky;top:0;white-space:normal;vertical-align:bottom;min-width:4rem}
+td:first-child,th:first-child{text-align:left}
 .scroll{max-height:480px;overflow:auto;border:1px solid #ddd}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:13px;color:#555}.missing{color:#955;font-style:italic}
@@ -150,8 +163,9 @@ def build_report(
             f'<p><a href="tables/{name}.csv">CSV</a></p>'
         )
 
-    if "reproduction" in tables:
-        table_section("reproduction")
+    for name in LEADING:
+        if name in tables:
+            table_section(name)
     body.append('<h2 id="figures">Figures</h2>')
     nav.append('<a href="#figures">Figures</a>')
     md.extend(["## Figures", ""])
@@ -180,7 +194,7 @@ def build_report(
             )
             md.extend([f"![{name}](figures/{name}.png)", ""])
     for name in tables:
-        if name != "reproduction":
+        if name not in LEADING:
             table_section(name)
     body.append(f'<h2 id="provenance">Provenance</h2>{_provenance_html(res.provenance)}')
     nav.append('<a href="#provenance">Provenance</a>')

@@ -16,6 +16,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from nnbench.report.fairness import ACCURACY, GROUP_ORDER, PROBLEM, budget_points
 from nnbench.report.sensitivity import grid_cells, lr_label, sensitivity_rows
 from nnbench.report.tables import spectra
 from nnbench.results import Results
@@ -318,7 +319,70 @@ def singular_values(res: Results) -> Figure | Missing:
     return fig
 
 
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+GROUP_COLORS = dict(zip(GROUP_ORDER, ("tab:blue", "tab:orange", "tab:green"), strict=True))
+
+
+def _same_problem(points: pd.DataFrame, problem: pd.Series) -> pd.Series:
+    """Rows of `points` on `problem` (missing values, such as an LU's rank, match each other)."""
+    keep = pd.Series(True, index=points.index)
+    for column in PROBLEM:
+        value = problem[column]
+        same = points[column].isna() if pd.isna(value) else (points[column] == value)
+        keep &= same.fillna(False).astype(bool)
+    return keep
+
+
+def fronts(res: Results) -> Figure | Missing:
+    """Error against time per method, its budget variants joined in order of time: each
+    method's front on the largest problems of each task (classical blue, hybrid orange,
+    neural green)."""
+    points = budget_points(res.results)
+    if points.empty:
+        return Missing("needs ok cells: run --study fair-quick")
+    varied = points.groupby(PROBLEM, dropna=False).method.nunique()
+    problems = varied[varied >= 3].reset_index()
+    problems = problems.sort_values(["kind", "n"]).groupby("kind").tail(2).head(MAX_FACETS)
+    if problems.empty:
+        return Missing("needs 3 or more methods on one problem: run --study fair-quick")
+    _style()
+    cols = min(3, len(problems))
+    rows = -(-len(problems) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.2 * rows), squeeze=False)
+    for ax, (_, problem) in zip(axes.flat, problems.iterrows(), strict=False):
+        mine = points[_same_problem(points, problem)]
+        for (group, base), line in mine.groupby(["group", "method_base"]):
+            line = line.sort_values("time_s")
+            marker = MARKERS[sorted(set(mine[mine.group == group].method_base)).index(base) % 8]
+            color = GROUP_COLORS.get(group, "gray")
+            ax.plot(line.time_s, line.accuracy.clip(lower=1e-17), marker=marker, ms=4, lw=1,
+                    color=color, alpha=0.85, label=f"{base} ({group})")  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        kind = str(problem["kind"])  # item access: Series.dtype and friends are attributes
+        rank = "" if pd.isna(problem["rank"]) else f", k={problem['rank']}"
+        ax.set_title(
+            f"{kind}: {problem['matrix']} n={problem['n']}{rank}, {problem['dtype']}", fontsize=9
+        )
+        ax.set_xlabel("time [s] (median)")
+        ax.set_ylabel(ACCURACY[kind].label.split(" (")[0], fontsize=8)
+        ax.legend(fontsize=6, ncol=2)
+    for ax in list(axes.flat)[len(problems) :]:
+        ax.set_axis_off()
+    fig.suptitle("Accuracy per second: each method's budget variants (floor 1e-17)")
+    fig.tight_layout()
+    return fig
+
+
 FIGURES: tuple[FigureSpec, ...] = (
+    FigureSpec(
+        "fronts",
+        "Error against time, by budget",
+        "Each line is a method; its points are budgets (power iterations, steps, tolerance). "
+        "Lower and further left is better.",
+        fronts,
+    ),
     FigureSpec(
         "error_vs_rank",
         "Error against rank k",

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from nnbench.methods import KINDS
+from nnbench.report.fairness import time_to_accuracy, verdict
 from nnbench.report.reproduction import reproduction_table
 from nnbench.report.sensitivity import sensitivity_table
 from nnbench.results import Results
@@ -120,7 +121,13 @@ def all_tables(res: Results) -> dict[str, pd.DataFrame]:
     """Every table of the report, by file stem, in report order."""
     results = res.results
     sigmas = spectra(res)
-    tables = {"reproduction": reproduction_table(res)}
+    tables = {"verdict": verdict(results), "reproduction": reproduction_table(res)}
+    ladder = time_to_accuracy(results)
+    for kind in KINDS:
+        if not ladder.empty:
+            tables[f"time_to_accuracy_{kind}"] = ladder[ladder.kind == kind].dropna(
+                axis=1, how="all"
+            )
     tables |= {f"errors_{kind}": error_table(results, kind) for kind in KINDS}
     tables["statuses"] = status_table(results)
     tables["study000_sensitivity"] = sensitivity_table(results)

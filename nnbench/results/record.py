@@ -33,6 +33,7 @@ class CellSpec:
     n_rows: int
     n_cols: int
     method: str
+    method_base: str  # the registered method a variant (e.g. a budget) belongs to
     group: str
     kind: str
     rank: int | None

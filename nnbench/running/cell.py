@@ -43,6 +43,7 @@ def cell_spec(cell: Cell) -> CellSpec:
         n_rows=cell.shape[0],
         n_cols=cell.shape[1],
         method=cell.method.name,
+        method_base=cell.method.base_name,
         group=cell.method.group,
         kind=cell.method.kind,
         rank=cell.rank,

@@ -132,7 +132,7 @@ NEURAL_LOWRANK_METHODS: tuple[NeuralLowRank, ...] = (
     NeuralLowRank(
         "hybrid-lowrank-als",
         LowRankTraining(optimizer="als", oversample=10),
-        "ours: n-(k+10)-n, identity batch, alternating exact least squares per layer (QR), "
+        "hybrid: n-(k+10)-n, identity batch, alternating exact least squares per layer (QR), "
         "then the best rank-k part of the learned map",
     ),
 )

@@ -106,7 +106,7 @@ NEURAL_LU_METHODS: tuple[NeuralLU, ...] = (
     NeuralLU(
         "hybrid-lu-newton",
         OURS,
-        "ours: exact masks (unit-lower L), identity batch, on P^T A (partial pivoting); "
+        "hybrid: exact masks (unit-lower L), identity batch, on P^T A (library pivoting); "
         "first layer from the convex problem for G ~ L^-1, then joint Gauss-Newton steps",
     ),
 )
