@@ -168,3 +168,23 @@ def test_verdict_puts_each_group_beside_the_best_classical_at_matched_accuracy()
     assert row["hybrid: time ratio"] == pytest.approx(10.0)
     assert row["hybrid: reached"] == "1/1"
     assert row["neural: best"] == "none reached" and row["neural: reached"] == "0/1"
+
+
+def test_a_user_matrix_against_every_rank_k_method_gets_the_time_to_accuracy_table(tmp_path):
+    """Acceptance: --matrices file:PATH --methods kind:rank-k --ranks K gives rows for three
+    or more classical rank-k methods, the hybrid and the neural ones, and the report built
+    from them has the time-to-accuracy table."""
+    from nnbench.cli import main
+
+    path = tmp_path / "mine.npy"
+    np.save(path, np.random.default_rng(3).standard_normal((40, 30)))
+    out, report = tmp_path / "run", tmp_path / "report"
+    args = ["run", "--matrices", f"file:{path}", "--methods", "kind:rank-k", "--ranks", "4"]
+    assert main([*args, "--no-progress", "--out", str(out)]) == 0
+    assert main(["report", "--results", str(out), "--out", str(report)]) == 0
+    df = pd.read_parquet(out / "results.parquet")
+    ok = df[df.status == "ok"].groupby("group").method.nunique()
+    assert ok["classical"] >= 3 and ok["hybrid"] >= 1 and ok["neural"] >= 1
+    table = pd.read_csv(report / "tables" / "time_to_accuracy_rank-k.csv")
+    assert set(table.method) == set(df[df.status == "ok"].method)
+    assert "Rank-k: least time to an accuracy" in (report / "report.md").read_text()

@@ -3,7 +3,7 @@ is a function and a `LibraryMethod` line; a configuration of a trained model is 
 
 from __future__ import annotations
 
-from nnbench.methods.base import GROUPS, Method
+from nnbench.methods.base import GROUPS, KINDS, Method
 from nnbench.methods.classical import CLASSICAL_METHODS
 from nnbench.methods.trained import NEURAL_LOWRANK_METHODS, NEURAL_LU_METHODS
 from nnbench.methods.variants import parse_term, split_terms, with_options
@@ -29,12 +29,18 @@ def _resolve(term: str) -> list[Method]:
         return list(METHODS.values())
     if term in GROUPS:
         return [m for m in METHODS.values() if m.group == term]
+    if term.startswith("kind:"):
+        kind = term.removeprefix("kind:")
+        if kind not in KINDS:
+            raise unknown_name_error("kind", kind, KINDS, "methods")
+        return [m for m in METHODS.values() if m.kind == kind and not m.expensive]
     name, options = parse_term(term)
     return [with_options(get_method(name), options)]
 
 
 def select_methods(selector: str | list[str]) -> list[Method]:
-    """Names or groups (`classical`, `neural`, `all`), comma separated, in registry order.
+    """Names, groups (`classical`, `hybrid`, `neural`, `all`) or `kind:KIND` (every method of a
+    task but the minutes-long study budgets: `kind:rank-k`), comma separated, registry order.
     A name may carry options: `neural-lu-study[optimizer=sgd,lr=0.01]` (see `variants`)."""
     terms = split_terms(selector) if isinstance(selector, str) else list(selector)
     return select(
