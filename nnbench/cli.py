@@ -101,6 +101,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> None:
         dtypes=args.dtypes,
         devices=args.devices,
         repeats=args.repeats,
+        batches=args.batches,
         seed=args.seed,
         threads=args.threads,
         max_size=args.max_size,
@@ -161,6 +162,11 @@ def _run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--dtypes", type=_split(str), help="float32,float64")
     run.add_argument("--devices", type=_split(str), help="cpu,cuda,mps")
     run.add_argument("--repeats", type=int, help="matrix instances (seeds) per cell")
+    run.add_argument(
+        "--batches",
+        type=_split(int),
+        help="matrices per cell, factorized as one stack by batched methods, e.g. 1,1000",
+    )
     run.add_argument("--timing-repeats", type=int, help="timed calls per cell (median reported)")
     run.add_argument("--seed", type=int, help="base seed; every cell's seed derives from it")
     run.add_argument("--threads", type=int, help="torch/BLAS threads (default 1, measured)")

@@ -7,6 +7,7 @@ once per cell: the reference matrix, the reconstruction and the singular values.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cached_property
@@ -304,6 +305,30 @@ METRICS: tuple[Metric, ...] = tuple(
     Metric(f.name, *f.metadata["metric"]) for f in fields(MetricValues)
 )
 """Every metric, in column order: derived from `MetricValues`, so they cannot disagree."""
+
+
+AGGREGATES: dict[Direction, Callable[[np.ndarray], float]] = {
+    "lower": np.nanmax,  # the worst error of a stack
+    "higher": np.nanmin,
+    "none": np.nanmedian,
+}
+
+
+def aggregate(values: list[MetricValues]) -> MetricValues:
+    """One stack's metrics from its matrices': by each metric's direction, the worst value
+    (the largest error, the smallest gap); `rank_ok` only if every matrix's rank is."""
+    if len(values) == 1:
+        return values[0]
+    out: dict[str, Any] = {}
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns stay NaN
+        for metric in METRICS:
+            column = [getattr(v, metric.name) for v in values]
+            if isinstance(column[0], bool):
+                out[metric.name] = all(column)
+            else:
+                out[metric.name] = float(AGGREGATES[metric.direction](np.asarray(column, float)))
+    return MetricValues(**out)
 
 
 def evaluate(x: MetricInput) -> MetricValues:

@@ -188,3 +188,36 @@ def test_a_user_matrix_against_every_rank_k_method_gets_the_time_to_accuracy_tab
     table = pd.read_csv(report / "tables" / "time_to_accuracy_rank-k.csv")
     assert set(table.method) == set(df[df.status == "ok"].method)
     assert "Rank-k: least time to an accuracy" in (report / "report.md").read_text()
+
+
+def test_a_batch_cell_factorizes_a_stack_and_reports_its_worst_matrix():
+    grid = Grid(
+        matrices=("random-gaussian",),
+        methods=("torch-lu", "hybrid-lu-newton", "scipy-lu"),
+        sizes=(3,),
+        batches=(1, 50),
+        timing_repeats=1,
+    )
+    from nnbench import run_grid
+
+    df = run_grid(grid).results.set_index(["method", "batch"])
+    assert "one matrix at a time" in df.loc[("scipy-lu", 50), "reason"]
+    stack, single = df.loc[("torch-lu", 50)], df.loc[("torch-lu", 1)]
+    assert stack.status == "ok" and stack.time_per_matrix_s == stack.time_s / 50
+    assert stack.solve_backward_err < 1e-14 and stack.rank_ok
+    assert df.loc[("hybrid-lu-newton", 50), "rel_err_2"] <= 1e-14
+    stack_cell = next(c for c in expand(grid) if c.batch == 50)
+    assert len(set(stack_cell.instance_seeds)) == 50 and single.status == "ok"
+
+
+def test_aggregate_takes_each_metrics_worst_by_direction():
+    from nnbench.metrics import MetricValues, aggregate
+
+    values = [
+        MetricValues(rel_err_2=1e-16, sigma_gap=0.5, rank_ok=True, numerical_rank=3.0),
+        MetricValues(rel_err_2=1e-3, sigma_gap=0.1, rank_ok=False, numerical_rank=5.0),
+        MetricValues(rel_err_2=1e-9, sigma_gap=0.3, rank_ok=True, numerical_rank=4.0),
+    ]
+    worst = aggregate(values)
+    assert worst.rel_err_2 == 1e-3 and worst.sigma_gap == 0.1
+    assert worst.rank_ok is False and worst.numerical_rank == 4.0

@@ -87,6 +87,7 @@ class Method(ABC):
     description: str = ""
     square_only: bool = False
     expensive: bool = False  # minutes per cell (a study's full budget): left out of asv
+    batchable: bool = False  # `compute` takes a stack (b, m, n) and returns stacked factors
     options: str = ""  # the options a variant changed, e.g. "optimizer=sgd,lr=0.01"
     base: str = ""  # a variant's registered method ("" for a registered one: see `base_name`)
     config: Any = None  # a trained method's options (a frozen dataclass)
@@ -101,9 +102,15 @@ class Method(ABC):
         return self.kind == "rank-k"
 
     def skip_reason(
-        self, shape: tuple[int, int], *, rank: int | None, dtype: str, device: str
+        self, shape: tuple[int, int], *, rank: int | None, dtype: str, device: str, batch: int = 1
     ) -> str | None:
-        """Why this method cannot run on such an input, or None. Checked before any work."""
+        """Why this method cannot run on such an input (a stack of `batch` of them), or None.
+        Checked before any work."""
+        if batch > 1 and not self.batchable:
+            return (
+                f"{self.name} factorizes one matrix at a time; batch cells need a batched "
+                "method (torch-lu, torch-qr, torch-svd, torch-cholesky, the LU networks)"
+            )
         backend = BACKENDS[self.backend]
         if device not in backend.devices:
             return f"{self.name} runs {backend.where}"
@@ -150,6 +157,19 @@ class Method(ABC):
         to_numpy = BACKENDS[self.backend].to_numpy
         factors = {k: None if v is None else to_numpy(v) for k, v in raw.items() if k != "history"}
         return FACTORIZATIONS[self.kind](**factors, history=raw.get("history"))
+
+    def finish_batch(self, raw: Raw) -> list[Factorization]:
+        """A stack's factors, one self-checking factorization per matrix (history shared)."""
+        to_numpy = BACKENDS[self.backend].to_numpy
+        stacks = {k: None if v is None else to_numpy(v) for k, v in raw.items() if k != "history"}
+        count = next(len(v) for v in stacks.values() if v is not None)
+        return [
+            FACTORIZATIONS[self.kind](
+                **{k: None if v is None else v[i] for k, v in stacks.items()},
+                history=raw.get("history"),
+            )
+            for i in range(count)
+        ]
 
     def factorize(
         self, a: np.ndarray, *, rank: int | None = None, device: str = "cpu", seed: int = 0

@@ -152,7 +152,7 @@ def _torch_cholesky(x: Any, rank: int | None, seed: int, config: Any) -> Raw:
     if not torch.allclose(x, x.mT, rtol=0.0, atol=tol):
         raise SkipCell(NOT_SPD)
     lower, info = torch.linalg.cholesky_ex(x)
-    if int(info) != 0:
+    if bool((info != 0).any()):
         raise SkipCell(NOT_SPD)
     return {"L": lower, "U": lower.mT}
 
@@ -253,7 +253,9 @@ class LibraryMethod(Method):
         square_only: bool = False,
         config: Any = None,
         check: Callable[[tuple[int, int], int | None], str | None] | None = None,
+        batchable: bool = False,
     ) -> None:
+        self.batchable = batchable
         self.name, self.kind, self.call, self.description = name, kind, call, description
         self.backend, self.square_only, self.config, self.check = (
             backend,
@@ -263,9 +265,9 @@ class LibraryMethod(Method):
         )
 
     def skip_reason(
-        self, shape: tuple[int, int], *, rank: int | None, dtype: str, device: str
+        self, shape: tuple[int, int], *, rank: int | None, dtype: str, device: str, batch: int = 1
     ) -> str | None:
-        reason = super().skip_reason(shape, rank=rank, dtype=dtype, device=device)
+        reason = super().skip_reason(shape, rank=rank, dtype=dtype, device=device, batch=batch)
         if reason is None and self.check is not None:
             reason = self.check(shape, rank)
         return reason
@@ -322,14 +324,18 @@ CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
     ),
     LibraryMethod(
         "torch-lu", "lu", _torch_lu, "torch.linalg.lu, partial pivoting (A = P L U)",
-        backend="torch", square_only=True,
+        backend="torch", batchable=True, square_only=True,
     ),
     LibraryMethod(
         "torch-cholesky", "lu", _torch_cholesky, "torch.linalg.cholesky: A = L L^T (SPD only)",
-        backend="torch", square_only=True,
+        backend="torch", batchable=True, square_only=True,
     ),
-    LibraryMethod("torch-qr", "qr", _torch_qr, "torch.linalg.qr, reduced", backend="torch"),
-    LibraryMethod("torch-svd", "svd", _torch_svd, "torch.linalg.svd, thin", backend="torch"),
+    LibraryMethod(
+        "torch-qr", "qr", _torch_qr, "torch.linalg.qr, reduced", backend="torch", batchable=True
+    ),
+    LibraryMethod(
+        "torch-svd", "svd", _torch_svd, "torch.linalg.svd, thin", backend="torch", batchable=True
+    ),
     LibraryMethod(
         "torch-tsvd", "rank-k", _torch_tsvd, "rank-k truncation of torch.linalg.svd",
         backend="torch",

@@ -1,6 +1,7 @@
 """Accuracy per second, the headline of the fair comparison: pure functions of the results.
 
-A *problem* is (task, matrix, n, rank, dtype, device); a *point* is one method variant on it
+A *problem* is (task, batch, matrix, n, rank, dtype, device): a batched task (a stack of
+small matrices per call) is a task of its own; a *point* is one method variant on it
 (a budget: power iterations, steps, tolerance), with its worst accuracy over the problem's
 matrix instances and its median time. From the points: error-vs-time fronts, the least time
 each method needs to reach an accuracy (or "not reached"), and a verdict per task that puts
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-PROBLEM = ["kind", "matrix", "n", "rank", "dtype", "device"]
+PROBLEM = ["kind", "batch", "matrix", "n", "rank", "dtype", "device"]
 GROUP_ORDER = ("classical", "hybrid", "neural")
 
 
@@ -142,14 +143,14 @@ def verdict(results: pd.DataFrame) -> pd.DataFrame:
     if points.empty:
         return pd.DataFrame()
     rows = []
-    for (kind, dtype, device), mine in points.groupby(["kind", "dtype", "device"]):
+    for (kind, batch, dtype, device), mine in points.groupby(["kind", "batch", "dtype", "device"]):
         accuracy = ACCURACY[kind]
         target = accuracy.target[dtype]
         best = _fastest_within(mine, target)
         problems = len(mine.groupby(PROBLEM, dropna=False))
         classical = best.get("classical", pd.DataFrame())
         row: dict[str, object] = {
-            "task": f"{kind}, {dtype}, {device}",
+            "task": f"{kind}{f' (stacks of {batch})' if batch > 1 else ''}, {dtype}, {device}",
             "matched accuracy": f"{accuracy.short} <= {target:g}",
             "problems": problems,
             "best classical": _most_often(classical),

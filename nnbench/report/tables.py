@@ -11,7 +11,7 @@ from nnbench.report.reproduction import reproduction_table
 from nnbench.report.sensitivity import sensitivity_table
 from nnbench.results import Results
 
-KEYS = ["kind", "matrix", "n_rows", "n_cols", "rank", "method", "dtype", "device"]
+KEYS = ["kind", "matrix", "n_rows", "n_cols", "rank", "batch", "method", "dtype", "device"]
 
 SUMMARIES: dict[str, tuple[str, str]] = {
     "rel_err_2": ("rel_err_2", "median"),

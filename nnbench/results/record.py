@@ -42,6 +42,7 @@ class CellSpec:
     seed: int
     matrix_seed: int
     repeat: int
+    batch: int  # matrices factorized together in one call (1: a single matrix)
     threads: int
     options: str  # the options a method variant changed, e.g. "optimizer=sgd,lr=0.01"
 
@@ -57,6 +58,7 @@ class Outcome:
     tf32: bool = False
     time_s: float = NAN
     time_iqr_s: float = NAN
+    time_per_matrix_s: float = NAN  # time_s / batch
     timing_repeats: int = 0
     peak_mem_mb: float = NAN
     final_loss: float = NAN

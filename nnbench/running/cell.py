@@ -16,7 +16,7 @@ from nnbench.corpus.files import magnitude_problem
 from nnbench.devices import DEVICES, Device
 from nnbench.errors import Diverged, InvalidFactorization, SkipCell
 from nnbench.methods import Factorization, LUFactorization, Settings
-from nnbench.metrics import MetricInput, evaluate
+from nnbench.metrics import MetricInput, aggregate, evaluate
 from nnbench.results import Artifact, CellSpec, Outcome, Row, Status
 from nnbench.results.table import CURVE_COLUMNS
 from nnbench.running.grid import Cell, static_skip_reason
@@ -52,6 +52,7 @@ def cell_spec(cell: Cell) -> CellSpec:
         seed=cell.seed,
         matrix_seed=cell.matrix_seed,
         repeat=cell.repeat,
+        batch=cell.batch,
         threads=cell.threads,
         options=cell.method.options,
     )
@@ -82,9 +83,11 @@ def _warm_up(cell: Cell, device: Device) -> None:
     warm-up form on a small input; its outcome, warnings included, does not matter."""
     method = cell.method.warmup_method()
     shape = warmup_shape(cell.shape, cell.rank)
-    if method.skip_reason(shape, rank=cell.rank, dtype=cell.dtype, device=cell.device):
+    batch = min(cell.batch, 4)
+    if method.skip_reason(shape, rank=cell.rank, dtype=cell.dtype, device=cell.device, batch=batch):
         return
-    w = method.prepare(warmup_input(shape, cell.dtype, cell.seed), device=cell.device)
+    small = [warmup_input(shape, cell.dtype, cell.seed + i) for i in range(batch)]
+    w = method.prepare(small[0] if batch == 1 else np.stack(small), device=cell.device)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with contextlib.suppress(SkipCell, Diverged, ArithmeticError, RuntimeError):
@@ -140,7 +143,8 @@ def _run(cell: Cell) -> CellResult:
         return CellResult(Row(spec, settings, Outcome(status="skipped", reason=reason)))
     device = DEVICES[cell.device]
     outcome = Outcome(status="ok", device_name=device.describe(), tf32=device.tf32())
-    a = cell.family.make(cell.n, seed=cell.matrix_seed, dtype=cell.dtype)
+    instances = [cell.family.make(cell.n, seed=s, dtype=cell.dtype) for s in cell.instance_seeds]
+    a = instances[0] if cell.batch == 1 else np.stack(instances)
     reason = magnitude_problem(a, cell.family.name)
     if reason:
         return CellResult(Row(spec, settings, replace(outcome, status="skipped", reason=reason)))
@@ -161,10 +165,11 @@ def _run(cell: Cell) -> CellResult:
             peak_mem_mb=device.peak_mb(),
             time_s=timing.median_s,
             time_iqr_s=timing.iqr_s,
+            time_per_matrix_s=timing.median_s / cell.batch,
             timing_repeats=timing.repeats,
             warning=_first_warning(caught),
         )
-        fact = method.finish(raw)
+        facts = method.finish_batch(raw) if cell.batch > 1 else [method.finish(raw)]
     except SkipCell as skip:
         return CellResult(
             Row(spec, settings, replace(outcome, status="skipped", reason=skip.reason))
@@ -180,14 +185,18 @@ def _run(cell: Cell) -> CellResult:
         return CellResult(
             Row(spec, settings, replace(outcome, status="failed", reason=_first_line(exc)))
         )
-    metric_input = MetricInput(a=a.astype(np.float64), fact=fact, dtype=cell.dtype, rank=cell.rank)
+    inputs = [
+        MetricInput(a=m.astype(np.float64), fact=f, dtype=cell.dtype, rank=cell.rank)
+        for m, f in zip(instances, facts, strict=True)
+    ]
+    fact = facts[0]
     try:
-        metrics = evaluate(metric_input)
-        artifact = _artifact(cell, metric_input)
+        metrics = aggregate([evaluate(x) for x in inputs])
+        artifact = _artifact(cell, inputs[0]) if cell.batch == 1 else None
     except Exception as exc:  # a metric that cannot score these factors fails this cell only
         failed = replace(outcome, status="failed", reason=f"evaluating: {_first_line(exc)}")
         return CellResult(Row(spec, settings, failed))
-    if isinstance(fact, LUFactorization) and fact.P is not None:
+    if isinstance(fact, LUFactorization) and fact.P is not None and cell.batch == 1:
         outcome = replace(outcome, row_order=row_order(fact.P))
     history = fact.history
     if history is not None:

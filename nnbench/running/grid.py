@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
+from itertools import product
 from typing import Any
 
 from nnbench.corpus import DTYPES, MATRIX_FAMILIES, MatrixFamily, select_matrices
@@ -25,6 +26,7 @@ class Grid:
     dtypes: tuple[str, ...] = ("float64",)
     devices: tuple[str, ...] = ("cpu",)
     repeats: int = 1
+    batches: tuple[int, ...] = (1,)  # > 1: a cell factorizes a stack of that many instances
     seed: int = 0
     max_size: int | None = None
     timing_repeats: int = 5  # at most, within the timing budget (see running.timing)
@@ -48,6 +50,7 @@ class Cell:
     dtype: str
     device: str
     repeat: int
+    batch: int
     base_seed: int
     timing_repeats: int
     threads: int
@@ -57,6 +60,13 @@ class Cell:
     def matrix_seed(self) -> int:
         """Same matrix for every method, dtype and device of a (family, n, repeat)."""
         return derive_seed(self.base_seed, self.family.name, self.n, self.repeat)
+
+    @property
+    def instance_seeds(self) -> list[int]:
+        """The matrix seed of each instance: one, or `batch` of them for a stack."""
+        if self.batch == 1:
+            return [self.matrix_seed]
+        return [derive_seed(self.matrix_seed, "batch", i) for i in range(self.batch)]
 
     @property
     def seed(self) -> int:
@@ -73,6 +83,7 @@ class Cell:
             self.dtype,
             self.device,
             self.repeat,
+            self.batch,
         )
 
     @property
@@ -129,7 +140,7 @@ def validate(grid: Grid) -> None:
     """Raise NNBenchError for anything wrong with the grid itself, before any work."""
     _check_choices(grid.dtypes, DTYPES, "dtype")
     _check_choices(grid.devices, tuple(DEVICES), "device")
-    for name, values in (("size", grid.sizes), ("rank", grid.ranks)):
+    for name, values in (("size", grid.sizes), ("rank", grid.ranks), ("batch", grid.batches)):
         if not values:
             raise NNBenchError(f"no {name}s given", f"pass at least one {name}")
         if any(v < 1 for v in values):
@@ -169,7 +180,7 @@ def _cells(grid: Grid, families: list[MatrixFamily], methods: list[Method]) -> I
                 for rank in grid.ranks if method.needs_rank else (None,):
                     for dtype in grid.dtypes:
                         for device in grid.devices:
-                            for repeat in range(grid.repeats):
+                            for repeat, batch in product(range(grid.repeats), grid.batches):
                                 yield Cell(
                                     family=family,
                                     n=n,
@@ -178,6 +189,7 @@ def _cells(grid: Grid, families: list[MatrixFamily], methods: list[Method]) -> I
                                     dtype=dtype,
                                     device=device,
                                     repeat=repeat,
+                                    batch=batch,
                                     base_seed=grid.seed,
                                     timing_repeats=grid.timing_repeats,
                                     threads=grid.threads,
@@ -199,4 +211,6 @@ def _check_ranks(grid: Grid, cells: list[Cell], methods: list[Method]) -> None:
 
 def static_skip_reason(cell: Cell) -> str | None:
     """Why the cell's method cannot run on its input, known without running it."""
-    return cell.method.skip_reason(cell.shape, rank=cell.rank, dtype=cell.dtype, device=cell.device)
+    return cell.method.skip_reason(
+        cell.shape, rank=cell.rank, dtype=cell.dtype, device=cell.device, batch=cell.batch
+    )

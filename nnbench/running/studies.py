@@ -158,6 +158,12 @@ FAIR_LU = (
     *(f"hybrid-lu-newton[steps={s}]" for s in (1, 2, 3, 50)),
     *(f"neural-lu-adam[steps={s}]" for s in (300, 1000, 5000)),
 )
+FAIR_BATCH_LU = (
+    "torch-lu",
+    "torch-cholesky",
+    *(f"hybrid-lu-newton[steps={s}]" for s in (1, 2, 3, 50)),
+    *(f"neural-lu-adam[steps={s}]" for s in (300, 1000)),
+)
 FAIR_QR = ("scipy-qr", "torch-qr", "gram-schmidt", "gram-schmidt-modified")
 FAIR_RANK_K_MATRICES = ("random-gaussian", "image-camera", "randsvd", "lowrank-noise")
 FAIR_LU_MATRICES = ("random-gaussian", "spd", "diag-dominant")
@@ -168,6 +174,8 @@ def _fair(
     rank_k_sizes: tuple[int, ...],
     lu_sizes: tuple[int, ...],
     ranks: tuple[int, ...],
+    batch_sizes: tuple[int, ...] = (2, 8),
+    batches: tuple[int, ...] = (1000,),
     dtypes: tuple[str, ...] = ("float64",),
     devices: tuple[str, ...] = ("cpu",),
     repeats: int = 2,
@@ -179,6 +187,13 @@ def _fair(
         ),
         base.replace(matrices=FAIR_LU_MATRICES, methods=FAIR_LU, sizes=lu_sizes),
         base.replace(matrices=("random-gaussian", "randsvd"), methods=FAIR_QR, sizes=rank_k_sizes),
+        base.replace(
+            matrices=("random-gaussian", "spd"),
+            methods=FAIR_BATCH_LU,
+            sizes=batch_sizes,
+            batches=batches,
+            repeats=1,
+        ),
     )
 
 
@@ -201,10 +216,11 @@ STUDIES: dict[str, Study] = {
         ),
         Study(
             "fair-quick",
-            "the fair comparison on this CPU: rank-k (n = 64, 256; k = 5, 20), LU (n = 16, 64) "
-            "and QR, every group with its budgets swept: fronts, time to accuracy, verdict",
+            "the fair comparison on this CPU: rank-k (n = 64, 256; k = 5, 20), LU (n = 16, 64), "
+            "QR, and stacks of 1000 2x2 / 8x8 LUs, every group with its budgets swept: fronts, "
+            "time to accuracy, verdict",
             grids=_fair(rank_k_sizes=(64, 256), lu_sizes=(16, 64), ranks=(5, 20)),
-            quick=_fair(rank_k_sizes=(64,), lu_sizes=(16,), ranks=(5,), repeats=1),
+            quick=_fair(rank_k_sizes=(64,), lu_sizes=(16,), ranks=(5,), batches=(100,), repeats=1),
         ),
         Study(
             "fair",
@@ -215,8 +231,10 @@ STUDIES: dict[str, Study] = {
                 lu_sizes=(16, 64, 256),
                 ranks=(5, 20, 50),
                 dtypes=("float64", "float32"),
+                batch_sizes=(2, 8, 32),
+                batches=(1000, 10_000),
             ),
-            quick=_fair(rank_k_sizes=(64,), lu_sizes=(16,), ranks=(5,), repeats=1),
+            quick=_fair(rank_k_sizes=(64,), lu_sizes=(16,), ranks=(5,), batches=(100,), repeats=1),
         ),
         Study(
             "fair-gpu",
@@ -228,8 +246,10 @@ STUDIES: dict[str, Study] = {
                 ranks=(10, 100),
                 dtypes=("float32", "float64"),
                 devices=("cuda",),
+                batch_sizes=(2, 8, 32, 128),
+                batches=(100, 10_000),
             ),
-            quick=_fair(rank_k_sizes=(64,), lu_sizes=(16,), ranks=(5,), repeats=1),
+            quick=_fair(rank_k_sizes=(64,), lu_sizes=(16,), ranks=(5,), batches=(100,), repeats=1),
         ),
         Study(
             "classical-scale",

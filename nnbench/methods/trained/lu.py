@@ -28,6 +28,7 @@ class NeuralLU(Method):
     kind = "lu"
     backend = "torch"
     square_only = True
+    batchable = True  # fits a stack in one tensor program (each matrix its own loss)
     config: LUTraining
 
     def __init__(self, name: str, config: LUTraining, description: str) -> None:
@@ -55,25 +56,32 @@ class NeuralLU(Method):
             data_size=n if cfg.inputs == "full" else cfg.data_size,
         )
 
+    def skip_reason(
+        self, shape: tuple[int, int], *, rank: int | None, dtype: str, device: str, batch: int = 1
+    ) -> str | None:
+        if batch > 1 and self.config.optimizer == "lbfgs":
+            return "L-BFGS couples a batch (one line search for all): fit one matrix at a time"
+        return super().skip_reason(shape, rank=rank, dtype=dtype, device=device, batch=batch)
+
     def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw:
+        """One matrix (n, n) or a stack (b, n, n); the recorded loss is the batch's largest."""
         cfg = self.config
         rec = LossRecorder(x.dtype, patience=cfg.patience or cfg.steps + 1)
 
         def on_step(losses: torch.Tensor) -> bool:
-            value = float(losses[0])
+            value = float(losses.max())
             return rec.record(value) or value <= cfg.tol
 
+        stack = x if x.ndim == 3 else x[None]
         try:
-            result = fit(cfg, x[None], gen=generator(seed, x.device), on_step=on_step)
+            result = fit(cfg, stack, gen=generator(seed, x.device), on_step=on_step)
         except NoLU as exc:
             raise SkipCell(str(exc)) from None
         trained = result.trained
-        return {
-            "L": result.L[0],
-            "U": result.U[0],
-            "P": None if result.P is None else result.P[0],
-            "history": rec.history(lr=trained.lr, switch_step=trained.switch_step),
-        }
+        factors = {"L": result.L, "U": result.U, "P": result.P}
+        if x.ndim == 2:
+            factors = {k: None if v is None else v[0] for k, v in factors.items()}
+        return {**factors, "history": rec.history(lr=trained.lr, switch_step=trained.switch_step)}
 
 
 STUDY_000 = LUTraining()  # Appendix A: Adam 0.1, data_size 100, 5000 steps, default init
