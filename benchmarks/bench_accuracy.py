@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from nnbench import Grid, run_grid
+from nnbench import METHODS, Grid, run_grid
 
-from .common import CLASSICAL, NEURAL, RANK, limit_threads, unit
+from .common import CLASSICAL, RANK, TRAINED, limit_threads, unit
 
 ACCURACY_MATRICES = ["spd", "randsvd", "image-logo"]
 NEURAL_MATRICES = ["random-uniform", "diagonal-mn0", "image-logo"]
@@ -51,8 +51,8 @@ class ClassicalAccuracy(_FromCache):
         return _median(df, "rel_err_fro", method, matrix)
 
 
-class NeuralLowRankAccuracy(_FromCache):
-    params = ([m for m in NEURAL if m.startswith("hybrid-lowrank-als")], NEURAL_MATRICES)
+class TrainedLowRankAccuracy(_FromCache):
+    params = ([m for m in TRAINED if METHODS[m].kind == "rank-k"], NEURAL_MATRICES)
     param_names = ("method", "matrix")
     timeout = 900
 

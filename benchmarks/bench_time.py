@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nnbench.methods import METHODS
 
-from .common import CLASSICAL, NEURAL, SIZES, limit_threads, prepared
+from .common import CLASSICAL, SIZES, TRAINED, limit_threads, prepared
 
 
 class Classical:
@@ -23,10 +23,10 @@ class Classical:
         self.method.compute(self.x, rank=self.rank, seed=0)
 
 
-class Neural:
+class Trained:
     """Training to each method's own stopping rule on small inputs (its fixed budget)."""
 
-    params = (NEURAL, ["random-uniform", "image-logo"])
+    params = (TRAINED, ["random-uniform", "image-logo"])
     param_names = ("method", "matrix")
     number = 1
     repeat = (1, 3, 60.0)

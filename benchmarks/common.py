@@ -14,7 +14,8 @@ from nnbench.methods import METHODS, Method
 from nnbench.running.threads import DEFAULT_THREADS
 
 CLASSICAL = [name for name, m in METHODS.items() if m.group == "classical"]
-NEURAL = [name for name, m in METHODS.items() if m.group == "neural" and not m.expensive]
+TRAINED = [name for name, m in METHODS.items() if m.group != "classical" and not m.expensive]
+"""Hybrid and neural methods at their own budgets (the studies' minutes-long ones left out)."""
 SIZES = [64, 256]
 RANK = 5
 
