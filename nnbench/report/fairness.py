@@ -42,6 +42,13 @@ def _error_and_orthogonality(df: pd.DataFrame) -> pd.Series:
     return np.maximum(df.rel_err_fro, df.structure_err)
 
 
+ORTHOGONAL = Accuracy(  # QR and SVD: the factors rebuild A and the orthogonal ones are
+    "max(rel. Frobenius error, loss of orthogonality)",
+    "max(error, orthogonality)",
+    _error_and_orthogonality,
+    (1e-6, 1e-12),
+    {"float64": 1e-12, "float32": 1e-6},
+)
 ACCURACY: dict[str, Accuracy] = {
     "rank-k": Accuracy(
         "ratio - 1 (achieved / Eckart-Young optimum, worse of 2-norm and Frobenius)",
@@ -57,20 +64,8 @@ ACCURACY: dict[str, Accuracy] = {
         (1e-6, 1e-12),
         {"float64": 1e-12, "float32": 1e-6},
     ),
-    "qr": Accuracy(
-        "max(rel. Frobenius error, loss of orthogonality)",
-        "max(error, orthogonality)",
-        _error_and_orthogonality,
-        (1e-6, 1e-12),
-        {"float64": 1e-12, "float32": 1e-6},
-    ),
-    "svd": Accuracy(
-        "max(rel. Frobenius error, loss of orthogonality)",
-        "max(error, orthogonality)",
-        _error_and_orthogonality,
-        (1e-6, 1e-12),
-        {"float64": 1e-12, "float32": 1e-6},
-    ),
+    "qr": ORTHOGONAL,
+    "svd": ORTHOGONAL,
 }
 """By task (the `kind` column)."""
 

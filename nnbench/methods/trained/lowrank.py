@@ -15,29 +15,14 @@ import torch
 from nnbench.methods.base import Method, Raw, Settings
 from nnbench.methods.trained.lowrank_net import LinearNet, init_layers, layer_widths
 from nnbench.methods.trained.lowrank_training import TRAINERS, LowRankTraining, Problem
-from nnbench.methods.trained.training import INPUTS, LossRecorder, generator
+from nnbench.methods.trained.training import INPUTS, LossRecorder, TrainedMethod, generator
 
 
-class NeuralLowRank(Method):
+class NeuralLowRank(TrainedMethod):
     """A linear network with a k-wide bottleneck, trained to map v to A v (study 002)."""
 
     kind = "rank-k"
-    backend = "torch"
     config: LowRankTraining
-
-    def __init__(
-        self, name: str, config: LowRankTraining, description: str, *, expensive: bool = False
-    ) -> None:
-        self.name = name
-        self.config = config
-        self.group = config.group
-        self.description = description
-        self.expensive = expensive
-
-    def with_config(self, config: LowRankTraining) -> Method:
-        variant = super().with_config(config)
-        variant.group = config.group  # the rule decides, for variants too
-        return variant
 
     def warmup_method(self) -> Method:
         cfg = self.config

@@ -19,28 +19,16 @@ from nnbench.errors import SkipCell
 from nnbench.methods.base import Method, Raw, Settings
 from nnbench.methods.trained.lu_layers import NoLU
 from nnbench.methods.trained.lu_training import LUTraining, fit
-from nnbench.methods.trained.training import LossRecorder, generator
+from nnbench.methods.trained.training import LossRecorder, TrainedMethod, generator
 
 
-class NeuralLU(Method):
+class NeuralLU(TrainedMethod):
     """Two bias-free linear layers trained so that their weights factor A = L U (study 000)."""
 
     kind = "lu"
-    backend = "torch"
     square_only = True
     batchable = True  # fits a stack in one tensor program (each matrix its own loss)
     config: LUTraining
-
-    def __init__(self, name: str, config: LUTraining, description: str) -> None:
-        self.name = name
-        self.config = config
-        self.group = config.group
-        self.description = description
-
-    def with_config(self, config: LUTraining) -> Method:
-        variant = super().with_config(config)
-        variant.group = config.group  # the rule decides, for variants too
-        return variant
 
     def warmup_method(self) -> Method:
         return self.with_config(dataclasses.replace(self.config, steps=min(self.config.steps, 3)))

@@ -7,12 +7,35 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 
 from nnbench.errors import Diverged, NNBenchError
+from nnbench.methods.base import Method
 from nnbench.methods.factorization import TrainingHistory
+
+
+class TrainedMethod(Method):
+    """A network trained on one matrix per cell. Its configuration decides its group by the
+    rule (`config.group`), for registered methods and their variants alike."""
+
+    backend = "torch"
+
+    def __init__(
+        self, name: str, config: Any, description: str, *, expensive: bool = False
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.group = config.group
+        self.description = description
+        self.expensive = expensive
+
+    def with_config(self, config: Any) -> Method:
+        variant = super().with_config(config)
+        variant.group = config.group  # the rule decides, for variants too
+        return variant
 
 
 def check_choice(value: object, table: Mapping[str, object], what: str) -> None:
