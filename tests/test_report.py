@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -84,7 +85,10 @@ def test_reproduction_table_puts_ours_beside_the_study():
         ranks=(20,),
         timing_repeats=1,
     )
-    table = reproduction_table(run_grids([grid, STUDIES["worked-examples"].quick[0]]))
+    svd_on_lu_matrix = Grid(matrices=("study000-b",), methods=("scipy-tsvd",), ranks=(1,))
+    table = reproduction_table(
+        run_grids([grid, STUDIES["worked-examples"].quick[0], svd_on_lu_matrix])
+    )
     assert len(table) == len(TARGETS) + 5  # + study 004's five, from the doolittle cell
     doolittle = table[table.study == "study 004"]
     assert (doolittle.verdict == "reproduced").all()
@@ -96,7 +100,9 @@ def test_reproduction_table_puts_ours_beside_the_study():
     ].iloc[0]
     assert svd.svd == pytest.approx(29 / 49) and svd.verdict == "the SVD optimum, reproduced"
     nn = table[(table.experiment == "identity 50, k=20") & (table.quantity == "NN error")].iloc[0]
-    assert nn.reported == 1.00146 and nn.ours == pytest.approx(1.0)
+    assert nn.reported == "1.00146" and nn.ours == pytest.approx(1.0)  # as printed, not 1.001
+    lu_product = table[table.experiment.str.contains("printed LU product")].iloc[0]
+    assert np.isnan(lu_product.svd)  # no rank-k SVD cell answers an LU target
     missing = table[table.experiment.str.startswith("logo")].iloc[0]
     assert missing.verdict.startswith("not run: python -m nnbench run --study")
 

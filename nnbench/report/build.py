@@ -100,6 +100,13 @@ def _figure_bytes(fig: Figure) -> tuple[bytes, bytes]:
     return png.getvalue(), svg.getvalue()
 
 
+def _table_markdown(table: pd.DataFrame) -> str:
+    """Floats to 4 significant digits (NaN blank); strings as they are. tabulate would parse a
+    number-like string such as the study's "1.00146" and round it, hence disable_numparse."""
+    shown = table.map(lambda v: ("" if v != v else f"{v:.4g}") if isinstance(v, float) else v)
+    return str(shown.to_markdown(index=False, disable_numparse=True))
+
+
 def _table_html(table: pd.DataFrame) -> str:
     return table.to_html(
         index=False, na_rep="", border=0, escape=True, float_format=lambda x: f"{x:.4g}"
@@ -153,7 +160,7 @@ def build_report(
         table = tables[name]
         table.to_csv(out / "tables" / f"{name}.csv", index=False)
         title = TITLES.get(name, name)
-        md.extend([f"## {title}", "", table.to_markdown(index=False, floatfmt=".4g"), ""])
+        md.extend([f"## {title}", "", _table_markdown(table), ""])
         inner = f'<div class="scroll">{_table_html(table)}</div>'
         if name in COLLAPSED:
             inner = f"<details><summary>{len(table)} rows</summary>{inner}</details>"

@@ -243,7 +243,7 @@ def _study004_rows(res: Results) -> list[dict[str, object]]:
             "study": "study 004",
             "experiment": "Doolittle LU of [[8,2,9],[4,9,4],[6,7,9]]",
             "quantity": quantity,
-            "reported": reported,
+            "reported": as_printed(reported),
             "study_config": np.nan,
             "ours": ours[quantity],
             "svd": np.nan,
@@ -255,6 +255,12 @@ def _study004_rows(res: Results) -> list[dict[str, object]]:
     ]
 
 
+def as_printed(value: float) -> str:
+    """A reported number as the study printed it (1.00146, 4.38e-12, 166: none has more than
+    6 significant digits), not rounded by a table's float format; '' where it gave none."""
+    return "" if np.isnan(value) else f"{value:.6g}"
+
+
 def reproduction_table(res: Results) -> pd.DataFrame:
     """One row per reported number: the study's value, our re-run of the study's configuration,
     our best method, the truncated SVD, and a one-line verdict."""
@@ -264,7 +270,9 @@ def reproduction_table(res: Results) -> pd.DataFrame:
         best = BEST[target.study]
         study_value = statistic(results, target, target.study_method, target.dtype)
         ours = statistic(results, target, best)
-        svd = statistic(results, target, SVD) if target.statistic == "rel_err_2" else np.nan
+        # the truncated SVD answers rank-k targets only (an LU target has no rank to match)
+        rank_k = target.statistic == "rel_err_2" and target.rank is not None
+        svd = statistic(results, target, SVD) if rank_k else np.nan
         if target.reported_as == "SVD error":
             study_value = ours = np.nan
         rows.append(
@@ -272,7 +280,7 @@ def reproduction_table(res: Results) -> pd.DataFrame:
                 "study": f"study {target.study}",
                 "experiment": target.experiment,
                 "quantity": target.reported_as,
-                "reported": target.reported,
+                "reported": as_printed(target.reported),
                 "study_config": study_value,
                 "ours": ours,
                 "svd": svd,
