@@ -242,10 +242,6 @@ class Metric:
     direction: Direction
     description: str
 
-    @property
-    def lower_is_better(self) -> bool:
-        return self.direction == "lower"
-
 
 def _metric(
     fn: Callable[[MetricInput], float | bool],

@@ -23,20 +23,23 @@ def safe_range(dtype: str) -> tuple[float, float]:
     return float(np.sqrt(info.tiny)), float(np.sqrt(info.max))
 
 
-def magnitude_problem(a: np.ndarray, name: str) -> str | None:
+def magnitude_problem(a: np.ndarray, name: str) -> NNBenchError | None:
     """Why the entries of `a` are too large or too small for arithmetic in a.dtype, or None."""
     with np.errstate(over="ignore"):
         largest = float(np.abs(a).max(initial=0.0))
     low, high = safe_range(a.dtype.name)
+    fix = "divide it by its largest entry"
     if largest > high or not np.isfinite(largest):
-        return (
+        return NNBenchError(
             f"matrix {name!r} has entries up to {largest:.3g}, beyond {high:.1e} where "
-            f"{a.dtype.name} arithmetic overflows; divide it by its largest entry"
+            f"{a.dtype.name} arithmetic overflows",
+            fix,
         )
     if 0.0 < largest < low:
-        return (
+        return NNBenchError(
             f"matrix {name!r} has entries no larger than {largest:.3g}, below {low:.1e} where "
-            f"{a.dtype.name} arithmetic underflows; divide it by its largest entry"
+            f"{a.dtype.name} arithmetic underflows",
+            fix,
         )
     return None
 
@@ -68,9 +71,8 @@ def validate_matrix(a: np.ndarray, name: str) -> np.ndarray:
             f"matrix {name!r} has {bad} NaN/Inf entries", "replace or drop them before benchmarking"
         )
     problem = magnitude_problem(a, name)
-    if problem:
-        problem, fix = problem.rsplit("; ", 1)
-        raise NNBenchError(problem, fix)
+    if problem is not None:
+        raise problem
     return a
 
 

@@ -145,9 +145,10 @@ def _run(cell: Cell) -> CellResult:
     outcome = Outcome(status="ok", device_name=device.describe(), tf32=device.tf32())
     instances = [cell.family.make(cell.n, seed=s, dtype=cell.dtype) for s in cell.instance_seeds]
     a = instances[0] if cell.batch == 1 else np.stack(instances)
-    reason = magnitude_problem(a, cell.family.name)
-    if reason:
-        return CellResult(Row(spec, settings, replace(outcome, status="skipped", reason=reason)))
+    problem = magnitude_problem(a, cell.family.name)
+    if problem is not None:
+        skip = replace(outcome, status="skipped", reason=str(problem))
+        return CellResult(Row(spec, settings, skip))
     method = cell.method
     try:
         x = method.prepare(a, device=cell.device)
