@@ -48,7 +48,8 @@ def synthetic() -> Results:
     i = 0
     for n in (8, 16, 32):  # time vs n: 3 sizes
         for method in ("scipy-lu", "torch-lu"):
-            rows.append(_row(i, n=n, n_rows=n, n_cols=n, method=method, time_s=1e-6 * n**3))
+            size = {"n": n, "n_rows": n, "n_cols": n}
+            rows.append(_row(i, **size, method=method, method_base=method, time_s=1e-6 * n**3))
             i += 1
     picture = RNG.random((8, 8)).astype(np.float32)
     for rank in (1, 2, 3):  # error vs rank, image panels, spectra, loss curves
@@ -56,7 +57,8 @@ def synthetic() -> Results:
             err = 0.5 / rank * (1.1 if method != "scipy-tsvd" else 1.0)
             rows.append(
                 _row(i, matrix="image-logo", family="image-logo", tags="image,square",
-                     method=method, group="neural" if method != "scipy-tsvd" else "classical",
+                     method=method, method_base=method,
+                     group="neural" if method != "scipy-tsvd" else "classical",
                      kind="rank-k", rank=rank, rel_err_2=err, ratio_2=1.0 + rank / 20,
                      ratio_fro=1.0 + rank / 10)
             )  # fmt: skip

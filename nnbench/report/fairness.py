@@ -145,7 +145,7 @@ def verdict(results: pd.DataFrame) -> pd.DataFrame:
         problems = len(mine.groupby(PROBLEM, dropna=False))
         classical = best.get("classical", pd.DataFrame())
         row: dict[str, object] = {
-            "task": f"{kind}{f' (stacks of {batch})' if batch > 1 else ''}, {dtype}, {device}",
+            "task": f"{kind}{f' x{batch}' if batch > 1 else ''}, {dtype}, {device}",
             "matched accuracy": f"{accuracy.short} <= {target:g}",
             "problems": problems,
             "best classical": _most_often(classical),

@@ -92,7 +92,10 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
             "in artifacts/): run --study study002-reproduce or quick"
         )
     df = res.results[res.results.cell_id.isin(pictures.keys())]
-    df = df[(df["dtype"] == "float64") & (df["repeat"] == 0)]
+    # one column per method at its registered budget (a budget sweep would add dozens)
+    df = df[(df["dtype"] == "float64") & (df["repeat"] == 0) & (df.method == df.method_base)]
+    if df.empty:
+        return Missing("needs float64 rank-k cells of registered methods on image matrices")
     figures = []
     for (matrix, n), group in df.groupby(["matrix", "n"], sort=True):
         methods = sorted(group.method.unique(), key=lambda m: (m != "scipy-tsvd", m))
