@@ -7,14 +7,16 @@ import pandas as pd
 
 from nnbench import METHODS, Grid, run_grid
 
-from .common import CLASSICAL, RANK, TRAINED, limit_threads, unit
+from .common import CLASSICAL, RANK, TRAINED, limit_threads, method_name, unit
 
 ACCURACY_MATRICES = ["spd", "randsvd", "image-logo"]
 NEURAL_MATRICES = ["random-uniform", "diagonal-mn0", "image-logo"]
 
 
 def _ok(df: pd.DataFrame, method: str, matrix: str) -> pd.DataFrame:
-    return df[(df.method == method) & (df.matrix == matrix) & (df.status == "ok")]
+    """`ok` cells of the asv parameter `method` (`name@config_hash`) on `matrix`."""
+    name = method_name(method)
+    return df[(df.method == name) & (df.matrix == matrix) & (df.status == "ok")]
 
 
 def _median(df: pd.DataFrame, column: str, method: str, matrix: str) -> float:
@@ -26,7 +28,8 @@ class _FromCache:
 
     def setup(self, df: pd.DataFrame, method: str, matrix: str) -> None:
         if _ok(df, method, matrix).empty:
-            reasons = df[(df.method == method) & (df.matrix == matrix)].reason.unique()
+            here = (df.method == method_name(method)) & (df.matrix == matrix)
+            reasons = df[here].reason.unique()
             raise NotImplementedError(f"no ok cell: {'; '.join(map(str, reasons))}")
 
 
@@ -38,7 +41,7 @@ class ClassicalAccuracy(_FromCache):
         limit_threads()
         grid = Grid(
             matrices=tuple(ACCURACY_MATRICES),
-            methods=tuple(CLASSICAL),
+            methods=tuple(map(method_name, CLASSICAL)),
             sizes=(64,),
             ranks=(RANK,),
             repeats=2,
@@ -52,13 +55,13 @@ class ClassicalAccuracy(_FromCache):
 
 
 class TrainedLowRankAccuracy(_FromCache):
-    params = ([m for m in TRAINED if METHODS[m].kind == "rank-k"], NEURAL_MATRICES)
+    params = ([m for m in TRAINED if METHODS[method_name(m)].kind == "rank-k"], NEURAL_MATRICES)
     param_names = ("method", "matrix")
     timeout = 900
 
     def setup_cache(self) -> pd.DataFrame:
         limit_threads()
-        methods = tuple(self.params[0])
+        methods = tuple(map(method_name, self.params[0]))
         grid = Grid(
             matrices=tuple(NEURAL_MATRICES),
             methods=methods,

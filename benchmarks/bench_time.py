@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nnbench.methods import METHODS
 
-from .common import CLASSICAL, SIZES, TRAINED, limit_threads, prepared
+from .common import CLASSICAL, SIZES, TRAINED, limit_threads, method_name, prepared
 
 
 class Classical:
@@ -13,7 +13,7 @@ class Classical:
 
     def setup(self, method: str, n: int) -> None:
         limit_threads()
-        self.method = METHODS[method]
+        self.method = METHODS[method_name(method)]
         self.x, self.rank = prepared(self.method, "random-gaussian", n)
 
     def time_factorize(self, method: str, n: int) -> None:
@@ -34,7 +34,7 @@ class Trained:
 
     def setup(self, method: str, matrix: str) -> None:
         limit_threads()
-        self.method = METHODS[method]
+        self.method = METHODS[method_name(method)]
         self.x, self.rank = prepared(self.method, matrix, 32)
 
     def time_train(self, method: str, matrix: str) -> None:

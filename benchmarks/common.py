@@ -13,8 +13,19 @@ from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.methods import METHODS, Method
 from nnbench.running.threads import DEFAULT_THREADS
 
-CLASSICAL = [name for name, m in METHODS.items() if m.group == "classical"]
-TRAINED = [name for name, m in METHODS.items() if m.group != "classical" and not m.expensive]
+
+def keyed(name: str) -> str:
+    """The asv parameter of a method: `name@config_hash`, so that asv's history of a method
+    whose configuration changed is a new series, not the old one continued under its name."""
+    return f"{name}@{METHODS[name].config_hash}"
+
+
+def method_name(param: str) -> str:
+    return param.partition("@")[0]
+
+
+CLASSICAL = [keyed(name) for name, m in METHODS.items() if m.group == "classical"]
+TRAINED = [keyed(name) for name, m in METHODS.items() if m.group != "classical" and not m.expensive]
 """Hybrid and neural methods at their own budgets (the studies' minutes-long ones left out)."""
 SIZES = [64, 256]
 RANK = 5

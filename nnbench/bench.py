@@ -192,7 +192,7 @@ def lu_throughput(*, count: int = 1000, loops: int = 3, repeats: int = 3) -> Non
         f"{count} x {per_matrix:.2f} s / {batch_s:.4f} s = {ratio:,.0f}x"
     )
     start = time.perf_counter()
-    study = fit_lu_batch(batch.astype(np.float32), get_method("neural-lu-study").config)
+    study = fit_lu_batch(batch.astype(np.float32), get_method("neural-lu-study-final").config)
     study_s = time.perf_counter() - start
     print(
         f"  the Appendix A configuration itself, batched (float32, 5000 steps): {study_s:.1f} s "

@@ -70,7 +70,7 @@ def synthetic() -> Results:
                 curve = {"step": steps, "unit": "step", "loss": 1.0 / steps, "elapsed_s": steps}
                 curves.append(pd.DataFrame({"cell_id": f"c{i:04d}", **curve}))
             i += 1
-    study = "neural-lu-study"
+    study = "neural-lu-study-final"
     grid = [(opt, lr, "default", 100) for opt in ("sgd", "adam") for lr in (0.1, 0.01)]
     grid += [(opt, 0.1, init, 100) for opt in ("sgd", "adam") for init in ("mean", "identity")]
     grid += [(opt, 0.1, "default", size) for opt in ("sgd", "adam") for size in (1, 10)]

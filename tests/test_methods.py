@@ -191,12 +191,24 @@ def test_variant_selectors_split_parse_and_name_by_what_differs():
     from nnbench.methods import select_methods
 
     chosen = select_methods(
-        "scipy-lu,neural-lu-study[lr=0.01,optimizer=sgd],hybrid-lu-newton[pivot=true]"
+        "scipy-lu,neural-lu-study-final[lr=0.01,optimizer=sgd],hybrid-lu-newton[pivot=true]"
     )
     names = [m.name for m in chosen]
     # options in the config's field order; an option equal to the default is no variant
-    assert names == ["scipy-lu", "neural-lu-study[optimizer=sgd,lr=0.01]", "hybrid-lu-newton"]
+    assert names == ["scipy-lu", "neural-lu-study-final[optimizer=sgd,lr=0.01]", "hybrid-lu-newton"]
     variant = chosen[1]
     assert variant.options == "optimizer=sgd,lr=0.01" and variant.config.lr == 0.01
-    assert METHODS["neural-lu-study"].config.optimizer == "adam"  # the registered one is untouched
+    assert METHODS["neural-lu-study-final"].config.optimizer == "adam"  # registered one untouched
     assert select_methods("hybrid-lu-newton[steps=1e3]")[0].config.steps == 1000
+
+
+def test_config_hash_follows_the_configuration_not_the_name():
+    """asv keys its history by `name@config_hash`: a changed configuration is a new series."""
+    from nnbench.methods import select_methods
+
+    base = METHODS["neural-lowrank-adam"]
+    same = select_methods("neural-lowrank-adam[lr=0.03]")[0]
+    other = select_methods("neural-lowrank-adam[lr=0.01]")[0]
+    assert base.config_hash == same.config_hash != other.config_hash
+    hashes = [m.config_hash for m in METHODS.values()]
+    assert len(set(hashes)) == len(hashes)  # two registered methods never share a series

@@ -19,7 +19,7 @@ from nnbench.metrics import MetricInput, evaluate
 
 
 def test_study_configuration_is_appendix_a():
-    cfg = get_method("neural-lu-study").config
+    cfg = get_method("neural-lu-study-final").config
     assert (cfg.optimizer, cfg.lr, cfg.data_size, cfg.steps, cfg.init) == (
         "adam",
         0.1,
@@ -81,7 +81,7 @@ def test_study_code_path_is_appendix_a_step_for_step():
 def test_study_configuration_fits_study000a_like_the_study():
     """Study 000 reports a final loss of 4.38e-12 for [[10,20],[30,40]] (float32)."""
     a = MATRIX_FAMILIES["study000-a"].make(dtype="float32")
-    fact = get_method("neural-lu-study").factorize(a, seed=3)
+    fact = get_method("neural-lu-study-final").factorize(a, seed=3)
     assert fact.history.steps == 5000
     assert fact.history.final_loss < 1e-9
     np.testing.assert_allclose(fact.reconstruct(), a, rtol=1e-4)
@@ -229,8 +229,8 @@ def test_sgd_at_the_final_hessian_rate_converges_where_01_explodes():
         Grid(
             matrices=("study000-a",),
             methods=(
-                "neural-lu-study[optimizer=sgd,steps=2000]",
-                "neural-lu-study[optimizer=sgd,lr=auto-final,steps=2000]",
+                "neural-lu-study-final[optimizer=sgd,steps=2000]",
+                "neural-lu-study-final[optimizer=sgd,lr=auto-final,steps=2000]",
             ),
             dtypes=("float32",),
         )

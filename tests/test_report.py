@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from nnbench import Grid, run_grid
-from nnbench.report import error_table, status_table
+from nnbench.report import build_report, error_table, status_table
 from nnbench.report.__main__ import main
 
 
@@ -76,10 +78,10 @@ def test_history_table_has_one_column_per_commit_oldest_first():
 
 def test_reproduction_table_puts_ours_beside_the_study():
     from nnbench import STUDIES, run_grids
-    from nnbench.report.reproduction import TARGETS, reproduction_table
+    from nnbench.report.reproduction import TARGETS, VERDICTS, reproduction_table
 
     grid = Grid(
-        matrices=("identity", "diagonal-mn0"),
+        matrices=("identity", "diagonal-mn0", "diagonal-mn"),
         methods=("scipy-tsvd", "hybrid-lowrank-als"),
         sizes=(50,),
         ranks=(20,),
@@ -90,21 +92,60 @@ def test_reproduction_table_puts_ours_beside_the_study():
         run_grids([grid, STUDIES["worked-examples"].quick[0], svd_on_lu_matrix])
     )
     assert len(table) == len(TARGETS) + 5  # + study 004's five, from the doolittle cell
+    assert set(table.verdict) <= set(VERDICTS)  # one categorical column, no "nanx" text
     doolittle = table[table.study == "study 004"]
     assert (doolittle.verdict == "reproduced").all()
-    assert doolittle.set_index("quantity").loc["det", "ours"] == pytest.approx(166, rel=1e-14)
+    assert doolittle.set_index("quantity").loc["det", "study_config"] == pytest.approx(166)
     without = reproduction_table(run_grid(grid))  # the report runs nothing itself
-    assert without[without.study == "study 004"].verdict.str.startswith("not run").all()
-    svd = table[
-        (table.experiment == "M_50 = diag(0..49), k=20") & (table.quantity == "SVD error")
-    ].iloc[0]
-    assert svd.svd == pytest.approx(29 / 49) and svd.verdict == "the SVD optimum, reproduced"
-    nn = table[(table.experiment == "identity 50, k=20") & (table.quantity == "NN error")].iloc[0]
+    assert (without[without.study == "study 004"].verdict == "not run").all()
+    rows = table.set_index(["experiment", "quantity"])
+    svd = rows.loc[("M_50 = diag(0..49), k=20", "SVD error")]
+    assert svd.svd == pytest.approx(29 / 49) and svd.verdict == "reproduced"
+    # diag(1..50) has SVD error 0.6, not the study's 0.5918: another matrix, not scored
+    assert (rows.loc["M_50 = diag(1..50), k=20"].verdict == "different matrix").all()
+    nn = rows.loc[("identity 50, k=20", "NN error")]
     assert nn.reported == "1.00146" and nn.ours == pytest.approx(1.0)  # as printed, not 1.001
+    assert "Frobenius" in nn.note  # the 2-norm cannot tell: the note compares Frobenius errors
     lu_product = table[table.experiment.str.contains("printed LU product")].iloc[0]
     assert np.isnan(lu_product.svd)  # no rank-k SVD cell answers an LU target
     missing = table[table.experiment.str.startswith("logo")].iloc[0]
-    assert missing.verdict.startswith("not run: python -m nnbench run --study")
+    assert missing.verdict == "not run" and missing.run == "study002-reproduce"
+
+
+def test_the_evidence_chooses_the_study_configuration_and_failures_say_what_was_tried():
+    """Study 002's biases: both configurations are run; the one closer to the study's numbers
+    is the table's study config, and a row that is not reproduced lists both values."""
+    from nnbench.report.reproduction import config_choice, reproduction_table
+
+    grid = Grid(
+        matrices=("random-uniform",),
+        methods=("scipy-tsvd", "neural-lowrank-study", "neural-lowrank-study[bias=false]"),
+        sizes=(10,),
+        ranks=(1,),
+        repeats=2,
+        timing_repeats=1,
+    )
+    res = run_grid(grid)
+    choice = config_choice(res)
+    lowrank = choice[choice.candidates.str.startswith("neural-lowrank-study /")]
+    assert lowrank.chosen.sum() == 1
+    best = lowrank.loc[lowrank.median_abs_log10_ratio.idxmin()]
+    assert best.chosen
+    row = reproduction_table(res).set_index("experiment").loc["random-uniform 10x10, k=1"]
+    assert row.config == best.config
+    if row.verdict == "not reproduced":
+        assert "tried: neural-lowrank-study " in row.note and "[bias=False]" in row.note
+
+
+def test_the_report_states_its_verdict_thresholds(tmp_path):
+    from nnbench.report.reproduction import CRITERIA
+
+    res = run_grid(Grid(matrices=("study004-doolittle",), methods=("doolittle",), timing_repeats=1))
+    build_report([res], tmp_path)
+    page = (tmp_path / "index.html").read_text()
+    for criterion in CRITERIA.values():
+        assert html.escape(criterion.rule) in page
+    assert "reproduction_not_run" in page  # the studies that would fill the empty rows
 
 
 def test_the_report_names_only_columns_of_the_typed_row():

@@ -27,3 +27,23 @@ def test_quick_variant_runs(name, tmp_path):
     assert (df.status == "ok").any()
     back = load_results(tmp_path)
     assert len(back.results) == len(df) and set(back.artifacts) == set(res.artifacts)
+
+
+def test_study002_quick_fills_its_own_tables(tmp_path):
+    """The photo hypotheses, the funnel collapse rates and both bias configurations come from
+    the study's own cells (at quick sizes here)."""
+    from nnbench.report.reproduction import config_choice
+    from nnbench.report.study002 import funnel_collapse, photo_hypotheses
+
+    res = run_study("study002-reproduce", quick=True, out=tmp_path)
+    photo = photo_hypotheses(res.results)
+    assert len(photo) >= 1 and (photo.nn_over_svd >= 1 - 1e-9).all()
+    funnel = funnel_collapse(res.results)
+    assert set(funnel.architecture) == {"funnel", "n-n-k-n"}
+    assert funnel.rank_collapse_rate.between(0, 1).all() and (funnel.seeds >= 2).all()
+    choice = config_choice(res)
+    biases = choice[choice.candidates.str.startswith("neural-lowrank-study /")]
+    assert biases.chosen.sum() == 1 and (biases.targets_run > 0).all()
+    loss = res.results.set_index("method").loss
+    assert "biases" in loss["neural-lowrank-study"].iloc[0]
+    assert "biases" not in loss["neural-lowrank-study[bias=False]"].iloc[0]

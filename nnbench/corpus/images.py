@@ -51,8 +51,11 @@ def bundled_image(name: str) -> np.ndarray:
     return img
 
 
-def skimage_image(n: int, rng: np.random.Generator, *, image: str) -> np.ndarray:
-    return resize(bundled_image(image), (n, n))
+def skimage_image(
+    n: int, rng: np.random.Generator, *, image: str, scale: float = 1.0
+) -> np.ndarray:
+    """The bundled image resized to n x n, pixels in [0, scale] (1: floats, 255: 8-bit values)."""
+    return scale * resize(bundled_image(image), (n, n))
 
 
 def colour_wheel(n: int, rng: np.random.Generator) -> np.ndarray:

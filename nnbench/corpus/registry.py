@@ -120,6 +120,16 @@ FAMILIES: tuple[MatrixFamily, ...] = (
         source="stand-in for study 002's 400x400 portrait photo",
     ),
     MatrixFamily(
+        "image-camera-255",
+        partial(images.skimage_image, image="camera"),
+        IMG,
+        "scikit-image `camera` photo, resized, pixels 0..255 (8-bit scale, as an image file "
+        "loads without dividing by 255)",
+        params={"scale": 255.0},
+        default_n=64,
+        source="study 002's photo at the pixel scale a Keras script may have fed it",
+    ),
+    MatrixFamily(
         "image-astronaut",
         partial(images.skimage_image, image="astronaut"),
         IMG,

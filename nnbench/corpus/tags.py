@@ -76,8 +76,8 @@ def needs_pivoting(a: np.ndarray) -> bool:
 
 
 def is_image(a: np.ndarray) -> bool:
-    """Pixel intensities in [0, 1]."""
-    return bool(a.size) and float(a.min()) >= 0.0 and float(a.max()) <= 1.0
+    """Pixel intensities in [0, 1], or in [0, 255] (8-bit scale)."""
+    return bool(a.size) and float(a.min()) >= 0.0 and float(a.max()) <= 255.0
 
 
 def is_singular(a: np.ndarray) -> bool:

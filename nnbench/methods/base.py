@@ -9,6 +9,7 @@ factors as numpy in a typed, self-checking `Factorization`; untimed).
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -66,7 +67,9 @@ BACKENDS: dict[str, Backend] = {
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """A trained method's settings as results columns (classical methods leave them empty).
-    `lr` is the step size used (NaN where none is), `lr_rule` the rule that chose it."""
+    `lr` is the step size used (NaN where none is), `lr_rule` the rule that chose it; `loss`
+    says what the training loss (hence `final_loss`) measures: losses of different
+    definitions are not comparable."""
 
     optimizer: str = ""
     switch_to: str = ""
@@ -74,6 +77,7 @@ class Settings:
     lr_rule: str = ""
     init: str = ""
     data_size: float = math.nan
+    loss: str = ""
 
 
 class Method(ABC):
@@ -96,6 +100,23 @@ class Method(ABC):
     def base_name(self) -> str:
         """The registered method this one is (a variant's base): its budget variants share it."""
         return self.base or self.name
+
+    @property
+    def config_hash(self) -> str:
+        """8 hex digits of what decides this method's results: its class, kind, backend, the
+        library call it makes and its config. asv keys its history by `name@config_hash`, so
+        that a method whose configuration changed starts a new series under its old name."""
+        call = getattr(self, "call", None)
+        what = (
+            type(self).__qualname__,
+            self.kind,
+            self.backend,
+            repr(self.config),
+            # a function by its qualified name (its repr has an address); a callable record by repr
+            getattr(call, "__module__", ""),
+            getattr(call, "__qualname__", repr(call)),
+        )
+        return hashlib.blake2b(repr(what).encode(), digest_size=4).hexdigest()
 
     @property
     def needs_rank(self) -> bool:

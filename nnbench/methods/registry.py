@@ -41,7 +41,7 @@ def _resolve(term: str) -> list[Method]:
 def select_methods(selector: str | list[str]) -> list[Method]:
     """Names, groups (`classical`, `hybrid`, `neural`, `all`) or `kind:KIND` (every method of a
     task but the minutes-long study budgets: `kind:rank-k`), comma separated, registry order.
-    A name may carry options: `neural-lu-study[optimizer=sgd,lr=0.01]` (see `variants`)."""
+    A name may carry options: `neural-lu-study-final[optimizer=sgd,lr=0.01]` (see `variants`)."""
     terms = split_terms(selector) if isinstance(selector, str) else list(selector)
     return select(
         terms,

@@ -1,5 +1,5 @@
 """Method variants from the command line: `NAME[key=value,...]` changes a trained method's
-options (its config dataclass), e.g. `neural-lu-study[optimizer=sgd,lr=0.01]`."""
+options (its config dataclass), e.g. `neural-lu-study-final[optimizer=sgd,lr=0.01]`."""
 
 from __future__ import annotations
 

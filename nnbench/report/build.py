@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from nnbench.report.figures import FIGURES, Missing
+from nnbench.report.reproduction import CRITERIA
 from nnbench.report.tables import all_tables, history_table
 from nnbench.results import Results
 
@@ -24,6 +25,11 @@ TITLES = {
     "time_to_accuracy_svd": "SVD: least time to an accuracy (the budget that did it)",
     "time_to_accuracy_rank-k": "Rank-k: least time to an accuracy (the budget that did it)",
     "reproduction": "Reproduction: the studies' numbers beside ours (2-norm relative errors)",
+    "reproduction_configs": "Reproduction: which re-run is the study configuration (evidence)",
+    "study002_photo": "Study 002's failed rank-10 photo: each hypothesis re-run",
+    "study002_funnel": "Study 002's funnel architectures: rank collapse over seeds",
+    "reproduction_not_run": "Reproduction rows this run did not measure, and the studies that "
+    "fill them",
     "image_spectra": "Singular values of the image matrices (study 001: the alphabet)",
     "image_effective_rank": "Effective rank of the image matrices (study 001: alphabet ~5)",
     "errors_lu": "LU factorizations",
@@ -40,6 +46,8 @@ NAV = {
     "time_to_accuracy_svd": "SVD time-to-accuracy",
     "time_to_accuracy_rank-k": "Rank-k time-to-accuracy",
     "reproduction": "Reproduction",
+    "study002_photo": "Photo hypotheses",
+    "study002_funnel": "Funnels",
     "errors_lu": "LU",
     "errors_qr": "QR",
     "errors_svd": "SVD",
@@ -49,7 +57,33 @@ NAV = {
     "image_effective_rank": "Effective rank",
     "asv_history": "asv history",
 }
-LEADING = ("verdict", "reproduction")  # the report opens with these, then the figures
+LEADING = (  # the report opens with these (those the run measured), then the figures
+    "verdict",
+    "reproduction",
+    "reproduction_configs",
+    "study002_photo",
+    "study002_funnel",
+)
+NOTES = {
+    "reproduction": "Verdicts: reproduced / not reproduced / different matrix (the study's "
+    "matrix is not ours: not scored) / not run. Thresholds, by the row's criterion: "
+    + "; ".join(f"{name}: {c.rule}" for name, c in CRITERIA.items())
+    + ". study_config is the chosen re-run of the study's configuration (next table); ours is "
+    "our best method on the same matrix and metric (blank where none is like for like: the "
+    "note says why).",
+    "reproduction_configs": "Where the study's configuration is ambiguous, each candidate was "
+    "run; the one closest to the study's numbers (smallest median |log10(re-run / reported)| "
+    "over the rows it answers) is the table's study_config.",
+    "study002_photo": "The study's network gave 'a very large error and an unrecognizable "
+    "image'; a change reproduces that failure if its error is at least twice the SVD's.",
+    "study002_funnel": "Collapse: the learned A_k has numerical rank below k (rank_one: rank 1, "
+    "the study's 'most commonly'). The study ran its funnel on unnamed 'larger matrices'; "
+    "these are random U[0,1) matrices.",
+    "errors_lu": "final_loss is each method's own training loss (the loss column says which); "
+    "compare it only between rows with the same loss.",
+    "errors_rank-k": "final_loss is each method's own training loss (the loss column says "
+    "which); compare it only between rows with the same loss.",
+}
 COLLAPSED = {
     "errors_lu",
     "errors_qr",
@@ -76,6 +110,8 @@ td:first-child,th:first-child{text-align:left}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:13px;color:#555}.missing{color:#955;font-style:italic}
 nav a{margin-right:1rem}code{background:#f4f4f4;padding:0 3px}
+.note{font-size:13px;color:#444;max-width:75rem}
+table.wrap-last td:last-child{white-space:normal;min-width:24rem;text-align:left}
 """
 
 
@@ -107,9 +143,18 @@ def _table_markdown(table: pd.DataFrame) -> str:
     return str(shown.to_markdown(index=False, disable_numparse=True))
 
 
+WRAPPED = ("note", "reason", "command")  # long text: a last column of these wraps
+
+
 def _table_html(table: pd.DataFrame) -> str:
+    wrap = len(table.columns) and table.columns[-1] in WRAPPED
     return table.to_html(
-        index=False, na_rep="", border=0, escape=True, float_format=lambda x: f"{x:.4g}"
+        index=False,
+        na_rep="",
+        border=0,
+        escape=True,
+        float_format=lambda x: f"{x:.4g}",
+        classes="wrap-last" if wrap else None,
     )
 
 
@@ -160,8 +205,11 @@ def build_report(
         table = tables[name]
         table.to_csv(out / "tables" / f"{name}.csv", index=False)
         title = TITLES.get(name, name)
-        md.extend([f"## {title}", "", _table_markdown(table), ""])
+        note = NOTES.get(name, "")
+        md.extend([f"## {title}", "", *([note, ""] if note else []), _table_markdown(table), ""])
         inner = f'<div class="scroll">{_table_html(table)}</div>'
+        if note:
+            inner = f'<p class="note">{html.escape(note)}</p>{inner}'
         if name in COLLAPSED:
             inner = f"<details><summary>{len(table)} rows</summary>{inner}</details>"
         nav.append(f'<a href="#{name}">{html.escape(NAV.get(name, name))}</a>')

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-STUDY_METHOD = "neural-lu-study"
+STUDY_METHOD = "neural-lu-study-final"
 
 
 def sensitivity_rows(results: pd.DataFrame) -> pd.DataFrame:

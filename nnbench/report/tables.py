@@ -7,8 +7,9 @@ import pandas as pd
 
 from nnbench.methods import KINDS
 from nnbench.report.fairness import time_to_accuracy, verdict
-from nnbench.report.reproduction import reproduction_table
+from nnbench.report.reproduction import config_choice, reproduction_table
 from nnbench.report.sensitivity import sensitivity_table
+from nnbench.report.study002 import funnel_collapse, photo_hypotheses
 from nnbench.results import Results
 
 KEYS = ["kind", "matrix", "n_rows", "n_cols", "rank", "batch", "method", "dtype", "device"]
@@ -24,6 +25,7 @@ SUMMARIES: dict[str, tuple[str, str]] = {
     "factor_err": ("factor_err", "median"),
     "solve_backward_err": ("solve_backward_err", "median"),
     "det_rel_err": ("det_rel_err", "median"),
+    "loss": ("loss", "first"),  # what final_loss measures: compare like with like only
     "final_loss": ("final_loss", "median"),
     "steps": ("steps", "median"),
     "time_s": ("time_s", "median"),
@@ -121,7 +123,16 @@ def all_tables(res: Results) -> dict[str, pd.DataFrame]:
     """Every table of the report, by file stem, in report order."""
     results = res.results
     sigmas = spectra(res)
-    tables = {"verdict": verdict(results), "reproduction": reproduction_table(res)}
+    reproduction = reproduction_table(res)
+    run = reproduction.verdict != "not run"
+    tables = {
+        "verdict": verdict(results),
+        "reproduction": reproduction[run],
+        "reproduction_configs": config_choice(res).dropna(subset=["median_abs_log10_ratio"]),
+        "study002_photo": photo_hypotheses(results),
+        "study002_funnel": funnel_collapse(results),
+        "reproduction_not_run": not_run(reproduction[~run]),
+    }
     ladder = time_to_accuracy(results)
     for kind in KINDS:
         if not ladder.empty:
@@ -134,6 +145,15 @@ def all_tables(res: Results) -> dict[str, pd.DataFrame]:
     tables["image_effective_rank"] = effective_rank_table(sigmas)
     tables["image_spectra"] = spectrum_table(sigmas)
     return {name: table for name, table in tables.items() if not table.empty}
+
+
+def not_run(rows: pd.DataFrame) -> pd.DataFrame:
+    """The reproduction rows this run has no cells for, counted by the study that fills them."""
+    if rows.empty:
+        return pd.DataFrame()
+    counts = rows.groupby(["study", "run"], sort=True).size().rename("reported_numbers")
+    table = counts.reset_index()
+    return table.assign(command="python -m nnbench run --study " + table.run).drop(columns="run")
 
 
 def history_table(history: pd.DataFrame, *, last: int = 10) -> pd.DataFrame:

@@ -35,6 +35,8 @@ WORKED = Grid(
 )
 
 STUDY_000_MATRICES = ("study000-a", "study000-b", "study000-c")
+STUDY_000_CONFIGS = ("neural-lu-study-final", "neural-lu-study-appendix")
+STUDY_000_OURS = ("hybrid-lu-newton", "hybrid-lu-newton[pivot=false]", "doolittle")
 LU_BARRIER = (  # the pivot-sign barrier: ours without the convex start and without pivoting
     "hybrid-lu-newton[init=identity]",
     "hybrid-lu-newton[init=identity,pivot=false]",
@@ -43,7 +45,6 @@ LU_BARRIER = (  # the pivot-sign barrier: ours without the convex start and with
 )
 LU_SCALE_MATRICES = ("spd", "diag-dominant", "random-uniform", "random-gaussian", "needs-pivoting")
 LOWRANK_002 = ("scipy-tsvd", "neural-lowrank-study", "hybrid-lowrank-als")
-LOWRANK_002_IMAGES = ("scipy-tsvd", "neural-lowrank-study-image", "hybrid-lowrank-als")
 
 
 STUDY_000_OPTIMIZERS = ("sgd", "asgd", "rprop", "rmsprop", "adagrad", "adam")
@@ -51,8 +52,8 @@ STUDY_000_BEST_LR = {"sgd": 0.01, "asgd": 0.01, "rprop": 0.01, "rmsprop": 0.01, 
 
 
 def study_variant(**options: object) -> str:
-    """`neural-lu-study[k=v,...]`: the Appendix A configuration with some options changed."""
-    return "neural-lu-study[" + ",".join(f"{k}={v}" for k, v in options.items()) + "]"
+    """`neural-lu-study-final[k=v,...]`: the study's final configuration, options changed."""
+    return "neural-lu-study-final[" + ",".join(f"{k}={v}" for k, v in options.items()) + "]"
 
 
 def _study000_sensitivity(*, steps: int, repeats: int) -> tuple[Grid, ...]:
@@ -99,38 +100,97 @@ def _study000_sensitivity(*, steps: int, repeats: int) -> tuple[Grid, ...]:
     )
 
 
+STUDY_002_NO_BIAS = "neural-lowrank-study[bias=false]"
+STUDY_002_FUNNEL = "neural-lowrank-study[architecture=funnel]"
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One change from study 002's configuration on its photo at k = 10, n = 400: why did
+    the study's network fail where our re-run of it does not?"""
+
+    change: str
+    matrix: str
+    method: str
+    dtype: str = "float64"
+
+
+PHOTO_N, PHOTO_RANK = 400, 10
+_IMAGE = "neural-lowrank-study-image"
+PHOTO_HYPOTHESES: tuple[Hypothesis, ...] = (
+    Hypothesis("none (study configuration)", "image-camera", _IMAGE),
+    Hypothesis("biases off", "image-camera", f"{_IMAGE}[bias=false]"),
+    Hypothesis("float32 (Keras' default)", "image-camera", _IMAGE, "float32"),
+    Hypothesis("pixels 0..255 (not divided by 255)", "image-camera-255", _IMAGE),
+    Hypothesis(
+        "its 10,000 x 10-epoch budget (Section 5.3)", "image-camera", "neural-lowrank-study"
+    ),
+)
+
+
 def _study002(*, quick: bool) -> tuple[Grid, ...]:
-    """Study 002's experiments; `quick` trains the images with the 10-epoch budget at n = 64."""
-    images = (
-        ("scipy-tsvd", "neural-lowrank-study", "hybrid-lowrank-als")
-        if quick
-        else (LOWRANK_002_IMAGES)
-    )
+    """Study 002's experiments, its configuration with biases on (Keras' default) and off, the
+    hypotheses for its failed rank-10 photo, and the funnel architectures it tried; `quick`
+    trains the images with the 10-epoch budget at n = 64 and runs fewer seeds."""
+    image = "neural-lowrank-study" if quick else "neural-lowrank-study-image"
+    image_n, photo_n = (64, 64) if quick else (256, PHOTO_N)
+    both = ("scipy-tsvd", "neural-lowrank-study", STUDY_002_NO_BIAS, "hybrid-lowrank-als")
+    hypotheses = PHOTO_HYPOTHESES[-1:] if quick else PHOTO_HYPOTHESES[1:]
     return (
         Grid(
             matrices=("identity", "diagonal-mn", "diagonal-mn0"),
-            methods=LOWRANK_002,
+            methods=both,
             sizes=(50,),
             ranks=(20,),
             repeats=1 if quick else 3,
         ),
         Grid(
             matrices=("random-uniform", "symmetric"),
-            methods=LOWRANK_002,
+            methods=both,
             sizes=(10,),
-            ranks=tuple(range(1, 10)),
+            ranks=(1, 5) if quick else tuple(range(1, 10)),
             repeats=2 if quick else 10,
         ),
-        Grid(matrices=("image-logo",), methods=images, sizes=(64 if quick else 256,), ranks=(10,)),
         Grid(
-            matrices=("image-camera",), methods=images, sizes=(64 if quick else 400,), ranks=(1, 10)
+            matrices=("image-logo",),
+            methods=("scipy-tsvd", image, f"{image}[bias=false]", "hybrid-lowrank-als"),
+            sizes=(image_n,),
+            ranks=(10,),
+        ),
+        Grid(
+            matrices=("image-camera",),
+            methods=("scipy-tsvd", image, "hybrid-lowrank-als"),
+            sizes=(photo_n,),
+            ranks=(1, 10),
+        ),
+        *(
+            Grid(
+                matrices=(h.matrix,),
+                methods=(h.method, "scipy-tsvd"),
+                sizes=(photo_n,),
+                ranks=(PHOTO_RANK,),
+                dtypes=(h.dtype,),
+            )
+            for h in hypotheses
         ),
         Grid(
             matrices=("colour-wheel",),
-            methods=("scipy-tsvd", "neural-lowrank-study-wheel", "hybrid-lowrank-als"),
+            methods=(
+                "scipy-tsvd",
+                "neural-lowrank-study-wheel",
+                "neural-lowrank-study-wheel[bias=false]",
+                "hybrid-lowrank-als",
+            ),
             sizes=(10,),
             ranks=(5,),
             repeats=1 if quick else 3,
+        ),
+        Grid(  # "powers of 2 ... often made all of the approximations rank 1" (Section 4)
+            matrices=("random-uniform",),
+            methods=("neural-lowrank-study", STUDY_002_FUNNEL),
+            sizes=(16,) if quick else (16, 64),
+            ranks=(4,) if quick else (2, 4, 8),
+            repeats=2 if quick else 10,
         ),
     )
 
@@ -277,40 +337,34 @@ STUDIES: dict[str, Study] = {
         Study(
             "study002-reproduce",
             "study 002 re-run: identity/M_50 k=20, random and symmetric 10x10 k=1..9 over 10 "
-            "matrices, logo 256 k=10, photo 400 k=1,10, colour wheel k=5; study config, ours "
-            "and the truncated SVD",
+            "matrices, logo 256 k=10, photo 400 k=1,10, colour wheel k=5; the study config "
+            "with biases on and off, ours and the truncated SVD; four hypotheses for the failed "
+            "rank-10 photo; funnel architectures over 10 seeds",
             grids=_study002(quick=False),
             quick=_study002(quick=True),
         ),
         Study(
             "study000-reproduce",
-            "study 000 re-run: its three 2x2 matrices x 10 seeds, the Appendix A configuration "
-            "(float32, as torch.Tensor) beside ours (float64)",
+            "study 000 re-run: its three 2x2 matrices x 10 seeds, its final configuration "
+            "(Adam 0.1) and Appendix A's printed one (SGD 0.001), float32 as torch.Tensor, "
+            "beside ours (float64, with and without pivoting)",
             grids=(
                 Grid(
                     matrices=STUDY_000_MATRICES,
-                    methods=("neural-lu-study",),
+                    methods=STUDY_000_CONFIGS,
                     dtypes=("float32",),
                     repeats=10,
                 ),
-                Grid(
-                    matrices=STUDY_000_MATRICES,
-                    methods=("hybrid-lu-newton", "doolittle"),
-                    repeats=10,
-                ),
+                Grid(matrices=STUDY_000_MATRICES, methods=STUDY_000_OURS, repeats=10),
             ),
             quick=(
                 Grid(
                     matrices=STUDY_000_MATRICES,
-                    methods=("neural-lu-study",),
+                    methods=STUDY_000_CONFIGS,
                     dtypes=("float32",),
                     repeats=2,
                 ),
-                Grid(
-                    matrices=STUDY_000_MATRICES,
-                    methods=("hybrid-lu-newton", "doolittle"),
-                    repeats=2,
-                ),
+                Grid(matrices=STUDY_000_MATRICES, methods=STUDY_000_OURS, repeats=2),
             ),
         ),
         Study(

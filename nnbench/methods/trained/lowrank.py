@@ -41,6 +41,8 @@ class NeuralLowRank(TrainedMethod):
             lr=cfg.lr if cfg.takes_lr else float("nan"),
             init=cfg.init,
             data_size=cfg.batch_size if cfg.minibatch else n,
+            loss=INPUTS[cfg.inputs].loss.format(M="A_k^T", A="A^T")
+            + (" (network with biases)" if cfg.bias else ""),
         )
 
     def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw:

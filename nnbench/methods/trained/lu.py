@@ -19,7 +19,7 @@ from nnbench.errors import SkipCell
 from nnbench.methods.base import Method, Raw, Settings
 from nnbench.methods.trained.lu_layers import NoLU
 from nnbench.methods.trained.lu_training import LUTraining, fit
-from nnbench.methods.trained.training import LossRecorder, TrainedMethod, generator
+from nnbench.methods.trained.training import INPUTS, LossRecorder, TrainedMethod, generator
 
 
 class NeuralLU(TrainedMethod):
@@ -42,6 +42,16 @@ class NeuralLU(TrainedMethod):
             lr_rule=cfg.lr if isinstance(cfg.lr, str) and cfg.takes_lr else "",
             init=cfg.init,
             data_size=n if cfg.inputs == "full" else cfg.data_size,
+            loss=self.loss,
+        )
+
+    @property
+    def loss(self) -> str:
+        """M = LU against A (P^T A when pivoting); the penalty structure adds its penalty."""
+        cfg = self.config
+        loss = INPUTS[cfg.inputs].loss.format(M="LU", A="P^T A" if cfg.pivot else "A")
+        return loss + (
+            " + ||strict tril(W1)||^2 + ||strict triu(W2)||^2" if cfg.structure == "penalty" else ""
         )
 
     def skip_reason(
@@ -72,7 +82,8 @@ class NeuralLU(TrainedMethod):
         return {**factors, "history": rec.history(lr=trained.lr, switch_step=trained.switch_step)}
 
 
-STUDY_000 = LUTraining()  # Appendix A: Adam 0.1, data_size 100, 5000 steps, default init
+STUDY_000 = LUTraining()  # the text's final choice: Adam 0.1, data_size 100, 5000 steps
+STUDY_000_APPENDIX = LUTraining(optimizer="sgd", lr=0.001)  # Appendix A's code as printed
 ADAM = LUTraining(  # lr from a sweep (README: "Tuning the gradient-only methods")
     inputs="full", structure="exact", optimizer="adam", lr=0.03, steps=5000, patience=300
 )
@@ -88,10 +99,16 @@ OURS = LUTraining(
 
 NEURAL_LU_METHODS: tuple[NeuralLU, ...] = (
     NeuralLU(
-        "neural-lu-study",
+        "neural-lu-study-final",
         STUDY_000,
-        "study 000 exactly (Appendix A): W1, W2 bias-free, U[0,1) rows x 100 per step, "
-        "MSE + penalty, Adam 0.1, 5000 steps, torch default init",
+        "study 000's final choice (its text, Figure 10): Appendix A's network (W1, W2 "
+        "bias-free, U[0,1) rows x 100 per step, MSE + penalty, torch default init, 5000 steps) "
+        "with Adam 0.1",
+    ),
+    NeuralLU(
+        "neural-lu-study-appendix",
+        STUDY_000_APPENDIX,
+        "study 000's Appendix A code as printed: the same network and loss with SGD 0.001",
     ),
     NeuralLU(
         "neural-lu-adam",

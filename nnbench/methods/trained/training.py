@@ -78,6 +78,7 @@ class InputKind:
     sample: Sampler
     second_moment: Callable[[int, torch.Tensor], torch.Tensor]
     description: str
+    loss: str  # what the training loss measures; {M}: the network's map, {A}: its target
 
 
 def _eye(n: int, like: torch.Tensor) -> torch.Tensor:
@@ -89,13 +90,17 @@ INPUTS: dict[str, InputKind] = {
         _uniform,
         lambda n, like: _eye(n, like) / 12 + torch.full_like(_eye(n, like), 0.25),
         "U[0,1) rows as in the studies (numpy's rand); E[xx^T] = I/12 + 11^T/4",
+        "MSE of x{M} - x{A} over U[0,1) rows",
     ),
-    "gaussian": InputKind(_gaussian, _eye, "N(0, I) rows"),
-    "sign": InputKind(_sign, _eye, "+-1 rows (Rademacher probes)"),
+    "gaussian": InputKind(_gaussian, _eye, "N(0, I) rows", "MSE of x{M} - x{A} over N(0, I) rows"),
+    "sign": InputKind(
+        _sign, _eye, "+-1 rows (Rademacher probes)", "MSE of x{M} - x{A} over +-1 rows"
+    ),
     "full": InputKind(
         _identity_batch,
         lambda n, like: _eye(n, like) / n,
         "the identity batch (every basis vector once): the MSE is ||M - A||_F^2 / (m n)",
+        "||{M} - {A}||_F^2 / (m n)",
     ),
 }
 
