@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -46,7 +47,10 @@ NAV = {
     "time_to_accuracy_svd": "SVD time-to-accuracy",
     "time_to_accuracy_rank-k": "Rank-k time-to-accuracy",
     "reproduction": "Reproduction",
+    "reproduction_configs": "Study configs",
     "study002_photo": "Photo hypotheses",
+    "reproduction_not_run": "Not run",
+    "study000_sensitivity": "Sensitivity",
     "study002_funnel": "Funnels",
     "errors_lu": "LU",
     "errors_qr": "QR",
@@ -79,6 +83,11 @@ NOTES = {
     "study002_funnel": "Collapse: the learned A_k has numerical rank below k (rank_one: rank 1, "
     "the study's 'most commonly'). The study ran its funnel on unnamed 'larger matrices'; "
     "these are random U[0,1) matrices.",
+    "image_effective_rank": "Whose measure is which: study 001's 'effective rank close to 5' is "
+    "a visual judgement (the letter B is recognisable at r = 5; figure 'Study 001: the letter B "
+    "at rank r'). The columns are ours: entropy_effective_rank is Roy & Vetterli's (2007), "
+    "rank_for_90/99pct_energy count the singular values holding that share of ||A||_F^2, rank is "
+    "the numerical rank (numpy's tolerance).",
     "errors_lu": "final_loss is each method's own training loss (the loss column says which); "
     "compare it only between rows with the same loss.",
     "errors_rank-k": "final_loss is each method's own training loss (the loss column says "
@@ -99,19 +108,20 @@ STAND_INS = (
     "(matplotlib) for study 001's handwritten alphabet matrix."
 )
 CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:0 auto;max-width:1200px;
-padding:1rem 2rem;color:#222;line-height:1.4}
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:0 auto;max-width:1360px;
+padding:1rem 1.2rem;color:#222;line-height:1.4}
 h1{border-bottom:2px solid #357;padding-bottom:.3rem}h2{margin-top:2rem;color:#235}
-table{border-collapse:collapse;font-size:12px;margin:.5rem 0}
-th,td{border:1px solid #ccc;padding:2px 6px;text-align:right;white-space:nowrap}
-th{background:#eef2f7;position:sticky;top:0;white-space:normal;vertical-align:bottom;min-width:4rem}
+table{border-collapse:collapse;font-size:11.5px;margin:.5rem 0}
+th,td{border:1px solid #ccc;padding:2px 6px;text-align:right}
+td{max-width:16rem}
+th{background:#eef2f7;position:sticky;top:0;white-space:normal;vertical-align:bottom;min-width:3.2rem}
 td:first-child,th:first-child{text-align:left}
 .scroll{max-height:480px;overflow:auto;border:1px solid #ddd}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:13px;color:#555}.missing{color:#955;font-style:italic}
 nav a{margin-right:1rem}code{background:#f4f4f4;padding:0 3px}
 .note{font-size:13px;color:#444;max-width:75rem}
-table.wrap-last td:last-child{white-space:normal;min-width:24rem;text-align:left}
+table.wrap-last td:last-child{min-width:18rem;max-width:30rem;text-align:left}
 """
 
 
@@ -144,11 +154,30 @@ def _table_markdown(table: pd.DataFrame) -> str:
 
 
 WRAPPED = ("note", "reason", "command")  # long text: a last column of these wraps
+WIDE = 12  # a table with more columns shows those that hold one value as a line above it
+
+
+def _compact(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """A wide table without its constant columns, and the line that states them (the CSV
+    keeps every column)."""
+    if len(table.columns) <= WIDE or len(table) < 2:
+        return table, ""
+    constant = [c for c in table.columns[1:] if table[c].nunique(dropna=False) == 1]
+    if not constant:
+        return table, ""
+    shown = ", ".join(f"{c} {_plain(table[c].iloc[0])}" for c in constant)
+    return table.drop(columns=constant), f"Every row: {shown}."
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, float):
+        return "-" if value != value else f"{value:.4g}"
+    return str(value)
 
 
 def _table_html(table: pd.DataFrame) -> str:
     wrap = len(table.columns) and table.columns[-1] in WRAPPED
-    return table.to_html(
+    page = table.to_html(
         index=False,
         na_rep="",
         border=0,
@@ -156,6 +185,8 @@ def _table_html(table: pd.DataFrame) -> str:
         float_format=lambda x: f"{x:.4g}",
         classes="wrap-last" if wrap else None,
     )
+    # headers such as solve_backward_err may break after an underscore
+    return re.sub(r"<th>([^<]*)</th>", lambda m: f"<th>{m[1].replace('_', '_<wbr>')}</th>", page)
 
 
 def _provenance_html(provenance: dict) -> str:
@@ -205,9 +236,10 @@ def build_report(
         table = tables[name]
         table.to_csv(out / "tables" / f"{name}.csv", index=False)
         title = TITLES.get(name, name)
-        note = NOTES.get(name, "")
-        md.extend([f"## {title}", "", *([note, ""] if note else []), _table_markdown(table), ""])
-        inner = f'<div class="scroll">{_table_html(table)}</div>'
+        shown, constant = _compact(table)
+        note = " ".join(filter(None, [NOTES.get(name, ""), constant]))
+        md.extend([f"## {title}", "", *([note, ""] if note else []), _table_markdown(shown), ""])
+        inner = f'<div class="scroll">{_table_html(shown)}</div>'
         if note:
             inner = f'<p class="note">{html.escape(note)}</p>{inner}'
         if name in COLLAPSED:

@@ -49,6 +49,9 @@ def error_table(results: pd.DataFrame, kind: str) -> pd.DataFrame:
     ok = rows[rows["status"] == "ok"]
     stats = ok.groupby(keys, dropna=False, sort=True).agg(**SUMMARIES)
     table = counts.join(stats, how="inner").reset_index()
+    shape = table.n_rows.astype(str) + "x" + table.n_cols.astype(str)
+    table = table.drop(columns=["n_rows", "n_cols"])
+    table.insert(1, "shape", shape)
     return table.dropna(axis=1, how="all")
 
 
