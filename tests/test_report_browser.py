@@ -43,7 +43,7 @@ def test_report_loads_cleanly_in_headless_chromium(tmp_path):
     errors: list[str] = []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("requestfailed", lambda r: errors.append(f"failed request {r.url}"))
@@ -52,10 +52,16 @@ def test_report_loads_cleanly_in_headless_chromium(tmp_path):
         images = page.evaluate(
             "Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth])"
         )
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        cut_off = page.evaluate(  # a table wider than its box hides its right columns
+            "Array.from(document.querySelectorAll('div.scroll'))"
+            ".filter(d => d.scrollWidth > d.clientWidth + 1).map(d => d.innerText.slice(0, 40))"
+        )
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         headings = page.locator("h2").all_inner_texts()
         browser.close()
     assert errors == []
+    assert cut_off == [], "tables wider than the page at 1400 px"
     assert len(images) >= 4, "expected figures in the page"
     broken = [alt for alt, complete, width in images if not (complete and width > 0)]
     assert broken == []
