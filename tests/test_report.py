@@ -154,3 +154,44 @@ def test_the_report_names_only_columns_of_the_typed_row():
 
     assert set(KEYS) <= set(COLUMNS)
     assert {column for column, _ in SUMMARIES.values()} <= set(COLUMNS)
+
+
+def test_two_overlapping_results_folders_make_one_report_without_duplicate_cells(tmp_path):
+    """Study 000's cells in two folders (a re-run into another folder) count once."""
+    from nnbench import load_results
+
+    grid = Grid(matrices=("study000-a", "study000-b"), methods=("doolittle",), timing_repeats=1)
+    first, second = tmp_path / "a", tmp_path / "b"
+    run_grid(grid, out=first)
+    run_grid(grid.replace(matrices=("study000-b", "study000-c")), out=second)
+    runs = [load_results(first), load_results(second)]
+    out = build_report(runs, tmp_path / "report")
+    table = pd.read_csv(out / "tables" / "errors_lu.csv")
+    assert table.cells.sum() == 3  # a, b, c: b's cell is in both folders
+    assert "3 cells: 3 ok" in (out / "report.md").read_text()
+
+
+def test_no_lu_row_draws_from_rank_k_cells_and_reported_numbers_appear_verbatim(tmp_path):
+    from nnbench import run_grids
+    from nnbench.report.reproduction import TARGETS, reproduction_table
+
+    grids = [
+        Grid(matrices=("study000-b",), methods=("scipy-tsvd", "doolittle"), ranks=(1,)),
+        Grid(
+            matrices=("identity", "diagonal-mn0"),
+            methods=("scipy-tsvd", "hybrid-lowrank-als"),
+            sizes=(50,),
+            ranks=(20,),
+        ),
+        Grid(matrices=("study004-doolittle",), methods=("doolittle",)),
+        Grid(matrices=("identity",), methods=("neural-lowrank-study",), sizes=(50,), ranks=(20,)),
+    ]
+    res = run_grids([g.replace(timing_repeats=1) for g in grids])
+    table = reproduction_table(res)
+    lu_rows = [t.experiment for t in TARGETS if t.rank is None]
+    assert table[table.experiment.isin(lu_rows)].svd.isna().all()
+    page = (build_report([res], tmp_path) / "index.html").read_text()
+    shown = table[table.verdict != "not run"]
+    assert {"1.00146", "0.5918", "166", "2.59375"} <= set(shown.reported)
+    for reported in shown.reported:
+        assert f"<td>{reported}</td>" in page  # as the study printed it, not re-rounded
