@@ -3,6 +3,7 @@ asv, never in unit tests): `nnbench bench lowrank-vs-svd`."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from functools import partial
@@ -195,14 +196,48 @@ def lu_throughput(*, count: int = 1000, loops: int = 3, repeats: int = 3) -> Non
     study = fit_lu_batch(batch.astype(np.float32), get_method("neural-lu-study-final").config)
     study_s = time.perf_counter() - start
     print(
-        f"  the Appendix A configuration itself, batched (float32, 5000 steps): {study_s:.1f} s "
+        f"  study 000's final configuration (Appendix A's network, Adam 0.1), batched (float32, "
+        f"5000 steps): {study_s:.1f} s "
         f"= {per_matrix * count / study_s:,.0f}x the loop; median rel_err_2 "
         f"{np.median(study.rel_err_2):.1e}, {int(np.sum(study.rel_err_2 <= 1e-3))}/{count} "
         f"at <= 1e-3"
     )
 
 
+def _evaluate_afresh(cell: MetricInput) -> Any:
+    """Every metric of the cell, nothing reused from an earlier call but the shared spectrum."""
+    return evaluate(dataclasses.replace(cell))
+
+
+EVAL_COST_METHODS = ("scipy-lu", "torch-lu", "scipy-qr", "scipy-svds-propack", "torch-rsvd")
+
+
+def eval_cost(*, sizes: tuple[int, ...] = (256, 512, 1024), rank: int = 10) -> None:
+    """What evaluating a cell costs beside the method it evaluates, per n: the first cell on
+    an instance (which computes its singular values) and any later one (they are shared: see
+    `metrics.SPECTRA`). Goal (issue 14): later cells at most 1x a classical method's time."""
+    from nnbench.metrics import SPECTRA
+
+    print(f"random Gaussian n x n, float64, {DEFAULT_THREADS} thread(s); rank-k at k = {rank}")
+    print(f"{'n':>6} {'method':<20} {'method s':>10} {'eval s (first)':>15} {'eval s (later)':>15}")
+    for n in sizes:
+        a = MATRIX_FAMILIES["random-gaussian"].make(n, seed=n)
+        for method in map(get_method, EVAL_COST_METHODS):
+            k = rank if method.needs_rank else None
+            x = method.prepare(a, device="cpu")
+            seconds, raw = _best_of(partial(method.compute, x, rank=k, seed=0), 3)
+            cell = MetricInput(a=a, fact=method.finish(raw), dtype="float64", rank=k)
+            SPECTRA.clear()  # the first cell on this instance pays for its spectrum
+            first, _ = _best_of(partial(_evaluate_afresh, cell), 1)
+            later, _ = _best_of(partial(_evaluate_afresh, cell), 3)
+            print(
+                f"{n:>6} {method.name:<20} {seconds:>10.4f} {first:>9.3f} "
+                f"({first / seconds:>4.0f}x) {later:>9.3f} ({later / seconds:>4.1f}x)"
+            )
+
+
 BENCHMARKS: dict[str, Callable[[], None]] = {
+    "eval-cost": eval_cost,
     "lowrank-vs-svd": lowrank_vs_svd,
     "jobs-speedup": jobs_speedup,
     "lu-throughput": lu_throughput,

@@ -7,7 +7,9 @@ once per cell: the reference matrix, the reconstruction and the singular values.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cached_property
@@ -17,7 +19,7 @@ import numpy as np
 
 from nnbench.errors import SkipCell
 from nnbench.methods.classical import doolittle_lu
-from nnbench.methods.factorization import Factorization, LUFactorization
+from nnbench.methods.factorization import Factorization, LowRankFactorization, LUFactorization
 
 NAN = float("nan")
 
@@ -86,15 +88,68 @@ def numerical_rank(m: np.ndarray, dtype: str) -> int:
     if m.size == 0:
         return 0
     s = np.linalg.svd(m.astype(np.float64), compute_uv=False)
-    return int(np.sum(s > error_floor(m.shape, dtype) * s[0])) if s[0] > 0 else 0
+    return rank_of(s, m.shape, dtype)
 
 
-def backward_error(a: np.ndarray, x: np.ndarray, b: np.ndarray) -> float:
-    """Normwise (Rigal-Gaches) backward error ||b - A x|| / (||A|| ||x|| + ||b||), 2-norms."""
+def rank_of(sigma: np.ndarray, shape: tuple[int, ...], dtype: str) -> int:
+    """`numerical_rank` from singular values already known."""
+    if not sigma.size or sigma[0] <= 0:
+        return 0
+    return int(np.sum(sigma > error_floor(shape, dtype) * sigma[0]))
+
+
+def rank_k_spectrum(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Singular values of left @ right (m x k times k x n) without forming it: with
+    left = Q_l R_l and right^T = Q_r R_r, left @ right = Q_l (R_l R_r^T) Q_r^T, whose singular
+    values are those of the k x k core. O((m + n) k^2) instead of an SVD of an m x n matrix."""
+    _, r_left = np.linalg.qr(left.astype(np.float64))
+    _, r_right = np.linalg.qr(right.T.astype(np.float64))
+    return np.linalg.svd(r_left @ r_right.T, compute_uv=False)
+
+
+class SpectrumCache:
+    """Singular values of matrix instances, computed once per instance and shared by every
+    method, rank and repeat that evaluates on it (in this process): keyed by the shape and a
+    blake2b digest of the float64 values, so an edited matrix is a new instance. `computed`
+    counts the SVDs actually run."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.computed = 0
+        self._values: OrderedDict[tuple[tuple[int, ...], str], np.ndarray] = OrderedDict()
+
+    def __call__(self, a: np.ndarray) -> np.ndarray:
+        a = np.ascontiguousarray(a, dtype=np.float64)
+        key = (a.shape, hashlib.blake2b(a.data, digest_size=16).hexdigest())
+        if key in self._values:
+            self._values.move_to_end(key)
+            return self._values[key]
+        sigma = np.linalg.svd(a, compute_uv=False) if a.size else np.zeros(0)
+        sigma.setflags(write=False)
+        self.computed += 1
+        self._values[key] = sigma
+        if len(self._values) > self.size:
+            self._values.popitem(last=False)
+        return sigma
+
+    def clear(self) -> None:
+        self._values.clear()
+
+
+SPECTRA = SpectrumCache()
+"""The process's cache of instance spectra (`MetricInput.sigma`)."""
+
+
+def backward_error(
+    a: np.ndarray, x: np.ndarray, b: np.ndarray, norm_a: float | None = None
+) -> float:
+    """Normwise (Rigal-Gaches) backward error ||b - A x|| / (||A|| ||x|| + ||b||), 2-norms
+    (`norm_a`: ||A||_2 where already known)."""
     if not np.all(np.isfinite(x)):
         return float("inf")
     residual = float(np.linalg.norm(b - a @ x))
-    return _ratio(residual, norm_2(a) * float(np.linalg.norm(x)) + float(np.linalg.norm(b)))
+    norm_a = norm_2(a) if norm_a is None else norm_a
+    return _ratio(residual, norm_a * float(np.linalg.norm(x)) + float(np.linalg.norm(b)))
 
 
 def det_rel_err(reference: tuple[float, float], estimate: tuple[float, float]) -> float:
@@ -152,7 +207,24 @@ class MetricInput:
 
     @cached_property
     def sigma(self) -> np.ndarray:
-        return np.linalg.svd(self.a, compute_uv=False)
+        """Singular values of A: once per instance (`SPECTRA`), not once per cell."""
+        return SPECTRA(self.a)
+
+    @property
+    def norm_a(self) -> float:
+        """||A||_2 = sigma_1, from the shared spectrum (no second SVD)."""
+        return float(self.sigma[0]) if self.sigma.size else 0.0
+
+    @cached_property
+    def approx_sigma(self) -> np.ndarray:
+        """Singular values of the reconstruction; a rank-k one's from its k-column factors."""
+        if isinstance(self.fact, LowRankFactorization):
+            return rank_k_spectrum(self.fact.left, self.fact.right)
+        return np.linalg.svd(self.approx, compute_uv=False)
+
+    @cached_property
+    def approx_rank(self) -> int:
+        return rank_of(self.approx_sigma, self.a.shape, self.dtype)
 
     @cached_property
     def floor(self) -> float:
@@ -201,11 +273,11 @@ def _expected_rank(x: MetricInput) -> int:
 
 
 def _numerical_rank(x: MetricInput) -> float:
-    return float(numerical_rank(x.approx, x.dtype)) if x.approx_finite else NAN
+    return float(x.approx_rank) if x.approx_finite else NAN
 
 
 def _rank_ok(x: MetricInput) -> bool:
-    return x.approx_finite and numerical_rank(x.approx, x.dtype) == _expected_rank(x)
+    return x.approx_finite and x.approx_rank == _expected_rank(x)
 
 
 def _solve(x: MetricInput) -> float:
@@ -216,7 +288,7 @@ def _solve(x: MetricInput) -> float:
         solution = x.fact.solve(b)
     except np.linalg.LinAlgError:  # an exactly zero pivot: the factors cannot solve
         return float("inf")
-    return backward_error(x.a, solution, b)
+    return backward_error(x.a, solution, b, x.norm_a)
 
 
 def _det(x: MetricInput) -> float:
@@ -259,7 +331,9 @@ class MetricValues:
     """One cell's metrics: every field is a metric and a results column (NaN: not applicable,
     or not computed because the cell did not end ok)."""
 
-    rel_err_2: float = _metric(lambda x: rel_err_2(x.a, x.approx), "lower", "||A - Â||_2 / ||A||_2")
+    rel_err_2: float = _metric(
+        lambda x: _ratio(norm_2(x.a - x.approx), x.norm_a), "lower", "||A - Â||_2 / ||A||_2"
+    )
     rel_err_fro: float = _metric(
         lambda x: rel_err_fro(x.a, x.approx), "lower", "||A - Â||_F / ||A||_F"
     )

@@ -217,3 +217,43 @@ def test_non_finite_products_score_inf_not_a_crash():
     fact = LUFactorization(L=np.array([[1.0, 0], [1e300, 1]]), U=np.array([[1e300, 0], [0, 1]]))
     row = _scored(a, fact)
     assert row.rel_err_2 == np.inf and row.rank_ok is False and np.isnan(row.numerical_rank)
+
+
+def test_cached_singular_values_equal_fresh_ones_and_each_instance_computes_them_once():
+    """Every method, rank and repeat on one instance shares its spectrum (issue 14)."""
+    from nnbench import Grid, run_grid
+    from nnbench.corpus import MATRIX_FAMILIES
+    from nnbench.metrics import SPECTRA, SpectrumCache
+
+    cache = SpectrumCache(size=4)
+    a = MATRIX_FAMILIES["random-gaussian"].make(24, seed=5)
+    first = cache(a)
+    assert np.array_equal(first, np.linalg.svd(a, compute_uv=False))
+    assert cache(a.copy()) is first and cache.computed == 1  # the same values: no new SVD
+    b = a.copy()
+    b[0, 0] += 1.0  # an edited matrix is another instance
+    assert not np.array_equal(cache(b), first) and cache.computed == 2
+
+    before = SPECTRA.computed
+    grid = Grid(
+        matrices=("randsvd",),
+        methods=("scipy-tsvd", "torch-rsvd", "scipy-svds-propack", "scipy-lu"),
+        sizes=(40,),
+        ranks=(1, 3, 5),
+        repeats=2,
+        timing_repeats=1,
+    )
+    res = run_grid(grid)
+    assert (res.results.status == "ok").all()
+    assert SPECTRA.computed - before == 2  # two instances, 20 cells
+
+
+@given(m=st.integers(2, 30), n=st.integers(2, 30), k=st.integers(1, 6), seed=st.integers(0, 10**6))
+def test_rank_k_spectrum_from_the_factors_equals_the_products(m, n, k, seed):
+    from nnbench.metrics import rank_k_spectrum
+
+    rng = np.random.default_rng(seed)
+    k = min(k, m, n)
+    left, right = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+    fresh = np.linalg.svd(left @ right, compute_uv=False)[:k]
+    assert np.allclose(rank_k_spectrum(left, right), fresh, rtol=1e-10, atol=1e-12 * fresh[0])
