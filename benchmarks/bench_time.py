@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from nnbench.devices import get_device
 from nnbench.methods import METHODS
 
-from .common import CLASSICAL, SIZES, TRAINED, limit_threads, method_name, prepared
+from .common import (
+    CLASSICAL,
+    DEVICES,
+    SIZES,
+    TORCH,
+    TRAINED,
+    limit_threads,
+    method_name,
+    prepared,
+)
 
 
 class Classical:
@@ -41,4 +51,25 @@ class Trained:
         self.method.compute(self.x, rank=self.rank, seed=0)
 
     def peakmem_train(self, method: str, matrix: str) -> None:
+        self.method.compute(self.x, rank=self.rank, seed=0)
+
+
+class OnDevice:
+    """torch's classical methods and the hybrids on each device (the input on the device,
+    the clock stopped after the device finishes); cuda skips on a machine without a GPU."""
+
+    params = (TORCH, [256, 1024], DEVICES)
+    param_names = ("method", "n", "device")
+
+    def setup(self, method: str, n: int, device: str) -> None:
+        limit_threads()
+        self.method = METHODS[method_name(method)]
+        self.device = get_device(device)
+        self.x, self.rank = prepared(self.method, "spd", n, device)  # skips a missing device
+
+    def time_factorize(self, method: str, n: int, device: str) -> None:
+        self.method.compute(self.x, rank=self.rank, seed=0)
+        self.device.synchronize()
+
+    def peakmem_factorize(self, method: str, n: int, device: str) -> None:
         self.method.compute(self.x, rank=self.rank, seed=0)

@@ -27,6 +27,13 @@ def method_name(param: str) -> str:
 CLASSICAL = [keyed(name) for name, m in METHODS.items() if m.group == "classical"]
 TRAINED = [keyed(name) for name, m in METHODS.items() if m.group != "classical" and not m.expensive]
 """Hybrid and neural methods at their own budgets (the studies' minutes-long ones left out)."""
+TORCH = [
+    keyed(name)
+    for name, m in METHODS.items()
+    if m.backend == "torch" and (m.group == "classical" or name.startswith("hybrid"))
+]
+"""The methods that run on a torch device: asv times them on each device (`DEVICES`)."""
+DEVICES = ["cpu", "cuda"]
 SIZES = [64, 256]
 RANK = 5
 
@@ -36,14 +43,15 @@ def limit_threads() -> None:
     threadpool_limits(limits=DEFAULT_THREADS)
 
 
-def prepared(method: Method, family: str, n: int) -> tuple[object, int | None]:
-    """The method's input for `family` at size n, or NotImplementedError (asv: skipped)."""
+def prepared(method: Method, family: str, n: int, device: str = "cpu") -> tuple[object, int | None]:
+    """The method's input for `family` at size n on `device`, or NotImplementedError (asv:
+    skipped), e.g. for cuda on a machine without a GPU."""
     a = MATRIX_FAMILIES[family].make(n, seed=0)
     rank = RANK if method.needs_rank else None
-    reason = method.skip_reason(a.shape, rank=rank, dtype="float64", device="cpu")
+    reason = method.skip_reason(a.shape, rank=rank, dtype="float64", device=device)
     if reason:
         raise NotImplementedError(reason)
-    return method.prepare(np.ascontiguousarray(a), device="cpu"), rank
+    return method.prepare(np.ascontiguousarray(a), device=device), rank
 
 
 F = TypeVar("F", bound=Callable[..., float])

@@ -159,7 +159,11 @@ def _run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--sizes", type=_split(int), help="n for sizable families, e.g. 8,32,128")
     run.add_argument("--max-size", type=int, help="drop matrices with a side larger than this")
     run.add_argument("--ranks", type=_split(int), help="k for rank-k methods, e.g. 1,5,10")
-    run.add_argument("--dtypes", type=_split(str), help="float32,float64")
+    run.add_argument(
+        "--dtypes",
+        type=_split(str),
+        help="float32,float64 and tf32 (float32 with TF32 matmuls, CUDA)",
+    )
     run.add_argument("--devices", type=_split(str), help="cpu,cuda,mps")
     run.add_argument("--repeats", type=int, help="matrix instances (seeds) per cell")
     run.add_argument(

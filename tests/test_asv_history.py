@@ -52,3 +52,22 @@ def test_two_commits_in_one_frame(tmp_path):
 def test_missing_results_folder(tmp_path):
     with pytest.raises(NNBenchError, match="asv run --quick"):
         load_asv_results(tmp_path / "nothing")
+
+
+def test_asv_cuda_parameters_skip_cleanly_without_a_gpu():
+    """asv skips a parameter set whose setup raises NotImplementedError (issue 14)."""
+    import torch
+
+    from benchmarks.bench_time import OnDevice
+    from benchmarks.common import TORCH
+
+    bench = OnDevice()
+    method = next(p for p in TORCH if p.startswith("torch-lu@"))
+    bench.setup(method, 256, "cpu")
+    bench.time_factorize(method, 256, "cpu")
+    if torch.cuda.is_available():
+        bench.setup(method, 256, "cuda")
+        bench.time_factorize(method, 256, "cuda")
+    else:
+        with pytest.raises(NotImplementedError, match="CUDA"):
+            bench.setup(method, 256, "cuda")

@@ -70,6 +70,16 @@ def synthetic() -> Results:
                 curve = {"step": steps, "unit": "step", "loss": 1.0 / steps, "elapsed_s": steps}
                 curves.append(pd.DataFrame({"cell_id": f"c{i:04d}", **curve}))
             i += 1
+    letter = RNG.random((30, 30))
+    for rank in (1, 5, 26):  # study 001: the letter B at rank r beside the measures
+        rows.append(
+            _row(i, matrix="alphabet", family="alphabet", tags="image,rectangular", n=900,
+                 n_rows=900, n_cols=26, method="scipy-tsvd", method_base="scipy-tsvd",
+                 kind="rank-k", rank=rank, rel_err_2=0.5 / rank)
+        )  # fmt: skip
+        sigma = np.sort(RNG.random(26))[::-1]
+        artifacts[f"c{i:04d}"] = Artifact(picture=letter, approx_picture=letter, sigma=sigma)
+        i += 1
     study = "neural-lu-study-final"
     grid = [(opt, lr, "default", 100) for opt in ("sgd", "adam") for lr in (0.1, 0.01)]
     grid += [(opt, 0.1, init, 100) for opt in ("sgd", "adam") for init in ("mean", "identity")]

@@ -28,7 +28,7 @@ def test_report_from_results_folder(tmp_path):
     assert "## LU factorizations" in md and "## Rank-k approximations" in md
     assert "zero pivot" in md
     lu = pd.read_csv(tmp_path / "rep" / "tables" / "errors_lu.csv")
-    row = lu[(lu.matrix == "spd") & (lu.n_rows == 8) & (lu.method == "scipy-lu")].iloc[0]
+    row = lu[(lu.matrix == "spd") & (lu["shape"] == "8x8") & (lu.method == "scipy-lu")].iloc[0]
     assert row.cells == 3 and row.ok == 3 and row.rel_err_fro < 1e-14
 
 

@@ -209,3 +209,26 @@ def test_results_folder_round_trip(tmp_path):
 def test_load_results_needs_a_results_folder(tmp_path):
     with pytest.raises(NNBenchError, match="no results.parquet"):
         load_results(tmp_path)
+
+
+def test_tf32_cells_skip_cleanly_off_cuda_and_record_tf32_on_it():
+    """tf32 = float32 storage with TF32 tensor-core matmuls: a CUDA mode (issue 14)."""
+    import torch
+
+    devices = ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
+    grid = Grid(
+        matrices=("random-gaussian",),
+        methods=("torch-lu", "torch-rsvd"),
+        sizes=(32,),
+        ranks=(4,),
+        dtypes=("tf32", "float32"),
+        devices=devices,
+        timing_repeats=1,
+    )
+    df = run_grid(grid).results
+    off = df[(df.dtype == "tf32") & (df.device == "cpu")]
+    assert (off.status == "skipped").all() and off.reason.str.contains("--devices cuda").all()
+    assert (df[df.dtype == "float32"].status == "ok").all()
+    on = df[(df.dtype == "tf32") & (df.device == "cuda")]
+    assert (on.status == "ok").all() and on.tf32.all()
+    assert not torch.backends.cuda.matmul.allow_tf32  # restored after the cell

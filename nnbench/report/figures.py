@@ -245,30 +245,40 @@ def data_size_plot(res: Results) -> Figure | Missing:
 
 
 def time_vs_n(res: Results) -> Figure | Missing:
+    """Median time against n, log-log, one panel per (device, dtype), each line a method with
+    its fitted slope (3 for O(n^3) work). Batch cells and non-square matrices are left out."""
     df = _ok(res)
-    df = df[(df.dtype == "float64") & (df.n_rows == df.n_cols)]
-    sizes = df.groupby("method").n.nunique()
-    methods = sizes[sizes >= 3].index
-    if len(methods) == 0:
+    df = df[(df.n_rows == df.n_cols) & (df.batch == 1)]
+    sizes = df.groupby(["device", "dtype", "method"]).n.nunique()
+    keep = sizes[sizes >= 3].index
+    if len(keep) == 0:
         return Missing(
-            "needs 3 or more sizes per method: run --study classical-scale or lowrank-scale"
+            "needs 3 or more sizes per method: run --study gpu-scale, classical-scale or "
+            "lowrank-scale"
         )
-    df = df[df.method.isin(methods)]
-    med = df.groupby(["method", "n"]).time_s.median().reset_index()
+    df = df.set_index(["device", "dtype", "method"]).loc[list(keep)].reset_index()
+    med = df.groupby(["device", "dtype", "method", "n"]).time_s.median().reset_index()
+    panels = sorted(med.groupby(["device", "dtype"]).groups)[:MAX_FACETS]
     _style()
-    fig, ax = plt.subplots(figsize=(7, 4.5 + 0.15 * len(methods)))
-    for method, g in med.groupby("method"):
-        slope = np.polyfit(np.log(g.n), np.log(g.time_s), 1)[0]
-        ax.plot(g.n, g.time_s, marker="o", label=f"{method} (slope {slope:.2f})")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    sizes = sorted(med.n.unique())
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    ax.set_xticks(sizes, [str(n) for n in sizes])
-    ax.set_xlabel("n (matrix side)")
-    ax.set_ylabel("time per factorization / fit [s] (median)")
-    ax.set_title("Time against size, log-log, with fitted slopes (all families)")
-    ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.15))
+    most = int(med.groupby(["device", "dtype"]).method.nunique().max())
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(6.5 * len(panels), 4.5 + 0.16 * most), squeeze=False
+    )
+    for ax, (device, dtype) in zip(axes[0], panels, strict=False):
+        panel = med[(med.device == device) & (med.dtype == dtype)]
+        for method, g in panel.groupby("method"):
+            slope = np.polyfit(np.log(g.n), np.log(g.time_s), 1)[0]
+            ax.plot(g.n, g.time_s, marker="o", label=f"{method} (slope {slope:.2f})")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        n_values = sorted(panel.n.unique())
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xticks(n_values, [str(n) for n in n_values])
+        ax.set_xlabel("n (matrix side)")
+        ax.set_ylabel("time per factorization / fit [s] (median)")
+        ax.set_title(f"{device}, {dtype}", fontsize=10)
+        ax.legend(fontsize=7, ncol=1, loc="upper center", bbox_to_anchor=(0.5, -0.15))
+    fig.suptitle("Time against size, log-log, with fitted slopes (all families)")
     fig.tight_layout()
     return fig
 

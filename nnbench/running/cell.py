@@ -17,6 +17,7 @@ from nnbench.devices import DEVICES, Device
 from nnbench.errors import Diverged, InvalidFactorization, SkipCell
 from nnbench.methods import Factorization, LUFactorization, Settings
 from nnbench.metrics import MetricInput, aggregate, evaluate
+from nnbench.precision import PRECISIONS, tf32_mode
 from nnbench.results import Artifact, CellSpec, Outcome, Row, Status
 from nnbench.results.table import CURVE_COLUMNS
 from nnbench.running.grid import Cell, static_skip_reason
@@ -84,9 +85,11 @@ def _warm_up(cell: Cell, device: Device) -> None:
     method = cell.method.warmup_method()
     shape = warmup_shape(cell.shape, cell.rank)
     batch = min(cell.batch, 4)
-    if method.skip_reason(shape, rank=cell.rank, dtype=cell.dtype, device=cell.device, batch=batch):
+    if method.skip_reason(
+        shape, rank=cell.rank, dtype=cell.storage, device=cell.device, batch=batch
+    ):
         return
-    small = [warmup_input(shape, cell.dtype, cell.seed + i) for i in range(batch)]
+    small = [warmup_input(shape, cell.storage, cell.seed + i) for i in range(batch)]
     w = method.prepare(small[0] if batch == 1 else np.stack(small), device=cell.device)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -142,14 +145,27 @@ def _run(cell: Cell) -> CellResult:
     if reason:
         return CellResult(Row(spec, settings, Outcome(status="skipped", reason=reason)))
     device = DEVICES[cell.device]
-    outcome = Outcome(status="ok", device_name=device.describe(), tf32=device.tf32())
-    instances = [cell.family.make(cell.n, seed=s, dtype=cell.dtype) for s in cell.instance_seeds]
+    instances = [cell.family.make(cell.n, seed=s, dtype=cell.storage) for s in cell.instance_seeds]
     a = instances[0] if cell.batch == 1 else np.stack(instances)
     problem = magnitude_problem(a, cell.family.name)
     if problem is not None:
-        skip = replace(outcome, status="skipped", reason=str(problem))
+        skip = Outcome(status="skipped", reason=str(problem), device_name=device.describe())
         return CellResult(Row(spec, settings, skip))
+    with tf32_mode(PRECISIONS[cell.dtype].tf32):
+        return _timed(cell, device, spec, settings, instances, a)
+
+
+def _timed(
+    cell: Cell,
+    device: Device,
+    spec: CellSpec,
+    settings: Settings,
+    instances: list[np.ndarray],
+    a: np.ndarray,
+) -> CellResult:
+    """Warm up, time, check and evaluate: steps 2 on of `_run`, in the cell's precision."""
     method = cell.method
+    outcome = Outcome(status="ok", device_name=device.describe(), tf32=device.tf32())
     try:
         x = method.prepare(a, device=cell.device)
         _warm_up(cell, device)
@@ -187,7 +203,7 @@ def _run(cell: Cell) -> CellResult:
             Row(spec, settings, replace(outcome, status="failed", reason=_first_line(exc)))
         )
     inputs = [
-        MetricInput(a=m.astype(np.float64), fact=f, dtype=cell.dtype, rank=cell.rank)
+        MetricInput(a=m.astype(np.float64), fact=f, dtype=cell.storage, rank=cell.rank)
         for m, f in zip(instances, facts, strict=True)
     ]
     fact = facts[0]

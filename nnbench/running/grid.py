@@ -7,10 +7,11 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from itertools import product
 from typing import Any
 
-from nnbench.corpus import DTYPES, MATRIX_FAMILIES, MatrixFamily, select_matrices
+from nnbench.corpus import MATRIX_FAMILIES, MatrixFamily, select_matrices
 from nnbench.devices import DEVICES
 from nnbench.errors import NNBenchError
 from nnbench.methods import METHODS, Method, select_methods
+from nnbench.precision import PRECISIONS, tf32_skip_reason
 from nnbench.running.threads import DEFAULT_THREADS
 from nnbench.seeds import derive_seed, stable_hash
 
@@ -55,6 +56,11 @@ class Cell:
     timing_repeats: int
     threads: int
     shape: tuple[int, int] = field(compare=False)
+
+    @property
+    def storage(self) -> str:
+        """The dtype of the matrix and the factors (`dtype` may be a precision such as tf32)."""
+        return PRECISIONS[self.dtype].storage
 
     @property
     def matrix_seed(self) -> int:
@@ -138,7 +144,7 @@ def _check_choices(values: tuple[str, ...], allowed: tuple[str, ...], what: str)
 
 def validate(grid: Grid) -> None:
     """Raise NNBenchError for anything wrong with the grid itself, before any work."""
-    _check_choices(grid.dtypes, DTYPES, "dtype")
+    _check_choices(grid.dtypes, tuple(PRECISIONS), "dtype")
     _check_choices(grid.devices, tuple(DEVICES), "device")
     for name, values in (("size", grid.sizes), ("rank", grid.ranks), ("batch", grid.batches)):
         if not values:
@@ -211,6 +217,6 @@ def _check_ranks(grid: Grid, cells: list[Cell], methods: list[Method]) -> None:
 
 def static_skip_reason(cell: Cell) -> str | None:
     """Why the cell's method cannot run on its input, known without running it."""
-    return cell.method.skip_reason(
-        cell.shape, rank=cell.rank, dtype=cell.dtype, device=cell.device, batch=cell.batch
+    return tf32_skip_reason(cell.dtype, cell.device) or cell.method.skip_reason(
+        cell.shape, rank=cell.rank, dtype=cell.storage, device=cell.device, batch=cell.batch
     )

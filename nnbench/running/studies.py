@@ -257,6 +257,27 @@ def _fair(
     )
 
 
+GPU_SCALE_METHODS = (  # every LU, QR, SVD and rank-k method, each group, at budgets that fit
+    "classical",  # scipy's and the textbook loops run on the CPU: skipped rows on cuda
+    "hybrid-lu-newton",
+    "hybrid-lowrank-als",
+    "hybrid-lowrank-scaledgd",
+    "neural-lu-adam[steps=300]",
+    "neural-lowrank-adam[max_steps=300]",
+    "neural-lowrank-lbfgs[max_steps=50]",
+)
+GPU_SCALE = Grid(
+    matrices=("random-gaussian", "spd"),
+    methods=GPU_SCALE_METHODS,
+    sizes=(256, 1024, 4096, 8192),
+    ranks=(10,),
+    dtypes=("float32", "float64", "tf32"),
+    devices=("cuda",),
+    repeats=3,
+    timing_repeats=3,
+)
+
+
 STUDIES: dict[str, Study] = {
     study.name: study
     for study in (
@@ -310,6 +331,18 @@ STUDIES: dict[str, Study] = {
                 batches=(100, 10_000),
             ),
             quick=_fair(rank_k_sizes=(64,), lu_sizes=(16,), ranks=(5,), batches=(100,), repeats=1),
+        ),
+        Study(
+            "gpu-scale",
+            "time, peak device memory and accuracy against n = 256 .. 8192 on a CUDA GPU for "
+            "every LU, QR, SVD and rank-k method (each group; trained ones at short budgets), "
+            "float32, float64 and TF32, 3 instances; --quick: n = 32, 64 on the CPU",
+            grids=(GPU_SCALE,),
+            quick=(
+                GPU_SCALE.replace(
+                    sizes=(32, 64), ranks=(5,), devices=("cpu",), repeats=1, timing_repeats=1
+                ),
+            ),
         ),
         Study(
             "classical-scale",
