@@ -257,3 +257,20 @@ def test_rank_k_spectrum_from_the_factors_equals_the_products(m, n, k, seed):
     left, right = rng.standard_normal((m, k)), rng.standard_normal((k, n))
     fresh = np.linalg.svd(left @ right, compute_uv=False)[:k]
     assert np.allclose(rank_k_spectrum(left, right), fresh, rtol=1e-10, atol=1e-12 * fresh[0])
+
+
+@pytest.mark.parametrize("family", ["random-gaussian", "randsvd", "image-camera"])
+def test_lanczos_2_norms_of_residuals_match_the_dense_svd(family):
+    """From n = LANCZOS_FROM on, norm_2 is a Lanczos estimate: its stated accuracy holds."""
+    import scipy.linalg
+
+    from nnbench.metrics import LANCZOS_FROM, norm_2
+
+    a = MATRIX_FAMILIES[family].make(LANCZOS_FROM, seed=3)
+    p, lower, upper = scipy.linalg.lu(a)
+    u, s, vt = np.linalg.svd(a)
+    rank_k = a - (u[:, :10] * s[:10]) @ vt[:10]
+    perturbed = rank_k + 1e-6 * np.random.default_rng(0).standard_normal(a.shape)
+    for residual in (a - p @ lower @ upper, rank_k, perturbed, a):
+        exact = float(np.linalg.norm(residual, 2))
+        assert norm_2(residual) == pytest.approx(exact, rel=1e-8)
