@@ -19,7 +19,12 @@ import numpy as np
 
 from nnbench.errors import SkipCell
 from nnbench.methods.classical import doolittle_lu
-from nnbench.methods.factorization import Factorization, LowRankFactorization, LUFactorization
+from nnbench.methods.factorization import (
+    Factorization,
+    LowRankFactorization,
+    LUFactorization,
+    MatMul,
+)
 
 NAN = float("nan")
 
@@ -128,6 +133,75 @@ def rank_k_spectrum(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return np.linalg.svd(r_left @ r_right.T, compute_uv=False)
 
 
+def _numpy_svdvals(a: np.ndarray) -> np.ndarray:
+    return np.linalg.svd(a, compute_uv=False) if a.size else np.zeros(0)
+
+
+@dataclass(frozen=True)
+class Linalg:
+    """Where a cell's O(n^3) evaluation work runs (the products behind reconstructions and
+    orthogonality, and singular values): numpy on the CPU, or torch in float64 on the device
+    the method ran on, so that evaluating a GPU cell costs GPU time, not minutes of CPU."""
+
+    name: str
+    matmul: MatMul
+    svdvals: Callable[[np.ndarray], np.ndarray]
+    slogdet: Callable[[np.ndarray], tuple[float, float]]
+    doolittle: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]  # SkipCell: zero pivot
+
+
+def _numpy_slogdet(a: np.ndarray) -> tuple[float, float]:
+    sign, logdet = np.linalg.slogdet(a)
+    return float(sign), float(logdet)
+
+
+def _torch_linalg(device: str) -> Linalg:
+    def to_device(m: np.ndarray) -> Any:
+        import torch
+
+        return torch.from_numpy(np.ascontiguousarray(m, dtype=np.float64)).to(device)
+
+    def matmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return (to_device(x) @ to_device(y)).cpu().numpy()
+
+    def svdvals(a: np.ndarray) -> np.ndarray:
+        import torch
+
+        return torch.linalg.svdvals(to_device(a)).cpu().numpy() if a.size else np.zeros(0)
+
+    def slogdet(a: np.ndarray) -> tuple[float, float]:
+        import torch
+
+        sign, logdet = torch.linalg.slogdet(to_device(a))
+        return float(sign), float(logdet)
+
+    def doolittle(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`doolittle_lu` (the same zero-pivot rule) by blocked elimination on the device."""
+        import torch
+
+        from nnbench.methods.trained.lu_layers import eliminate
+
+        packed = eliminate(to_device(a))
+        pivots = torch.diagonal(packed).abs()[:-1]
+        zero = a.shape[0] * np.finfo(np.float64).eps * float(np.abs(a).max(initial=0.0))
+        if not bool(torch.isfinite(packed).all()) or bool((pivots <= zero).any()):
+            raise SkipCell("zero pivot: no LU without pivoting exists")
+        eye = torch.eye(a.shape[0], dtype=packed.dtype, device=packed.device)
+        lower, upper = torch.tril(packed, -1) + eye, torch.triu(packed)
+        return lower.cpu().numpy(), upper.cpu().numpy()
+
+    return Linalg(f"torch-{device}", matmul, svdvals, slogdet, doolittle)
+
+
+LINALGS: dict[str, Linalg] = {
+    "numpy": Linalg("numpy", np.matmul, _numpy_svdvals, _numpy_slogdet, doolittle_lu),
+    "torch-cpu": _torch_linalg("cpu"),
+    "torch-cuda": _torch_linalg("cuda"),
+}
+EVALUATE_ON = {"cpu": "numpy", "cuda": "torch-cuda", "mps": "numpy"}  # mps has no float64
+"""The `Linalg` that evaluates a cell, by the cell's device."""
+
+
 class SpectrumCache:
     """Singular values of matrix instances, computed once per instance and shared by every
     method, rank and repeat that evaluates on it (in this process): keyed by the shape and a
@@ -139,13 +213,15 @@ class SpectrumCache:
         self.computed = 0
         self._values: OrderedDict[tuple[tuple[int, ...], str], np.ndarray] = OrderedDict()
 
-    def __call__(self, a: np.ndarray) -> np.ndarray:
+    def __call__(
+        self, a: np.ndarray, svdvals: Callable[[np.ndarray], np.ndarray] = _numpy_svdvals
+    ) -> np.ndarray:
         a = np.ascontiguousarray(a, dtype=np.float64)
         key = (a.shape, hashlib.blake2b(a.data, digest_size=16).hexdigest())
         if key in self._values:
             self._values.move_to_end(key)
             return self._values[key]
-        sigma = np.linalg.svd(a, compute_uv=False) if a.size else np.zeros(0)
+        sigma = svdvals(a)
         sigma.setflags(write=False)
         self.computed += 1
         self._values[key] = sigma
@@ -187,14 +263,19 @@ def det_rel_err(reference: tuple[float, float], estimate: tuple[float, float]) -
         return float(1.0 + np.exp(log_est - log_ref))
 
 
-def doolittle_factor_err(a: np.ndarray, fact: LUFactorization) -> float:
+def doolittle_factor_err(
+    a: np.ndarray,
+    fact: LUFactorization,
+    doolittle: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] = doolittle_lu,
+    matmul: MatMul = np.matmul,
+) -> float:
     """Distance of LU factors from the unique Doolittle factors of P^T A (unit-lower L).
 
     The factors are first rescaled to a unit-diagonal L (L D^-1, D U), so that any valid LU
     normalisation scores 0; the result is the larger relative Frobenius error of L and U."""
-    pa = a if fact.P is None else fact.P.T.astype(np.float64) @ a
+    pa = a if fact.P is None else matmul(fact.P.T.astype(np.float64), a)
     try:
-        ref_l, ref_u = doolittle_lu(pa)
+        ref_l, ref_u = doolittle(pa)
     except SkipCell:
         return NAN
     d = np.diag(fact.L).astype(np.float64)
@@ -216,10 +297,15 @@ class MetricInput:
     fact: Factorization
     dtype: str
     rank: int | None = None
+    linalg: str = "numpy"  # a key of LINALGS: where the O(n^3) work runs
+
+    @property
+    def la(self) -> Linalg:
+        return LINALGS[self.linalg]
 
     @cached_property
     def approx(self) -> np.ndarray:
-        return self.fact.reconstruct()
+        return self.fact.reconstruct(self.la.matmul)
 
     @cached_property
     def approx_finite(self) -> bool:
@@ -229,7 +315,7 @@ class MetricInput:
     @cached_property
     def sigma(self) -> np.ndarray:
         """Singular values of A: once per instance (`SPECTRA`), not once per cell."""
-        return SPECTRA(self.a)
+        return SPECTRA(self.a, self.la.svdvals)
 
     @property
     def norm_a(self) -> float:
@@ -241,7 +327,7 @@ class MetricInput:
         """Singular values of the reconstruction; a rank-k one's from its k-column factors."""
         if isinstance(self.fact, LowRankFactorization):
             return rank_k_spectrum(self.fact.left, self.fact.right)
-        return np.linalg.svd(self.approx, compute_uv=False)
+        return self.la.svdvals(self.approx)
 
     @cached_property
     def approx_rank(self) -> int:
@@ -315,12 +401,13 @@ def _solve(x: MetricInput) -> float:
 def _det(x: MetricInput) -> float:
     if not x.square or x.is_rank_k:
         return NAN
-    sign, logdet = np.linalg.slogdet(x.a)
-    return det_rel_err((float(sign), float(logdet)), x.fact.slogdet())
+    return det_rel_err(x.la.slogdet(x.a), x.fact.slogdet())
 
 
 def _factor(x: MetricInput) -> float:
-    return doolittle_factor_err(x.a, x.fact) if isinstance(x.fact, LUFactorization) else NAN
+    if not isinstance(x.fact, LUFactorization):
+        return NAN
+    return doolittle_factor_err(x.a, x.fact, x.la.doolittle, x.la.matmul)
 
 
 Direction = Literal["lower", "higher", "none"]
@@ -379,7 +466,7 @@ class MetricValues:
         _rank_ok, "higher", "numerical_rank == expected_rank", default=None
     )
     structure_err: float = _metric(
-        lambda x: x.fact.structure_error(),
+        lambda x: x.fact.structure_error(x.la.matmul),
         "lower",
         "mass outside required triangles / deviation from orthogonality",
     )

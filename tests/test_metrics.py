@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from itertools import pairwise
 
 import numpy as np
@@ -274,3 +276,30 @@ def test_lanczos_2_norms_of_residuals_match_the_dense_svd(family):
     for residual in (a - p @ lower @ upper, rank_k, perturbed, a):
         exact = float(np.linalg.norm(residual, 2))
         assert norm_2(residual) == pytest.approx(exact, rel=1e-8)
+
+
+@pytest.mark.parametrize(
+    "method", ["scipy-lu", "torch-lu", "hybrid-lu-newton", "torch-qr", "torch-svd", "torch-rsvd"]
+)
+def test_evaluation_on_a_torch_device_equals_numpys(method):
+    """GPU cells are evaluated by torch in float64 on their device (`EVALUATE_ON`); on the CPU
+    the torch path must give numpy's numbers."""
+    from nnbench.metrics import MetricValues
+
+    a = MATRIX_FAMILIES["diag-dominant"].make(40, seed=2)
+    m = get_method(method)
+    rank = 5 if m.needs_rank else None
+    fact = m.factorize(a, rank=rank)
+    import torch
+
+    linalgs = ("numpy", "torch-cpu", *(("torch-cuda",) if torch.cuda.is_available() else ()))
+    values = {
+        linalg: evaluate(MetricInput(a=a, fact=fact, dtype="float64", rank=rank, linalg=linalg))
+        for linalg in linalgs
+    }
+    for f, linalg in itertools.product(dataclasses.fields(MetricValues), linalgs[1:]):
+        here, there = getattr(values["numpy"], f.name), getattr(values[linalg], f.name)
+        if isinstance(here, float) and not np.isnan(here):
+            assert there == pytest.approx(here, rel=1e-6, abs=1e-12), f.name  # rounding level
+        else:
+            assert (here is there) or (here == there) or (np.isnan(here) and np.isnan(there))

@@ -8,6 +8,7 @@ SVD: A = U diag(s) Vt; rank-k: A_k = left @ right (left m x k, right k x n).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from itertools import pairwise
 from typing import ClassVar
@@ -55,10 +56,14 @@ def _off_triangle(m: np.ndarray, *, lower: bool) -> float:
     return float(np.linalg.norm(outside) / total) if total else 0.0
 
 
-def _orthogonality(q: np.ndarray) -> float:
+MatMul = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""How the O(n^3) products of evaluation are taken: numpy's matmul, or one on a device."""
+
+
+def _orthogonality(q: np.ndarray, matmul: MatMul = np.matmul) -> float:
     """||Q^T Q - I||_F / sqrt(k) for Q with k orthonormal columns."""
     k = q.shape[1]
-    return float(np.linalg.norm(q.T @ q - np.eye(k)) / np.sqrt(k)) if k else 0.0
+    return float(np.linalg.norm(matmul(q.T, q) - np.eye(k)) / np.sqrt(k)) if k else 0.0
 
 
 @dataclass(frozen=True)
@@ -93,11 +98,11 @@ class Factorization(ABC):
     def factors(self) -> dict[str, np.ndarray]: ...
 
     @abstractmethod
-    def reconstruct(self) -> np.ndarray:
-        """The matrix the factors represent, float64."""
+    def reconstruct(self, matmul: MatMul = np.matmul) -> np.ndarray:
+        """The matrix the factors represent, float64 (products by `matmul`)."""
 
     @abstractmethod
-    def structure_error(self) -> float:
+    def structure_error(self, matmul: MatMul = np.matmul) -> float:
         """How far the factors are from their required structure (0 = exact); NaN if none."""
 
     def solve(self, b: np.ndarray) -> np.ndarray:
@@ -131,11 +136,11 @@ class LUFactorization(Factorization):
         out = {"L": self.L, "U": self.U}
         return out if self.P is None else {"P": self.P, **out}
 
-    def reconstruct(self) -> np.ndarray:
-        lu = self.L.astype(np.float64) @ self.U.astype(np.float64)
-        return lu if self.P is None else self.P.astype(np.float64) @ lu
+    def reconstruct(self, matmul: MatMul = np.matmul) -> np.ndarray:
+        lu = matmul(self.L.astype(np.float64), self.U.astype(np.float64))
+        return lu if self.P is None else matmul(self.P.astype(np.float64), lu)
 
-    def structure_error(self) -> float:
+    def structure_error(self, matmul: MatMul = np.matmul) -> float:
         return max(_off_triangle(self.L, lower=True), _off_triangle(self.U, lower=False))
 
     def solve(self, b: np.ndarray) -> np.ndarray:
@@ -164,11 +169,12 @@ class QRFactorization(Factorization):
     def factors(self) -> dict[str, np.ndarray]:
         return {"Q": self.Q, "R": self.R}
 
-    def reconstruct(self) -> np.ndarray:
-        return self.Q.astype(np.float64) @ self.R.astype(np.float64)
+    def reconstruct(self, matmul: MatMul = np.matmul) -> np.ndarray:
+        return matmul(self.Q.astype(np.float64), self.R.astype(np.float64))
 
-    def structure_error(self) -> float:
-        return max(_orthogonality(self.Q.astype(np.float64)), _off_triangle(self.R, lower=False))
+    def structure_error(self, matmul: MatMul = np.matmul) -> float:
+        orthogonality = _orthogonality(self.Q.astype(np.float64), matmul)
+        return max(orthogonality, _off_triangle(self.R, lower=False))
 
     def solve(self, b: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
@@ -198,12 +204,14 @@ class SVDFactorization(Factorization):
     def factors(self) -> dict[str, np.ndarray]:
         return {"U": self.U, "s": self.s, "Vt": self.Vt}
 
-    def reconstruct(self) -> np.ndarray:
-        return (self.U.astype(np.float64) * self.s.astype(np.float64)) @ self.Vt.astype(np.float64)
+    def reconstruct(self, matmul: MatMul = np.matmul) -> np.ndarray:
+        scaled = self.U.astype(np.float64) * self.s.astype(np.float64)
+        return matmul(scaled, self.Vt.astype(np.float64))
 
-    def structure_error(self) -> float:
+    def structure_error(self, matmul: MatMul = np.matmul) -> float:
         return max(
-            _orthogonality(self.U.astype(np.float64)), _orthogonality(self.Vt.T.astype(np.float64))
+            _orthogonality(self.U.astype(np.float64), matmul),
+            _orthogonality(self.Vt.T.astype(np.float64), matmul),
         )
 
     def solve(self, b: np.ndarray) -> np.ndarray:
@@ -236,10 +244,10 @@ class LowRankFactorization(Factorization):
     def factors(self) -> dict[str, np.ndarray]:
         return {"left": self.left, "right": self.right}
 
-    def reconstruct(self) -> np.ndarray:
-        return self.left.astype(np.float64) @ self.right.astype(np.float64)
+    def reconstruct(self, matmul: MatMul = np.matmul) -> np.ndarray:
+        return matmul(self.left.astype(np.float64), self.right.astype(np.float64))
 
-    def structure_error(self) -> float:
+    def structure_error(self, matmul: MatMul = np.matmul) -> float:
         return float("nan")
 
 

@@ -16,7 +16,7 @@ from nnbench.corpus.files import magnitude_problem
 from nnbench.devices import DEVICES, Device
 from nnbench.errors import Diverged, InvalidFactorization, SkipCell
 from nnbench.methods import Factorization, LUFactorization, Settings
-from nnbench.metrics import MetricInput, aggregate, evaluate
+from nnbench.metrics import EVALUATE_ON, MetricInput, aggregate, evaluate
 from nnbench.precision import PRECISIONS, tf32_mode
 from nnbench.results import Artifact, CellSpec, Outcome, Row, Status
 from nnbench.results.table import CURVE_COLUMNS
@@ -203,7 +203,13 @@ def _timed(
             Row(spec, settings, replace(outcome, status="failed", reason=_first_line(exc)))
         )
     inputs = [
-        MetricInput(a=m.astype(np.float64), fact=f, dtype=cell.storage, rank=cell.rank)
+        MetricInput(
+            a=m.astype(np.float64),
+            fact=f,
+            dtype=cell.storage,
+            rank=cell.rank,
+            linalg=EVALUATE_ON[cell.device],
+        )
         for m, f in zip(instances, facts, strict=True)
     ]
     fact = facts[0]

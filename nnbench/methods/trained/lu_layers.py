@@ -30,7 +30,7 @@ def rounding_floor(b: torch.Tensor) -> torch.Tensor:
 ELIMINATION_BLOCK = 64  # columns per panel of the blocked elimination
 
 
-def _eliminate(b: torch.Tensor, block: int = ELIMINATION_BLOCK) -> torch.Tensor:
+def eliminate(b: torch.Tensor, block: int = ELIMINATION_BLOCK) -> torch.Tensor:
     """Gaussian elimination without row exchanges on a stack (..., n, n), blocked (panels of
     `block` columns, then a triangular solve and one matrix product per panel): O(n^2) memory,
     O(n^3) work. Returns L (strictly below the diagonal, unit diagonal implied) and U packed
@@ -58,10 +58,10 @@ def convex_start(b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     problem without the sign barrier of the bilinear one; at its minimum G = L^-1 and
     G B = U, where B = L U without row exchanges. Solving the n leading blocks at once
     padded into an (n, n, n) tensor needs O(n^3) memory (256 GiB at n = 4096), so the same
-    minimiser is computed by blocked elimination without row exchanges (`_eliminate`):
+    minimiser is computed by blocked elimination without row exchanges (`eliminate`):
     O(n^2) memory, O(n^3) work. Raises NoLU when a leading block is singular."""
     n = b.shape[-1]
-    packed = _eliminate(b)
+    packed = eliminate(b)
     if not bool(torch.isfinite(packed).all()):
         raise NoLU(
             "a leading principal minor of A is zero: no LU without pivoting exists; set pivot=true"
