@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from nnbench.corpus import MATRIX_FAMILIES
+from nnbench.errors import SkipCell
 from nnbench.methods import LUFactorization, get_method
 from nnbench.metrics import (
     METRICS,
@@ -225,18 +226,18 @@ def test_cached_singular_values_equal_fresh_ones_and_each_instance_computes_them
     """Every method, rank and repeat on one instance shares its spectrum (issue 14)."""
     from nnbench import Grid, run_grid
     from nnbench.corpus import MATRIX_FAMILIES
-    from nnbench.metrics import SPECTRA, SpectrumCache
+    from nnbench.metrics import SPECTRA, InstanceCache
 
-    cache = SpectrumCache(size=4)
+    cache = InstanceCache(size=4)
     a = MATRIX_FAMILIES["random-gaussian"].make(24, seed=5)
     first = cache(a)
     assert np.array_equal(first, np.linalg.svd(a, compute_uv=False))
-    assert cache(a.copy()) is first and cache.computed == 1  # the same values: no new SVD
+    assert cache(a.copy()) is first and cache.computed["sigma"] == 1  # the same values: no new SVD
     b = a.copy()
     b[0, 0] += 1.0  # an edited matrix is another instance
-    assert not np.array_equal(cache(b), first) and cache.computed == 2
+    assert not np.array_equal(cache(b), first) and cache.computed["sigma"] == 2
 
-    before = SPECTRA.computed
+    before = SPECTRA.computed.copy()
     grid = Grid(
         matrices=("randsvd",),
         methods=("scipy-tsvd", "torch-rsvd", "scipy-svds-propack", "scipy-lu"),
@@ -247,7 +248,8 @@ def test_cached_singular_values_equal_fresh_ones_and_each_instance_computes_them
     )
     res = run_grid(grid)
     assert (res.results.status == "ok").all()
-    assert SPECTRA.computed - before == 2  # two instances, 20 cells
+    assert SPECTRA.computed["sigma"] - before["sigma"] == 2  # two instances, 20 cells
+    assert SPECTRA.computed["slogdet"] - before["slogdet"] == 2  # the LU cells' det(A)
 
 
 @given(m=st.integers(2, 30), n=st.integers(2, 30), k=st.integers(1, 6), seed=st.integers(0, 10**6))
@@ -303,3 +305,18 @@ def test_evaluation_on_a_torch_device_equals_numpys(method):
             assert there == pytest.approx(here, rel=1e-6, abs=1e-12), f.name  # rounding level
         else:
             assert (here is there) or (here == there) or (np.isnan(here) and np.isnan(there))
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 64, 100, 200])
+def test_blocked_doolittle_is_the_textbook_doolittle(n):
+    from nnbench.methods.classical import doolittle_lu
+    from nnbench.metrics import blocked_doolittle
+
+    a = MATRIX_FAMILIES["diag-dominant"].make(n, seed=n)
+    for mine, textbook in zip(blocked_doolittle(a), doolittle_lu(a), strict=True):
+        assert np.allclose(mine, textbook, rtol=1e-12, atol=1e-13)
+    singular = a.copy()
+    singular[0, 0] = 0.0
+    if n > 1:
+        with pytest.raises(SkipCell):
+            blocked_doolittle(singular)
