@@ -146,10 +146,17 @@ def _figure_bytes(fig: Figure) -> tuple[bytes, bytes]:
     return png.getvalue(), svg.getvalue()
 
 
-def _table_markdown(table: pd.DataFrame) -> str:
-    """Floats to 4 significant digits (NaN blank); strings as they are. tabulate would parse a
-    number-like string such as the study's "1.00146" and round it, hence disable_numparse."""
-    shown = table.map(lambda v: ("" if v != v else f"{v:.4g}") if isinstance(v, float) else v)
+DIGITS = {"reproduction": 6}  # significant digits of floats, by table (default 4): the
+# reproduction table's re-runs sit beside numbers printed with up to 6 (2.59375, 1.00146)
+
+
+def _table_markdown(table: pd.DataFrame, digits: int = 4) -> str:
+    """Floats to `digits` significant digits (NaN blank); strings as they are. tabulate would
+    parse a number-like string such as the study's "1.00146" and round it, hence
+    disable_numparse."""
+    shown = table.map(
+        lambda v: ("" if v != v else f"{v:.{digits}g}") if isinstance(v, float) else v
+    )
     return str(shown.to_markdown(index=False, disable_numparse=True))
 
 
@@ -157,10 +164,13 @@ WRAPPED = ("note", "reason", "command")  # long text: a last column of these wra
 WIDE = 12  # a table with more columns shows those that hold one value as a line above it
 
 
-def _compact(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """A wide table without its constant columns, and the line that states them (the CSV
-    keeps every column)."""
-    if len(table.columns) <= WIDE or len(table) < 2:
+COMPACTED = ("errors_lu", "errors_qr", "errors_svd", "errors_rank-k")
+
+
+def _compact(name: str, table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """A wide error table without its constant columns, and the line that states them (the
+    CSV keeps every column). Other tables keep every column: a verdict stays a column."""
+    if name not in COMPACTED or len(table.columns) <= WIDE or len(table) < 2:
         return table, ""
     constant = [c for c in table.columns[1:] if table[c].nunique(dropna=False) == 1]
     if not constant:
@@ -175,14 +185,14 @@ def _plain(value: object) -> str:
     return str(value)
 
 
-def _table_html(table: pd.DataFrame) -> str:
+def _table_html(table: pd.DataFrame, digits: int = 4) -> str:
     wrap = len(table.columns) and table.columns[-1] in WRAPPED
     page = table.to_html(
         index=False,
         na_rep="",
         border=0,
         escape=True,
-        float_format=lambda x: f"{x:.4g}",
+        float_format=lambda x: f"{x:.{digits}g}",
         classes="wrap-last" if wrap else None,
     )
     # headers such as solve_backward_err may break after an underscore
@@ -236,10 +246,14 @@ def build_report(
         table = tables[name]
         table.to_csv(out / "tables" / f"{name}.csv", index=False)
         title = TITLES.get(name, name)
-        shown, constant = _compact(table)
+        shown, constant = _compact(name, table)
         note = " ".join(filter(None, [NOTES.get(name, ""), constant]))
-        md.extend([f"## {title}", "", *([note, ""] if note else []), _table_markdown(shown), ""])
-        inner = f'<div class="scroll">{_table_html(shown)}</div>'
+        digits = DIGITS.get(name, 4)
+        md.extend(
+            ["## " + title, "", *([note, ""] if note else []), _table_markdown(shown, digits)]
+        )
+        md.append("")
+        inner = f'<div class="scroll">{_table_html(shown, digits)}</div>'
         if note:
             inner = f'<p class="note">{html.escape(note)}</p>{inner}'
         if name in COLLAPSED:
