@@ -8,6 +8,7 @@ import torch
 
 from nnbench.corpus import MATRIX_FAMILIES, MatrixFamily
 from nnbench.methods import Method
+from nnbench.methods.amortized import AmortizedMethod
 from nnbench.methods.trained import NeuralLowRank, NeuralLU
 from nnbench.running.threads import DEFAULT_THREADS
 
@@ -42,4 +43,6 @@ def on_small_budget(method: Method) -> Method:
         return method.with_config(replace(method.config, steps=20))
     if isinstance(method, NeuralLowRank):
         return method.with_config(replace(method.config, samples=64, epochs=2, max_steps=30))
+    if isinstance(method, AmortizedMethod):
+        return method.with_config(replace(method.config, steps=20, count=64))
     return method

@@ -13,6 +13,7 @@ from conftest import on_small_budget
 
 from nnbench import METHODS, Grid, expand, select_methods
 from nnbench.errors import NNBenchError
+from nnbench.methods.amortized import ModelStore
 from nnbench.methods.classical import Krylov, RandomizedSVD
 from nnbench.running.cell import run_cell
 from nnbench.running.timing import warmup_shape
@@ -42,13 +43,18 @@ def no_classical_linalg(monkeypatch):
 
 
 @pytest.mark.parametrize("name", TRAINED)
-def test_the_group_rule_holds_for_what_the_code_calls(name, no_classical_linalg):
+def test_the_group_rule_holds_for_what_the_code_calls(name, no_classical_linalg, tmp_path):
     """neural: optimizer steps only, so it runs with every factorization and solve refused;
-    hybrid: classical linear algebra does part of its work, so refusing it must show."""
+    amortized: the same for its training and its inference; hybrid: classical linear algebra
+    does part of its work, so refusing it must show."""
     method = on_small_budget(METHODS[name])
     a = np.random.default_rng(0).standard_normal((12, 12)) + 12 * np.eye(12)
     rank = 3 if method.needs_rank else None
-    if method.group == "neural":
+    if method.group == "amortized":
+        method = method.with_config(dataclasses.replace(method.config, n=12, count=16))
+        method.train_once(ModelStore(tmp_path), "cpu", "float64")
+        method.bind(ModelStore(tmp_path), "cpu", "float64").factorize(a)
+    elif method.group == "neural":
         method.factorize(a, rank=rank)
     else:
         assert method.group == "hybrid"
@@ -66,10 +72,14 @@ def test_a_variant_takes_the_group_its_configuration_earns():
 
 
 @pytest.mark.parametrize("name", [n for n, m in METHODS.items() if not m.expensive])
-def test_every_method_is_timed_by_the_one_protocol(name, monkeypatch):
-    """A warm-up call on a small input (trained methods: at most 3 steps), then timed calls
-    on the cell's input, at least one and at most the grid's timing repeats."""
+def test_every_method_is_timed_by_the_one_protocol(name, monkeypatch, tmp_path):
+    """A warm-up call on a small input (trained methods: at most 3 steps; a model for one size:
+    that size, trained before the cell), then timed calls on the cell's input, at least one
+    and at most the grid's timing repeats."""
     method = on_small_budget(METHODS[name])
+    if method.fixed_size:
+        method = method.with_config(dataclasses.replace(method.config, n=24))
+        method.train_once(ModelStore(tmp_path), "cpu", "float64")
     calls: list[tuple[tuple[int, ...], object]] = []
     original = type(method).compute
 
@@ -81,14 +91,16 @@ def test_every_method_is_timed_by_the_one_protocol(name, monkeypatch):
     monkeypatch.setattr(type(method), "compute", recording)
     grid = Grid(matrices=("spd",), methods=("scipy-lu",), sizes=(24,), ranks=(2,), timing_repeats=4)
     cell = dataclasses.replace(
-        expand(grid)[0], method=method, rank=2 if method.needs_rank else None
+        expand(grid)[0], method=method, rank=2 if method.needs_rank else None, models=str(tmp_path)
     )
     row = run_cell(cell).row
     assert row.outcome.status == "ok", row.outcome.reason
     (warm_shape, warm_budget), *timed = calls
-    assert warm_shape == warmup_shape((24, 24), cell.rank) == (16, 16)
+    warm = (24, 24) if method.fixed_size else warmup_shape((24, 24), cell.rank)
+    assert warm_shape == warm == ((24, 24) if method.fixed_size else (16, 16))
     steps = [getattr(warm_budget, f, None) for f in ("steps", "max_steps")]
-    assert all(s is None or s <= 3 for s in steps)  # trained: a short fit
+    if not method.fixed_size:  # an amortized model's steps are its training, done before
+        assert all(s is None or s <= 3 for s in steps)  # trained: a short fit
     assert [shape for shape, _ in timed] == [(24, 24)] * len(timed)
     assert 1 <= len(timed) == row.outcome.timing_repeats <= 4
 

@@ -23,11 +23,13 @@ from nnbench.errors import NNBenchError
 from nnbench.methods.factorization import FACTORIZATIONS, Factorization
 
 KINDS = tuple(FACTORIZATIONS)
-GROUPS = ("classical", "hybrid", "neural")
+GROUPS = ("classical", "hybrid", "neural", "amortized")
 """`classical`: library or textbook factorizations. `neural`: a network whose weights change
 only through optimizer steps on its training loss (first-order or quasi-Newton). `hybrid`: a
 network parametrization whose solver uses classical linear algebra (exact per-layer least
-squares, QR/SVD or Gram solves of the weights, library pivoting, exact block solves)."""
+squares, QR/SVD or Gram solves of the weights, library pivoting, exact block solves).
+`amortized`: a network trained once by gradient steps on a distribution of matrices, then
+applied to unseen ones by a forward pass (and, if asked, gradient refinement steps)."""
 
 Raw = dict[str, Any]
 """`compute`'s result: factor arrays (numpy or torch) by field name, and `history`."""
@@ -149,6 +151,18 @@ class Method(ABC):
             if not 1 <= rank <= min(shape):
                 return f"rank {rank} is outside 1..{min(shape)} for a {shape[0]}x{shape[1]} matrix"
         return None
+
+    train_time_s: float = math.nan  # an amortized method's training, done once before the cells
+    fixed_size: bool = False  # runs on one size only (an amortized model): warmed up on it
+
+    def train_once(self, store: Any, device: str, dtype: str) -> None:
+        """Untimed work shared by every cell of this method, done by the runner before any
+        cell (an amortized method trains its model into `store`); nothing for others."""
+        return None
+
+    def bind(self, store: Any, device: str, dtype: str) -> Method:
+        """The method a cell times: this one, or (amortized) this one with its model loaded."""
+        return self
 
     def warmup_method(self) -> Method:
         """What the timing protocol's warm-up call runs: this method (trained ones shorten

@@ -29,6 +29,10 @@ TITLES = {
     "reproduction_configs": "Reproduction: which re-run is the study configuration (evidence)",
     "study002_photo": "Study 002's failed rank-10 photo: each hypothesis re-run",
     "study002_funnel": "Study 002's funnel architectures: rank collapse over seeds",
+    "amortized_generalization": "Amortized methods: trained once, applied to held-out matrices "
+    "of their training family and of others",
+    "amortized_break_even": "Amortized methods: throughput and break-even against the best "
+    "classical method at matched accuracy",
     "reproduction_not_run": "Reproduction rows this run did not measure, and the studies that "
     "fill them",
     "image_spectra": "Singular values of the image matrices (study 001: the alphabet)",
@@ -52,6 +56,8 @@ NAV = {
     "reproduction_not_run": "Not run",
     "study000_sensitivity": "Sensitivity",
     "study002_funnel": "Funnels",
+    "amortized_generalization": "Amortized",
+    "amortized_break_even": "Break-even",
     "errors_lu": "LU",
     "errors_qr": "QR",
     "errors_svd": "SVD",
@@ -67,6 +73,8 @@ LEADING = (  # the report opens with these (those the run measured), then the fi
     "reproduction_configs",
     "study002_photo",
     "study002_funnel",
+    "amortized_generalization",
+    "amortized_break_even",
 )
 NOTES = {
     "reproduction": "Verdicts: reproduced / not reproduced / different matrix (the study's "
@@ -88,6 +96,15 @@ NOTES = {
     "at rank r'). The columns are ours: entropy_effective_rank is Roy & Vetterli's (2007), "
     "rank_for_90/99pct_energy count the singular values holding that share of ||A||_F^2, rank is "
     "the numerical rank (numpy's tolerance).",
+    "amortized_generalization": "Each model is trained once (train_time_s, untimed in the "
+    "cells) on held-out-seed matrices of trained_on, then factorizes stacks of unseen matrices "
+    "in one forward pass (time_per_matrix_s); refine=R adds R gradient steps per matrix to "
+    "the inference. in_distribution: the test family is one it was trained on.",
+    "amortized_break_even": "best_classical: the fastest classical method whose solve "
+    "backward error is at most the amortized one's, on the same stacks. break_even_matrices = "
+    "train_time_s / (classical time per matrix - amortized time per matrix): how many "
+    "matrices must be factorized before training plus inference costs less; inf: never "
+    "(inference alone is slower).",
     "errors_lu": "final_loss is each method's own training loss (the loss column says which); "
     "compare it only between rows with the same loss.",
     "errors_rank-k": "final_loss is each method's own training loss (the loss column says "

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 PROBLEM = ["kind", "batch", "matrix", "n", "rank", "dtype", "device"]
-GROUP_ORDER = ("classical", "hybrid", "neural")
+GROUP_ORDER = ("classical", "hybrid", "neural", "amortized")
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def time_to_accuracy(results: pd.DataFrame) -> pd.DataFrame:
 
 def verdict(results: pd.DataFrame) -> pd.DataFrame:
     """Per task, dtype and device: the matched accuracy, the classical method that was
-    fastest to it most often (`best classical`), and for the hybrid and neural groups their
+    fastest to it most often (`best classical`), and for the other groups their
     best method, the `time ratio` (median over the problems both reached of its time / the
     best classical time) and on how many problems the group reached the target at all."""
     points = budget_points(results)
@@ -150,7 +150,7 @@ def verdict(results: pd.DataFrame) -> pd.DataFrame:
             "problems": problems,
             "best classical": _most_often(classical),
         }
-        for group in ("hybrid", "neural"):
+        for group in GROUP_ORDER[1:]:
             if group not in set(mine.group):
                 row[f"{group}: best"] = "not run"
                 continue

@@ -372,7 +372,9 @@ def alphabet_ranks(res: Results) -> Figure | Missing:
 
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-GROUP_COLORS = dict(zip(GROUP_ORDER, ("tab:blue", "tab:orange", "tab:green"), strict=True))
+GROUP_COLORS = dict(
+    zip(GROUP_ORDER, ("tab:blue", "tab:orange", "tab:green", "tab:purple"), strict=True)
+)
 
 
 def _same_problem(points: pd.DataFrame, problem: pd.Series) -> pd.Series:

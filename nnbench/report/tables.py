@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from nnbench.methods import KINDS
+from nnbench.report.amortized import break_even, generalization
 from nnbench.report.fairness import time_to_accuracy, verdict
 from nnbench.report.reproduction import config_choice, reproduction_table
 from nnbench.report.sensitivity import sensitivity_table
@@ -134,6 +135,8 @@ def all_tables(res: Results) -> dict[str, pd.DataFrame]:
         "reproduction_configs": config_choice(res).dropna(subset=["median_abs_log10_ratio"]),
         "study002_photo": photo_hypotheses(results),
         "study002_funnel": funnel_collapse(results),
+        "amortized_generalization": generalization(results),
+        "amortized_break_even": break_even(results),
         "reproduction_not_run": not_run(reproduction[~run]),
     }
     ladder = time_to_accuracy(results)

@@ -61,6 +61,7 @@ class Outcome:
     time_per_matrix_s: float = NAN  # time_s / batch
     timing_repeats: int = 0
     peak_mem_mb: float = NAN
+    train_time_s: float = NAN  # amortized methods: training, once, before the cells (untimed)
     final_loss: float = NAN
     steps: float = NAN
     switch_step: float = NAN

@@ -16,6 +16,7 @@ from nnbench.corpus.files import magnitude_problem
 from nnbench.devices import DEVICES, Device
 from nnbench.errors import Diverged, InvalidFactorization, SkipCell
 from nnbench.methods import Factorization, LUFactorization, Settings
+from nnbench.methods.amortized import ModelStore
 from nnbench.metrics import EVALUATE_ON, MetricInput, aggregate, evaluate
 from nnbench.precision import PRECISIONS, tf32_mode
 from nnbench.results import Artifact, CellSpec, Outcome, Row, Status
@@ -84,6 +85,9 @@ def _warm_up(cell: Cell, device: Device) -> None:
     warm-up form on a small input; its outcome, warnings included, does not matter."""
     method = cell.method.warmup_method()
     shape = warmup_shape(cell.shape, cell.rank)
+    if cell.method.fixed_size:  # a model for one size (amortized): warm up on that size
+        method = cell.method.bind(ModelStore(cell.models), cell.device, cell.storage)
+        shape = cell.shape
     batch = min(cell.batch, 4)
     if method.skip_reason(
         shape, rank=cell.rank, dtype=cell.storage, device=cell.device, batch=batch
@@ -164,9 +168,10 @@ def _timed(
     a: np.ndarray,
 ) -> CellResult:
     """Warm up, time, check and evaluate: steps 2 on of `_run`, in the cell's precision."""
-    method = cell.method
     outcome = Outcome(status="ok", device_name=device.describe(), tf32=device.tf32())
     try:
+        method = cell.method.bind(ModelStore(cell.models), cell.device, cell.storage)
+        outcome = replace(outcome, train_time_s=method.train_time_s)
         x = method.prepare(a, device=cell.device)
         _warm_up(cell, device)
         device.reset_peak()

@@ -56,6 +56,7 @@ class Cell:
     timing_repeats: int
     threads: int
     shape: tuple[int, int] = field(compare=False)
+    models: str = field(default="", compare=False)  # where amortized models are kept
 
     @property
     def storage(self) -> str:

@@ -5,7 +5,9 @@ and return (and write) the results."""
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -13,15 +15,17 @@ from typing import Any
 import pandas as pd
 
 from nnbench.errors import NNBenchError
+from nnbench.methods.amortized import ModelStore
 from nnbench.results import Results, to_frame
 from nnbench.results.provenance import provenance
 from nnbench.results.table import CURVE_COLUMNS
 from nnbench.running.cell import CellResult
 from nnbench.running.executors import EXECUTORS, Execution, run_inline
-from nnbench.running.grid import Grid, expand, static_skip_reason
+from nnbench.running.grid import Cell, Grid, expand, static_skip_reason
 from nnbench.running.journal import Journal
 from nnbench.running.studies import get_study
 
+MODELS_DIR = "models"  # trained amortized models, inside the results folder
 LONG_CELL_S = 10.0  # cells slower than this get their own line in the log
 
 
@@ -35,6 +39,29 @@ def _results(results: list[CellResult], info: dict[str, Any]) -> Results:
         provenance=info,
         artifacts={r.row.cell.cell_id: r.artifact for r in results if r.artifact is not None},
     )
+
+
+_SCRATCH_MODELS: list[Path] = []  # one folder per process for runs without --out
+
+
+def _with_models(cells: list[Cell], out: str | Path | None, log: bool) -> list[Cell]:
+    """Each method's work shared by all its cells, done once before them (an amortized
+    method's training, untimed): its model goes to `out`/models (or a scratch folder), and
+    the cells learn where to load it from."""
+    if not any(c.method.fixed_size for c in cells):
+        return cells
+    if out is not None:
+        folder = Path(out) / MODELS_DIR
+    else:
+        if not _SCRATCH_MODELS:
+            _SCRATCH_MODELS.append(Path(tempfile.mkdtemp(prefix="nnbench-models-")))
+        folder = _SCRATCH_MODELS[0]
+    store = ModelStore(folder)
+    for method, device, dtype in dict.fromkeys((c.method, c.device, c.storage) for c in cells):
+        if log:
+            print(f"training {method.name} once ({device}, {dtype}) -> {folder}", file=sys.stderr)
+        method.train_once(store, device, dtype)
+    return [replace(c, models=str(folder)) for c in cells]
 
 
 def run_grids(
@@ -63,7 +90,7 @@ def run_grids(
     finished = {c.cell_id: done[c.cell_id] for c in cells if c.cell_id in done}
     todo = [c for c in cells if c.cell_id not in finished]
     skipped = [c for c in todo if static_skip_reason(c)]  # cheap: no worker needed
-    work = [c for c in todo if not static_skip_reason(c)]
+    work = _with_models([c for c in todo if not static_skip_reason(c)], out, execution.progress)
     started = pd.Timestamp.now(tz="UTC")
     run = EXECUTORS[execution.executor]
     stream = chain(

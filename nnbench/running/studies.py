@@ -278,6 +278,31 @@ GPU_SCALE = Grid(
 )
 
 
+def _amortized(*, quick: bool) -> tuple[Grid, ...]:
+    """Amortized LU and Cholesky (trained on diagonally dominant / SPD 8x8 matrices) on
+    held-out matrices of their own family and of others, in stacks, beside the batched
+    library factorizations; quick: short trainings (500 steps) and stacks of 100."""
+    budget = "[steps=500]" if quick else ""
+    methods = (
+        f"amortized-lu{budget}",
+        f"amortized-lu[{'steps=500,' if quick else ''}refine=20]",
+        f"amortized-cholesky{budget}",
+        "torch-lu",
+        "torch-cholesky",
+    )
+    return (
+        Grid(
+            matrices=("diag-dominant", "spd", "random-gaussian", "random-uniform"),
+            methods=methods,
+            sizes=(8,),
+            batches=(100,) if quick else (1000, 10_000),
+            dtypes=("float32",),
+            repeats=1 if quick else 3,
+            timing_repeats=3,
+        ),
+    )
+
+
 STUDIES: dict[str, Study] = {
     study.name: study
     for study in (
@@ -343,6 +368,14 @@ STUDIES: dict[str, Study] = {
                     sizes=(32, 64), ranks=(5,), devices=("cpu",), repeats=1, timing_repeats=1
                 ),
             ),
+        ),
+        Study(
+            "amortized-lu",
+            "amortized LU and Cholesky: networks trained once on 8x8 diagonally dominant / SPD "
+            "matrices, applied to held-out stacks of those and of other families beside batched "
+            "torch-lu / torch-cholesky: generalization, throughput, break-even",
+            grids=_amortized(quick=False),
+            quick=_amortized(quick=True),
         ),
         Study(
             "classical-scale",
