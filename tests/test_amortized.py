@@ -16,14 +16,21 @@ from nnbench.methods.amortized import AmortizedConfig, ModelStore, train, train_
 TINY = AmortizedConfig(count=32, steps=3, batch_size=8, hidden=16, depth=1)
 
 
-def test_training_seeds_never_meet_a_cells_evaluation_seeds():
-    for name in ("amortized-lu", "amortized-cholesky"):
-        config = get_method(name).config
-        training = {seed for _, seed in train_seeds(config)}
-        assert len(training) == config.count  # distinct
-        for study in (STUDIES["amortized-lu"].grids, STUDIES["amortized-lu"].quick):
-            for cell in (c for grid in study for c in expand(grid)):
-                assert training.isdisjoint(cell.instance_seeds)
+@pytest.mark.parametrize(
+    ("name", "study"),
+    [
+        ("amortized-lu", "amortized-lu"),
+        ("amortized-cholesky", "amortized-lu"),
+        ("amortized-sketch", "amortized-sketch"),
+    ],
+)
+def test_training_seeds_never_meet_a_cells_evaluation_seeds(name, study):
+    config = get_method(name).config
+    training = {seed for _, seed in train_seeds(config)}
+    assert len(training) == config.count  # distinct
+    for grids in (STUDIES[study].grids, STUDIES[study].quick):
+        for cell in (c for grid in grids for c in expand(grid)):
+            assert training.isdisjoint(cell.instance_seeds)
 
 
 def test_a_saved_model_loads_back_to_the_same_weights_and_outputs(tmp_path):
@@ -100,3 +107,24 @@ def test_the_contract_holds_for_an_amortized_model(tmp_path):
         assert isinstance(fact, Factorization) and fact.kind == "lu"
         assert fact.reconstruct().shape == a.shape and fact.history is not None
         assert np.isfinite(fact.history.loss).all() and fact.history.steps == TINY.steps
+
+
+def test_a_learned_sketch_beats_random_sketches_of_its_size_on_its_own_distribution(tmp_path):
+    """Indyk, Vakilian & Yuan's finding, on held-out photo crops (a short training)."""
+    grid = Grid(
+        matrices=("image-crops",),
+        methods=("amortized-sketch[steps=150,count=64]", "sketch-gaussian", "scipy-tsvd"),
+        sizes=(64,),
+        ranks=(10,),
+        dtypes=("float32",),
+        repeats=4,
+        timing_repeats=1,
+    )
+    df = run_grid(grid, out=tmp_path).results
+    assert (df.status == "ok").all()
+    excess = df.groupby("method").ratio_fro.median() - 1
+    assert excess["scipy-tsvd"] < 1e-5
+    assert excess["amortized-sketch[count=64,steps=150]"] < 0.7 * excess["sketch-gaussian"]
+    learned = select_methods("amortized-sketch")[0]
+    reason = learned.skip_reason((32, 32), rank=10, dtype="float32", device="cpu")
+    assert reason is not None and "trained on 64x64" in reason

@@ -45,6 +45,11 @@ def bundled_image(name: str) -> np.ndarray:
         "camera": skimage.data.camera,
         "logo": skimage.data.logo,
         "astronaut": skimage.data.astronaut,
+        "coffee": skimage.data.coffee,
+        "chelsea": skimage.data.chelsea,
+        "rocket": skimage.data.rocket,
+        "moon": skimage.data.moon,
+        "coins": skimage.data.coins,
     }
     img = to_gray(loaders[name]())
     img.setflags(write=False)
@@ -56,6 +61,21 @@ def skimage_image(
 ) -> np.ndarray:
     """The bundled image resized to n x n, pixels in [0, scale] (1: floats, 255: 8-bit values)."""
     return scale * resize(bundled_image(image), (n, n))
+
+
+CROP_PHOTOS = ("camera", "astronaut", "coffee", "chelsea", "rocket", "moon", "coins")
+
+
+def photo_crop(n: int, rng: np.random.Generator) -> np.ndarray:
+    """An n x n crop of a bundled photo, at a random place: the seed picks the photo and the
+    offset (and a coarser or finer scale), so that instances share the statistics of natural
+    images but not their pixels (the training distribution of a learned sketch)."""
+    photo = bundled_image(CROP_PHOTOS[int(rng.integers(len(CROP_PHOTOS)))])
+    scale = float(rng.uniform(1.0, 2.0))
+    side = min(photo.shape[0], photo.shape[1], max(n, round(n * scale)))
+    top = int(rng.integers(photo.shape[0] - side + 1))
+    left = int(rng.integers(photo.shape[1] - side + 1))
+    return resize(photo[top : top + side, left : left + side], (n, n))
 
 
 def colour_wheel(n: int, rng: np.random.Generator) -> np.ndarray:

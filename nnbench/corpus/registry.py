@@ -130,6 +130,15 @@ FAMILIES: tuple[MatrixFamily, ...] = (
         source="study 002's photo at the pixel scale a Keras script may have fed it",
     ),
     MatrixFamily(
+        "image-crops",
+        images.photo_crop,
+        IMG,
+        "n x n crops of bundled scikit-image photos (camera, astronaut, coffee, chelsea, "
+        "rocket, moon, coins) at random places and scales",
+        default_n=64,
+        source="a distribution of natural-image matrices (learned sketches train on it)",
+    ),
+    MatrixFamily(
         "image-astronaut",
         partial(images.skimage_image, image="astronaut"),
         IMG,

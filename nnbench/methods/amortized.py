@@ -18,6 +18,7 @@ import itertools
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,18 +29,20 @@ import torch
 from nnbench.errors import NNBenchError
 from nnbench.methods.base import Method, Raw, Settings
 from nnbench.methods.factorization import TrainingHistory
+from nnbench.methods.sketch import best_in_row_space
 from nnbench.methods.trained.training import check_choice
 from nnbench.seeds import derive_seed, stable_hash
 
-STRUCTURES = ("lu", "cholesky")
+STRUCTURES = ("lu", "cholesky", "sketch")
 TRAIN_NAMESPACE = "amortized-train"  # training seeds derive from it; cells' never do
 
 
 @dataclass(frozen=True)
 class AmortizedConfig:
     """A model and the distribution it is trained on. `structure`: `lu` (unit-lower L, upper
-    U) or `cholesky` (lower L with a positive diagonal, U = L^T); `refine`: gradient steps on
-    ||L U - A||_F^2 per matrix after the forward pass (inference work)."""
+    U), `cholesky` (lower L with a positive diagonal, U = L^T) or `sketch` (a learned m x n
+    sketch S for rank-k approximation, m = `rows`, trained for k = `rank`); `refine`:
+    gradient steps on ||L U - A||_F^2 per matrix after the forward pass (inference work)."""
 
     structure: str = "lu"
     families: tuple[str, ...] = ("diag-dominant",)
@@ -52,10 +55,14 @@ class AmortizedConfig:
     depth: int = 3
     refine: int = 0
     refine_lr: float = 0.05
+    rank: int = 10  # sketch: the k it is trained for
+    rows: int = 20  # sketch: m, the rows of S
     seed: int = 0
 
     def __post_init__(self) -> None:
         check_choice(self.structure, dict.fromkeys(STRUCTURES), "structure")
+        if self.structure == "sketch" and not 1 <= self.rank <= self.rows <= self.n:
+            raise NNBenchError("a sketch needs 1 <= rank <= rows <= n", "fix rank, rows or n")
         if self.n < 1 or self.count < 1 or self.steps < 0 or self.batch_size < 1:
             raise NNBenchError("n, count, batch_size must be >= 1", "fix the amortized config")
 
@@ -142,30 +149,28 @@ class Trained:
     """A trained model with its config, loss curve and training time."""
 
     config: AmortizedConfig
-    net: FactorNet
+    net: torch.nn.Module
     loss: np.ndarray
     elapsed_s: np.ndarray
     train_time_s: float
 
 
 def train(config: AmortizedConfig, device: str = "cpu", dtype: str = "float32") -> Trained:
-    """Adam (cosine-annealed from `lr`) on minibatches of the training set; one probe vector
-    z per matrix and step."""
+    """Adam (cosine-annealed from `lr`) on minibatches of the training set, on the model's
+    loss (`MODELS`)."""
     torch_dtype = getattr(torch, dtype)
     gen = torch.Generator(device=device).manual_seed(config.seed)
     torch.manual_seed(config.seed)
     data = training_set(config, torch_dtype).to(device)
-    net = FactorNet(config).to(device=device, dtype=torch_dtype)
+    model = MODELS[config.structure]
+    net = model.build(config).to(device=device, dtype=torch_dtype)
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(config.steps, 1))
     losses, elapsed = [], []
     start = time.perf_counter()
     for _ in range(config.steps):
         idx = torch.randint(0, data.shape[0], (config.batch_size,), generator=gen, device=device)
-        a = data[idx]
-        z = torch.randn(a.shape[0], config.n, 1, generator=gen, device=device, dtype=torch_dtype)
-        lower, upper = net(a)
-        loss = stochastic_frobenius(lower, upper, a, z)
+        loss = model.loss(net, data[idx], gen, config)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -208,7 +213,7 @@ class ModelStore:
     def load(self, config: AmortizedConfig, device: str, dtype: str) -> Trained:
         stem = self._stem(config, device, dtype)
         info = json.loads(stem.with_suffix(".json").read_text())
-        net = FactorNet(config).to(device=device, dtype=getattr(torch, dtype))
+        net = MODELS[config.structure].build(config).to(device=device, dtype=getattr(torch, dtype))
         net.load_state_dict(torch.load(stem.with_suffix(".pt"), map_location=device))
         curve = np.load(stem.with_suffix(".loss.npz"))
         return Trained(config, net.eval(), curve["loss"], curve["elapsed_s"], info["train_time_s"])
@@ -217,7 +222,6 @@ class ModelStore:
 class AmortizedMethod(Method):
     """A network trained once per (structure, distribution), applied by a forward pass."""
 
-    kind = "lu"
     group = "amortized"
     backend = "torch"
     square_only = True
@@ -227,6 +231,8 @@ class AmortizedMethod(Method):
 
     def __init__(self, name: str, config: AmortizedConfig, description: str) -> None:
         self.name, self.config, self.description = name, config, description
+        self.kind = MODELS[config.structure].kind
+        self.square_only = self.kind == "lu"
         self.trained: Trained | None = None
         self.train_time_s = math.nan
 
@@ -234,6 +240,8 @@ class AmortizedMethod(Method):
         self, shape: tuple[int, int], *, rank: int | None, dtype: str, device: str, batch: int = 1
     ) -> str | None:
         reason = super().skip_reason(shape, rank=rank, dtype=dtype, device=device, batch=batch)
+        if reason is None and self.needs_rank and rank is not None and rank > self.config.rows:
+            return f"rank {rank} exceeds the sketch's {self.config.rows} rows; set rows={rank}"
         if reason is None and shape[0] != self.config.n:
             n = self.config.n
             return (
@@ -274,19 +282,84 @@ class AmortizedMethod(Method):
         if self.trained is None:
             raise NNBenchError(f"{self.name} has no trained model", "bind it to a model store")
         stack = x if x.ndim == 3 else x[None]
-        scaled, scale = _scaled(stack)
-        with torch.no_grad():
-            lower, upper = self.trained.net(scaled)
-        if self.config.refine:
-            lower, upper = _refine(lower, upper, scaled, self.config)
-        if self.config.structure == "lu":
-            upper = upper * scale
-        else:
-            lower, upper = lower * scale.sqrt(), upper * scale.sqrt()
+        raw = MODELS[self.config.structure].infer(self.trained.net, stack, self.config, rank)
         history = TrainingHistory(self.trained.loss, self.trained.elapsed_s)
         if x.ndim == 2:
-            return {"L": lower[0], "U": upper[0], "history": history}
-        return {"L": lower, "U": upper, "history": history}
+            raw = {k: v[0] for k, v in raw.items()}
+        return {**raw, "history": history}
+
+
+def _factors_infer(
+    net: torch.nn.Module, stack: torch.Tensor, config: AmortizedConfig, rank: int | None
+) -> dict[str, torch.Tensor]:
+    scaled, scale = _scaled(stack)
+    with torch.no_grad():
+        lower, upper = net(scaled)
+    if config.refine:
+        lower, upper = _refine(lower, upper, scaled, config)
+    if config.structure == "lu":
+        return {"L": lower, "U": upper * scale}
+    return {"L": lower * scale.sqrt(), "U": upper * scale.sqrt()}
+
+
+def _factors_loss(
+    net: torch.nn.Module, a: torch.Tensor, gen: torch.Generator, config: AmortizedConfig
+) -> torch.Tensor:
+    """NeuralIF's stochastic Frobenius loss, one probe z per matrix and step."""
+    z = torch.randn(a.shape[0], config.n, 1, generator=gen, device=a.device, dtype=a.dtype)
+    lower, upper = net(a)
+    return stochastic_frobenius(lower, upper, a, z)
+
+
+class SketchNet(torch.nn.Module):
+    """A learned m x n sketch S (dense; Indyk, Vakilian & Yuan learn the values of a sparse
+    one), initialised Gaussian as the random sketch it is compared with."""
+
+    def __init__(self, config: AmortizedConfig) -> None:
+        super().__init__()
+        gen = torch.Generator().manual_seed(config.seed)
+        start = torch.randn(config.rows, config.n, generator=gen) / config.rows**0.5
+        self.s = torch.nn.Parameter(start)
+
+    def forward(self, a: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return best_in_row_space(a, self.s @ a, k)
+
+
+def _sketch_loss(
+    net: torch.nn.Module, a: torch.Tensor, gen: torch.Generator, config: AmortizedConfig
+) -> torch.Tensor:
+    """Mean relative squared Frobenius error of the rank-k approximation from S A."""
+    left, right = net(a, config.rank)
+    err = torch.linalg.matrix_norm(a - left @ right) / torch.linalg.matrix_norm(a)
+    return (err**2).mean()
+
+
+def _sketch_infer(
+    net: torch.nn.Module, stack: torch.Tensor, config: AmortizedConfig, rank: int | None
+) -> dict[str, torch.Tensor]:
+    with torch.no_grad():
+        left, right = net(stack, int(rank or config.rank))
+    return {"left": left, "right": right}
+
+
+@dataclass(frozen=True)
+class Model:
+    """What a structure trains and how it is applied: the factorization kind it gives, the
+    network, its training loss on a batch, and inference on a stack."""
+
+    kind: str
+    build: Callable[[AmortizedConfig], torch.nn.Module]
+    loss: Callable[[torch.nn.Module, torch.Tensor, torch.Generator, AmortizedConfig], torch.Tensor]
+    infer: Callable[
+        [torch.nn.Module, torch.Tensor, AmortizedConfig, int | None], dict[str, torch.Tensor]
+    ]
+
+
+MODELS: dict[str, Model] = {
+    "lu": Model("lu", FactorNet, _factors_loss, _factors_infer),
+    "cholesky": Model("lu", FactorNet, _factors_loss, _factors_infer),
+    "sketch": Model("rank-k", SketchNet, _sketch_loss, _sketch_infer),
+}
 
 
 def _refine(
@@ -316,6 +389,16 @@ def _refine(
     return (lower, upper.detach()) if config.structure == "lu" else (lower, lower.mT)
 
 
+SKETCH = AmortizedConfig(
+    structure="sketch",
+    families=("image-crops",),
+    n=64,
+    count=512,
+    steps=1500,
+    batch_size=32,
+    lr=1e-2,
+)
+
 AMORTIZED_METHODS: tuple[AmortizedMethod, ...] = (
     AmortizedMethod(
         "amortized-lu",
@@ -329,5 +412,12 @@ AMORTIZED_METHODS: tuple[AmortizedMethod, ...] = (
         AmortizedConfig(structure="cholesky", families=("spd",)),
         "trained once on 4096 SPD 8x8 matrices (stochastic Frobenius loss), then one forward "
         "pass per matrix: lower L with a positive diagonal, A ~ L L^T",
+    ),
+    AmortizedMethod(
+        "amortized-sketch",
+        SKETCH,
+        "a 20 x 64 sketch S learned on 512 crops of bundled photos (Indyk, Vakilian & Yuan: "
+        "Adam 1e-2 on the rank-10 error through QR and SVD, 1500 steps of 32); then the best "
+        "rank-k approximation within the row space of S A",
     ),
 )

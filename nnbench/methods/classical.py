@@ -17,6 +17,7 @@ import scipy.linalg
 
 from nnbench.errors import NNBenchError, SkipCell
 from nnbench.methods.base import Method, Raw
+from nnbench.methods.sketch import Sketch, random_sketch_method
 
 
 def doolittle_lu(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -344,5 +345,15 @@ CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
         "torch-rsvd", "rank-k", _torch_rsvd,
         "torch.svd_lowrank: randomized SVD, q = k + oversample, niter power iterations",
         backend="torch", config=RandomizedSVD(),
+    ),
+    LibraryMethod(
+        "sketch-gaussian", "rank-k", random_sketch_method("gaussian"),
+        "sketch-and-solve: best rank-k within the row space of S A, S Gaussian (rows = 2k)",
+        backend="torch", config=Sketch(),
+    ),
+    LibraryMethod(
+        "sketch-countsketch", "rank-k", random_sketch_method("countsketch"),
+        "sketch-and-solve with a CountSketch S (one +-1 per column, rows = 2k)",
+        backend="torch", config=Sketch(),
     ),
 )  # fmt: skip

@@ -6,51 +6,58 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
-from nnbench.methods import select_methods
+from nnbench.report.reproduction import canonical_method
 
-PROBLEM = ["matrix", "n", "batch", "dtype", "device"]
+PROBLEM = ["kind", "matrix", "n", "rank", "batch", "dtype", "device"]
+ACCURACY = {  # kind -> (results column, what it is): lower is better
+    "lu": ("solve_backward_err", "backward error of Ax = 1 solved with the factors"),
+    "rank-k": ("ratio_fro", "Frobenius error / Eckart-Young optimum"),
+}
 
 
-def _ok(results: pd.DataFrame) -> pd.DataFrame:
-    return results[(results.status == "ok") & (results.kind == "lu")]
+def _scored(results: pd.DataFrame) -> pd.DataFrame:
+    ok = results[(results.status == "ok") & results.kind.isin(list(ACCURACY))].copy()
+    ok["accuracy"] = [row[ACCURACY[row.kind][0]] for _, row in ok.iterrows()] if len(ok) else []
+    ok["rank"] = ok["rank"].astype("Float64")  # LU rows have none: grouped as missing
+    return ok
 
 
 def generalization(results: pd.DataFrame) -> pd.DataFrame:
-    """Per amortized method and test family: in or out of its training distribution, median
-    errors over the cells, time per matrix, training time."""
-    ok = _ok(results)
+    """Per amortized method and test family: in or out of its training distribution, the
+    median accuracy (by kind: `ACCURACY`), time per matrix, training time."""
+    ok = _scored(results)
     cells = ok[ok.group == "amortized"]
     if cells.empty:
         return pd.DataFrame()
-    trained_on = {m: "+".join(select_methods(m)[0].config.families) for m in cells.method.unique()}
-    table = cells.groupby(["method", *PROBLEM], sort=True).agg(
-        rel_err_2=("rel_err_2", "median"),
-        solve_backward_err=("solve_backward_err", "median"),
+    trained_on = {m: "+".join(canonical_method(m).config.families) for m in cells.method.unique()}
+    table = cells.groupby(["method", *PROBLEM], sort=True, dropna=False).agg(
+        accuracy=("accuracy", "median"),
+        rel_err_fro=("rel_err_fro", "median"),
         time_per_matrix_s=("time_per_matrix_s", "median"),
         train_time_s=("train_time_s", "first"),
+        cells=("accuracy", "size"),
     )
     table = table.reset_index()
     table.insert(1, "trained_on", table.method.map(trained_on))
-    table.insert(
-        2,
-        "in_distribution",
-        [m in t.split("+") for m, t in zip(table.matrix, table.trained_on, strict=True)],
-    )
+    inside = [m in t.split("+") for m, t in zip(table.matrix, table.trained_on, strict=True)]
+    table.insert(2, "in_distribution", inside)
+    table.insert(3, "accuracy_is", table.kind.map(lambda k: ACCURACY[k][1]))
     return table
 
 
 def break_even(results: pd.DataFrame) -> pd.DataFrame:
-    """Per amortized method and problem: the fastest classical method whose backward error is
-    at most the amortized one's (matched accuracy), both per matrix, and how many matrices
-    must be factorized before training + inference beats it (train / (t_classical -
-    t_amortized); never when inference alone is slower)."""
-    ok = _ok(results)
+    """Per amortized method and problem: the fastest classical method at least as accurate
+    (matched accuracy), both per matrix, and how many matrices must be factorized before
+    training + inference beats it: train / (t_classical - t_amortized); inf (never) when
+    inference alone is slower."""
+    ok = _scored(results)
     med = (
-        ok.groupby(["method", "group", *PROBLEM], sort=True)
+        ok.groupby(["method", "group", *PROBLEM], sort=True, dropna=False)
         .agg(
-            backward=("solve_backward_err", "median"),
+            accuracy=("accuracy", "median"),
             per_matrix=("time_per_matrix_s", "median"),
             train=("train_time_s", "first"),
         )
@@ -58,8 +65,8 @@ def break_even(results: pd.DataFrame) -> pd.DataFrame:
     )
     rows = []
     for _, mine in med[med.group == "amortized"].iterrows():
-        same = (med[PROBLEM] == mine[PROBLEM]).all(axis=1) & (med.group == "classical")
-        rivals = med[same & (med.backward <= mine.backward)]
+        same = (med[PROBLEM].fillna(-1) == mine[PROBLEM].fillna(-1)).all(axis=1)
+        rivals = med[same & (med.group == "classical") & (med.accuracy <= mine.accuracy)]
         if rivals.empty:
             continue
         best = rivals.loc[rivals.per_matrix.idxmin()]
@@ -68,13 +75,13 @@ def break_even(results: pd.DataFrame) -> pd.DataFrame:
             {
                 "method": mine.method,
                 **{k: mine[k] for k in PROBLEM},
-                "backward_err": mine.backward,
+                "accuracy": mine.accuracy,
                 "matrices_per_s": 1.0 / mine.per_matrix,
                 "best_classical": best.method,
-                "classical_backward_err": best.backward,
+                "classical_accuracy": best.accuracy,
                 "classical_matrices_per_s": 1.0 / best.per_matrix,
                 "train_time_s": mine.train,
                 "break_even_matrices": mine.train / gain if gain > 0 else math.inf,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).replace({np.nan: None}) if rows else pd.DataFrame()

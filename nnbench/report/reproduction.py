@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from nnbench.methods import select_methods
+from nnbench.methods import Method, select_methods
 from nnbench.results import Results
 
 SVD = "scipy-tsvd"
@@ -225,10 +225,15 @@ TARGETS: tuple[Target, ...] = (*_study000(), *_study002())
 
 
 @functools.cache
+def canonical_method(name: str) -> Method:
+    """The method a name (a variant's too) selects."""
+    return select_methods(name)[0]
+
+
 def canonical(name: str) -> str:
     """A method name (a variant's too) as results rows spell it (`[bias=false]` ->
     `[bias=False]`)."""
-    return select_methods(name)[0].name
+    return canonical_method(name).name
 
 
 def _cells(results: pd.DataFrame, target: Target, method: str, dtype: str) -> pd.DataFrame:

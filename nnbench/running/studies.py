@@ -303,6 +303,23 @@ def _amortized(*, quick: bool) -> tuple[Grid, ...]:
     )
 
 
+def _amortized_sketch(*, quick: bool) -> tuple[Grid, ...]:
+    """A sketch learned on photo crops against random sketches of the same size (m = 20) and
+    the truncated SVD, at k = 10 on held-out crops and on other families."""
+    learned = "amortized-sketch[steps=150,count=64]" if quick else "amortized-sketch"
+    return (
+        Grid(
+            matrices=("image-crops", "lowrank-noise", "randsvd", "random-gaussian"),
+            methods=(learned, "sketch-gaussian", "sketch-countsketch", "scipy-tsvd", "torch-rsvd"),
+            sizes=(64,),
+            ranks=(10,),
+            dtypes=("float32",),
+            repeats=3 if quick else 20,
+            timing_repeats=3,
+        ),
+    )
+
+
 STUDIES: dict[str, Study] = {
     study.name: study
     for study in (
@@ -376,6 +393,14 @@ STUDIES: dict[str, Study] = {
             "torch-lu / torch-cholesky: generalization, throughput, break-even",
             grids=_amortized(quick=False),
             quick=_amortized(quick=True),
+        ),
+        Study(
+            "amortized-sketch",
+            "a learned sketch for rank-k (Indyk, Vakilian & Yuan): a 20 x 64 S trained once on "
+            "photo crops, on held-out crops and other families beside Gaussian and CountSketch "
+            "sketches of the same size and the truncated SVD (k = 10)",
+            grids=_amortized_sketch(quick=False),
+            quick=_amortized_sketch(quick=True),
         ),
         Study(
             "classical-scale",
