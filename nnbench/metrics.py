@@ -25,6 +25,7 @@ from nnbench.methods.factorization import (
     LowRankFactorization,
     LUFactorization,
     MatMul,
+    PreconditionerFactorization,
 )
 
 NAN = float("nan")
@@ -278,6 +279,41 @@ def backward_error(
     return _ratio(residual, norm_a * float(np.linalg.norm(x)) + float(np.linalg.norm(b)))
 
 
+CG_TOL = 1e-8  # relative residual at which conjugate gradients stops
+
+
+def pcg_iterations(
+    a: np.ndarray,
+    b: np.ndarray,
+    apply_inverse: Callable[[np.ndarray], np.ndarray],
+    *,
+    tol: float = CG_TOL,
+    maxiter: int | None = None,
+) -> int:
+    """Iterations of preconditioned conjugate gradients on A x = b from x = 0 until
+    ||b - A x|| <= tol ||b||; maxiter + 1 (default 10 n + 1) when it does not get there, or
+    when the preconditioner is not positive definite (CG breaks down)."""
+    limit = 10 * a.shape[0] if maxiter is None else maxiter
+    x = np.zeros_like(b)
+    r = b.copy()
+    z = apply_inverse(r)
+    p, rz = z.copy(), float(r @ z)
+    target = tol * float(np.linalg.norm(b))
+    for i in range(1, limit + 1):
+        if not (np.isfinite(rz) and rz > 0):
+            return limit + 1
+        ap = a @ p
+        alpha = rz / float(p @ ap)
+        x += alpha * p
+        r -= alpha * ap
+        if float(np.linalg.norm(r)) <= target:
+            return i
+        z = apply_inverse(r)
+        rz, previous = float(r @ z), rz
+        p = z + (rz / previous) * p
+    return limit + 1
+
+
 def det_rel_err(reference: tuple[float, float], estimate: tuple[float, float]) -> float:
     """|det_est - det| / |det| from (sign, log|det|) pairs, without overflow; NaN if det = 0."""
     sign_ref, log_ref = reference
@@ -417,7 +453,7 @@ def _rank_ok(x: MetricInput) -> bool:
 
 
 def _solve(x: MetricInput) -> float:
-    if not x.square or x.is_rank_k:
+    if not x.square or x.is_rank_k or not x.fact.exact:
         return NAN
     b = np.ones(x.a.shape[0])
     try:
@@ -428,9 +464,18 @@ def _solve(x: MetricInput) -> float:
 
 
 def _det(x: MetricInput) -> float:
-    if not x.square or x.is_rank_k:
+    if not x.square or x.is_rank_k or not x.fact.exact:
         return NAN
     return det_rel_err(SPECTRA.get(x.a, "slogdet", x.la.slogdet), x.fact.slogdet())
+
+
+def _cg(x: MetricInput) -> float:
+    """CG iterations on A x = b with the preconditioner M = L L^T (preconditioner cells); b is
+    a fixed Gaussian vector (a constant one is an eigenvector of a graph Laplacian)."""
+    if not isinstance(x.fact, PreconditionerFactorization):
+        return NAN
+    b = np.random.default_rng(0).standard_normal(size=(x.a.shape[0],))
+    return float(pcg_iterations(x.a, b, x.fact.apply_inverse))
 
 
 def _factor(x: MetricInput) -> float:
@@ -506,6 +551,11 @@ class MetricValues:
         _solve, "lower", "backward error of Ax = 1 solved with the factors"
     )
     det_rel_err: float = _metric(_det, "lower", "relative error of det(A) from the factors")
+    cg_iterations: float = _metric(
+        _cg,
+        "lower",
+        "preconditioned CG iterations to ||r|| <= 1e-8 ||b||, fixed Gaussian b (10n + 1: not)",
+    )
 
 
 METRICS: tuple[Metric, ...] = tuple(

@@ -22,6 +22,7 @@ TINY = AmortizedConfig(count=32, steps=3, batch_size=8, hidden=16, depth=1)
         ("amortized-lu", "amortized-lu"),
         ("amortized-cholesky", "amortized-lu"),
         ("amortized-sketch", "amortized-sketch"),
+        ("amortized-ic", "amortized-precond"),
     ],
 )
 def test_training_seeds_never_meet_a_cells_evaluation_seeds(name, study):
@@ -128,3 +129,21 @@ def test_a_learned_sketch_beats_random_sketches_of_its_size_on_its_own_distribut
     learned = select_methods("amortized-sketch")[0]
     reason = learned.skip_reason((32, 32), rank=10, dtype="float32", device="cpu")
     assert reason is not None and "trained on 64x64" in reason
+
+
+def test_a_learned_preconditioner_has_the_pattern_of_tril_a_and_serves_any_size(tmp_path):
+    """NeuralIF-style: L on the sparsity of tril(A), positive diagonal, one model for every n;
+    CG iterations are its score."""
+    method = select_methods("amortized-ic[steps=30,count=32]")[0]
+    store = ModelStore(tmp_path)
+    method.train_once(store, "cpu", "float64")
+    bound = method.bind(store, "cpu", "float64")
+    from nnbench.corpus import MATRIX_FAMILIES
+
+    for n in (16, 36):
+        a = MATRIX_FAMILIES["grid-laplacian"].make(n, seed=7)
+        assert bound.skip_reason(a.shape, rank=None, dtype="float64", device="cpu") is None
+        lower = bound.factorize(a).factors["L"]
+        assert np.all(lower[np.triu_indices(n, 1)] == 0)
+        assert np.all(lower[np.tril(a == 0)] == 0)  # no fill-in
+        assert np.all(np.diag(lower) > 0)

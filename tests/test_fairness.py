@@ -13,7 +13,7 @@ from conftest import on_small_budget
 
 from nnbench import METHODS, Grid, expand, select_methods
 from nnbench.errors import NNBenchError
-from nnbench.methods.amortized import ModelStore
+from nnbench.methods.amortized import MODELS, ModelStore
 from nnbench.methods.classical import Krylov, RandomizedSVD
 from nnbench.running.cell import run_cell
 from nnbench.running.timing import warmup_shape
@@ -51,9 +51,14 @@ def test_the_group_rule_holds_for_what_the_code_calls(name, no_classical_linalg,
     a = np.random.default_rng(0).standard_normal((12, 12)) + 12 * np.eye(12)
     rank = 3 if method.needs_rank else None
     if method.group == "amortized":
-        method = method.with_config(dataclasses.replace(method.config, n=12, count=16))
+        config = dataclasses.replace(method.config, n=12, count=16, rank=3, rows=6)
+        method = method.with_config(config)
+        if MODELS[config.structure].classical_solve:  # the sketch's QR and SVD: it must show
+            with pytest.raises(ClassicalLinearAlgebra):
+                method.train_once(ModelStore(tmp_path), "cpu", "float64")
+            return
         method.train_once(ModelStore(tmp_path), "cpu", "float64")
-        method.bind(ModelStore(tmp_path), "cpu", "float64").factorize(a)
+        method.bind(ModelStore(tmp_path), "cpu", "float64").factorize(a, rank=rank)
     elif method.group == "neural":
         method.factorize(a, rank=rank)
     else:
@@ -77,7 +82,7 @@ def test_every_method_is_timed_by_the_one_protocol(name, monkeypatch, tmp_path):
     that size, trained before the cell), then timed calls on the cell's input, at least one
     and at most the grid's timing repeats."""
     method = on_small_budget(METHODS[name])
-    if method.fixed_size:
+    if method.trains_once:
         method = method.with_config(dataclasses.replace(method.config, n=24))
         method.train_once(ModelStore(tmp_path), "cpu", "float64")
     calls: list[tuple[tuple[int, ...], object]] = []
@@ -99,7 +104,7 @@ def test_every_method_is_timed_by_the_one_protocol(name, monkeypatch, tmp_path):
     warm = (24, 24) if method.fixed_size else warmup_shape((24, 24), cell.rank)
     assert warm_shape == warm == ((24, 24) if method.fixed_size else (16, 16))
     steps = [getattr(warm_budget, f, None) for f in ("steps", "max_steps")]
-    if not method.fixed_size:  # an amortized model's steps are its training, done before
+    if not method.trains_once:  # an amortized model's steps are its training, done before
         assert all(s is None or s <= 3 for s in steps)  # trained: a short fit
     assert [shape for shape, _ in timed] == [(24, 24)] * len(timed)
     assert 1 <= len(timed) == row.outcome.timing_repeats <= 4

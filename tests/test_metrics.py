@@ -195,7 +195,12 @@ def test_each_metric_scores_a_worse_answer_worse_by_its_direction(metric):
     best = get_method("scipy-tsvd").factorize(a, rank=2)
     collapsed = type(best)(left=np.outer(u[:, 0] * s[0], [1.0, 1.0]), right=vt[:2] * 0.5)
     spread = np.diag(np.r_[10.0, 5.0, 1.0, 1.0])  # sigma_gap at k=2: 4/10; at k=3: 0
+    laplacian = MATRIX_FAMILIES["grid-laplacian"].make(36, seed=0)
     pairs = {  # metric -> (better answer's scores, worse answer's scores)
+        "cg_iterations": (  # IC(0) preconditions a grid Laplacian better than nothing does
+            _scored(laplacian, get_method("ic0").factorize(laplacian)),
+            _scored(laplacian, get_method("cg-none").factorize(laplacian)),
+        ),
         "sigma_gap": (
             _scored(spread, get_method("scipy-tsvd").factorize(spread, rank=2), 2),
             _scored(spread, get_method("scipy-tsvd").factorize(spread, rank=3), 3),

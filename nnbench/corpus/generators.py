@@ -39,6 +39,23 @@ def spd(n: int, rng: np.random.Generator) -> np.ndarray:
     return b @ b.T / n + np.eye(n)
 
 
+def grid_laplacian(n: int, rng: np.random.Generator, *, shift: float = 1e-2) -> np.ndarray:
+    """The Laplacian of a g x h grid graph (g h = n, g the largest divisor of n up to sqrt(n):
+    8 x 8 for 64, 4 x 8 for 32, a path for a prime n) with edge weights U[0.1, 10), plus
+    `shift` times the identity: a 2-D diffusion problem with random coefficients (SPD, at most
+    5 nonzeros a row), the kind of system NeuralIF learns preconditioners for."""
+    g = max(d for d in range(1, math.isqrt(n) + 1) if n % d == 0)
+    a = np.zeros((n, n))
+    idx = np.arange(n).reshape(g, n // g)
+    for left, right in ((idx[:, :-1], idx[:, 1:]), (idx[:-1, :], idx[1:, :])):
+        i, j = left.ravel(), right.ravel()
+        w = rng.uniform(0.1, 10.0, i.size)
+        a[i, j] = a[j, i] = -w
+        np.add.at(a, (i, i), w)
+        np.add.at(a, (j, j), w)
+    return a + shift * np.eye(n)
+
+
 def diagonally_dominant(n: int, rng: np.random.Generator) -> np.ndarray:
     """Gaussian off-diagonal, |a_ii| > sum_j!=i |a_ij|: LU without pivoting is stable."""
     a = rng.standard_normal((n, n))

@@ -90,6 +90,15 @@ FAMILIES: tuple[MatrixFamily, ...] = (
         numeric_tags=lambda n, p: {"effective_rank": g.low_rank_size(n, p["rank"])},
     ),
     MatrixFamily(
+        "grid-laplacian",
+        g.grid_laplacian,
+        SQ | {"spd", "symmetric", "diagonally_dominant"},
+        "weighted Laplacian of a g x n/g grid (8 x 8 for n = 64), random weights, + 0.01 I",
+        params={"shift": 1e-2},
+        default_n=64,
+        source="2-D diffusion with random coefficients (NeuralIF's kind of SPD system)",
+    ),
+    MatrixFamily(
         "needs-pivoting",
         g.needs_pivoting,
         SQ | {"needs_pivoting"},

@@ -33,7 +33,7 @@ from nnbench.methods.sketch import best_in_row_space
 from nnbench.methods.trained.training import check_choice
 from nnbench.seeds import derive_seed, stable_hash
 
-STRUCTURES = ("lu", "cholesky", "sketch")
+STRUCTURES = ("lu", "cholesky", "sketch", "precond")
 TRAIN_NAMESPACE = "amortized-train"  # training seeds derive from it; cells' never do
 
 
@@ -227,12 +227,14 @@ class AmortizedMethod(Method):
     square_only = True
     batchable = True
     fixed_size = True
+    trains_once = True
     config: AmortizedConfig
 
     def __init__(self, name: str, config: AmortizedConfig, description: str) -> None:
         self.name, self.config, self.description = name, config, description
         self.kind = MODELS[config.structure].kind
-        self.square_only = self.kind == "lu"
+        self.square_only = self.kind in ("lu", "precond")
+        self.fixed_size = not MODELS[config.structure].any_size
         self.trained: Trained | None = None
         self.train_time_s = math.nan
 
@@ -242,7 +244,7 @@ class AmortizedMethod(Method):
         reason = super().skip_reason(shape, rank=rank, dtype=dtype, device=device, batch=batch)
         if reason is None and self.needs_rank and rank is not None and rank > self.config.rows:
             return f"rank {rank} exceeds the sketch's {self.config.rows} rows; set rows={rank}"
-        if reason is None and shape[0] != self.config.n:
+        if reason is None and self.fixed_size and shape[0] != self.config.n:
             n = self.config.n
             return (
                 f"{self.name} was trained on {n}x{n} matrices and factorizes only that size; "
@@ -342,10 +344,71 @@ def _sketch_infer(
     return {"left": left, "right": right}
 
 
+class EdgeNet(torch.nn.Module):
+    """NeuralIF's idea without the graph library: each nonzero (i, j) of tril(A) gets a value
+    of L from an MLP on its local features (a_ij, a_ii, a_jj and the absolute row sums of rows
+    i and j, A scaled to max|a| = 1), as a correction of a Jacobi-like baseline (diagonal
+    sqrt(a_ii) through a softplus, off-diagonal a_ij / sqrt(a_jj)). L has the sparsity of
+    tril(A) exactly, like IC(0); one model serves any n."""
+
+    def __init__(self, config: AmortizedConfig) -> None:
+        super().__init__()
+        hidden = config.hidden
+        last = torch.nn.Linear(hidden, 1)
+        torch.nn.init.zeros_(last.weight)  # start at the baseline
+        torch.nn.init.zeros_(last.bias)
+        self.mlp = torch.nn.Sequential(
+            torch.nn.Linear(5, hidden),
+            torch.nn.GELU(),
+            torch.nn.Linear(hidden, hidden),
+            torch.nn.GELU(),
+            last,
+        )
+
+    def forward(self, a: torch.Tensor) -> torch.Tensor:
+        diag = torch.diagonal(a, dim1=-2, dim2=-1).clamp_min(1e-12)
+        rows = a.abs().sum(-1)
+        n = a.shape[-1]
+        eye = torch.eye(n, dtype=torch.bool, device=a.device)
+        b, i, j = torch.nonzero(torch.tril((a != 0) | eye), as_tuple=True)  # the pattern only
+        features = torch.stack([a[b, i, j], diag[b, i], diag[b, j], rows[b, i], rows[b, j]], dim=-1)
+        value = self.mlp(features)[:, 0]
+        root_i, root_j = diag[b, i].sqrt(), diag[b, j].sqrt()
+        on = i == j
+        inverse_softplus = root_i + torch.log(-torch.expm1(-root_i))
+        entry = torch.where(
+            on,
+            torch.nn.functional.softplus(inverse_softplus + value),
+            a[b, i, j] / root_j + value,
+        )
+        lower = a.new_zeros(a.shape)
+        lower[b, i, j] = entry
+        return lower
+
+
+def _precond_loss(
+    net: torch.nn.Module, a: torch.Tensor, gen: torch.Generator, config: AmortizedConfig
+) -> torch.Tensor:
+    """NeuralIF's loss: ||(L L^T - A) z||^2, z ~ N(0, I), relative to ||A||_F^2."""
+    z = torch.randn(a.shape[0], a.shape[-1], 1, generator=gen, device=a.device, dtype=a.dtype)
+    lower = net(a)
+    residual = (lower @ (lower.mT @ z) - a @ z) ** 2
+    return (residual.sum(dim=(-2, -1)) / (a**2).sum(dim=(-2, -1))).mean()
+
+
+def _precond_infer(
+    net: torch.nn.Module, stack: torch.Tensor, config: AmortizedConfig, rank: int | None
+) -> dict[str, torch.Tensor]:
+    scaled, scale = _scaled(stack)
+    with torch.no_grad():
+        return {"L": net(scaled) * scale.sqrt()}
+
+
 @dataclass(frozen=True)
 class Model:
     """What a structure trains and how it is applied: the factorization kind it gives, the
-    network, its training loss on a batch, and inference on a stack."""
+    network, its training loss on a batch, inference on a stack, and whether one model serves
+    every size."""
 
     kind: str
     build: Callable[[AmortizedConfig], torch.nn.Module]
@@ -353,12 +416,15 @@ class Model:
     infer: Callable[
         [torch.nn.Module, torch.Tensor, AmortizedConfig, int | None], dict[str, torch.Tensor]
     ]
+    any_size: bool = False
+    classical_solve: bool = False  # inference ends in classical linear algebra (the sketch's)
 
 
 MODELS: dict[str, Model] = {
     "lu": Model("lu", FactorNet, _factors_loss, _factors_infer),
     "cholesky": Model("lu", FactorNet, _factors_loss, _factors_infer),
-    "sketch": Model("rank-k", SketchNet, _sketch_loss, _sketch_infer),
+    "sketch": Model("rank-k", SketchNet, _sketch_loss, _sketch_infer, classical_solve=True),
+    "precond": Model("precond", EdgeNet, _precond_loss, _precond_infer, any_size=True),
 }
 
 
@@ -389,6 +455,16 @@ def _refine(
     return (lower, upper.detach()) if config.structure == "lu" else (lower, lower.mT)
 
 
+PRECOND = AmortizedConfig(
+    structure="precond",
+    families=("grid-laplacian",),
+    n=64,
+    count=512,
+    steps=1500,
+    batch_size=32,
+    lr=3e-3,
+    hidden=32,
+)
 SKETCH = AmortizedConfig(
     structure="sketch",
     families=("image-crops",),
@@ -412,6 +488,13 @@ AMORTIZED_METHODS: tuple[AmortizedMethod, ...] = (
         AmortizedConfig(structure="cholesky", families=("spd",)),
         "trained once on 4096 SPD 8x8 matrices (stochastic Frobenius loss), then one forward "
         "pass per matrix: lower L with a positive diagonal, A ~ L L^T",
+    ),
+    AmortizedMethod(
+        "amortized-ic",
+        PRECOND,
+        "NeuralIF-style preconditioner: L on the pattern of tril(A) from a per-nonzero MLP on "
+        "local features, trained once on 512 weighted 8 x 8 grid Laplacians (n = 64) with "
+        "the stochastic Frobenius loss; any n",
     ),
     AmortizedMethod(
         "amortized-sketch",

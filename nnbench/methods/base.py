@@ -154,6 +154,7 @@ class Method(ABC):
 
     train_time_s: float = math.nan  # an amortized method's training, done once before the cells
     fixed_size: bool = False  # runs on one size only (an amortized model): warmed up on it
+    trains_once: bool = False  # the runner trains it before the cells (`train_once`, `bind`)
 
     def train_once(self, store: Any, device: str, dtype: str) -> None:
         """Untimed work shared by every cell of this method, done by the runner before any

@@ -17,6 +17,7 @@ import scipy.linalg
 
 from nnbench.errors import NNBenchError, SkipCell
 from nnbench.methods.base import Method, Raw
+from nnbench.methods.preconditioners import PRECONDITIONERS
 from nnbench.methods.sketch import Sketch, random_sketch_method
 
 
@@ -345,6 +346,10 @@ CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
         "torch-rsvd", "rank-k", _torch_rsvd,
         "torch.svd_lowrank: randomized SVD, q = k + oversample, niter power iterations",
         backend="torch", config=RandomizedSVD(),
+    ),
+    *(
+        LibraryMethod(name, "precond", call, description, square_only=True)
+        for name, call, description in PRECONDITIONERS
     ),
     LibraryMethod(
         "sketch-gaussian", "rank-k", random_sketch_method("gaussian"),

@@ -72,6 +72,7 @@ class Factorization(ABC):
     array and the shapes fit together; otherwise `InvalidFactorization`."""
 
     kind: ClassVar[str]
+    exact: ClassVar[bool] = True  # the factors represent A (not an approximation by design)
     history: TrainingHistory | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
@@ -226,6 +227,38 @@ class SVDFactorization(Factorization):
 
 
 @dataclass(frozen=True)
+class PreconditionerFactorization(Factorization):
+    """A preconditioner M = L L^T (L lower triangular) for conjugate gradients on an SPD A:
+    its quality is how few CG iterations it leaves (metric `cg_iterations`), not how close
+    L L^T is to A."""
+
+    kind: ClassVar[str] = "precond"
+    exact: ClassVar[bool] = False
+    L: np.ndarray
+
+    def check_shapes(self) -> None:
+        _chain(("L", self.L), ("L^T", self.L.T))
+
+    @property
+    def factors(self) -> dict[str, np.ndarray]:
+        return {"L": self.L}
+
+    def reconstruct(self, matmul: MatMul = np.matmul) -> np.ndarray:
+        lower = self.L.astype(np.float64)
+        return matmul(lower, lower.T)
+
+    def structure_error(self, matmul: MatMul = np.matmul) -> float:
+        return _off_triangle(self.L, lower=True)
+
+    def apply_inverse(self, r: np.ndarray) -> np.ndarray:
+        """M^-1 r by two triangular solves."""
+        lower = np.tril(self.L.astype(np.float64))
+        with np.errstate(all="ignore"):
+            y = scipy.linalg.solve_triangular(lower, r, lower=True, check_finite=False)
+            return scipy.linalg.solve_triangular(lower.T, y, lower=False, check_finite=False)
+
+
+@dataclass(frozen=True)
 class LowRankFactorization(Factorization):
     """A rank-k approximation A_k = left @ right; no structure is required of the factors."""
 
@@ -253,6 +286,12 @@ class LowRankFactorization(Factorization):
 
 FACTORIZATIONS: dict[str, type[Factorization]] = {
     cls.kind: cls
-    for cls in (LUFactorization, QRFactorization, SVDFactorization, LowRankFactorization)
+    for cls in (
+        LUFactorization,
+        QRFactorization,
+        SVDFactorization,
+        LowRankFactorization,
+        PreconditionerFactorization,
+    )
 }
 """The factorization type of each kind of method."""

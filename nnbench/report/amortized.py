@@ -15,6 +15,7 @@ PROBLEM = ["kind", "matrix", "n", "rank", "batch", "dtype", "device"]
 ACCURACY = {  # kind -> (results column, what it is): lower is better
     "lu": ("solve_backward_err", "backward error of Ax = 1 solved with the factors"),
     "rank-k": ("ratio_fro", "Frobenius error / Eckart-Young optimum"),
+    "precond": ("cg_iterations", "CG iterations to 1e-8 with M = L L^T (build time only)"),
 }
 
 

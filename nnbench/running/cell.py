@@ -85,9 +85,9 @@ def _warm_up(cell: Cell, device: Device) -> None:
     warm-up form on a small input; its outcome, warnings included, does not matter."""
     method = cell.method.warmup_method()
     shape = warmup_shape(cell.shape, cell.rank)
-    if cell.method.fixed_size:  # a model for one size (amortized): warm up on that size
+    if cell.method.trains_once:  # an amortized model: loaded, and warmed up on its own size
         method = cell.method.bind(ModelStore(cell.models), cell.device, cell.storage)
-        shape = cell.shape
+        shape = cell.shape if cell.method.fixed_size else shape
     batch = min(cell.batch, 4)
     if method.skip_reason(
         shape, rank=cell.rank, dtype=cell.storage, device=cell.device, batch=batch

@@ -48,7 +48,7 @@ def _with_models(cells: list[Cell], out: str | Path | None, log: bool) -> list[C
     """Each method's work shared by all its cells, done once before them (an amortized
     method's training, untimed): its model goes to `out`/models (or a scratch folder), and
     the cells learn where to load it from."""
-    if not any(c.method.fixed_size for c in cells):
+    if not any(c.method.trains_once for c in cells):
         return cells
     if out is not None:
         folder = Path(out) / MODELS_DIR

@@ -320,6 +320,22 @@ def _amortized_sketch(*, quick: bool) -> tuple[Grid, ...]:
     )
 
 
+def _amortized_precond(*, quick: bool) -> tuple[Grid, ...]:
+    """A learned preconditioner (trained on 8 x 8 grid Laplacians, n = 64) on held-out grid
+    Laplacians of that size and larger, and on dense SPD matrices, beside none, Jacobi and
+    IC(0), scored by CG iterations."""
+    learned = "amortized-ic[steps=200,count=64]" if quick else "amortized-ic"
+    return (
+        Grid(
+            matrices=("grid-laplacian", "spd"),
+            methods=(learned, "cg-none", "cg-jacobi", "ic0"),
+            sizes=(64,) if quick else (64, 256, 1024),
+            repeats=2 if quick else 10,
+            timing_repeats=3,
+        ),
+    )
+
+
 STUDIES: dict[str, Study] = {
     study.name: study
     for study in (
@@ -401,6 +417,15 @@ STUDIES: dict[str, Study] = {
             "sketches of the same size and the truncated SVD (k = 10)",
             grids=_amortized_sketch(quick=False),
             quick=_amortized_sketch(quick=True),
+        ),
+        Study(
+            "amortized-precond",
+            "a NeuralIF-style preconditioner: L on the pattern of tril(A) learned once on "
+            "weighted 8 x 8 grid Laplacians, on held-out grid Laplacians with n = 64 .. 1024 "
+            "and on dense SPD matrices, beside no preconditioner, Jacobi and IC(0): CG "
+            "iterations and build time",
+            grids=_amortized_precond(quick=False),
+            quick=_amortized_precond(quick=True),
         ),
         Study(
             "classical-scale",
