@@ -104,7 +104,10 @@ NOTES = {
     "backward error is at most the amortized one's, on the same stacks. break_even_matrices = "
     "train_time_s / (classical time per matrix - amortized time per matrix): how many "
     "matrices must be factorized before training plus inference costs less; inf: never "
-    "(inference alone is slower).",
+    "(inference alone is slower). For preconditioners the accuracy is CG iterations and the "
+    "time is the build only; nnbench's IC(0) is a dense left-looking numpy loop (O(n^3)), not "
+    "a sparse library code, so build-time comparisons with it flatter the learned "
+    "preconditioner: compare iterations.",
     "errors_lu": "final_loss is each method's own training loss (the loss column says which); "
     "compare it only between rows with the same loss.",
     "errors_rank-k": "final_loss is each method's own training loss (the loss column says "
@@ -138,7 +141,7 @@ figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee
 figcaption{font-size:13px;color:#555}.missing{color:#955;font-style:italic}
 nav a{margin-right:1rem}code{background:#f4f4f4;padding:0 3px}
 .note{font-size:13px;color:#444;max-width:75rem}
-table.wrap-last td:last-child{min-width:18rem;max-width:30rem;text-align:left}
+table.wrap-last td:last-child{min-width:16rem;max-width:30rem;text-align:left}
 """
 
 
@@ -181,7 +184,8 @@ WRAPPED = ("note", "reason", "command")  # long text: a last column of these wra
 WIDE = 12  # a table with more columns shows those that hold one value as a line above it
 
 
-COMPACTED = ("errors_lu", "errors_qr", "errors_svd", "errors_rank-k")
+COMPACTED = ("errors_lu", "errors_qr", "errors_svd", "errors_rank-k", "errors_precond")
+CSV_ONLY = ("time_iqr_s", "rel_err_fro_max")  # in a compacted table's CSV, not its page
 
 
 def _compact(name: str, table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
@@ -190,10 +194,14 @@ def _compact(name: str, table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     if name not in COMPACTED or len(table.columns) <= WIDE or len(table) < 2:
         return table, ""
     constant = [c for c in table.columns[1:] if table[c].nunique(dropna=False) == 1]
-    if not constant:
-        return table, ""
-    shown = ", ".join(f"{c} {_plain(table[c].iloc[0])}" for c in constant)
-    return table.drop(columns=constant), f"Every row: {shown}."
+    hidden = [c for c in CSV_ONLY if c in table.columns and c not in constant]
+    lines = []
+    if constant:
+        shown = ", ".join(f"{c} {_plain(table[c].iloc[0])}" for c in constant)
+        lines.append(f"Every row: {shown}.")
+    if hidden:
+        lines.append(f"The CSV adds {', '.join(hidden)}.")
+    return table.drop(columns=constant + hidden), " ".join(lines)
 
 
 def _plain(value: object) -> str:
@@ -212,8 +220,14 @@ def _table_html(table: pd.DataFrame, digits: int = 4) -> str:
         float_format=lambda x: f"{x:.{digits}g}",
         classes="wrap-last" if wrap else None,
     )
-    # headers such as solve_backward_err may break after an underscore
-    return re.sub(r"<th>([^<]*)</th>", lambda m: f"<th>{m[1].replace('_', '_<wbr>')}</th>", page)
+    # headers such as solve_backward_err may break after an underscore, and long method names
+    # such as neural-lu-study-final[optimizer=adagrad,lr=0.1] after a bracket or a comma
+    page = re.sub(r"<th>([^<]*)</th>", lambda m: f"<th>{m[1].replace('_', '_<wbr>')}</th>", page)
+    return re.sub(
+        r"<td>([^<]*)</td>",
+        lambda m: f"<td>{m[1].replace(',', ',<wbr>').replace('[', '[<wbr>')}</td>",
+        page,
+    )
 
 
 def _provenance_html(provenance: dict) -> str:

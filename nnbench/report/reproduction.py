@@ -388,7 +388,17 @@ def _note(results: pd.DataFrame, target: Target, chosen: str, svd: float, verdic
         ]
         parts.append("tried: " + ", ".join(tried))
     if verdict == "not reproduced" and target.criterion == "failed":
-        parts.append("hypotheses tested: see the study 002 photo table")
+        from nnbench.report.study002 import photo_hypotheses  # it names methods as we do
+
+        tried = photo_hypotheses(results)
+        tried = tried[tried.n == target.n]
+        if len(tried):
+            outcomes = [
+                f"{row.change}: NN/SVD {row.nn_over_svd:.3g}"
+                + (" (fails like the study)" if row.reproduces_failure else "")
+                for row in tried.itertuples()
+            ]
+            parts.append("hypotheses (study 002 photo table): " + "; ".join(outcomes))
     return "; ".join(parts)
 
 
@@ -467,6 +477,14 @@ def reproduction_table(res: Results) -> pd.DataFrame:
         svd = _svd_error(results, target)
         svd_row = target.reported_as == "SVD error"  # the verdict judges our SVD's error
         value = np.nan if svd_row else statistic(results, target, chosen, target.dtype)
+        fallback = ""
+        if np.isnan(value) and not svd_row:  # the evidence's choice did not run on this target
+            for config in map(canonical, target.configs):
+                alternative = statistic(results, target, config, target.dtype)
+                if not np.isnan(alternative):
+                    fallback = f"{chosen} (the evidence's choice) has no cells here"
+                    chosen, value = config, alternative
+                    break
         ours = statistic(results, target, target.ours) if target.ours and not svd_row else np.nan
         verdict = _verdict(target, svd if svd_row else value, svd)
         rows.append(
@@ -483,7 +501,9 @@ def reproduction_table(res: Results) -> pd.DataFrame:
                 "verdict": verdict,
                 "criterion": target.criterion,
                 "run": target.run,
-                "note": _note(results, target, chosen, svd, verdict),
+                "note": "; ".join(
+                    filter(None, [fallback, _note(results, target, chosen, svd, verdict)])
+                ),
             }
         )
     return pd.DataFrame([*rows, *_study004_rows(res)])
