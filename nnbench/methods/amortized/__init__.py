@@ -1,0 +1,31 @@
+"""Amortized factorization (issue 15): a network trained once on a distribution of matrices,
+then applied to matrices it has never seen by one forward pass.
+
+Training: `AmortizedConfig.families` x size `n`, `count` instances whose seeds live in their
+own namespace (`train_seeds`), disjoint from every cell's evaluation seeds. The loss is the
+unbiased stochastic Frobenius loss of NeuralIF (Hausner, Oktem & Sjolund, TMLR 2024):
+E_z ||(L U - A) z||^2 with z ~ N(0, I), whose expectation is ||L U - A||_F^2, on matrices
+scaled to max|a_ij| = 1. The runner trains each model once, before any cell, untimed, and saves
+it with its config and loss curve under the results folder (`ModelStore`); a cell loads it,
+and its timed call is inference only (plus `refine` gradient steps per matrix, counted as
+inference). `train_time_s` is a column of its own.
+"""
+
+from nnbench.methods.amortized.config import AmortizedConfig, train_seeds, training_set
+from nnbench.methods.amortized.method import AMORTIZED_METHODS, AmortizedMethod
+from nnbench.methods.amortized.models import MODELS, FactorNet, stochastic_frobenius
+from nnbench.methods.amortized.store import ModelStore, Trained, train
+
+__all__ = [
+    "AMORTIZED_METHODS",
+    "MODELS",
+    "AmortizedConfig",
+    "AmortizedMethod",
+    "FactorNet",
+    "ModelStore",
+    "Trained",
+    "stochastic_frobenius",
+    "train",
+    "train_seeds",
+    "training_set",
+]

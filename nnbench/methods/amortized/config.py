@@ -1,0 +1,75 @@
+"""What an amortized model is trained on: its config, the training seeds (a namespace of
+their own, never a cell's) and the training set."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from nnbench.errors import NNBenchError
+from nnbench.methods.trained.training import check_choice
+from nnbench.seeds import derive_seed, stable_hash
+
+STRUCTURES = ("lu", "cholesky", "sketch", "precond")
+TRAIN_NAMESPACE = "amortized-train"  # training seeds derive from it; cells' never do
+
+
+@dataclass(frozen=True)
+class AmortizedConfig:
+    """A model and the distribution it is trained on. `structure`: `lu` (unit-lower L, upper
+    U), `cholesky` (lower L with a positive diagonal, U = L^T) or `sketch` (a learned m x n
+    sketch S for rank-k approximation, m = `rows`, trained for k = `rank`); `refine`:
+    gradient steps on ||L U - A||_F^2 per matrix after the forward pass (inference work)."""
+
+    structure: str = "lu"
+    families: tuple[str, ...] = ("diag-dominant",)
+    n: int = 8
+    count: int = 4096  # training matrices
+    steps: int = 4000
+    batch_size: int = 256
+    lr: float = 3e-3
+    hidden: int = 256
+    depth: int = 3
+    refine: int = 0
+    refine_lr: float = 0.05
+    rank: int = 10  # sketch: the k it is trained for
+    rows: int = 20  # sketch: m, the rows of S
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_choice(self.structure, dict.fromkeys(STRUCTURES), "structure")
+        if self.structure == "sketch" and not 1 <= self.rank <= self.rows <= self.n:
+            raise NNBenchError("a sketch needs 1 <= rank <= rows <= n", "fix rank, rows or n")
+        if self.n < 1 or self.count < 1 or self.steps < 0 or self.batch_size < 1:
+            raise NNBenchError("n, count, batch_size must be >= 1", "fix the amortized config")
+
+    @property
+    def key(self) -> str:
+        """What decides the trained weights (`refine` is inference: not part of it)."""
+        trained = dataclasses.replace(self, refine=0, refine_lr=0.0)
+        return stable_hash("amortized", repr(trained))
+
+
+def train_seeds(config: AmortizedConfig) -> list[tuple[str, int]]:
+    """(family, seed) of each training matrix, in the training namespace."""
+    families = config.families
+    return [
+        (families[i % len(families)], derive_seed(TRAIN_NAMESPACE, config.seed, config.n, i))
+        for i in range(config.count)
+    ]
+
+
+def training_set(config: AmortizedConfig, dtype: torch.dtype) -> torch.Tensor:
+    from nnbench.corpus import MATRIX_FAMILIES
+
+    stack = [MATRIX_FAMILIES[f].make(config.n, seed=s) for f, s in train_seeds(config)]
+    return scaled(torch.from_numpy(np.stack(stack)).to(dtype))[0]
+
+
+def scaled(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A / max|a_ij| per matrix, and the scales."""
+    scale = a.abs().amax(dim=(-2, -1), keepdim=True).clamp_min(torch.finfo(a.dtype).tiny)
+    return a / scale, scale

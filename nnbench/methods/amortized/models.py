@@ -1,0 +1,227 @@
+"""The networks of amortized methods, by structure (`MODELS`): exactly structured LU and
+Cholesky factors (FactorNet), a learned sketch (SketchNet) and a sparse preconditioner
+(EdgeNet), each with its training loss and its inference on a stack."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from nnbench.methods.amortized.config import AmortizedConfig, scaled
+from nnbench.methods.sketch import best_in_row_space
+
+
+class FactorNet(torch.nn.Module):
+    """An MLP from the n^2 entries of A (max|a_ij| = 1) to corrections of a baseline that
+    already has the structure: L = I + strict_lower, U = triu(A) + upper (LU);
+    L = diag(sqrt(diag A)) + lower, its diagonal kept positive by a softplus (Cholesky). The
+    factors are exactly structured by construction."""
+
+    def __init__(self, config: AmortizedConfig) -> None:
+        super().__init__()
+        n = config.n
+        self.n, self.structure = n, config.structure
+        self.lower_idx = torch.tril_indices(n, n, -1)
+        self.upper_idx = torch.triu_indices(n, n, 0)
+        outputs = self.lower_idx.shape[1] + self.upper_idx.shape[1]
+        widths = [n * n, *[config.hidden] * config.depth]
+        layers: list[torch.nn.Module] = []
+        for fan_in, fan_out in itertools.pairwise(widths):
+            layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.GELU()]
+        last = torch.nn.Linear(widths[-1], outputs)
+        torch.nn.init.zeros_(last.weight)  # start at the baseline
+        torch.nn.init.zeros_(last.bias)
+        self.mlp = torch.nn.Sequential(*layers, last)
+
+    def forward(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        n, b = self.n, a.shape[0]
+        out = self.mlp(a.reshape(b, n * n))
+        strict = out[:, : self.lower_idx.shape[1]]
+        upper = out[:, self.lower_idx.shape[1] :]
+        lower_part = a.new_zeros(b, n, n)
+        lower_part[:, self.lower_idx[0], self.lower_idx[1]] = strict
+        upper_part = a.new_zeros(b, n, n)
+        upper_part[:, self.upper_idx[0], self.upper_idx[1]] = upper
+        eye = torch.eye(n, dtype=a.dtype, device=a.device)
+        if self.structure == "lu":
+            return eye + lower_part, torch.triu(a) + upper_part
+        root = torch.diagonal(a, dim1=-2, dim2=-1).clamp_min(1e-6).sqrt()
+        inverse_softplus = root + torch.log(-torch.expm1(-root))  # softplus(it) = root
+        pre = torch.diag_embed(inverse_softplus) + lower_part + upper_part.mT  # both feed L
+        positive = torch.nn.functional.softplus(torch.diagonal(pre, dim1=-2, dim2=-1)) + 1e-6
+        lower = torch.tril(pre, -1) + torch.diag_embed(positive)
+        return lower, lower.mT
+
+
+def stochastic_frobenius(
+    lower: torch.Tensor, upper: torch.Tensor, a: torch.Tensor, z: torch.Tensor
+) -> torch.Tensor:
+    """Mean over the batch of ||(L U - A) z||^2, z ~ N(0, I): unbiased for ||L U - A||_F^2."""
+    return ((lower @ (upper @ z) - a @ z) ** 2).sum(dim=(-2, -1)).mean()
+
+
+def _factors_infer(
+    net: torch.nn.Module, stack: torch.Tensor, config: AmortizedConfig, rank: int | None
+) -> dict[str, torch.Tensor]:
+    scaled, scale = scaled(stack)
+    with torch.no_grad():
+        lower, upper = net(scaled)
+    if config.refine:
+        lower, upper = _refine(lower, upper, scaled, config)
+    if config.structure == "lu":
+        return {"L": lower, "U": upper * scale}
+    return {"L": lower * scale.sqrt(), "U": upper * scale.sqrt()}
+
+
+def _factors_loss(
+    net: torch.nn.Module, a: torch.Tensor, gen: torch.Generator, config: AmortizedConfig
+) -> torch.Tensor:
+    """NeuralIF's stochastic Frobenius loss, one probe z per matrix and step."""
+    z = torch.randn(a.shape[0], config.n, 1, generator=gen, device=a.device, dtype=a.dtype)
+    lower, upper = net(a)
+    return stochastic_frobenius(lower, upper, a, z)
+
+
+class SketchNet(torch.nn.Module):
+    """A learned m x n sketch S (dense; Indyk, Vakilian & Yuan learn the values of a sparse
+    one), initialised Gaussian as the random sketch it is compared with."""
+
+    def __init__(self, config: AmortizedConfig) -> None:
+        super().__init__()
+        gen = torch.Generator().manual_seed(config.seed)
+        start = torch.randn(config.rows, config.n, generator=gen) / config.rows**0.5
+        self.s = torch.nn.Parameter(start)
+
+    def forward(self, a: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return best_in_row_space(a, self.s @ a, k)
+
+
+def _sketch_loss(
+    net: torch.nn.Module, a: torch.Tensor, gen: torch.Generator, config: AmortizedConfig
+) -> torch.Tensor:
+    """Mean relative squared Frobenius error of the rank-k approximation from S A."""
+    left, right = net(a, config.rank)
+    err = torch.linalg.matrix_norm(a - left @ right) / torch.linalg.matrix_norm(a)
+    return (err**2).mean()
+
+
+def _sketch_infer(
+    net: torch.nn.Module, stack: torch.Tensor, config: AmortizedConfig, rank: int | None
+) -> dict[str, torch.Tensor]:
+    with torch.no_grad():
+        left, right = net(stack, int(rank or config.rank))
+    return {"left": left, "right": right}
+
+
+class EdgeNet(torch.nn.Module):
+    """NeuralIF's idea without the graph library: each nonzero (i, j) of tril(A) gets a value
+    of L from an MLP on its local features (a_ij, a_ii, a_jj and the absolute row sums of rows
+    i and j, A scaled to max|a| = 1), as a correction of a Jacobi-like baseline (diagonal
+    sqrt(a_ii) through a softplus, off-diagonal a_ij / sqrt(a_jj)). L has the sparsity of
+    tril(A) exactly, like IC(0); one model serves any n."""
+
+    def __init__(self, config: AmortizedConfig) -> None:
+        super().__init__()
+        hidden = config.hidden
+        last = torch.nn.Linear(hidden, 1)
+        torch.nn.init.zeros_(last.weight)  # start at the baseline
+        torch.nn.init.zeros_(last.bias)
+        self.mlp = torch.nn.Sequential(
+            torch.nn.Linear(5, hidden),
+            torch.nn.GELU(),
+            torch.nn.Linear(hidden, hidden),
+            torch.nn.GELU(),
+            last,
+        )
+
+    def forward(self, a: torch.Tensor) -> torch.Tensor:
+        diag = torch.diagonal(a, dim1=-2, dim2=-1).clamp_min(1e-12)
+        rows = a.abs().sum(-1)
+        n = a.shape[-1]
+        eye = torch.eye(n, dtype=torch.bool, device=a.device)
+        b, i, j = torch.nonzero(torch.tril((a != 0) | eye), as_tuple=True)  # the pattern only
+        features = torch.stack([a[b, i, j], diag[b, i], diag[b, j], rows[b, i], rows[b, j]], dim=-1)
+        value = self.mlp(features)[:, 0]
+        root_i, root_j = diag[b, i].sqrt(), diag[b, j].sqrt()
+        on = i == j
+        inverse_softplus = root_i + torch.log(-torch.expm1(-root_i))
+        entry = torch.where(
+            on,
+            torch.nn.functional.softplus(inverse_softplus + value),
+            a[b, i, j] / root_j + value,
+        )
+        lower = a.new_zeros(a.shape)
+        lower[b, i, j] = entry
+        return lower
+
+
+def _precond_loss(
+    net: torch.nn.Module, a: torch.Tensor, gen: torch.Generator, config: AmortizedConfig
+) -> torch.Tensor:
+    """NeuralIF's loss: ||(L L^T - A) z||^2, z ~ N(0, I), relative to ||A||_F^2."""
+    z = torch.randn(a.shape[0], a.shape[-1], 1, generator=gen, device=a.device, dtype=a.dtype)
+    lower = net(a)
+    residual = (lower @ (lower.mT @ z) - a @ z) ** 2
+    return (residual.sum(dim=(-2, -1)) / (a**2).sum(dim=(-2, -1))).mean()
+
+
+def _precond_infer(
+    net: torch.nn.Module, stack: torch.Tensor, config: AmortizedConfig, rank: int | None
+) -> dict[str, torch.Tensor]:
+    scaled, scale = scaled(stack)
+    with torch.no_grad():
+        return {"L": net(scaled) * scale.sqrt()}
+
+
+@dataclass(frozen=True)
+class Model:
+    """What a structure trains and how it is applied: the factorization kind it gives, the
+    network, its training loss on a batch, inference on a stack, and whether one model serves
+    every size."""
+
+    kind: str
+    build: Callable[[AmortizedConfig], torch.nn.Module]
+    loss: Callable[[torch.nn.Module, torch.Tensor, torch.Generator, AmortizedConfig], torch.Tensor]
+    infer: Callable[
+        [torch.nn.Module, torch.Tensor, AmortizedConfig, int | None], dict[str, torch.Tensor]
+    ]
+    any_size: bool = False
+    classical_solve: bool = False  # inference ends in classical linear algebra (the sketch's)
+
+
+MODELS: dict[str, Model] = {
+    "lu": Model("lu", FactorNet, _factors_loss, _factors_infer),
+    "cholesky": Model("lu", FactorNet, _factors_loss, _factors_infer),
+    "sketch": Model("rank-k", SketchNet, _sketch_loss, _sketch_infer, classical_solve=True),
+    "precond": Model("precond", EdgeNet, _precond_loss, _precond_infer, any_size=True),
+}
+
+
+def _refine(
+    lower: torch.Tensor, upper: torch.Tensor, a: torch.Tensor, config: AmortizedConfig
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`refine` Adam steps per matrix on ||L U - A||_F^2 that keep the structure (gradients
+    masked to the free entries): gradient steps only."""
+    n = config.n
+    eye = torch.eye(n, dtype=a.dtype, device=a.device)
+    free_l = torch.tril(torch.ones_like(eye), -1 if config.structure == "lu" else 0)
+    free_u = torch.triu(torch.ones_like(eye))
+    lower = lower.clone().requires_grad_(True)
+    upper = upper.clone().requires_grad_(config.structure == "lu")
+    params = [lower, upper] if config.structure == "lu" else [lower]
+    optimizer = torch.optim.Adam(params, lr=config.refine_lr)
+    with torch.enable_grad():
+        for _ in range(config.refine):
+            product = lower @ (upper if config.structure == "lu" else lower.mT)
+            loss = ((product - a) ** 2).sum()
+            optimizer.zero_grad()
+            loss.backward()
+            lower.grad.mul_(free_l)  # type: ignore[union-attr]
+            if config.structure == "lu":
+                upper.grad.mul_(free_u)  # type: ignore[union-attr]
+            optimizer.step()
+    lower = lower.detach()
+    return (lower, upper.detach()) if config.structure == "lu" else (lower, lower.mT)

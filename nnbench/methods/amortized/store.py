@@ -1,0 +1,92 @@
+"""Training a model once and keeping it: `train` and the folder of trained models."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from nnbench.errors import NNBenchError
+from nnbench.methods.amortized.config import AmortizedConfig, training_set
+from nnbench.methods.amortized.models import MODELS
+
+
+@dataclass
+class Trained:
+    """A trained model with its config, loss curve and training time."""
+
+    config: AmortizedConfig
+    net: torch.nn.Module
+    loss: np.ndarray
+    elapsed_s: np.ndarray
+    train_time_s: float
+
+
+def train(config: AmortizedConfig, device: str = "cpu", dtype: str = "float32") -> Trained:
+    """Adam (cosine-annealed from `lr`) on minibatches of the training set, on the model's
+    loss (`MODELS`)."""
+    torch_dtype = getattr(torch, dtype)
+    gen = torch.Generator(device=device).manual_seed(config.seed)
+    torch.manual_seed(config.seed)
+    data = training_set(config, torch_dtype).to(device)
+    model = MODELS[config.structure]
+    net = model.build(config).to(device=device, dtype=torch_dtype)
+    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(config.steps, 1))
+    losses, elapsed = [], []
+    start = time.perf_counter()
+    for _ in range(config.steps):
+        idx = torch.randint(0, data.shape[0], (config.batch_size,), generator=gen, device=device)
+        loss = model.loss(net, data[idx], gen, config)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        losses.append(float(loss.detach()))
+        elapsed.append(time.perf_counter() - start)
+        if not math.isfinite(losses[-1]):
+            raise NNBenchError("amortized training diverged", "lower its lr")
+    total = time.perf_counter() - start
+    return Trained(config, net.eval(), np.array(losses), np.array(elapsed), total)
+
+
+class ModelStore:
+    """Trained models in a folder: `KEY.pt` (weights), `KEY.json` (config, training time,
+    device, dtype) and `KEY.loss.npz` (the loss curve), KEY = the config's `key` + device and
+    dtype."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+
+    def _stem(self, config: AmortizedConfig, device: str, dtype: str) -> Path:
+        return self.folder / f"{config.key}-{device}-{dtype}"
+
+    def has(self, config: AmortizedConfig, device: str, dtype: str) -> bool:
+        return self._stem(config, device, dtype).with_suffix(".json").is_file()
+
+    def save(self, trained: Trained, device: str, dtype: str) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stem = self._stem(trained.config, device, dtype)
+        torch.save(trained.net.state_dict(), stem.with_suffix(".pt"))
+        np.savez(stem.with_suffix(".loss.npz"), loss=trained.loss, elapsed_s=trained.elapsed_s)
+        info = {
+            "config": dataclasses.asdict(trained.config),
+            "train_time_s": trained.train_time_s,
+            "device": device,
+            "dtype": dtype,
+        }
+        stem.with_suffix(".json").write_text(json.dumps(info, indent=1))  # last: marks complete
+
+    def load(self, config: AmortizedConfig, device: str, dtype: str) -> Trained:
+        stem = self._stem(config, device, dtype)
+        info = json.loads(stem.with_suffix(".json").read_text())
+        net = MODELS[config.structure].build(config).to(device=device, dtype=getattr(torch, dtype))
+        net.load_state_dict(torch.load(stem.with_suffix(".pt"), map_location=device))
+        curve = np.load(stem.with_suffix(".loss.npz"))
+        return Trained(config, net.eval(), curve["loss"], curve["elapsed_s"], info["train_time_s"])
