@@ -66,10 +66,10 @@ def training_set(config: AmortizedConfig, dtype: torch.dtype) -> torch.Tensor:
     from nnbench.corpus import MATRIX_FAMILIES
 
     stack = [MATRIX_FAMILIES[f].make(config.n, seed=s) for f, s in train_seeds(config)]
-    return scaled(torch.from_numpy(np.stack(stack)).to(dtype))[0]
+    return unit_scaled(torch.from_numpy(np.stack(stack)).to(dtype))[0]
 
 
-def scaled(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def unit_scaled(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """A / max|a_ij| per matrix, and the scales."""
     scale = a.abs().amax(dim=(-2, -1), keepdim=True).clamp_min(torch.finfo(a.dtype).tiny)
     return a / scale, scale

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
-from nnbench.methods.amortized.config import AmortizedConfig, scaled
+from nnbench.methods.amortized.config import AmortizedConfig, unit_scaled
 from nnbench.methods.sketch import best_in_row_space
 
 
@@ -66,7 +66,7 @@ def stochastic_frobenius(
 def _factors_infer(
     net: torch.nn.Module, stack: torch.Tensor, config: AmortizedConfig, rank: int | None
 ) -> dict[str, torch.Tensor]:
-    scaled, scale = scaled(stack)
+    scaled, scale = unit_scaled(stack)
     with torch.no_grad():
         lower, upper = net(scaled)
     if config.refine:
@@ -171,7 +171,7 @@ def _precond_loss(
 def _precond_infer(
     net: torch.nn.Module, stack: torch.Tensor, config: AmortizedConfig, rank: int | None
 ) -> dict[str, torch.Tensor]:
-    scaled, scale = scaled(stack)
+    scaled, scale = unit_scaled(stack)
     with torch.no_grad():
         return {"L": net(scaled) * scale.sqrt()}
 
