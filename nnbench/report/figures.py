@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
 import matplotlib.ticker
@@ -81,6 +82,15 @@ def error_vs_rank(res: Results) -> Figure | Missing:
     return grid.figure
 
 
+def _picture(ax: Any, image: np.ndarray | None, title: str) -> None:
+    """One grayscale picture panel (values clipped to [0, 1]), titled, without ticks."""
+    assert image is not None  # the figures draw only cells whose artifacts kept one
+    ax.imshow(np.clip(image, 0, 1), cmap="gray", vmin=0, vmax=1)
+    ax.set_title(title, fontsize=8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
 def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
     """Original / SVD / each network, one row per rank, for every image matrix and size; the
     pictures are the run's artifacts (a view such as one letter where the matrix is not one
@@ -107,23 +117,20 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
             len(ranks), cols, figsize=(2.3 * cols, 2.7 * len(ranks)), squeeze=False,
             layout="constrained",
         )  # fmt: skip
+        for ax in axes.flat:
+            ax.set_axis_off()
         for i, rank in enumerate(ranks):
-            axes[i, 0].imshow(artifact.picture, cmap="gray", vmin=0, vmax=1)
-            axes[i, 0].set_title("original", fontsize=8)
+            axes[i, 0].set_axis_on()
+            _picture(axes[i, 0], artifact.picture, "original")
             axes[i, 0].set_ylabel(f"k = {rank}")
             for j, method in enumerate(methods, start=1):
                 cell = group[(group.method == method) & (group["rank"] == rank)]
-                ax = axes[i, j]
                 if cell.empty:
-                    ax.set_axis_off()
                     continue
                 approx = pictures[cell.cell_id.iloc[0]].approx_picture
-                assert approx is not None  # `pictures` holds only cells that kept one
-                ax.imshow(np.clip(approx, 0, 1), cmap="gray", vmin=0, vmax=1)
-                ax.set_title(f"{method}\nrel. err {cell.rel_err_2.iloc[0]:.3g}", fontsize=8)
-        for ax in axes.flat:
-            ax.set_xticks([])
-            ax.set_yticks([])
+                axes[i, j].set_axis_on()
+                title = f"{method}\nrel. err {cell.rel_err_2.iloc[0]:.3g}"
+                _picture(axes[i, j], approx, title)
         label = f": {artifact.picture_label}" if artifact.picture_label else ""
         fig.suptitle(f"{matrix} ({first.n_rows}x{first.n_cols}){label}")
         figures.append((f"images_{matrix}_{n}", fig))
@@ -350,16 +357,10 @@ def alphabet_ranks(res: Results) -> Figure | Missing:
     fig, axes = plt.subplots(
         1, cols, figsize=(1.6 * cols, 3.0), squeeze=False, layout="constrained"
     )
-    axes[0, 0].imshow(first.picture, cmap="gray", vmin=0, vmax=1)
-    axes[0, 0].set_title("original", fontsize=8)
+    _picture(axes[0, 0], first.picture, "original")
     for ax, (_, cell) in zip(axes[0, 1:], cells.iterrows(), strict=True):
         approx = pictures[cell.cell_id].approx_picture
-        assert approx is not None  # `pictures` holds only cells that kept one
-        ax.imshow(np.clip(approx, 0, 1), cmap="gray", vmin=0, vmax=1)
-        ax.set_title(f"r = {int(cell['rank'])}\nrel. err {cell.rel_err_2:.2f}", fontsize=8)
-    for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
+        _picture(ax, approx, f"r = {int(cell['rank'])}\nrel. err {cell.rel_err_2:.2f}")
     fig.suptitle(
         "Letter B at rank r (truncated SVD). Study 001 (visual): recognisable at r ~ 5.  Ours: "
         f"entropy effective rank {measures['entropy_effective_rank']:.1f} (Roy & Vetterli), "
