@@ -212,7 +212,7 @@ def _evaluate_afresh(cell: MetricInput) -> Any:
 EVAL_COST_METHODS = ("scipy-lu", "torch-lu", "scipy-qr", "scipy-svds-propack", "torch-rsvd")
 
 
-def eval_cost(*, sizes: tuple[int, ...] = (256, 512, 1024), rank: int = 10) -> None:
+def eval_cost(*, sizes: tuple[int, ...] = (256, 512, 1024, 2048), rank: int = 10) -> None:
     """What evaluating a cell costs beside the method it evaluates, per n: the first cell on
     an instance (which computes its singular values) and any later one (they are shared: see
     `metrics.SPECTRA`). Goal (issue 14): later cells at most 1x a classical method's time."""

@@ -29,13 +29,19 @@ from nnbench.methods.factorization import (
 )
 
 NAN = float("nan")
+_SAFE_SQUARES = (1e-290, 1e290)  # a sum of squares here neither underflowed nor overflowed
 
 
 # -- array-level functions (what the hypothesis tests exercise) -----------------------------
 
 
 def norm_fro(m: np.ndarray) -> float:
-    """Frobenius norm, scaled first so that tiny or huge entries neither underflow nor overflow."""
+    """Frobenius norm, scaled first so that tiny or huge entries neither underflow nor overflow
+    (only when the plain sum of squares, one BLAS dot, did)."""
+    flat = np.ravel(m)
+    squares = float(flat @ flat) if flat.dtype == np.float64 else NAN
+    if _SAFE_SQUARES[0] < squares < _SAFE_SQUARES[1]:
+        return float(np.sqrt(squares))
     scale = float(np.abs(m).max(initial=0.0))
     if scale == 0.0 or not np.isfinite(scale):
         return scale
@@ -46,30 +52,48 @@ LANCZOS_FROM = 512  # min(m, n) from which a 2-norm comes from Lanczos, not a de
 LANCZOS_TOL = 1e-12
 
 
+LANCZOS_NCV = 40  # Lanczos vectors kept between restarts
+
+
 def norm_2(m: np.ndarray) -> float:
     """Spectral norm; inf for a matrix with non-finite entries (LAPACK cannot take it).
 
-    From min(m, n) = `LANCZOS_FROM` on, the largest singular value comes from Lanczos
-    (ARPACK through `scipy.sparse.linalg.svds`, k = 1, tol `LANCZOS_TOL`): O(mn) per
+    From min(m, n) = `LANCZOS_FROM` on, it is the square root of the largest eigenvalue of
+    the Gram matrix M^T M (or M M^T, the smaller), by Lanczos (ARPACK's `eigsh` on the
+    operator v -> M^T (M v), `LANCZOS_NCV` vectors, tolerance machine precision): O(mn) per
     iteration instead of a dense SVD's O(mn min(m, n)). Accuracy, measured against the dense
-    SVD on the residuals of scipy-lu and of the truncated SVD (exact and perturbed by 1e-6)
-    of Gaussian, photo and randsvd matrices at n = 512 and 1024: relative difference at most
-    4.4e-10, median 6e-16 (`tests/test_metrics.py` holds it to 1e-8), at 3-20x less time. A
-    dense SVD answers if ARPACK does not converge."""
+    SVD on the residuals of LU, QR and the truncated SVD (exact and perturbed by 1e-6) of
+    Gaussian, uniform, photo and randsvd matrices at n = 512 and 1024: relative difference at
+    most 1.2e-15 (`tests/test_metrics.py` holds it to 1e-12), at 5-20x less time than the
+    dense SVD. With ARPACK's default 20 vectors, the flat top spectrum of an LU residual
+    stopped it 2e-8 short. A dense SVD answers if ARPACK does not converge."""
     if not m.size:
         return 0.0
     if not np.all(np.isfinite(m)):
         return float("inf")
     if min(m.shape) < LANCZOS_FROM:
         return float(np.linalg.norm(m, 2))
-    from scipy.sparse.linalg import ArpackNoConvergence, svds
+    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
-    start = np.ones(min(m.shape))  # deterministic
+    tall = m.shape[0] >= m.shape[1]
+    side = m.shape[1] if tall else m.shape[0]
+
+    def gram(v: np.ndarray) -> np.ndarray:
+        return m.T @ (m @ v) if tall else m @ (m.T @ v)
+
+    operator = LinearOperator((side, side), matvec=gram, dtype=np.float64)
     try:
-        s = svds(m, k=1, tol=LANCZOS_TOL, v0=start, return_singular_vectors=False)
+        top = eigsh(
+            operator,
+            k=1,
+            tol=0.0,
+            ncv=min(LANCZOS_NCV, side),
+            v0=np.ones(side),  # deterministic
+            return_eigenvectors=False,
+        )
     except ArpackNoConvergence:
         return float(np.linalg.norm(m, 2))
-    return float(s[0])
+    return float(np.sqrt(max(float(top[0]), 0.0)))
 
 
 def rel_err_2(a: np.ndarray, approx: np.ndarray) -> float:
@@ -126,6 +150,32 @@ def rank_of(sigma: np.ndarray, shape: tuple[int, ...], dtype: str) -> int:
     return int(np.sum(sigma > error_floor(shape, dtype) * sigma[0]))
 
 
+RANK_MARGIN = 16.0  # x eps(float64) sqrt(max(m, n)) sigma_1: the dense SVD's own rounding
+
+
+def certified_rank(
+    sigma: np.ndarray, error_bound: float, shape: tuple[int, ...], dtype: str
+) -> int | None:
+    """`numerical_rank` of an approximation B of A from A's singular values alone, when
+    Weyl's inequality decides it: |sigma_i(B) - sigma_i(A)| <= ||A - B||_2 <= `error_bound`
+    (e.g. ||A - B||_F), so each sigma_i(B) lies in an interval around sigma_i(A), and so
+    does the tolerance max(m, n) eps(dtype) sigma_1(B). When every interval lies wholly above
+    or below the tolerance's, the rank is the count above; otherwise None (ask the SVD). The
+    intervals are widened by `RANK_MARGIN` for the rounding of the SVDs themselves."""
+    if not sigma.size or not np.isfinite(error_bound):
+        return None
+    e = error_bound + RANK_MARGIN * float(np.finfo(np.float64).eps) * np.sqrt(max(shape)) * float(
+        sigma[0]
+    )
+    floor = error_floor(shape, dtype)
+    lowest, highest = floor * (sigma[0] - e), floor * (sigma[0] + e)
+    above = sigma - e > highest
+    below = sigma + e <= lowest
+    if lowest <= 0.0 or not np.all(above | below):
+        return None
+    return int(np.sum(above))
+
+
 def rank_k_spectrum(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Singular values of left @ right (m x k times k x n) without forming it: with
     left = Q_l R_l and right^T = Q_r R_r, left @ right = Q_l (R_l R_r^T) Q_r^T, whose singular
@@ -174,6 +224,23 @@ def blocked_doolittle(a: np.ndarray, block: int = 64) -> tuple[np.ndarray, np.nd
     return np.tril(u, -1) + np.eye(n), np.triu(u)
 
 
+def lapack_doolittle(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`doolittle_lu`'s factors and zero-pivot rule, by LAPACK when it can: if partial
+    pivoting exchanges no rows of `a` (as on P^T A for the P partial pivoting chose), LAPACK's
+    LU is the LU without pivoting, which is unique; otherwise `blocked_doolittle`."""
+    n = a.shape[0]
+    if n < 2:
+        return blocked_doolittle(a)
+    packed, pivots = scipy.linalg.lu_factor(a, check_finite=False)
+    if not np.array_equal(pivots, np.arange(n)):
+        return blocked_doolittle(a)
+    zero = n * np.finfo(np.float64).eps * float(np.abs(a).max(initial=0.0))
+    small = np.flatnonzero(np.abs(np.diag(packed))[:-1] <= zero)
+    if small.size:
+        raise SkipCell(f"zero pivot at step {small[0] + 1}: no LU without pivoting exists")
+    return np.tril(packed, -1) + np.eye(n), np.triu(packed)
+
+
 def _numpy_slogdet(a: np.ndarray) -> tuple[float, float]:
     sign, logdet = np.linalg.slogdet(a)
     return float(sign), float(logdet)
@@ -218,7 +285,7 @@ def _torch_linalg(device: str) -> Linalg:
 
 
 LINALGS: dict[str, Linalg] = {
-    "numpy": Linalg("numpy", np.matmul, _numpy_svdvals, _numpy_slogdet, blocked_doolittle),
+    "numpy": Linalg("numpy", np.matmul, _numpy_svdvals, _numpy_slogdet, lapack_doolittle),
     "torch-cpu": _torch_linalg("cpu"),
     "torch-cuda": _torch_linalg("cuda"),
 }
@@ -226,38 +293,70 @@ EVALUATE_ON = {"cpu": "numpy", "cuda": "torch-cuda", "mps": "numpy"}  # mps has 
 """The `Linalg` that evaluates a cell, by the cell's device."""
 
 
+def _nbytes(value: Any) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, tuple):
+        return sum(map(_nbytes, value))
+    return 0
+
+
 class InstanceCache:
     """What evaluation needs of a matrix instance alone (its singular values, its
-    log-determinant), computed once per instance and shared by every method, rank and repeat
-    that evaluates on it (in this process): keyed by the shape and a blake2b digest of the
-    float64 values, so an edited matrix is a new instance. `computed` counts the computations
-    actually run, by quantity."""
+    log-determinant, its Doolittle factors under a given row order), computed once per
+    instance and shared by every method, rank and repeat that evaluates on it (in this
+    process): keyed by the shape and a blake2b digest of the float64 values, so an edited
+    matrix is a new instance. At most `size` values and `max_bytes` of arrays are kept (least
+    recently used first out). `computed` counts the computations actually run, by quantity."""
 
-    def __init__(self, size: int = 128) -> None:
+    def __init__(self, size: int = 128, max_bytes: int = 1 << 30) -> None:
         self.size = size
+        self.max_bytes = max_bytes
         self.computed: Counter[str] = Counter()
         self._values: OrderedDict[tuple[str, tuple[int, ...], str], Any] = OrderedDict()
 
-    def get(self, a: np.ndarray, what: str, compute: Callable[[np.ndarray], Any]) -> Any:
+    @staticmethod
+    def digest(a: np.ndarray) -> str:
+        """What identifies an instance: a blake2b digest of its float64 values."""
         a = np.ascontiguousarray(a, dtype=np.float64)
-        key = (what, a.shape, hashlib.blake2b(a.data, digest_size=16).hexdigest())
+        return hashlib.blake2b(a.data, digest_size=16).hexdigest()
+
+    def get(
+        self,
+        a: np.ndarray,
+        what: str,
+        compute: Callable[[np.ndarray], Any],
+        *,
+        digest: str | None = None,
+    ) -> Any:
+        """compute(a), once per (what, shape, digest); `digest` where the caller knows it
+        (hashing an n = 1024 matrix costs a third of its LU)."""
+        a = np.ascontiguousarray(a, dtype=np.float64)
+        key = (what, a.shape, self.digest(a) if digest is None else digest)
         if key in self._values:
             self._values.move_to_end(key)
             return self._values[key]
         value = compute(a)
-        if isinstance(value, np.ndarray):
-            value.setflags(write=False)
+        for array in value if isinstance(value, tuple) else (value,):
+            if isinstance(array, np.ndarray):
+                array.setflags(write=False)
         self.computed[what] += 1
         self._values[key] = value
-        if len(self._values) > self.size:
+        while len(self._values) > self.size or (
+            len(self._values) > 1 and sum(map(_nbytes, self._values.values())) > self.max_bytes
+        ):
             self._values.popitem(last=False)
         return value
 
     def __call__(
-        self, a: np.ndarray, svdvals: Callable[[np.ndarray], np.ndarray] = _numpy_svdvals
+        self,
+        a: np.ndarray,
+        svdvals: Callable[[np.ndarray], np.ndarray] = _numpy_svdvals,
+        *,
+        digest: str | None = None,
     ) -> np.ndarray:
         """The singular values of `a`."""
-        return self.get(a, "sigma", svdvals)
+        return self.get(a, "sigma", svdvals, digest=digest)
 
     def clear(self) -> None:
         self._values.clear()
@@ -338,7 +437,7 @@ def doolittle_factor_err(
 
     The factors are first rescaled to a unit-diagonal L (L D^-1, D U), so that any valid LU
     normalisation scores 0; the result is the larger relative Frobenius error of L and U."""
-    pa = a if fact.P is None else matmul(fact.P.T.astype(np.float64), a)
+    pa = fact.unpermute_rows(a, matmul)
     try:
         ref_l, ref_u = doolittle(pa)
     except SkipCell:
@@ -369,8 +468,26 @@ class MetricInput:
         return LINALGS[self.linalg]
 
     @cached_property
+    def instance(self) -> str:
+        """`SPECTRA`'s digest of A, hashed once per cell."""
+        return SPECTRA.digest(self.a)
+
+    @cached_property
     def approx(self) -> np.ndarray:
         return self.fact.reconstruct(self.la.matmul)
+
+    @cached_property
+    def residual(self) -> np.ndarray:
+        return self.a - self.approx
+
+    @cached_property
+    def residual_2(self) -> float:
+        """||A - Â||_2, shared by rel_err_2 and ratio_2."""
+        return norm_2(self.residual)
+
+    @cached_property
+    def residual_fro(self) -> float:
+        return norm_fro(self.residual)
 
     @cached_property
     def approx_finite(self) -> bool:
@@ -380,7 +497,7 @@ class MetricInput:
     @cached_property
     def sigma(self) -> np.ndarray:
         """Singular values of A: once per instance (`SPECTRA`), not once per cell."""
-        return SPECTRA(self.a, self.la.svdvals)
+        return SPECTRA(self.a, self.la.svdvals, digest=self.instance)
 
     @property
     def norm_a(self) -> float:
@@ -396,6 +513,12 @@ class MetricInput:
 
     @cached_property
     def approx_rank(self) -> int:
+        """Rank of Â: from A's shared spectrum when Weyl's inequality decides it
+        (`certified_rank`, full-size reconstructions), else from Â's singular values."""
+        if not isinstance(self.fact, LowRankFactorization):
+            certified = certified_rank(self.sigma, self.residual_fro, self.a.shape, self.dtype)
+            if certified is not None:
+                return certified
         return rank_of(self.approx_sigma, self.a.shape, self.dtype)
 
     @cached_property
@@ -432,12 +555,20 @@ def _gap(x: MetricInput) -> float:
     return float((s[x.rank - 1] - s[x.rank]) / s[0]) if x.rank <= x.sigma.size else NAN
 
 
+def _rel_err_2(x: MetricInput) -> float:
+    return _ratio(x.residual_2, x.norm_a)
+
+
+def _rel_err_fro(x: MetricInput) -> float:
+    return _ratio(x.residual_fro, norm_fro(x.a))
+
+
 def _ratio_2(x: MetricInput) -> float:
-    return error_ratio(rel_err_2(x.a, x.approx), _opt_2(x), x.floor) if x.is_rank_k else NAN
+    return error_ratio(_rel_err_2(x), _opt_2(x), x.floor) if x.is_rank_k else NAN
 
 
 def _ratio_fro(x: MetricInput) -> float:
-    return error_ratio(rel_err_fro(x.a, x.approx), _opt_fro(x), x.floor) if x.is_rank_k else NAN
+    return error_ratio(_rel_err_fro(x), _opt_fro(x), x.floor) if x.is_rank_k else NAN
 
 
 def _expected_rank(x: MetricInput) -> int:
@@ -466,7 +597,8 @@ def _solve(x: MetricInput) -> float:
 def _det(x: MetricInput) -> float:
     if not x.square or x.is_rank_k or not x.fact.exact:
         return NAN
-    return det_rel_err(SPECTRA.get(x.a, "slogdet", x.la.slogdet), x.fact.slogdet())
+    reference = SPECTRA.get(x.a, "slogdet", x.la.slogdet, digest=x.instance)
+    return det_rel_err(reference, x.fact.slogdet())
 
 
 def _cg(x: MetricInput) -> float:
@@ -479,9 +611,19 @@ def _cg(x: MetricInput) -> float:
 
 
 def _factor(x: MetricInput) -> float:
-    if not isinstance(x.fact, LUFactorization):
+    """The Doolittle factors of P^T A are shared by every cell with that instance and row
+    order (the partial-pivoting methods agree on it), like A's spectrum."""
+    fact = x.fact
+    if not isinstance(fact, LUFactorization):
         return NAN
-    return doolittle_factor_err(x.a, x.fact, x.la.doolittle, x.la.matmul)
+    digest: str | None = x.instance  # None: hash P^T A itself
+    if fact.P is not None:
+        digest = None if fact.perm is None else x.instance + SPECTRA.digest(fact.perm)
+
+    def reference(pa: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return SPECTRA.get(pa, "doolittle", x.la.doolittle, digest=digest)
+
+    return doolittle_factor_err(x.a, fact, reference, x.la.matmul)
 
 
 Direction = Literal["lower", "higher", "none"]
@@ -513,12 +655,8 @@ class MetricValues:
     """One cell's metrics: every field is a metric and a results column (NaN: not applicable,
     or not computed because the cell did not end ok)."""
 
-    rel_err_2: float = _metric(
-        lambda x: _ratio(norm_2(x.a - x.approx), x.norm_a), "lower", "||A - Â||_2 / ||A||_2"
-    )
-    rel_err_fro: float = _metric(
-        lambda x: rel_err_fro(x.a, x.approx), "lower", "||A - Â||_F / ||A||_F"
-    )
+    rel_err_2: float = _metric(_rel_err_2, "lower", "||A - Â||_2 / ||A||_2")
+    rel_err_fro: float = _metric(_rel_err_fro, "lower", "||A - Â||_F / ||A||_F")
     opt_err_2: float = _metric(_opt_2, "lower", "sigma_{k+1} / sigma_1 (rank-k optimum)")
     opt_err_fro: float = _metric(_opt_fro, "lower", "Frobenius tail / ||A||_F (rank-k optimum)")
     sigma_gap: float = _metric(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from itertools import pairwise
 from typing import ClassVar
 
@@ -54,6 +55,11 @@ def _off_triangle(m: np.ndarray, *, lower: bool) -> float:
     outside = np.triu(m, 1) if lower else np.tril(m, -1)
     total = np.linalg.norm(m)
     return float(np.linalg.norm(outside) / total) if total else 0.0
+
+
+def _f64(m: np.ndarray) -> np.ndarray:
+    """m as float64, without a copy when it already is."""
+    return np.asarray(m, dtype=np.float64)
 
 
 MatMul = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -137,24 +143,78 @@ class LUFactorization(Factorization):
         out = {"L": self.L, "U": self.U}
         return out if self.P is None else {"P": self.P, **out}
 
+    @cached_property
+    def perm(self) -> np.ndarray | None:
+        """p with P[i, p[i]] = 1 when P is exactly a permutation matrix (then P M = M[p], no
+        O(n^3) product); None for no P or a P that is not one (a trained method's)."""
+        if self.P is None:
+            return None
+        return permutation_of(self.P)
+
+    def permute_rows(self, m: np.ndarray, matmul: MatMul = np.matmul) -> np.ndarray:
+        """P m: rows gathered by `perm`, or a product when P is not a permutation."""
+        if self.P is None:
+            return m
+        return m[self.perm] if self.perm is not None else matmul(_f64(self.P), m)
+
+    def unpermute_rows(self, m: np.ndarray, matmul: MatMul = np.matmul) -> np.ndarray:
+        """P^T m, the same way."""
+        if self.P is None:
+            return m
+        if self.perm is None:
+            return matmul(_f64(self.P.T), m)
+        out = np.empty_like(m)
+        out[self.perm] = m
+        return out
+
     def reconstruct(self, matmul: MatMul = np.matmul) -> np.ndarray:
-        lu = matmul(self.L.astype(np.float64), self.U.astype(np.float64))
-        return lu if self.P is None else matmul(self.P.astype(np.float64), lu)
+        lu = matmul(_f64(self.L), _f64(self.U))
+        return self.permute_rows(lu, matmul)
 
     def structure_error(self, matmul: MatMul = np.matmul) -> float:
         return max(_off_triangle(self.L, lower=True), _off_triangle(self.U, lower=False))
 
     def solve(self, b: np.ndarray) -> np.ndarray:
-        rhs = b if self.P is None else self.P.T @ b
+        rhs = self.unpermute_rows(b)
         with np.errstate(all="ignore"):
-            y = scipy.linalg.solve_triangular(np.tril(self.L), rhs, lower=True, check_finite=False)
-            return scipy.linalg.solve_triangular(np.triu(self.U), y, check_finite=False)
+            # LAPACK's triangular solves read only the triangle named (no tril/triu copies)
+            y = scipy.linalg.solve_triangular(self.L, rhs, lower=True, check_finite=False)
+            return scipy.linalg.solve_triangular(self.U, y, check_finite=False)
 
     def slogdet(self) -> tuple[float, float]:
         sign_l, log_l = _tri_logdet(np.diag(self.L).astype(np.float64))
         sign_u, log_u = _tri_logdet(np.diag(self.U).astype(np.float64))
-        sign_p = 1.0 if self.P is None else float(np.round(np.linalg.det(self.P)))
+        if self.P is None:
+            sign_p = 1.0
+        elif self.perm is not None:
+            sign_p = permutation_sign(self.perm)
+        else:
+            sign_p = float(np.round(np.linalg.det(self.P)))
         return sign_p * sign_l * sign_u, log_l + log_u
+
+
+def permutation_of(p: np.ndarray) -> np.ndarray | None:
+    """The index vector of a square 0/1 matrix with one 1 per row and column, else None."""
+    if p.ndim != 2 or p.shape[0] != p.shape[1]:
+        return None
+    index = np.argmax(p, axis=1)
+    rows = np.arange(p.shape[0])
+    exact = np.all(p[rows, index] == 1.0) and np.count_nonzero(p) == p.shape[0]
+    return index if exact and np.unique(index).size == index.size else None
+
+
+def permutation_sign(index: np.ndarray) -> float:
+    """det of the permutation matrix with P[i, index[i]] = 1: (-1)^(n - its cycles)."""
+    seen = np.zeros(index.size, dtype=bool)
+    cycles = 0
+    for start in range(index.size):
+        if not seen[start]:
+            cycles += 1
+            i = start
+            while not seen[i]:
+                seen[i] = True
+                i = int(index[i])
+    return -1.0 if (index.size - cycles) % 2 else 1.0
 
 
 @dataclass(frozen=True)
@@ -171,10 +231,10 @@ class QRFactorization(Factorization):
         return {"Q": self.Q, "R": self.R}
 
     def reconstruct(self, matmul: MatMul = np.matmul) -> np.ndarray:
-        return matmul(self.Q.astype(np.float64), self.R.astype(np.float64))
+        return matmul(_f64(self.Q), _f64(self.R))
 
     def structure_error(self, matmul: MatMul = np.matmul) -> float:
-        orthogonality = _orthogonality(self.Q.astype(np.float64), matmul)
+        orthogonality = _orthogonality(_f64(self.Q), matmul)
         return max(orthogonality, _off_triangle(self.R, lower=False))
 
     def solve(self, b: np.ndarray) -> np.ndarray:
@@ -182,7 +242,7 @@ class QRFactorization(Factorization):
             return scipy.linalg.solve_triangular(np.triu(self.R), self.Q.T @ b, check_finite=False)
 
     def slogdet(self) -> tuple[float, float]:
-        sign_q, _ = np.linalg.slogdet(self.Q.astype(np.float64))
+        sign_q, _ = np.linalg.slogdet(_f64(self.Q))
         sign_r, log_r = _tri_logdet(np.diag(self.R).astype(np.float64))
         return float(sign_q) * sign_r, log_r
 
@@ -206,13 +266,13 @@ class SVDFactorization(Factorization):
         return {"U": self.U, "s": self.s, "Vt": self.Vt}
 
     def reconstruct(self, matmul: MatMul = np.matmul) -> np.ndarray:
-        scaled = self.U.astype(np.float64) * self.s.astype(np.float64)
-        return matmul(scaled, self.Vt.astype(np.float64))
+        scaled = _f64(self.U) * _f64(self.s)
+        return matmul(scaled, _f64(self.Vt))
 
     def structure_error(self, matmul: MatMul = np.matmul) -> float:
         return max(
-            _orthogonality(self.U.astype(np.float64), matmul),
-            _orthogonality(self.Vt.T.astype(np.float64), matmul),
+            _orthogonality(_f64(self.U), matmul),
+            _orthogonality(_f64(self.Vt.T), matmul),
         )
 
     def solve(self, b: np.ndarray) -> np.ndarray:
@@ -220,10 +280,10 @@ class SVDFactorization(Factorization):
             return self.Vt.T @ ((self.U.T @ b) / self.s)
 
     def slogdet(self) -> tuple[float, float]:
-        sign_u, _ = np.linalg.slogdet(self.U.astype(np.float64))
-        sign_v, _ = np.linalg.slogdet(self.Vt.astype(np.float64))
+        sign_u, _ = np.linalg.slogdet(_f64(self.U))
+        sign_v, _ = np.linalg.slogdet(_f64(self.Vt))
         with np.errstate(divide="ignore"):
-            return float(sign_u * sign_v), float(np.sum(np.log(self.s.astype(np.float64))))
+            return float(sign_u * sign_v), float(np.sum(np.log(_f64(self.s))))
 
 
 @dataclass(frozen=True)
@@ -278,7 +338,7 @@ class LowRankFactorization(Factorization):
         return {"left": self.left, "right": self.right}
 
     def reconstruct(self, matmul: MatMul = np.matmul) -> np.ndarray:
-        return matmul(self.left.astype(np.float64), self.right.astype(np.float64))
+        return matmul(_f64(self.left), _f64(self.right))
 
     def structure_error(self, matmul: MatMul = np.matmul) -> float:
         return float("nan")
