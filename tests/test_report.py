@@ -195,3 +195,31 @@ def test_no_lu_row_draws_from_rank_k_cells_and_reported_numbers_appear_verbatim(
     assert {"1.00146", "0.5918", "166", "2.59375"} <= set(shown.reported)
     for reported in shown.reported:
         assert f"<td>{reported}</td>" in page  # as the study printed it, not re-rounded
+
+
+def test_each_row_times_its_evaluation_apart_and_the_report_gives_the_ratio():
+    """Spec item 3 / issue 14: evaluation is timed apart from the method; A's spectrum, shared
+    by every cell on an instance, is timed apart again (paid once per instance)."""
+    from nnbench.metrics import SPECTRA
+    from nnbench.report.tables import EVAL_COST_FROM, evaluation_cost
+
+    SPECTRA.clear()
+    df = run_grid(
+        Grid(
+            matrices=("random-gaussian",),
+            methods=("scipy-lu", "scipy-qr", "torch-rsvd"),
+            sizes=(EVAL_COST_FROM,),
+            ranks=(5,),
+            repeats=1,
+            timing_repeats=1,
+        )
+    ).results
+    assert (df.status == "ok").all() and (df.eval_time_s > 0).all()
+    assert (df.spectrum_time_s >= 0).all()
+    paid = df.spectrum_time_s.max()
+    assert (df.spectrum_time_s < paid / 10).sum() == len(df) - 1  # one cell paid for the SVD
+    table = evaluation_cost(df).set_index("method")
+    for method in ("scipy-lu", "scipy-qr", "torch-rsvd"):
+        row = df[df.method == method].iloc[0]
+        assert table.loc[method, f"n={EVAL_COST_FROM}"] == row.eval_time_s / row.time_s
+    assert evaluation_cost(df.assign(n=EVAL_COST_FROM - 1)).empty  # small n: overheads only

@@ -41,6 +41,7 @@ TITLES = {
     "errors_qr": "QR factorizations",
     "errors_svd": "SVD",
     "errors_rank-k": "Rank-k approximations (ratio = achieved / Eckart-Young optimum)",
+    "evaluation_cost": "What evaluating a cell costs: evaluation time / the method's time",
     "statuses": "Cells not ok (skipped, failed, diverged, timeout) with reasons",
     "asv_history": "asv history: value per commit (asv run; lower is better)",
 }
@@ -62,6 +63,7 @@ NAV = {
     "errors_qr": "QR",
     "errors_svd": "SVD",
     "errors_rank-k": "Rank-k",
+    "evaluation_cost": "Evaluation cost",
     "statuses": "Statuses",
     "image_spectra": "Spectra",
     "image_effective_rank": "Effective rank",
@@ -108,6 +110,13 @@ NOTES = {
     "time is the build only; nnbench's IC(0) is a dense left-looking numpy loop (O(n^3)), not "
     "a sparse library code, so build-time comparisons with it flatter the learned "
     "preconditioner: compare iterations.",
+    "evaluation_cost": "Median over cells of eval_time_s / time_s: every metric of the "
+    "cell's factors (float64, on the method's device for CUDA cells) against the method's "
+    "timed call. Left out: A's singular values (spectrum_time_s), computed once per instance "
+    "and shared by every cell on it. The first LU cell on an instance also computes the "
+    "shared Doolittle reference and log-determinant. Goal: at most 1x for classical methods "
+    "from n = 1024; an exact LU residual alone needs the product L U (2n^3 flops against the "
+    "factorization's 2n^3/3).",
     "errors_lu": "final_loss is each method's own training loss (the loss column says which); "
     "compare it only between rows with the same loss.",
     "errors_rank-k": "final_loss is each method's own training loss (the loss column says "

@@ -140,11 +140,16 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
 def loss_curves(res: Results) -> Figure | Missing:
     """Training loss per step (or epoch) on a log axis, one line per (matrix, n, k): median
     over seeds with the IQR band; the six largest problems per method, float64 where the
-    method ran in float64 (study 000's configuration runs in float32, as the study did)."""
+    method ran in float64 (study 000's configuration runs in float32, as the study did). An
+    amortized method's model was trained once: one line, "its training"."""
     if res.curves.empty:
         return Missing("needs trained (neural) methods: run --study quick or study002-reproduce")
-    meta = res.results.set_index("cell_id")[["method", "matrix", "n", "rank", "dtype"]]
+    meta = res.results.set_index("cell_id")[["method", "group", "matrix", "n", "rank", "dtype"]]
     curves = res.curves.join(meta, on="cell_id")
+    once = curves.group == "amortized"  # one model's training, copied to each of its cells
+    first = curves[once].groupby(["method", "dtype"]).cell_id.transform("min")
+    model = curves[once][curves[once].cell_id == first].assign(matrix="its training", n=0)
+    curves = pd.concat([curves[~once], model], ignore_index=True)
     methods = sorted(curves.method.unique())[:MAX_FACETS]
     _style()
     fig, axes = plt.subplots(1, len(methods), figsize=(4.6 * len(methods), 3.8), squeeze=False)
@@ -159,7 +164,8 @@ def loss_curves(res: Results) -> Figure | Missing:
         colors = sns.color_palette("tab10", len(groups))
         for color, ((matrix, n, rank), g) in zip(colors, groups, strict=False):
             stats = g.groupby("step").loss.quantile([0.25, 0.5, 0.75]).unstack()
-            label = f"{matrix} n={n}" + ("" if pd.isna(rank) else f" k={rank}")
+            label = f"{matrix} n={n}" if n else str(matrix)  # n = 0: a model's training
+            label += "" if pd.isna(rank) else f" k={rank}"
             ax.plot(stats.index, stats[0.5], color=color, label=label, lw=1.2)
             ax.fill_between(stats.index, stats[0.25], stats[0.75], color=color, alpha=0.2, lw=0)
         ax.set_yscale("log")

@@ -146,11 +146,35 @@ def all_tables(res: Results) -> dict[str, pd.DataFrame]:
                 axis=1, how="all"
             )
     tables |= {f"errors_{kind}": error_table(results, kind) for kind in KINDS}
+    tables["evaluation_cost"] = evaluation_cost(results)
     tables["statuses"] = status_table(results)
     tables["study000_sensitivity"] = sensitivity_table(results)
     tables["image_effective_rank"] = effective_rank_table(sigmas)
     tables["image_spectra"] = spectrum_table(sigmas)
     return {name: table for name, table in tables.items() if not table.empty}
+
+
+EVAL_COST_FROM = 256  # below, a cell's fixed overheads decide the ratio
+
+
+def evaluation_cost(results: pd.DataFrame) -> pd.DataFrame:
+    """Evaluation time / method time (median over the ok single-matrix cells) by method and n,
+    from n = `EVAL_COST_FROM`: what checking an answer costs beside computing it. A's
+    singular values, computed once per instance and shared (`spectrum_time_s`), are apart."""
+    needed = {"eval_time_s", "time_s", "batch", "n"}
+    if not needed <= set(results.columns):
+        return pd.DataFrame()
+    rows = results[
+        (results.status == "ok") & (results.batch == 1) & (results.n >= EVAL_COST_FROM)
+    ].dropna(subset=["eval_time_s", "time_s"])
+    rows = rows[rows.time_s > 0]
+    if rows.empty:
+        return pd.DataFrame()
+    rows = rows.assign(ratio=rows.eval_time_s / rows.time_s)
+    keys = ["kind", "group", "method", "dtype", "device"]
+    table = rows.pivot_table(index=keys, columns="n", values="ratio", aggfunc="median")
+    table.columns = [f"n={n}" for n in table.columns]
+    return table.reset_index()
 
 
 def not_run(rows: pd.DataFrame) -> pd.DataFrame:

@@ -49,8 +49,9 @@ class CellSpec:
 
 @dataclass(frozen=True, kw_only=True)
 class Outcome:
-    """How the cell went. Timing and memory are those of `compute` alone; `final_loss`,
-    `steps` and `switch_step` come from training."""
+    """How the cell went. Timing and memory are those of `compute` alone (`eval_time_s`: the
+    metrics', one wall-clock call, apart); `final_loss`, `steps` and `switch_step` come from
+    training."""
 
     status: Status
     reason: str = ""
@@ -62,6 +63,8 @@ class Outcome:
     timing_repeats: int = 0
     peak_mem_mb: float = NAN
     train_time_s: float = NAN  # amortized methods: training, once, before the cells (untimed)
+    spectrum_time_s: float = NAN  # A's singular values, shared: ~0 but on an instance's 1st cell
+    eval_time_s: float = NAN  # every metric of every matrix of the cell, after the spectrum
     final_loss: float = NAN
     steps: float = NAN
     switch_step: float = NAN

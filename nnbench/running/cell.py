@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 import traceback
 import warnings
 from dataclasses import dataclass, replace
@@ -219,7 +220,16 @@ def _timed(
     ]
     fact = facts[0]
     try:
+        start = time.perf_counter()
+        for x in inputs:
+            _ = x.sigma  # shared by every cell on the instance (`metrics.SPECTRA`)
+        spectrum_s = time.perf_counter() - start
         metrics = aggregate([evaluate(x) for x in inputs])
+        outcome = replace(
+            outcome,
+            spectrum_time_s=spectrum_s,
+            eval_time_s=time.perf_counter() - start - spectrum_s,
+        )
         artifact = _artifact(cell, inputs[0]) if cell.batch == 1 else None
     except Exception as exc:  # a metric that cannot score these factors fails this cell only
         failed = replace(outcome, status="failed", reason=f"evaluating: {_first_line(exc)}")
