@@ -171,7 +171,7 @@ def loss_curves(res: Results) -> Figure | Missing:
         ax.set_yscale("log")
         ax.set_title(f"{method} ({dtype})", fontsize=10)
         ax.set_xlabel(str(sub.unit.iloc[0]) if len(sub) else "step")
-        ax.set_ylabel("training loss (MSE)")
+        ax.set_ylabel("training loss (see its loss column)")
         ax.legend(fontsize=7, loc="upper right")
     fig.suptitle("Loss per step (median over seeds, IQR band)")
     fig.tight_layout()
