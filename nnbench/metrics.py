@@ -49,9 +49,6 @@ def norm_fro(m: np.ndarray) -> float:
 
 
 LANCZOS_FROM = 512  # min(m, n) from which a 2-norm comes from Lanczos, not a dense SVD
-LANCZOS_TOL = 1e-12
-
-
 LANCZOS_NCV = 40  # Lanczos vectors kept between restarts
 
 
@@ -164,9 +161,8 @@ def certified_rank(
     intervals are widened by `RANK_MARGIN` for the rounding of the SVDs themselves."""
     if not sigma.size or not np.isfinite(error_bound):
         return None
-    e = error_bound + RANK_MARGIN * float(np.finfo(np.float64).eps) * np.sqrt(max(shape)) * float(
-        sigma[0]
-    )
+    rounding = RANK_MARGIN * float(np.finfo(np.float64).eps) * np.sqrt(max(shape))
+    e = error_bound + rounding * float(sigma[0])
     floor = error_floor(shape, dtype)
     lowest, highest = floor * (sigma[0] - e), floor * (sigma[0] + e)
     above = sigma - e > highest
