@@ -268,7 +268,7 @@ def test_rank_k_spectrum_from_the_factors_equals_the_products(m, n, k, seed):
     assert np.allclose(rank_k_spectrum(left, right), fresh, rtol=1e-10, atol=1e-12 * fresh[0])
 
 
-@pytest.mark.parametrize("family", ["random-gaussian", "randsvd", "image-camera"])
+@pytest.mark.parametrize("family", ["random-gaussian", "randsvd", "image-camera", "spd"])
 def test_lanczos_2_norms_of_residuals_match_the_dense_svd(family):
     """From n = LANCZOS_FROM on, norm_2 is a Lanczos estimate: its stated accuracy holds."""
     import scipy.linalg
@@ -279,10 +279,14 @@ def test_lanczos_2_norms_of_residuals_match_the_dense_svd(family):
     p, lower, upper = scipy.linalg.lu(a)
     q, r = np.linalg.qr(a)
     u, s, vt = np.linalg.svd(a)
+    n = 2 * LANCZOS_FROM  # the SPD LU residual that fooled an unscaled ARPACK
+    big = MATRIX_FAMILIES[family].make(n, seed=3)
+    big_p, big_l, big_u = scipy.linalg.lu(big)
     rank_k = a - (u[:, :10] * s[:10]) @ vt[:10]
     perturbed = rank_k + 1e-6 * np.random.default_rng(0).standard_normal(a.shape)
     wide = perturbed[: LANCZOS_FROM // 2 + 1].T  # tall and wide: the smaller Gram matrix
-    for residual in (a - p @ lower @ upper, a - q @ r, rank_k, perturbed, a, wide, wide.T):
+    residuals = (a - p @ lower @ upper, a - q @ r, rank_k, perturbed, a, wide, wide.T)
+    for residual in (*residuals, big - big_p @ big_l @ big_u):
         exact = float(np.linalg.norm(residual, 2))
         assert norm_2(residual) == pytest.approx(exact, rel=1e-12)
 

@@ -112,11 +112,12 @@ NOTES = {
     "preconditioner: compare iterations.",
     "evaluation_cost": "Median over cells of eval_time_s / time_s: every metric of the "
     "cell's factors (float64, on the method's device for CUDA cells) against the method's "
-    "timed call. Left out: A's singular values (spectrum_time_s), computed once per instance "
-    "and shared by every cell on it. The first LU cell on an instance also computes the "
-    "shared Doolittle reference and log-determinant. Goal: at most 1x for classical methods "
-    "from n = 1024; an exact LU residual alone needs the product L U (2n^3 flops against the "
-    "factorization's 2n^3/3).",
+    "timed call. Left out (shared_time_s): what the instance alone determines, its singular "
+    "values, log-determinant and Doolittle reference, computed once and shared by every cell "
+    "on it. Goal: at most 1x for classical methods from n = 1024. An exact LU residual alone "
+    "needs the product L U (2n^3 flops against the factorization's 2n^3/3); a sketch costs "
+    "O(n^2 k), less than an exact 2-norm of its residual; a preconditioner's method time is "
+    "its build, and its evaluation runs conjugate gradients.",
     "errors_lu": "final_loss is each method's own training loss (the loss column says which); "
     "compare it only between rows with the same loss.",
     "errors_rank-k": "final_loss is each method's own training loss (the loss column says "

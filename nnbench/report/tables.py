@@ -159,8 +159,8 @@ EVAL_COST_FROM = 256  # below, a cell's fixed overheads decide the ratio
 
 def evaluation_cost(results: pd.DataFrame) -> pd.DataFrame:
     """Evaluation time / method time (median over the ok single-matrix cells) by method and n,
-    from n = `EVAL_COST_FROM`: what checking an answer costs beside computing it. A's
-    singular values, computed once per instance and shared (`spectrum_time_s`), are apart."""
+    from n = `EVAL_COST_FROM`: what checking an answer costs beside computing it. What the
+    instance alone determines, computed once and shared (`shared_time_s`), is apart."""
     needed = {"eval_time_s", "time_s", "batch", "n"}
     if not needed <= set(results.columns):
         return pd.DataFrame()

@@ -63,8 +63,8 @@ class Outcome:
     timing_repeats: int = 0
     peak_mem_mb: float = NAN
     train_time_s: float = NAN  # amortized methods: training, once, before the cells (untimed)
-    spectrum_time_s: float = NAN  # A's singular values, shared: ~0 but on an instance's 1st cell
-    eval_time_s: float = NAN  # every metric of every matrix of the cell, after the spectrum
+    shared_time_s: float = NAN  # what A alone determines (spectrum, ...): 0 once computed
+    eval_time_s: float = NAN  # every metric of every matrix of the cell, but shared_time_s
     final_loss: float = NAN
     steps: float = NAN
     switch_step: float = NAN
