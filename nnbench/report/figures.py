@@ -277,11 +277,20 @@ def time_vs_n(res: Results) -> Figure | Missing:
     fig, axes = plt.subplots(
         1, len(panels), figsize=(6.5 * len(panels), 4.5 + 0.16 * most), squeeze=False
     )
+    colors = sns.color_palette("tab10", 10)
+    style = {  # one look per method in every panel: 10 colours x line styles and markers
+        method: {
+            "color": colors[i % 10],
+            "ls": ("-", "--", ":", "-.")[i // 10 % 4],
+            "marker": MARKERS[i // 10 % len(MARKERS)],
+        }
+        for i, method in enumerate(sorted(med.method.unique()))
+    }
     for ax, (device, dtype) in zip(axes[0], panels, strict=False):
         panel = med[(med.device == device) & (med.dtype == dtype)]
         for method, g in panel.groupby("method"):
             slope = np.polyfit(np.log(g.n), np.log(g.time_s), 1)[0]
-            ax.plot(g.n, g.time_s, marker="o", label=f"{method} (slope {slope:.2f})")
+            ax.plot(g.n, g.time_s, ms=5, label=f"{method} (slope {slope:.2f})", **style[method])
         ax.set_xscale("log")
         ax.set_yscale("log")
         n_values = sorted(panel.n.unique())
