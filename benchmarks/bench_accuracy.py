@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from nnbench import METHODS, Grid, run_grid
+from nnbench.api import METHODS, Grid, run_grid
 
 from .common import CLASSICAL, RANK, TRAINED, limit_threads, method_name, unit
 

@@ -10,13 +10,17 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from nnbench.corpus import MATRIX_FAMILIES
-from nnbench.methods import METHODS, Method
+from nnbench.methods import METHODS, Method, RunContext
+from nnbench.running.cell import scratch_folder
 from nnbench.running.threads import DEFAULT_THREADS
 
 
 def keyed(name: str) -> str:
     """The asv parameter of a method: `name@config_hash`, so that asv's history of a method
-    whose configuration changed is a new series, not the old one continued under its name."""
+    whose configuration changed is a new series, not the old one continued under its name.
+    `config_hash` is the same key a cell's id uses for its method; the id's other part, the
+    code fingerprint (`Method.code_hash`), is left out here on purpose: asv's history runs
+    along the commits, and a series is there to show what code changes did."""
     return f"{name}@{METHODS[name].config_hash}"
 
 
@@ -48,15 +52,20 @@ def limit_threads() -> None:
     threadpool_limits(limits=DEFAULT_THREADS)
 
 
-def prepared(method: Method, family: str, n: int, device: str = "cpu") -> tuple[object, int | None]:
-    """The method's input for `family` at size n on `device`, or NotImplementedError (asv:
-    skipped), e.g. for cuda on a machine without a GPU."""
+def prepared(
+    name: str, family: str, n: int, device: str = "cpu"
+) -> tuple[Method, object, int | None]:
+    """The method of asv parameter `name`, set up as a run sets it up (`Method.setup`), and
+    its input for `family` at size n on `device`; or NotImplementedError (asv: skipped), e.g.
+    for cuda on a machine without a GPU."""
+    method = METHODS[method_name(name)]
     a = MATRIX_FAMILIES[family].make(n, seed=0)
     rank = RANK if method.needs_rank else None
     reason = method.skip_reason(a.shape, rank=rank, dtype="float64", device=device)
     if reason:
         raise NotImplementedError(reason)
-    return method.prepare(np.ascontiguousarray(a), device=device), rank
+    method = method.setup(RunContext(folder=scratch_folder(), device=device))
+    return method, method.prepare(np.ascontiguousarray(a), device=device), rank
 
 
 F = TypeVar("F", bound=Callable[..., float])

@@ -1,43 +1,11 @@
 """nnbench: can a trained neural network do what a classical matrix factorization does?
 
->>> import nnbench
->>> res = nnbench.run_study("quick", methods=("scipy-lu",), sizes=(8,))
->>> res.results.groupby("matrix").rel_err_fro.median()
-"""
+The pipeline's stages are subpackages (corpus -> methods -> metrics -> running -> results ->
+report; studies above them); `nnbench.api` gathers what notebooks and the command line use:
 
-from nnbench.corpus import MATRIX_FAMILIES, select_matrices
-from nnbench.errors import NNBenchError
-from nnbench.methods import METHODS, get_method, select_methods
-from nnbench.metrics import METRICS
-from nnbench.results import COLUMNS, Results, load_results
-from nnbench.running import (
-    STUDIES,
-    Cell,
-    Execution,
-    Grid,
-    expand,
-    run_grid,
-    run_grids,
-    run_study,
-)
+>>> from nnbench.api import run_study
+>>> res = run_study("quick", methods=("scipy-lu",), sizes=(8,))
 
-__all__ = [
-    "COLUMNS",
-    "MATRIX_FAMILIES",
-    "METHODS",
-    "METRICS",
-    "STUDIES",
-    "Cell",
-    "Execution",
-    "Grid",
-    "NNBenchError",
-    "Results",
-    "expand",
-    "get_method",
-    "load_results",
-    "run_grid",
-    "run_grids",
-    "run_study",
-    "select_matrices",
-    "select_methods",
-]
+Importing `nnbench` (or `nnbench.results`, or building a report) loads no torch."""
+
+__version__ = "0.1.0"

@@ -13,7 +13,7 @@ import numpy as np
 
 from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.methods import get_method
-from nnbench.metrics import MetricInput, evaluate
+from nnbench.metrics.evaluation import MetricInput, evaluate
 from nnbench.running.threads import DEFAULT_THREADS
 from nnbench.running.timing import BUDGET_S
 
@@ -79,7 +79,7 @@ def lowrank_vs_svd(*, n: int = 512, ranks: tuple[int, ...] = (10, 50), repeats: 
 
 def jobs_speedup(*, jobs: int = 2) -> None:
     """Wall time of a 200-cell grid of small trainings, inline vs `jobs` worker processes."""
-    from nnbench import Execution, Grid, expand, run_grid
+    from nnbench.api import Execution, Grid, expand, run_grid
 
     grid = Grid(
         matrices=("random-uniform", "random-gaussian", "spd", "symmetric", "randsvd"),
@@ -215,8 +215,8 @@ EVAL_COST_METHODS = ("scipy-lu", "torch-lu", "scipy-qr", "scipy-svds-propack", "
 def eval_cost(*, sizes: tuple[int, ...] = (256, 512, 1024, 2048), rank: int = 10) -> None:
     """What evaluating a cell costs beside the method it evaluates, per n: the first cell on
     an instance (which computes its singular values) and any later one (they are shared: see
-    `metrics.SPECTRA`). Goal (issue 14): later cells at most 1x a classical method's time."""
-    from nnbench.metrics import SPECTRA
+    `metrics.INSTANCE_CACHE`). Goal (issue 14): later cells at most 1x a classical method's time."""
+    from nnbench.metrics import INSTANCE_CACHE
 
     print(f"random Gaussian n x n, float64, {DEFAULT_THREADS} thread(s); rank-k at k = {rank}")
     print(f"{'n':>6} {'method':<20} {'method s':>10} {'eval s (first)':>15} {'eval s (later)':>15}")
@@ -227,7 +227,7 @@ def eval_cost(*, sizes: tuple[int, ...] = (256, 512, 1024, 2048), rank: int = 10
             x = method.prepare(a, device="cpu")
             seconds, raw = _best_of(partial(method.compute, x, rank=k, seed=0), 3)
             cell = MetricInput(a=a, fact=method.finish(raw), dtype="float64", rank=k)
-            SPECTRA.clear()  # the first cell on this instance pays for its spectrum
+            INSTANCE_CACHE.clear()  # the first cell on this instance pays for its spectrum
             first, _ = _best_of(partial(_evaluate_afresh, cell), 1)
             later, _ = _best_of(partial(_evaluate_afresh, cell), 3)
             print(

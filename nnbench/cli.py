@@ -1,6 +1,7 @@
 """`nnbench list|run|report|bench` (also `python -m nnbench ...`): a thin face over the Python
-API (`run_study`, `build_report`, the registries). `python -m nnbench.report` is
-`nnbench report`."""
+API (`nnbench.api`: `run_study`, `build_report`, the registries). `python -m nnbench.report`
+is `nnbench report`. Each command imports what it needs: a report from existing results
+loads no torch and no method."""
 
 from __future__ import annotations
 
@@ -9,13 +10,9 @@ import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.errors import NNBenchError
-from nnbench.methods import METHODS
-from nnbench.metrics import METRICS
-from nnbench.running import STUDIES, Execution, run_study
-from nnbench.running.journal import Journal
 
 
 def _split(cast: Callable[[str], object]) -> Callable[[str], tuple[object, ...]]:
@@ -29,6 +26,8 @@ def _split(cast: Callable[[str], object]) -> Callable[[str], tuple[object, ...]]
 
 
 def _list_matrices() -> None:
+    from nnbench.corpus import MATRIX_FAMILIES
+
     print("Matrix families (select by name, tag:EXPR, all or file:PATH):")
     for f in MATRIX_FAMILIES.values():
         size = "x".join(map(str, f.fixed_shape)) if f.fixed_shape else f"n (default {f.default_n})"
@@ -38,6 +37,8 @@ def _list_matrices() -> None:
 
 
 def _list_methods() -> None:
+    from nnbench.methods import METHODS
+
     print(
         "Methods (select by name or group: classical, hybrid, neural, all; change a "
         "method's options with NAME[option=value,...]):"
@@ -48,12 +49,16 @@ def _list_methods() -> None:
 
 
 def _list_studies() -> None:
+    from nnbench.studies import STUDIES
+
     print("Studies (--study NAME; --quick for the small variant):")
     for s in STUDIES.values():
         print(f"  {s.name:<20} {s.description}")
 
 
 def _list_metrics() -> None:
+    from nnbench.metrics import METRICS
+
     print("Metrics (one results column each; direction: which way is better):")
     for metric in METRICS:
         print(f"  {metric.name:<20} {metric.direction:<7} {metric.description}")
@@ -73,7 +78,9 @@ def _list(args: argparse.Namespace, argv: Sequence[str]) -> None:
             show()
 
 
-def _execution(args: argparse.Namespace) -> Execution:
+def _execution(args: argparse.Namespace) -> Any:
+    from nnbench.running.executors import Execution
+
     return Execution(
         jobs=args.jobs,
         timeout=args.timeout,
@@ -84,6 +91,9 @@ def _execution(args: argparse.Namespace) -> Execution:
 
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    from nnbench.api import run_study
+    from nnbench.running.journal import Journal
+
     out = args.out or Path("results") / args.study
     execution = _execution(args)
     if args.resume and not Journal(out).lines.is_file():
@@ -120,10 +130,14 @@ def _report(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from nnbench.report import build_report
     from nnbench.results import load_results
     from nnbench.results.asv_history import load_asv_results
+    from nnbench.studies import report_sections
 
     if args.results:
         runs = [load_results(folder) for folder in args.results]
     else:
+        from nnbench.api import run_study
+        from nnbench.running.executors import Execution
+
         print("no --results given: running the quick study first", file=sys.stderr)
         runs = [
             run_study(
@@ -135,7 +149,7 @@ def _report(args: argparse.Namespace, argv: Sequence[str]) -> None:
             )
         ]
     history = load_asv_results(args.asv) if args.asv.is_dir() else None
-    build_report(runs, args.out, history=history)
+    build_report(runs, args.out, sections=report_sections(), history=history)
     print(f"report -> {args.out}/report.md")
 
 
@@ -143,6 +157,10 @@ def _bench(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from nnbench.bench import BENCHMARKS
     from nnbench.running.threads import DEFAULT_THREADS, thread_limit
 
+    if args.name not in BENCHMARKS:
+        raise NNBenchError(
+            f"unknown benchmark {args.name!r}", f"choose one of {', '.join(sorted(BENCHMARKS))}"
+        )
     with thread_limit(DEFAULT_THREADS):
         BENCHMARKS[args.name]()
 
@@ -213,8 +231,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], None]] = {
 
 
 def _parser() -> argparse.ArgumentParser:
-    from nnbench.bench import BENCHMARKS
-
     parser = argparse.ArgumentParser(
         prog="nnbench", description="Neural vs classical matrix factorization benchmarks."
     )
@@ -224,7 +240,7 @@ def _parser() -> argparse.ArgumentParser:
     _run_options(sub.add_parser("run", help="run a study or a grid; write a results folder"))
     _report_options(sub.add_parser("report", help="tables, figures and HTML from results"))
     bench = sub.add_parser("bench", help="benchmark scripts that print measured ratios")
-    bench.add_argument("name", choices=sorted(BENCHMARKS))
+    bench.add_argument("name", help="which benchmark (an unknown name lists them)")
     return parser
 
 

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from nnbench import STUDIES, Grid, expand, run_grid
+from nnbench.api import STUDIES, Grid, expand, run_grid
 from nnbench.errors import NNBenchError
-from nnbench.methods import get_method, select_methods
+from nnbench.methods import RunContext, get_method, select_methods
 from nnbench.methods.amortized import AmortizedConfig, ModelStore, train, train_seeds
+from nnbench.methods.amortized import method as amortized_method
 
 TINY = AmortizedConfig(count=32, steps=3, batch_size=8, hidden=16, depth=1)
 
@@ -47,15 +48,14 @@ def test_a_saved_model_loads_back_to_the_same_weights_and_outputs(tmp_path):
     assert np.array_equal(trained.loss, back.loss) and back.train_time_s == trained.train_time_s
     assert not store.has(dataclasses.replace(TINY, steps=4), "cpu", "float32")  # another model
     assert store.has(dataclasses.replace(TINY, refine=5), "cpu", "float32")  # inference option
+    assert not store.has(TINY, "cpu", "float32", code="0123abcd")  # trained by other code
 
 
 @pytest.mark.parametrize("structure", ["lu", "cholesky"])
 def test_predicted_factors_have_exactly_their_structure(structure, tmp_path):
     config = dataclasses.replace(TINY, structure=structure, families=("spd",))
     method = select_methods(f"amortized-{structure}")[0].with_config(config)
-    store = ModelStore(tmp_path)
-    method.train_once(store, "cpu", "float64")
-    bound = method.bind(store, "cpu", "float64")
+    bound = method.setup(RunContext(folder=tmp_path, dtype="float64"))
     a = torch.from_numpy(np.stack([np.eye(8) * 3 + np.ones((8, 8)) * s for s in (0.1, 0.5)]))
     raw = bound.compute(a, rank=None, seed=0)
     lower, upper = raw["L"], raw["U"]
@@ -101,8 +101,7 @@ def test_the_contract_holds_for_an_amortized_model(tmp_path):
 
     for name in ("amortized-lu", "amortized-cholesky"):
         method = get_method(name).with_config(dataclasses.replace(TINY, structure=name[10:]))
-        method.train_once(ModelStore(tmp_path), "cpu", "float64")
-        bound = method.bind(ModelStore(tmp_path), "cpu", "float64")
+        bound = method.setup(RunContext(folder=tmp_path, dtype="float64"))
         a = np.eye(8) * 2 + 0.1
         fact = bound.factorize(a)
         assert isinstance(fact, Factorization) and fact.kind == "lu"
@@ -135,9 +134,7 @@ def test_a_learned_preconditioner_has_the_pattern_of_tril_a_and_serves_any_size(
     """NeuralIF-style: L on the sparsity of tril(A), positive diagonal, one model for every n;
     CG iterations are its score."""
     method = select_methods("amortized-ic[steps=30,count=32]")[0]
-    store = ModelStore(tmp_path)
-    method.train_once(store, "cpu", "float64")
-    bound = method.bind(store, "cpu", "float64")
+    bound = method.setup(RunContext(folder=tmp_path, dtype="float64"))
     from nnbench.corpus import MATRIX_FAMILIES
 
     for n in (16, 36):
@@ -147,3 +144,41 @@ def test_a_learned_preconditioner_has_the_pattern_of_tril_a_and_serves_any_size(
         assert np.all(lower[np.triu_indices(n, 1)] == 0)
         assert np.all(lower[np.tril(a == 0)] == 0)  # no fill-in
         assert np.all(np.diag(lower) > 0)
+
+
+def test_setup_trains_once_then_loads_and_leaves_the_method_untouched(tmp_path, monkeypatch):
+    """The runner's call trains and saves; a worker's call loads what it left (no training);
+    the registered method itself stays without a model."""
+    method = get_method("amortized-lu").with_config(TINY)
+    context = RunContext(folder=tmp_path, dtype="float64")
+    first = method.setup(context)
+    assert first is not method and first.trained is not None and method.trained is None
+    assert (first.code_hash, first.config_hash) == (method.code_hash, method.config_hash)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a second setup trained again")
+
+    monkeypatch.setattr(amortized_method, "train", no_training)
+    again = method.setup(context)
+    assert again.train_time_s == first.train_time_s
+    a = np.eye(8) * 2 + 0.1
+    np.testing.assert_array_equal(again.factorize(a).factors["U"], first.factorize(a).factors["U"])
+    with pytest.raises(NNBenchError, match="no trained model"):
+        method.factorize(a)
+
+
+def test_each_model_states_its_own_loss():
+    """The `loss` column says what each model's training loss computes (they differ, so their
+    final losses are not comparable)."""
+    losses = {
+        name: get_method(name).settings(8).loss
+        for name in ("amortized-lu", "amortized-cholesky", "amortized-sketch", "amortized-ic")
+    }
+    assert len(set(losses.values())) == 4
+    assert "||(L U - A) z||^2" in losses["amortized-lu"]
+    assert "||(L L^T - A) z||^2" in losses["amortized-cholesky"]
+    assert "/ ||A||_F^2" in losses["amortized-ic"] and "L L^T" in losses["amortized-ic"]
+    assert (
+        "rank-10" in losses["amortized-sketch"] and "row space of S A" in losses["amortized-sketch"]
+    )
+    assert get_method("amortized-sketch").settings(64).init.startswith("Gaussian")

@@ -12,7 +12,7 @@ import pytest
 from nnbench.cli import main
 from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.methods import METHODS
-from nnbench.running import STUDIES
+from nnbench.studies import STUDIES
 
 
 def test_list_shows_every_family_with_tags_and_every_method(capsys):

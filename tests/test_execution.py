@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from slow_methods import Hang
 
-from nnbench import Execution, Grid, expand, load_results, run_grid
+from nnbench.api import Execution, Grid, expand, load_results, run_grid
 from nnbench.errors import NNBenchError
 from nnbench.metrics import METRICS
 from nnbench.running.journal import Journal
@@ -82,6 +82,58 @@ def test_rerun_reuses_finished_cells_and_force_recomputes(tmp_path):
     forced = run_grid(SMALL, out=tmp_path, execution=Execution(force=True))
     assert forced.provenance["cached_cells"] == 0
     assert len(Journal(tmp_path).load()) == len(first.results)  # duplicates count once
+
+
+def test_the_journal_reuses_a_cell_only_for_the_same_code(tmp_path, edit_code):
+    """A journal line is reused only for the same cell id: after a reworded description, yes;
+    after an edit of the method's code (here LibraryMethod.compute, rewritten to the same
+    result), no: its cells run again, under new ids."""
+    from nnbench.methods import METHODS
+    from nnbench.methods.classical import LibraryMethod
+
+    grid = SMALL.replace(matrices=("spd",), methods=("scipy-lu",))
+    first = run_grid(grid, out=tmp_path)
+    edit_code(METHODS["scipy-lu"], "description", "LAPACK getrf, in other words")
+    assert run_grid(grid, out=tmp_path).provenance["cached_cells"] == len(first.results)
+    original = LibraryMethod.compute
+
+    def compute(self, x, *, rank, seed):
+        raw = original(self, x, rank=rank, seed=seed)
+        return raw
+
+    edit_code(LibraryMethod, "compute", compute)
+    edited = run_grid(grid, out=tmp_path)
+    assert edited.provenance["cached_cells"] == 0
+    assert set(edited.results.cell_id).isdisjoint(first.results.cell_id)
+    assert (edited.results.seed.to_numpy() == first.results.seed.to_numpy()).all()
+    assert len(Journal(tmp_path).load()) == 2 * len(first.results)
+
+
+def test_an_amortized_model_is_trained_once_and_loaded_by_workers(tmp_path):
+    """The runner sets the method up (trains its model) before the cells; worker processes
+    and dask workers set it up again by loading that model, and give the same rows."""
+    distributed = pytest.importorskip("distributed")
+    grid = Grid(
+        matrices=("spd",),
+        methods=("amortized-cholesky[steps=5,count=32,hidden=16,depth=1]",),
+        sizes=(8,),
+        repeats=3,
+        dtypes=("float32",),
+        timing_repeats=1,
+    )
+    inline = run_grid(grid, out=tmp_path / "inline").results
+    processes = run_grid(grid, out=tmp_path / "processes", execution=Execution(jobs=2)).results
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        execution = Execution(scheduler=cluster.scheduler_address)
+        on_dask = run_grid(grid, out=tmp_path / "dask", execution=execution).results
+    assert (inline.status == "ok").all() and len(inline) == 3
+    for other in (processes, on_dask):
+        pd.testing.assert_frame_equal(_errors(inline), _errors(other))
+        assert other.train_time_s.nunique() == 1 and other.train_time_s.gt(0).all()
+    for run in ("inline", "processes", "dask"):
+        assert len(list((tmp_path / run / "models").glob("*.pt"))) == 1
 
 
 def test_torn_journal_line_is_ignored(tmp_path):

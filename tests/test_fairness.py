@@ -11,9 +11,10 @@ import pytest
 import torch
 from conftest import on_small_budget
 
-from nnbench import METHODS, Grid, expand, select_methods
+from nnbench.api import METHODS, Grid, expand, select_methods
 from nnbench.errors import NNBenchError
-from nnbench.methods.amortized import MODELS, ModelStore
+from nnbench.methods import RunContext
+from nnbench.methods.amortized import MODELS
 from nnbench.methods.classical import Krylov, RandomizedSVD
 from nnbench.running.cell import run_cell
 from nnbench.running.timing import warmup_shape
@@ -55,10 +56,9 @@ def test_the_group_rule_holds_for_what_the_code_calls(name, no_classical_linalg,
         method = method.with_config(config)
         if MODELS[config.structure].classical_solve:  # the sketch's QR and SVD: it must show
             with pytest.raises(ClassicalLinearAlgebra):
-                method.train_once(ModelStore(tmp_path), "cpu", "float64")
+                method.setup(RunContext(folder=tmp_path))
             return
-        method.train_once(ModelStore(tmp_path), "cpu", "float64")
-        method.bind(ModelStore(tmp_path), "cpu", "float64").factorize(a, rank=rank)
+        method.setup(RunContext(folder=tmp_path)).factorize(a, rank=rank)
     elif method.group == "neural":
         method.factorize(a, rank=rank)
     else:
@@ -82,9 +82,9 @@ def test_every_method_is_timed_by_the_one_protocol(name, monkeypatch, tmp_path):
     that size, trained before the cell), then timed calls on the cell's input, at least one
     and at most the grid's timing repeats."""
     method = on_small_budget(METHODS[name])
-    if method.trains_once:
+    if method.group == "amortized":  # its model, trained before the cell
         method = method.with_config(dataclasses.replace(method.config, n=24))
-        method.train_once(ModelStore(tmp_path), "cpu", "float64")
+        method.setup(RunContext(folder=tmp_path))
     calls: list[tuple[tuple[int, ...], object]] = []
     original = type(method).compute
 
@@ -96,15 +96,16 @@ def test_every_method_is_timed_by_the_one_protocol(name, monkeypatch, tmp_path):
     monkeypatch.setattr(type(method), "compute", recording)
     grid = Grid(matrices=("spd",), methods=("scipy-lu",), sizes=(24,), ranks=(2,), timing_repeats=4)
     cell = dataclasses.replace(
-        expand(grid)[0], method=method, rank=2 if method.needs_rank else None, models=str(tmp_path)
+        expand(grid)[0], method=method, rank=2 if method.needs_rank else None, shared=str(tmp_path)
     )
     row = run_cell(cell).row
     assert row.outcome.status == "ok", row.outcome.reason
     (warm_shape, warm_budget), *timed = calls
-    warm = (24, 24) if method.fixed_size else warmup_shape((24, 24), cell.rank)
-    assert warm_shape == warm == ((24, 24) if method.fixed_size else (16, 16))
+    full = method.warmup_at_full_size
+    warm = (24, 24) if full else warmup_shape((24, 24), cell.rank)
+    assert warm_shape == warm == ((24, 24) if full else (16, 16))
     steps = [getattr(warm_budget, f, None) for f in ("steps", "max_steps")]
-    if not method.trains_once:  # an amortized model's steps are its training, done before
+    if method.group != "amortized":  # an amortized model's steps are its training, done before
         assert all(s is None or s <= 3 for s in steps)  # trained: a short fit
     assert [shape for shape, _ in timed] == [(24, 24)] * len(timed)
     assert 1 <= len(timed) == row.outcome.timing_repeats <= 4
@@ -215,7 +216,7 @@ def test_a_batch_cell_factorizes_a_stack_and_reports_its_worst_matrix():
         batches=(1, 50),
         timing_repeats=1,
     )
-    from nnbench import run_grid
+    from nnbench.api import run_grid
 
     df = run_grid(grid).results.set_index(["method", "batch"])
     assert "one matrix at a time" in df.loc[("scipy-lu", 50), "reason"]

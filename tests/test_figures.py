@@ -14,9 +14,13 @@ from matplotlib.figure import Figure
 from nnbench.methods import Settings
 from nnbench.metrics import MetricValues
 from nnbench.report.build import build_report
-from nnbench.report.figures import FIGURES, Missing
+from nnbench.report.figures import FIGURES
+from nnbench.report.spec import FigureSpec, Missing
 from nnbench.results import Artifact, CellSpec, Outcome, Results, Row, to_frame
 from nnbench.results.table import CURVE_COLUMNS
+from nnbench.studies import report_sections
+
+ALL_FIGURES = [*FIGURES, *(s for s in report_sections() if isinstance(s, FigureSpec))]
 
 RNG = np.random.default_rng(0)
 
@@ -100,7 +104,7 @@ def synthetic() -> Results:
     )
 
 
-@pytest.mark.parametrize("spec", FIGURES, ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", ALL_FIGURES, ids=lambda s: s.name)
 def test_every_figure_draws_from_a_synthetic_table(spec):
     made = spec.make(synthetic())
     assert not isinstance(made, Missing), made
@@ -108,7 +112,7 @@ def test_every_figure_draws_from_a_synthetic_table(spec):
     assert figures and all(isinstance(fig, Figure) and fig.axes for _, fig in figures)
 
 
-@pytest.mark.parametrize("spec", FIGURES, ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", ALL_FIGURES, ids=lambda s: s.name)
 def test_every_figure_says_what_is_missing_on_an_empty_table(spec):
     empty = Results(results=to_frame([]), curves=pd.DataFrame(columns=CURVE_COLUMNS))
     made = spec.make(empty)
@@ -117,7 +121,56 @@ def test_every_figure_says_what_is_missing_on_an_empty_table(spec):
 
 def test_the_report_builds_from_the_synthetic_table_alone(tmp_path):
     """No matrix is made and no method runs while drawing: the report needs only the table."""
-    out = build_report([synthetic()], tmp_path)
+    out = build_report([synthetic()], tmp_path, sections=report_sections())
     assert (out / "index.html").stat().st_size > 10_000
+    page = (out / "index.html").read_text()
+    assert "Optimizer x learning rate" in page and "letter B at rank r" in page  # studies
     ranks = pd.read_csv(out / "tables" / "image_effective_rank.csv")
     assert ranks["rank"].iloc[0] == 8 and not math.isnan(ranks["entropy_effective_rank"].iloc[0])
+
+
+def test_a_study_figure_without_its_cells_is_left_out_and_a_report_figure_says_why(tmp_path):
+    empty = Results(results=to_frame([_row(0)]), curves=pd.DataFrame(columns=CURVE_COLUMNS))
+    page = (build_report([empty], tmp_path, sections=report_sections()) / "index.html").read_text()
+    assert "Optimizer x learning rate" not in page and "letter B" not in page
+    assert "Error against rank k" in page and "Not shown" in page
+
+
+def test_a_rebuild_leaves_no_stale_file_and_a_failed_build_no_half_report(tmp_path):
+    out = build_report([synthetic()], tmp_path / "report", sections=report_sections())
+    (out / "results").mkdir()
+    (out / "results" / "kept.txt").write_text("a results folder beside the report stays")
+    assert (out / "figures" / "sensitivity.png").is_file()
+    only_lu = Results(results=to_frame([_row(0)]), curves=pd.DataFrame(columns=CURVE_COLUMNS))
+    build_report([only_lu], out, sections=report_sections())
+    assert not (out / "figures" / "sensitivity.png").exists()
+    assert not (out / "tables" / "image_spectra.csv").exists()
+    assert (out / "results" / "kept.txt").is_file()
+
+    def broken(res: Results) -> Missing:
+        raise RuntimeError("a figure that fails")
+
+    before = sorted(p.name for p in out.rglob("*"))
+    bad = FigureSpec(name="broken", title="Broken", caption="", make=broken)
+    with pytest.raises(RuntimeError):
+        build_report([synthetic()], out, sections=[bad])
+    assert sorted(p.name for p in out.rglob("*")) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".report-")]
+
+
+def test_a_matrix_name_with_path_characters_makes_safe_file_names(tmp_path):
+    res = synthetic()
+    df = res.results.copy()
+    df["matrix"] = df["matrix"].str.replace("image-logo", "file:/tmp/my pics/coins.png")
+    named = dataclasses.replace(res, results=df)
+    out = build_report([named], tmp_path / "report")
+    images = [p.name for p in (out / "figures").glob("images_*.png")]
+    assert images and all("/" not in name and ":" not in name for name in images)
+
+
+def test_a_folder_without_curves_beside_one_with_them_still_draws_the_loss_curves(tmp_path):
+    """An empty curves table is untyped: joined with a typed one it must not turn the loss
+    column into objects (the loss-curve figure's quantiles failed on it)."""
+    plain = Results(results=to_frame([_row(9999)]), curves=pd.DataFrame(columns=CURVE_COLUMNS))
+    out = build_report([plain, synthetic()], tmp_path)
+    assert (out / "figures" / "loss_curves.png").is_file()

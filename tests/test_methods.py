@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import instance_id, instances, on_small_budget
+from conftest import compiled, doubling_method, instance_id, instances, on_small_budget
 
 from nnbench.corpus import MATRIX_FAMILIES, TAG_CHECKS
 from nnbench.errors import NNBenchError, SkipCell
 from nnbench.methods import METHODS, Factorization, get_method
 from nnbench.metrics import rel_err_fro
 
-METHOD_NAMES = [name for name, m in METHODS.items() if not m.trains_once]
+METHOD_NAMES = [name for name, m in METHODS.items() if m.group != "amortized"]
 """Every method that factorizes any matrix on its own (an amortized model needs its training
 first and fits one size: tests/test_amortized.py holds it to the same contract)."""
 SMALL = [item for item in instances() if item[1] in (None, 5) and item[0].name != "alphabet"]
@@ -221,3 +221,61 @@ def test_config_hash_follows_the_configuration_not_the_name():
     assert base.config_hash == same.config_hash != other.config_hash
     hashes = [m.config_hash for m in METHODS.values()]
     assert len(set(hashes)) == len(hashes)  # two registered methods never share a series
+
+
+def test_a_code_fingerprint_follows_the_code_not_its_words():
+    """Docstrings, comments and line positions are not code; a changed expression, constant
+    or helper is."""
+    from nnbench.methods.fingerprint import code_fingerprint
+
+    base = (
+        'def helper(x):\n    return x + 1\n\ndef f(x):\n    """Add one."""\n    return helper(x)\n'
+    )
+    same = (
+        "\n\n# a comment\ndef helper(x):\n    # why\n    return x + 1\n\n"
+        'def f(x):\n    """Add one, in other words."""\n\n    return helper(x)  # the helper\n'
+    )
+    edits = [
+        base.replace("return x + 1", "return x + 2"),  # a constant of the helper
+        base.replace("return x + 1", "return 1 + x"),  # an expression of the helper
+        base.replace("return helper(x)", "return helper(x) * 1"),  # the function itself
+    ]
+    first = code_fingerprint(compiled(base, "f"))
+    assert code_fingerprint(compiled(same, "f")) == first
+    assert len({first, *(code_fingerprint(compiled(s, "f")) for s in edits)}) == 1 + len(edits)
+
+
+def test_code_hash_changes_with_the_code_and_not_with_the_words():
+    """Two versions of one method class: an edited `compute` is other code; a reworded
+    description or docstring is not. Nor is a registered method's reworded description."""
+    first = doubling_method()
+    assert doubling_method(description="A times two", doc="Other words.").code_hash == (
+        first.code_hash
+    )
+    assert doubling_method(left="x + x").code_hash != first.code_hash
+    reworded = METHODS["scipy-lu"].with_config(None)
+    reworded.description = "reworded: LAPACK getrf with partial pivoting"
+    assert reworded.code_hash == METHODS["scipy-lu"].code_hash
+    assert reworded.config_hash == METHODS["scipy-lu"].config_hash
+
+
+def test_editing_code_a_method_reaches_changes_its_code_hash(edit_code):
+    """A method's fingerprint covers the code its class reaches by name (here the training
+    function an amortized method's setup calls) and the functions an instance holds (a
+    library method's call); another class's code is not part of it."""
+    from nnbench.methods.amortized import method as amortized_method
+
+    amortized, scipy_lu = METHODS["amortized-lu"], METHODS["scipy-lu"]
+    before, lu_before = amortized.code_hash, scipy_lu.code_hash
+    original = amortized_method.train
+
+    def train(config, device="cpu", dtype="float32"):
+        trained = original(config, device, dtype)
+        return trained  # an edit of the bytecode, not of the result
+
+    edit_code(amortized_method, "train", train)
+    assert amortized.code_hash != before
+    assert scipy_lu.code_hash == lu_before
+    call = scipy_lu.call
+    edit_code(scipy_lu, "call", lambda x, rank, seed, config: call(x, rank, seed, config))
+    assert scipy_lu.code_hash != lu_before

@@ -18,12 +18,10 @@ from nnbench.errors import SkipCell
 from nnbench.methods import LUFactorization, get_method
 from nnbench.metrics import (
     METRICS,
-    MetricInput,
     backward_error,
     det_rel_err,
     doolittle_factor_err,
     error_ratio,
-    evaluate,
     norm_2,
     norm_fro,
     numerical_rank,
@@ -32,6 +30,7 @@ from nnbench.metrics import (
     rel_err_2,
     rel_err_fro,
 )
+from nnbench.metrics.evaluation import MetricInput, evaluate
 
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
 shapes = st.tuples(st.integers(1, 8), st.integers(1, 8))
@@ -173,7 +172,7 @@ def test_structure_err_sees_mass_outside_the_triangles():
 
 
 def test_every_metric_is_a_results_column_with_a_direction():
-    from nnbench import COLUMNS
+    from nnbench.api import COLUMNS
 
     names = [m.name for m in METRICS]
     assert len(names) == len(set(names)) and set(names) <= set(COLUMNS)
@@ -230,9 +229,9 @@ def test_non_finite_products_score_inf_not_a_crash():
 
 def test_cached_singular_values_equal_fresh_ones_and_each_instance_computes_them_once():
     """Every method, rank and repeat on one instance shares its spectrum (issue 14)."""
-    from nnbench import Grid, run_grid
+    from nnbench.api import Grid, run_grid
     from nnbench.corpus import MATRIX_FAMILIES
-    from nnbench.metrics import SPECTRA, InstanceCache
+    from nnbench.metrics import INSTANCE_CACHE, InstanceCache
 
     cache = InstanceCache(size=4)
     a = MATRIX_FAMILIES["random-gaussian"].make(24, seed=5)
@@ -243,7 +242,7 @@ def test_cached_singular_values_equal_fresh_ones_and_each_instance_computes_them
     b[0, 0] += 1.0  # an edited matrix is another instance
     assert not np.array_equal(cache(b), first) and cache.computed["sigma"] == 2
 
-    before = SPECTRA.computed.copy()
+    before = INSTANCE_CACHE.computed.copy()
     grid = Grid(
         matrices=("randsvd",),
         methods=("scipy-tsvd", "torch-rsvd", "scipy-svds-propack", "scipy-lu"),
@@ -254,8 +253,8 @@ def test_cached_singular_values_equal_fresh_ones_and_each_instance_computes_them
     )
     res = run_grid(grid)
     assert (res.results.status == "ok").all()
-    assert SPECTRA.computed["sigma"] - before["sigma"] == 2  # two instances, 20 cells
-    assert SPECTRA.computed["slogdet"] - before["slogdet"] == 2  # the LU cells' det(A)
+    assert INSTANCE_CACHE.computed["sigma"] - before["sigma"] == 2  # two instances, 20 cells
+    assert INSTANCE_CACHE.computed["slogdet"] - before["slogdet"] == 2  # the LU cells' det(A)
 
 
 @given(m=st.integers(2, 30), n=st.integers(2, 30), k=st.integers(1, 6), seed=st.integers(0, 10**6))
@@ -323,7 +322,7 @@ def test_evaluation_on_a_torch_device_equals_numpys(method):
 @pytest.mark.parametrize("n", [1, 2, 5, 64, 100, 200])
 def test_the_metrics_doolittle_is_the_textbook_doolittle(n, reference):
     import nnbench.metrics
-    from nnbench.methods.classical import doolittle_lu
+    from nnbench.elimination import doolittle_lu
 
     doolittle = getattr(nnbench.metrics, reference)
     a = MATRIX_FAMILIES["diag-dominant"].make(n, seed=n)
@@ -396,15 +395,15 @@ def test_the_rank_of_an_lu_or_qr_cell_needs_no_svd_of_its_product(monkeypatch):
 
 
 def test_doolittle_factors_are_shared_by_cells_with_the_same_row_order():
-    from nnbench.metrics import SPECTRA
+    from nnbench.metrics import INSTANCE_CACHE
 
     a = MATRIX_FAMILIES["random-gaussian"].make(50, seed=11)
-    before = SPECTRA.computed["doolittle"]
+    before = INSTANCE_CACHE.computed["doolittle"]
     values = [
         evaluate(MetricInput(a=a, fact=get_method(m).factorize(a), dtype="float64"))
         for m in ("scipy-lu", "torch-lu", "scipy-lu")
     ]
-    assert SPECTRA.computed["doolittle"] - before == 1  # the same P: one reference
+    assert INSTANCE_CACHE.computed["doolittle"] - before == 1  # the same P: one reference
     assert all(v.factor_err < 1e-12 for v in values)
 
 

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from nnbench import Grid, run_grid
+from nnbench.api import Grid, run_grid
 from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.errors import NNBenchError
 from nnbench.methods import LowRankFactorization, get_method
 from nnbench.methods.trained import LowRankTraining, NeuralLowRank
 from nnbench.methods.trained.lowrank_net import KERAS_HE_TRUNCATION, init_layers, layer_widths
-from nnbench.metrics import MetricInput, evaluate
+from nnbench.metrics.evaluation import MetricInput, evaluate
 
 
 def scores(a: np.ndarray, fact, k: int, dtype: str = "float64") -> dict[str, float]:
@@ -154,7 +154,7 @@ def test_image_cells_keep_their_approximation(tmp_path):
     wheel = res.results[res.results.matrix == "colour-wheel"].cell_id.item()
     assert set(res.artifacts) == {wheel}
     res.save(tmp_path)
-    from nnbench import load_results
+    from nnbench.api import load_results
 
     back = load_results(tmp_path).artifacts[wheel]
     assert back.approx_picture.shape == (10, 10) and back.approx_picture.dtype == np.float32

@@ -15,7 +15,7 @@ from nnbench.methods import get_method
 from nnbench.methods.trained import LUTraining, NeuralLU, fit_lu_batch
 from nnbench.methods.trained.lu_layers import INITS, Layers, convex_start
 from nnbench.methods.trained.lu_training import _prefix_solve, fit, learning_rate
-from nnbench.metrics import MetricInput, evaluate
+from nnbench.metrics.evaluation import MetricInput, evaluate
 
 
 def test_study_configuration_is_appendix_a():
@@ -135,7 +135,7 @@ def test_ours_pivots_and_reports_the_permutation():
     fact = get_method("hybrid-lu-newton").factorize(a, seed=0)
     np.testing.assert_array_equal(fact.P.T @ a, [[6, 8, 8], [2, 9, 0], [0, 5, 5]])
     assert evaluate(MetricInput(a=a, fact=fact, dtype="float64")).rel_err_2 <= 1e-13
-    from nnbench import Grid, run_grid
+    from nnbench.api import Grid, run_grid
 
     row = run_grid(Grid(matrices=("study004-pivot",), methods=("hybrid-lu-newton",))).results.iloc[
         0
@@ -145,7 +145,7 @@ def test_ours_pivots_and_reports_the_permutation():
 
 
 def test_a_zero_leading_minor_without_pivoting_is_skipped_with_the_fix():
-    from nnbench import Grid, run_grid
+    from nnbench.api import Grid, run_grid
 
     grid = Grid(matrices=("study004-pivot",), methods=("hybrid-lu-newton[pivot=false]",))
     row = run_grid(grid).results.iloc[0]
@@ -156,7 +156,7 @@ def test_a_zero_leading_minor_without_pivoting_is_skipped_with_the_fix():
 def test_singular_matrices_are_skipped_with_the_true_reason(matrix, tmp_path):
     """Failed before: 'a leading principal minor is singular: ... needs pivot=True' although
     pivot=True is the default. scipy-lu factors these; hybrid-lu-newton says why it does not."""
-    from nnbench import Grid, run_grid
+    from nnbench.api import Grid, run_grid
 
     if matrix == "file":
         np.save(tmp_path / "a.npy", np.arange(9.0).reshape(3, 3))  # integer-valued, rank 2
@@ -223,7 +223,7 @@ def test_seed_001_learning_rate_is_one_over_the_hessians_largest_eigenvalue():
 
 
 def test_sgd_at_the_final_hessian_rate_converges_where_01_explodes():
-    from nnbench import Grid, run_grid
+    from nnbench.api import Grid, run_grid
 
     df = run_grid(
         Grid(

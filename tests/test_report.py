@@ -8,9 +8,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nnbench import Grid, run_grid
+from nnbench.api import Grid, run_grid
 from nnbench.report import build_report, error_table, status_table
 from nnbench.report.__main__ import main
+from nnbench.report.reproduction import reproduction_table
+from nnbench.studies import STUDIES, report_sections
+
+TARGETS = sorted((t for s in STUDIES.values() for t in s.targets), key=lambda t: t.study)
+ANSWERS = [a for s in STUDIES.values() for a in s.known_answers]
+
+
+def _reproduction(res):
+    """The reproduction table of every registered study's targets and known answers."""
+    return reproduction_table(res, TARGETS, ANSWERS)
 
 
 def test_report_from_results_folder(tmp_path):
@@ -77,8 +87,8 @@ def test_history_table_has_one_column_per_commit_oldest_first():
 
 
 def test_reproduction_table_puts_ours_beside_the_study():
-    from nnbench import STUDIES, run_grids
-    from nnbench.report.reproduction import TARGETS, VERDICTS, reproduction_table
+    from nnbench.api import STUDIES, run_grids
+    from nnbench.report.reproduction import VERDICTS
 
     grid = Grid(
         matrices=("identity", "diagonal-mn0", "diagonal-mn"),
@@ -88,15 +98,13 @@ def test_reproduction_table_puts_ours_beside_the_study():
         timing_repeats=1,
     )
     svd_on_lu_matrix = Grid(matrices=("study000-b",), methods=("scipy-tsvd",), ranks=(1,))
-    table = reproduction_table(
-        run_grids([grid, STUDIES["worked-examples"].quick[0], svd_on_lu_matrix])
-    )
+    table = _reproduction(run_grids([grid, STUDIES["worked-examples"].quick[0], svd_on_lu_matrix]))
     assert len(table) == len(TARGETS) + 5  # + study 004's five, from the doolittle cell
     assert set(table.verdict) <= set(VERDICTS)  # one categorical column, no "nanx" text
     doolittle = table[table.study == "study 004"]
     assert (doolittle.verdict == "reproduced").all()
     assert doolittle.set_index("quantity").loc["det", "study_config"] == pytest.approx(166)
-    without = reproduction_table(run_grid(grid))  # the report runs nothing itself
+    without = _reproduction(run_grid(grid))  # the report runs nothing itself
     assert (without[without.study == "study 004"].verdict == "not run").all()
     rows = table.set_index(["experiment", "quantity"])
     svd = rows.loc[("M_50 = diag(0..49), k=20", "SVD error")]
@@ -115,7 +123,7 @@ def test_reproduction_table_puts_ours_beside_the_study():
 def test_the_evidence_chooses_the_study_configuration_and_failures_say_what_was_tried():
     """Study 002's biases: both configurations are run; the one closer to the study's numbers
     is the table's study config, and a row that is not reproduced lists both values."""
-    from nnbench.report.reproduction import config_choice, reproduction_table
+    from nnbench.report.reproduction import config_choice
 
     grid = Grid(
         matrices=("random-uniform",),
@@ -126,12 +134,12 @@ def test_the_evidence_chooses_the_study_configuration_and_failures_say_what_was_
         timing_repeats=1,
     )
     res = run_grid(grid)
-    choice = config_choice(res)
+    choice = config_choice(res, TARGETS)
     lowrank = choice[choice.candidates.str.startswith("neural-lowrank-study /")]
     assert lowrank.chosen.sum() == 1
     best = lowrank.loc[lowrank.median_abs_log10_ratio.idxmin()]
     assert best.chosen
-    row = reproduction_table(res).set_index("experiment").loc["random-uniform 10x10, k=1"]
+    row = _reproduction(res).set_index("experiment").loc["random-uniform 10x10, k=1"]
     assert row.config == best.config
     if row.verdict == "not reproduced":
         assert "tried: neural-lowrank-study " in row.note and "[bias=False]" in row.note
@@ -141,7 +149,7 @@ def test_the_report_states_its_verdict_thresholds(tmp_path):
     from nnbench.report.reproduction import CRITERIA
 
     res = run_grid(Grid(matrices=("study004-doolittle",), methods=("doolittle",), timing_repeats=1))
-    build_report([res], tmp_path)
+    build_report([res], tmp_path, sections=report_sections())
     page = (tmp_path / "index.html").read_text()
     for criterion in CRITERIA.values():
         assert html.escape(criterion.rule) in page
@@ -149,7 +157,7 @@ def test_the_report_states_its_verdict_thresholds(tmp_path):
 
 
 def test_the_report_names_only_columns_of_the_typed_row():
-    from nnbench import COLUMNS
+    from nnbench.api import COLUMNS
     from nnbench.report.tables import KEYS, SUMMARIES
 
     assert set(KEYS) <= set(COLUMNS)
@@ -158,7 +166,7 @@ def test_the_report_names_only_columns_of_the_typed_row():
 
 def test_two_overlapping_results_folders_make_one_report_without_duplicate_cells(tmp_path):
     """Study 000's cells in two folders (a re-run into another folder) count once."""
-    from nnbench import load_results
+    from nnbench.api import load_results
 
     grid = Grid(matrices=("study000-a", "study000-b"), methods=("doolittle",), timing_repeats=1)
     first, second = tmp_path / "a", tmp_path / "b"
@@ -172,8 +180,7 @@ def test_two_overlapping_results_folders_make_one_report_without_duplicate_cells
 
 
 def test_no_lu_row_draws_from_rank_k_cells_and_reported_numbers_appear_verbatim(tmp_path):
-    from nnbench import run_grids
-    from nnbench.report.reproduction import TARGETS, reproduction_table
+    from nnbench.api import run_grids
 
     grids = [
         Grid(matrices=("study000-b",), methods=("scipy-tsvd", "doolittle"), ranks=(1,)),
@@ -187,10 +194,10 @@ def test_no_lu_row_draws_from_rank_k_cells_and_reported_numbers_appear_verbatim(
         Grid(matrices=("identity",), methods=("neural-lowrank-study",), sizes=(50,), ranks=(20,)),
     ]
     res = run_grids([g.replace(timing_repeats=1) for g in grids])
-    table = reproduction_table(res)
+    table = _reproduction(res)
     lu_rows = [t.experiment for t in TARGETS if t.rank is None]
     assert table[table.experiment.isin(lu_rows)].svd.isna().all()
-    page = (build_report([res], tmp_path) / "index.html").read_text()
+    page = (build_report([res], tmp_path, sections=report_sections()) / "index.html").read_text()
     shown = table[table.verdict != "not run"]
     assert {"1.00146", "0.5918", "166", "2.59375"} <= set(shown.reported)
     for reported in shown.reported:
@@ -200,10 +207,10 @@ def test_no_lu_row_draws_from_rank_k_cells_and_reported_numbers_appear_verbatim(
 def test_each_row_times_its_evaluation_apart_and_the_report_gives_the_ratio():
     """Spec item 3 / issue 14: evaluation is timed apart from the method; what the instance
     alone determines, shared by every cell on it, is timed apart again (paid once)."""
-    from nnbench.metrics import SPECTRA
+    from nnbench.metrics import INSTANCE_CACHE
     from nnbench.report.tables import EVAL_COST_FROM, evaluation_cost
 
-    SPECTRA.clear()
+    INSTANCE_CACHE.clear()
     df = run_grid(
         Grid(
             matrices=("random-gaussian",),

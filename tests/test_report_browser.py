@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from nnbench import Grid, run_grid
+from nnbench.api import Grid, run_grid
 from nnbench.report import build_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import doubling_method
 
-from nnbench import Grid, expand, load_results, run_grid
+from nnbench.api import Grid, expand, load_results, run_grid
 from nnbench.errors import NNBenchError
 from nnbench.results import COLUMNS, STATUSES
 from nnbench.running.cell import run_cell
@@ -34,6 +36,25 @@ def test_cell_seeds_do_not_depend_on_order_or_neighbours():
     for cell in expand(reordered):
         assert cells[cell.cell_id] == cell.seed
     assert len(set(cells.values())) == len(cells)
+
+
+def test_a_cells_id_follows_its_methods_code_and_its_seeds_do_not():
+    """Versions of one method: an edited `compute` gives the cell another id (its cached row
+    is stale) but the same seeds (a seed is what the cell is, not the code); a reworded
+    description or docstring changes nothing."""
+    cell = expand(Grid(matrices=("spd",), methods=("scipy-tsvd",), sizes=(4,), ranks=(2,)))[0]
+    versions = {
+        "first": doubling_method(),
+        "reworded": doubling_method(description="A times two", doc="Other words."),
+        "edited": doubling_method(left="x + x"),
+    }
+    cells = {version: replace(cell, method=method) for version, method in versions.items()}
+    ids = {version: c.cell_id for version, c in cells.items()}
+    assert ids["first"] == ids["reworded"] != ids["edited"]
+    assert len({(c.seed, c.matrix_seed, c.instance_seeds[0]) for c in cells.values()}) == 1
+    row = run_cell(cells["edited"]).row
+    assert row.outcome.status == "ok", row.outcome.reason
+    assert row.cell.cell_id == ids["edited"]
 
 
 def test_every_method_sees_the_same_matrix():
@@ -106,7 +127,7 @@ def test_a_crashing_method_becomes_a_failed_row(monkeypatch):
 def test_nan_factors_fail_their_own_cell_and_the_run_goes_on(monkeypatch, jobs):
     """Failed before: inline the run raised from the metrics; on workers the row claimed
     'worker process died (out of memory?)'."""
-    from nnbench import Execution
+    from nnbench.api import Execution
 
     _patched(monkeypatch, "scipy-qr", lambda x, *_: {"Q": np.full_like(x, np.nan), "R": x})
     grid = Grid(matrices=("spd",), methods=("scipy-qr", "scipy-lu"), sizes=(4, 5))

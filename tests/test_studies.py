@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from nnbench import STUDIES, Execution, expand, load_results, run_study
+from nnbench.api import STUDIES, Execution, expand, load_results, run_study
 from nnbench.results import COLUMNS, STATUSES
+from nnbench.studies.study002 import STUDY as STUDY_002
 
 
 @pytest.mark.parametrize("name", list(STUDIES))
@@ -33,7 +34,7 @@ def test_study002_quick_fills_its_own_tables(tmp_path):
     """The photo hypotheses, the funnel collapse rates and both bias configurations come from
     the study's own cells (at quick sizes here)."""
     from nnbench.report.reproduction import config_choice
-    from nnbench.report.study002 import funnel_collapse, photo_hypotheses
+    from nnbench.studies.study002 import funnel_collapse, photo_hypotheses
 
     res = run_study("study002-reproduce", quick=True, out=tmp_path)
     photo = photo_hypotheses(res.results)
@@ -41,7 +42,7 @@ def test_study002_quick_fills_its_own_tables(tmp_path):
     funnel = funnel_collapse(res.results)
     assert set(funnel.architecture) == {"funnel", "n-n-k-n"}
     assert funnel.rank_collapse_rate.between(0, 1).all() and (funnel.seeds >= 2).all()
-    choice = config_choice(res)
+    choice = config_choice(res, STUDY_002.targets)
     biases = choice[choice.candidates.str.startswith("neural-lowrank-study /")]
     assert biases.chosen.sum() == 1 and (biases.targets_run > 0).all()
     loss = res.results.set_index("method").loss

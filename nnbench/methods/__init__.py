@@ -1,6 +1,6 @@
 """Methods: one registry of classical and trained factorizations with typed results."""
 
-from nnbench.methods.base import GROUPS, KINDS, Method, Raw, Settings
+from nnbench.methods.base import GROUPS, KINDS, Method, Raw, RunContext, Settings
 from nnbench.methods.factorization import (
     FACTORIZATIONS,
     Factorization,
@@ -23,6 +23,7 @@ __all__ = [
     "Method",
     "QRFactorization",
     "Raw",
+    "RunContext",
     "SVDFactorization",
     "Settings",
     "TrainingHistory",

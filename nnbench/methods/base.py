@@ -1,6 +1,8 @@
 """The method contract: one object per method, registered in `nnbench.methods.registry`.
 
-A method runs in three phases so that only the work itself is timed: `prepare` (the input on
+A method's lifecycle: `setup(context)` once per (device, dtype) before any of its cells
+(untimed work its cells share, such as training an amortized model; most methods have none);
+then, per cell, three phases so that only the work itself is timed: `prepare` (the input on
 the device, as its backend wants it; untimed), `compute` (timed; returns the factors by the
 field names of its kind's factorization, plus `history` when it trained) and `finish` (the
 factors as numpy in a typed, self-checking `Factorization`; untimed).
@@ -11,9 +13,11 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
+import types
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +25,9 @@ import numpy as np
 from nnbench.devices import DEVICES, get_device
 from nnbench.errors import NNBenchError
 from nnbench.methods.factorization import FACTORIZATIONS, Factorization
+from nnbench.methods.fingerprint import TEXT, code_fingerprint
+from nnbench.seeds import stable_hash
+from nnbench.settings import Settings
 
 KINDS = tuple(FACTORIZATIONS)
 GROUPS = ("classical", "hybrid", "neural", "amortized")
@@ -66,20 +73,21 @@ BACKENDS: dict[str, Backend] = {
 }
 
 
-@dataclass(frozen=True, kw_only=True)
-class Settings:
-    """A trained method's settings as results columns (classical methods leave them empty).
-    `lr` is the step size used (NaN where none is), `lr_rule` the rule that chose it; `loss`
-    says what the training loss (hence `final_loss`) measures: losses of different
-    definitions are not comparable."""
+def _quiet(message: str) -> None:
+    return None
 
-    optimizer: str = ""
-    switch_to: str = ""
-    lr: float = math.nan
-    lr_rule: str = ""
-    init: str = ""
-    data_size: float = math.nan
-    loss: str = ""
+
+@dataclass(frozen=True, kw_only=True)
+class RunContext:
+    """Where a method's cells run, for its `setup`: `folder` keeps what its cells share (and
+    later runs reuse): the results folder, or a scratch folder for a run without one; a
+    method keeps its files in a subfolder of its own. `device` and `dtype` (the storage
+    dtype, float32 or float64) are its cells'; `log` reports long work (training) in a line."""
+
+    folder: Path
+    device: str = "cpu"
+    dtype: str = "float64"
+    log: Callable[[str], None] = _quiet
 
 
 class Method(ABC):
@@ -121,6 +129,20 @@ class Method(ABC):
         return hashlib.blake2b(repr(what).encode(), digest_size=4).hexdigest()
 
     @property
+    def code_hash(self) -> str:
+        """16 hex digits of the code that computes this method's factors: its class's (see
+        `methods.fingerprint`) and that of the functions it holds (a library method's call).
+        Part of a cell's id, so that editing the code recomputes its cached cells; its
+        description and its state (a loaded model) are not code."""
+        held: list[Any] = []
+        for name, value in vars(self).items():
+            code = getattr(value, "__func__", value)  # a bound method: its function
+            if name not in TEXT and callable(code):
+                held.append(code if isinstance(code, types.FunctionType | type) else type(code))
+        own = [code_fingerprint(f, Method) for f in (type(self), *held)]
+        return stable_hash(*own)
+
+    @property
     def needs_rank(self) -> bool:
         return self.kind == "rank-k"
 
@@ -152,17 +174,15 @@ class Method(ABC):
                 return f"rank {rank} is outside 1..{min(shape)} for a {shape[0]}x{shape[1]} matrix"
         return None
 
-    train_time_s: float = math.nan  # an amortized method's training, done once before the cells
-    fixed_size: bool = False  # runs on one size only (an amortized model): warmed up on it
-    trains_once: bool = False  # the runner trains it before the cells (`train_once`, `bind`)
+    train_time_s: float = math.nan  # the training `setup` did (or found done), untimed
+    warmup_at_full_size: bool = False  # factorizes one size only: warmed up on the cell's input
 
-    def train_once(self, store: Any, device: str, dtype: str) -> None:
-        """Untimed work shared by every cell of this method, done by the runner before any
-        cell (an amortized method trains its model into `store`); nothing for others."""
-        return None
-
-    def bind(self, store: Any, device: str, dtype: str) -> Method:
-        """The method a cell times: this one, or (amortized) this one with its model loaded."""
+    def setup(self, context: RunContext) -> Method:
+        """The method ready to run its cells on `context.device` in `context.dtype`: this one
+        (the default), or a copy holding what they share (an amortized model, trained into
+        `context.folder` unless it is there). The runner calls it once before the cells,
+        untimed; a worker process calls it again for its cells, which must then be cheap
+        (loading what the first call left in `context.folder`)."""
         return self
 
     def warmup_method(self) -> Method:

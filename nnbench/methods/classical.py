@@ -15,33 +15,11 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
+from nnbench.elimination import doolittle_lu
 from nnbench.errors import NNBenchError, SkipCell
 from nnbench.methods.base import Method, Raw
 from nnbench.methods.preconditioners import PRECONDITIONERS
 from nnbench.methods.sketch import Sketch, random_sketch_method
-
-
-def doolittle_lu(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Textbook LU without pivoting (studies 003/004): the unique L with unit diagonal.
-
-    Raises SkipCell when a pivot before the last is zero (relative to max|a_ij|), because then
-    no LU without pivoting exists."""
-    n = a.shape[0]
-    u = a.copy()
-    lower = np.eye(n, dtype=a.dtype)
-    scale = float(np.abs(a).max(initial=0.0))
-    zero = n * np.finfo(a.dtype).eps * scale
-    for k in range(n - 1):
-        pivot = u[k, k]
-        if abs(pivot) <= zero:
-            raise SkipCell(
-                f"zero pivot at step {k + 1}: no LU without pivoting exists; "
-                "use scipy-lu or torch-lu (partial pivoting)"
-            )
-        lower[k + 1 :, k] = u[k + 1 :, k] / pivot
-        u[k + 1 :, k:] -= np.outer(lower[k + 1 :, k], u[k, k:])
-        u[k + 1 :, k] = 0.0
-    return lower, u
 
 
 def _doolittle(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:

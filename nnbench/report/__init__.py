@@ -1,6 +1,8 @@
-"""`python -m nnbench.report`: tables (and later figures and HTML) from results folders."""
+"""Report: tables and figures as pure functions of the results, laid out by specs, written by
+one function (`build_report`). The report knows no study: studies hand it their sections."""
 
 from nnbench.report.build import build_report
-from nnbench.report.tables import all_tables, error_table, status_table
+from nnbench.report.spec import FigureSpec, Missing, TableSpec
+from nnbench.report.tables import error_table, status_table
 
-__all__ = ["all_tables", "build_report", "error_table", "status_table"]
+__all__ = ["FigureSpec", "Missing", "TableSpec", "build_report", "error_table", "status_table"]

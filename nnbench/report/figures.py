@@ -3,8 +3,6 @@ or a `Missing` that says what data it needs and which study produces it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import matplotlib
@@ -18,31 +16,18 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from nnbench.report.fairness import ACCURACY, GROUP_ORDER, PROBLEM, budget_points
-from nnbench.report.sensitivity import grid_cells, lr_label, sensitivity_rows
-from nnbench.report.tables import effective_rank, spectra
+from nnbench.report.spec import FigureSpec, Missing
+from nnbench.report.tables import spectra
 from nnbench.results import Results
 
 MAX_FACETS = 9
-
-
-@dataclass(frozen=True)
-class Missing:
-    reason: str
-
-
-@dataclass(frozen=True)
-class FigureSpec:
-    name: str
-    title: str
-    caption: str
-    make: Callable[[Results], Figure | Missing | list[tuple[str, Figure]]]
 
 
 def _ok(results: Results) -> pd.DataFrame:
     return results.results[results.results.status == "ok"]
 
 
-def _style() -> None:
+def theme() -> None:
     sns.set_theme(context="notebook", style="whitegrid", font_scale=0.9)
 
 
@@ -59,7 +44,7 @@ def error_vs_rank(res: Results) -> Figure | Missing:
         )
     df = df.set_index(["matrix", "n"]).loc[list(keep)].reset_index()
     df["matrix (n)"] = df.matrix + " (" + df.n.astype(str) + ")"
-    _style()
+    theme()
     grid = sns.relplot(
         data=df,
         x="rank",
@@ -82,7 +67,7 @@ def error_vs_rank(res: Results) -> Figure | Missing:
     return grid.figure
 
 
-def _picture(ax: Any, image: np.ndarray | None, title: str) -> None:
+def picture(ax: Any, image: np.ndarray | None, title: str) -> None:
     """One grayscale picture panel (values clipped to [0, 1]), titled, without ticks."""
     assert image is not None  # the figures draw only cells whose artifacts kept one
     ax.imshow(np.clip(image, 0, 1), cmap="gray", vmin=0, vmax=1)
@@ -121,7 +106,7 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
             ax.set_axis_off()
         for i, rank in enumerate(ranks):
             axes[i, 0].set_axis_on()
-            _picture(axes[i, 0], artifact.picture, "original")
+            picture(axes[i, 0], artifact.picture, "original")
             axes[i, 0].set_ylabel(f"k = {rank}")
             for j, method in enumerate(methods, start=1):
                 cell = group[(group.method == method) & (group["rank"] == rank)]
@@ -130,7 +115,7 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
                 approx = pictures[cell.cell_id.iloc[0]].approx_picture
                 axes[i, j].set_axis_on()
                 title = f"{method}\nrel. err {cell.rel_err_2.iloc[0]:.3g}"
-                _picture(axes[i, j], approx, title)
+                picture(axes[i, j], approx, title)
         label = f": {artifact.picture_label}" if artifact.picture_label else ""
         fig.suptitle(f"{matrix} ({first.n_rows}x{first.n_cols}){label}")
         figures.append((f"images_{matrix}_{n}", fig))
@@ -151,7 +136,7 @@ def loss_curves(res: Results) -> Figure | Missing:
     model = curves[once][curves[once].cell_id == first].assign(matrix="its training", n=0)
     curves = pd.concat([curves[~once], model], ignore_index=True)
     methods = sorted(curves.method.unique())[:MAX_FACETS]
-    _style()
+    theme()
     fig, axes = plt.subplots(1, len(methods), figsize=(4.6 * len(methods), 3.8), squeeze=False)
     for ax, method in zip(axes[0], methods, strict=False):
         sub = curves[curves.method == method]
@@ -178,85 +163,6 @@ def loss_curves(res: Results) -> Figure | Missing:
     return fig
 
 
-def _heatmap(df: pd.DataFrame, index: str, columns: str, title: str) -> Figure:
-    values, text = grid_cells(df, index, columns)
-    _style()
-    fig, ax = plt.subplots(figsize=(1.6 + 1.2 * values.shape[1], 1.2 + 0.45 * values.shape[0]))
-    sns.heatmap(values, ax=ax, cmap="viridis_r", cbar_kws={"label": "log10 final loss"})
-    for (i, j), label in np.ndenumerate(text.to_numpy()):  # seaborn skips NaN (diverged) cells
-        ax.text(j + 0.5, i + 0.5, label, ha="center", va="center", fontsize=8)
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    return fig
-
-
-def _study000_a(res: Results) -> pd.DataFrame:
-    df = sensitivity_rows(res.results)
-    return df[(df.matrix == "study000-a") & (df.switch_to == "")]
-
-
-SENSITIVITY_MISSING = Missing(
-    "needs study 000's sensitivity study: run --study study000-sensitivity"
-)
-
-
-def sensitivity_heatmap(res: Results) -> Figure | Missing:
-    """Study 000's Figure 5 as a grid: optimizer x learning rate (data_size 100, default
-    init); `lr` from seed 001's rule shows its value."""
-    df = _study000_a(res)
-    df = df[(df.init == "default") & (df.data_size == 100)]
-    if df.optimizer.nunique() < 2 or df.lr.nunique() < 2:
-        return SENSITIVITY_MISSING
-    df = df.assign(lr=lr_label(df))
-    return _heatmap(
-        df, "optimizer", "lr", "log10 median final loss, [[10,20],[30,40]] (div: diverged)"
-    )
-
-
-def init_heatmap(res: Results) -> Figure | Missing:
-    """Study 000's Figure 6: optimizer x initial weights, data_size 100."""
-    df = _study000_a(res)
-    df = df[df.data_size == 100]
-    df = df.assign(lr=lr_label(df))
-    inits = df.groupby(["optimizer", "lr"]).init.transform("nunique")
-    df = df[inits >= 2]
-    if df.empty:
-        return SENSITIVITY_MISSING
-    df = df.assign(optimizer=df.optimizer + " lr " + df.lr)
-    return _heatmap(df, "optimizer", "init", "log10 median final loss by initial weights")
-
-
-def data_size_plot(res: Results) -> Figure | Missing:
-    """Study 000's Figures 3 and 4: final loss against data_size for SGD and Adam."""
-    df = _study000_a(res)
-    df = df[(df.init == "default") & (df.status == "ok")]
-    sizes = df.groupby(["optimizer", "lr"]).data_size.nunique()
-    keep = sizes[sizes >= 3].index
-    if len(keep) == 0:
-        return SENSITIVITY_MISSING
-    df = df.set_index(["optimizer", "lr"]).loc[list(keep)].reset_index()
-    df["optimizer, lr"] = df.optimizer + ", lr " + df.lr.map(lambda v: f"{v:.3g}")
-    _style()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    sns.lineplot(
-        df,
-        x="data_size",
-        y="final_loss",
-        hue="optimizer, lr",
-        marker="o",
-        ax=ax,
-        estimator="median",
-        errorbar=("pi", 50),
-    )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("data_size (input rows per step)")
-    ax.set_ylabel("final loss (median, IQR)")
-    ax.set_title("Final loss against data_size, [[10,20],[30,40]]")
-    fig.tight_layout()
-    return fig
-
-
 def time_vs_n(res: Results) -> Figure | Missing:
     """Median time against n, log-log, one panel per (device, dtype), each line a method with
     its fitted slope (3 for O(n^3) work). Batch cells and non-square matrices are left out."""
@@ -272,7 +178,7 @@ def time_vs_n(res: Results) -> Figure | Missing:
     df = df.set_index(["device", "dtype", "method"]).loc[list(keep)].reset_index()
     med = df.groupby(["device", "dtype", "method", "n"]).time_s.median().reset_index()
     panels = sorted(med.groupby(["device", "dtype"]).groups)[:MAX_FACETS]
-    _style()
+    theme()
     most = int(med.groupby(["device", "dtype"]).method.nunique().max())
     fig, axes = plt.subplots(
         1, len(panels), figsize=(6.5 * len(panels), 4.5 + 0.16 * most), squeeze=False
@@ -312,7 +218,7 @@ def error_vs_time(res: Results) -> Figure | Missing:
         return Missing("needs ok cells: run a study, e.g. --study quick")
     df["error"] = np.where(df.kind == "rank-k", df.ratio_fro - 1.0, df.rel_err_fro)
     df["error"] = df["error"].clip(lower=1e-17)
-    _style()
+    theme()
     grid = sns.relplot(
         data=df,
         x="time_s",
@@ -340,7 +246,7 @@ def singular_values(res: Results) -> Figure | Missing:
         return Missing(
             "needs rank-k cells on image matrices: run --study study001-alphabet or quick"
         )
-    _style()
+    theme()
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for (matrix, m, n), s in sigmas.items():
         if s.size and s[0] > 0:
@@ -351,39 +257,6 @@ def singular_values(res: Results) -> Figure | Missing:
     ax.set_title("Singular values of the image matrices (study 001, Fig. 5: the alphabet)")
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
-    return fig
-
-
-def alphabet_ranks(res: Results) -> Figure | Missing:
-    """Study 001's 'effective rank close to 5', a visual judgement, beside our quantitative
-    measures: the letter B of the truncated SVD at each rank run, with each measure named."""
-    pictures = {k: a for k, a in res.artifacts.items() if a.approx_picture is not None}
-    ok = _ok(res)
-    cells = ok[(ok.matrix == "alphabet") & (ok.method == "scipy-tsvd") & ok.cell_id.isin(pictures)]
-    cells = cells[cells["repeat"] == 0].drop_duplicates("rank").sort_values("rank")
-    sigma = spectra(res).get(("alphabet", 900, 26))
-    if cells.empty or sigma is None:
-        return Missing(
-            "needs scipy-tsvd cells on the alphabet matrix: run --study study001-alphabet"
-        )
-    measures = effective_rank(sigma, (900, 26))
-    first = pictures[cells.cell_id.iloc[0]]
-    cols = 1 + len(cells)
-    fig, axes = plt.subplots(
-        1, cols, figsize=(1.6 * cols, 3.0), squeeze=False, layout="constrained"
-    )
-    _picture(axes[0, 0], first.picture, "original")
-    for ax, (_, cell) in zip(axes[0, 1:], cells.iterrows(), strict=True):
-        approx = pictures[cell.cell_id].approx_picture
-        _picture(ax, approx, f"r = {int(cell['rank'])}\nrel. err {cell.rel_err_2:.2f}")
-    fig.suptitle(
-        "Letter B at rank r (truncated SVD). Study 001 (visual): recognisable at r ~ 5.  Ours: "
-        f"entropy effective rank {measures['entropy_effective_rank']:.1f} (Roy & Vetterli), "
-        f"{measures['rank_for_90pct_energy']:.0f} / {measures['rank_for_99pct_energy']:.0f} "
-        f"singular values hold 90% / 99% of ||A||_F^2, numerical rank {measures['rank']:.0f}",
-        fontsize=8,
-        wrap=True,
-    )
     return fig
 
 
@@ -415,7 +288,7 @@ def fronts(res: Results) -> Figure | Missing:
     problems = problems.sort_values(["kind", "n"]).groupby("kind").tail(2).head(MAX_FACETS)
     if problems.empty:
         return Missing("needs 3 or more methods on one problem: run --study fair-quick")
-    _style()
+    theme()
     cols = min(3, len(problems))
     rows = -(-len(problems) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.2 * rows), squeeze=False)
@@ -447,61 +320,47 @@ def fronts(res: Results) -> Figure | Missing:
 
 FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec(
-        "fronts",
-        "Error against time, by budget",
-        "Each line is a method; its points are budgets (power iterations, steps, tolerance). "
-        "Lower and further left is better.",
-        fronts,
+        name="fronts",
+        title="Error against time, by budget",
+        caption="Each line is a method; its points are budgets (power iterations, steps, "
+        "tolerance). Lower and further left is better.",
+        make=fronts,
     ),
     FigureSpec(
-        "error_vs_rank",
-        "Error against rank k",
-        "Median relative 2-norm error against k per method (study 002, Figs. 10/12).",
-        error_vs_rank,
+        name="error_vs_rank",
+        title="Error against rank k",
+        caption="Median relative 2-norm error against k per method (study 002, Figs. 10/12).",
+        make=error_vs_rank,
     ),
     FigureSpec(
-        "images",
-        "Images: original, SVD and networks",
-        "Rank-k approximations side by side with each cell's relative 2-norm error.",
-        image_panels,
-    ),
-    FigureSpec("loss_curves", "Training loss", "Loss per step/epoch, log scale.", loss_curves),
-    FigureSpec(
-        "sensitivity",
-        "Optimizer x learning rate",
-        "Final loss of neural LU by optimizer and learning rate (study 000, Fig. 5).",
-        sensitivity_heatmap,
+        name="images",
+        title="Images: original, SVD and networks",
+        caption="Rank-k approximations side by side with each cell's relative 2-norm error.",
+        make=image_panels,
     ),
     FigureSpec(
-        "sensitivity_init",
-        "Optimizer x initial weights",
-        "Final loss of neural LU by optimizer and initial weights (study 000, Fig. 6).",
-        init_heatmap,
+        name="loss_curves",
+        title="Training loss",
+        caption="Loss per step/epoch, log scale.",
+        make=loss_curves,
     ),
     FigureSpec(
-        "sensitivity_data_size",
-        "Final loss against data_size",
-        "SGD and Adam with 1 to 1000 input rows per step (study 000, Figs. 3-4).",
-        data_size_plot,
-    ),
-    FigureSpec("time_vs_n", "Time against size", "Median time, log-log, fitted slopes.", time_vs_n),
-    FigureSpec(
-        "error_vs_time",
-        "Error against time",
-        "Each point is a cell: its accuracy and what it cost.",
-        error_vs_time,
+        name="time_vs_n",
+        title="Time against size",
+        caption="Median time, log-log, fitted slopes.",
+        make=time_vs_n,
     ),
     FigureSpec(
-        "alphabet_ranks",
-        "Study 001: the letter B at rank r",
-        "The study's effective rank (~5) is a visual judgement; the title gives our "
-        "quantitative measures and whose each one is.",
-        alphabet_ranks,
+        name="error_vs_time",
+        title="Error against time",
+        caption="Each point is a cell: its accuracy and what it cost.",
+        make=error_vs_time,
     ),
     FigureSpec(
-        "singular_values",
-        "Singular values of the image matrices",
-        "Normalised singular values of each image matrix (repeat 0), log-log.",
-        singular_values,
+        name="singular_values",
+        title="Singular values of the image matrices",
+        caption="Normalised singular values of each image matrix (repeat 0), log-log.",
+        make=singular_values,
     ),
 )
+"""The report's own figures; a study adds its own (`Study.figures`)."""

@@ -10,15 +10,13 @@ function of the results."""
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from nnbench.methods import Method, select_methods
+from nnbench.report.spec import TableSpec
 from nnbench.results import Results
 
 SVD = "scipy-tsvd"
@@ -103,142 +101,18 @@ class Target:
     stand_in: bool = False  # the study's picture is not available: another image stands in
     printed: str = ""  # the study's words where it printed no number
     note: str = ""
+    explain: Explain | None = None  # more words for the note, from the results
 
 
-LU_CONFIGS = ("neural-lu-study-final", "neural-lu-study-appendix")
-LU_LOSS_NOTE = (
-    "ours: no like-for-like number (hybrid-lu-newton minimises ||LU - P^T A||_F^2 / n^2 on the "
-    "identity batch, not this MSE on U[0,1) rows); the printed-product row compares errors"
-)
-
-
-def _study000() -> list[Target]:
-    reported = (
-        ("study000-a", "[[10,20],[30,40]]", 4.38e-12),
-        ("study000-b", "[[2,10],[8,13]] (study: poor fit)", 1.40e-5),
-        ("study000-c", "[[100,3],[60,0.4]]", 3.68e-11),
-    )
-    targets = [
-        Target(
-            "000",
-            f"neural LU of {label}",
-            matrix,
-            2,
-            None,
-            "final_loss",
-            value,
-            "final loss",
-            LU_CONFIGS,
-            "study000-reproduce",
-            criterion="factor 10",
-            dtype="float32",
-            note=LU_LOSS_NOTE,
-        )
-        for matrix, label, value in reported
-    ]
-    # The study prints its poor product LU = [[2.0130, 9.9969], [7.9938, 13.0008]] for
-    # [[2, 10], [8, 13]]; its relative 2-norm error is what our re-runs' errors compare with.
-    a = np.array([[2.0, 10.0], [8.0, 13.0]])
-    product = np.array([[2.0130, 9.9969], [7.9938, 13.0008]])
-    error = float(np.linalg.norm(a - product, 2) / np.linalg.norm(a, 2))
-    targets.append(
-        Target(
-            "000",
-            "neural LU of [[2,10],[8,13]]: its printed LU product",
-            "study000-b",
-            2,
-            None,
-            "rel_err_2",
-            error,
-            "rel. 2-norm error",
-            LU_CONFIGS,
-            "study000-reproduce",
-            ours="hybrid-lu-newton[pivot=false]",
-            dtype="float32",
-            note="ours on the same matrix without row exchanges (pivot=false), same metric",
-        )
-    )
-    return targets
-
-
-LOWRANK_CONFIGS = ("neural-lowrank-study", "neural-lowrank-study[bias=false]")
-IMAGE_CONFIGS = ("neural-lowrank-study-image", "neural-lowrank-study-image[bias=false]")
-WHEEL_CONFIGS = ("neural-lowrank-study-wheel", "neural-lowrank-study-wheel[bias=false]")
-IDENTITY_NOTE = (
-    "in the 2-norm every rank-20 approximation of I, zero included, has error >= 1, so this "
-    "row cannot tell a good network from a bad one; the Frobenius errors can: "
-)
-
-
-def _study002() -> list[Target]:
-    def t(experiment, matrix, n, rank, statistic, reported, reported_as, **kw):
-        kw.setdefault("configs", LOWRANK_CONFIGS)
-        return Target(
-            "002",
-            experiment,
-            matrix,
-            n,
-            rank,
-            statistic,
-            reported,
-            reported_as,
-            run="study002-reproduce",
-            ours="hybrid-lowrank-als",
-            **kw,
-        )
-
-    identity = ("identity 50, k=20", "identity", 50, 20, "rel_err_2")
-    targets = [
-        t(*identity, 1.0, "SVD error", criterion="digits"),
-        t(*identity, 1.00146, "NN error", svd_reported=1.0),
-    ]
-    for matrix, label in (("diagonal-mn0", "diag(0..49)"), ("diagonal-mn", "diag(1..50)")):
-        experiment = f"M_50 = {label}, k=20"
-        targets += [
-            t(experiment, matrix, 50, 20, "rel_err_2", 0.5918, "SVD error", criterion="digits"),
-            t(experiment, matrix, 50, 20, "rel_err_2", 0.6417, "NN error", svd_reported=0.5918),
-        ]
-    random_diffs = (0.0005, 0.0519, 0.0773, 0.0768, 0.0923, 0.0919, 0.1351, 0.1373, 0.1550)
-    symmetric_diffs = (0.0199, 0.0478, 0.0646, 0.0658, 0.1128, 0.1238, 0.1439, 0.1279, 0.1596)
-    for matrix, diffs in (("random-uniform", random_diffs), ("symmetric", symmetric_diffs)):
-        targets += [
-            t(f"{matrix} 10x10, k={k}", matrix, 10, k, "diff_to_svd", d, "mean |NN - SVD|")
-            for k, d in enumerate(diffs, start=1)
-        ]
-    image = {"configs": IMAGE_CONFIGS, "stand_in": True}
-    targets += [
-        t("logo 256x256, k=10", "image-logo", 256, 10, "rel_err_2", 0.02859, "NN error",
-          criterion="excess", svd_reported=0.01585, **image),
-        t("logo 256x256, k=10", "image-logo", 256, 10, "rel_err_2", 0.01585, "SVD error",
-          criterion="digits", **image),
-        t("photo 400x400, k=1", "image-camera", 400, 1, "diff_to_svd", 0.0013, "|NN - SVD|",
-          criterion="matches svd", **image),
-        t("photo 400x400, k=10", "image-camera", 400, 10, "rel_err_2", np.nan, "NN error",
-          criterion="failed", printed="failed (unrecognisable)", **image),
-        t("colour wheel 10x10, k=5", "colour-wheel", 10, 5, "diff_to_svd", 0.0324, "|NN - SVD|",
-          configs=WHEEL_CONFIGS, stand_in=True),
-    ]  # fmt: skip
-    return targets
-
-
-TARGETS: tuple[Target, ...] = (*_study000(), *_study002())
-
-
-@functools.cache
-def canonical_method(name: str) -> Method:
-    """The method a name (a variant's too) selects."""
-    return select_methods(name)[0]
-
-
-def canonical(name: str) -> str:
-    """A method name (a variant's too) as results rows spell it (`[bias=false]` ->
-    `[bias=False]`)."""
-    return canonical_method(name).name
+Explain = Callable[[pd.DataFrame, Target, str, str], str]
+"""(results, target, chosen config, verdict) -> words for the target's note ("" for none)."""
+KnownAnswers = Callable[[Results], list[dict[str, object]]]
+"""Reproduction rows a study checks against the factors its cells kept (worked examples)."""
 
 
 def _cells(results: pd.DataFrame, target: Target, method: str, dtype: str) -> pd.DataFrame:
     r = results
-    keep = (r.matrix == target.matrix) & (r.n == target.n) & (r.method == canonical(method))
+    keep = (r.matrix == target.matrix) & (r.n == target.n) & (r.method == method)
     if target.rank is not None:
         keep &= r["rank"] == target.rank
     return r[keep & (r.status == "ok") & (r.dtype == dtype)]
@@ -302,13 +176,13 @@ COMPARED: dict[str, Callable[[Target, float, float], tuple[float, float]]] = {
 numbers (the evidence that chooses between candidate configurations)."""
 
 
-def config_choice(res: Results) -> pd.DataFrame:
+def config_choice(res: Results, all_targets: Sequence[Target]) -> pd.DataFrame:
     """For each set of candidate configurations, each candidate's distance to the study's
     numbers and whether the evidence chose it (the smallest median |log10 ratio|)."""
     results = res.results
     rows = []
-    for configs in dict.fromkeys(t.configs for t in TARGETS):
-        targets = [t for t in TARGETS if t.configs == configs and t.criterion in COMPARED]
+    for configs in dict.fromkeys(t.configs for t in all_targets):
+        targets = [t for t in all_targets if t.configs == configs and t.criterion in COMPARED]
         svds = [_svd_error(results, t) for t in targets]
         scored = []
         for config in configs:
@@ -325,8 +199,8 @@ def config_choice(res: Results) -> pd.DataFrame:
             ]
             scored.append(
                 {
-                    "candidates": " / ".join(map(canonical, configs)),
-                    "config": canonical(config),
+                    "candidates": " / ".join(configs),
+                    "config": config,
                     "targets_run": len(judged),
                     "reproduced": int(sum(judged)),
                     "median_abs_log10_ratio": _score(pairs),
@@ -339,8 +213,8 @@ def config_choice(res: Results) -> pd.DataFrame:
 
 
 def _chosen(choice: pd.DataFrame, configs: tuple[str, ...]) -> str:
-    picked = choice[(choice.candidates == " / ".join(map(canonical, configs))) & choice.chosen]
-    return str(picked.config.iloc[0]) if len(picked) else canonical(configs[0])
+    picked = choice[(choice.candidates == " / ".join(configs)) & choice.chosen]
+    return str(picked.config.iloc[0]) if len(picked) else configs[0]
 
 
 def _verdict(target: Target, value: float, svd: float) -> str:
@@ -369,12 +243,6 @@ def _note(results: pd.DataFrame, target: Target, chosen: str, svd: float, verdic
             f"our SVD gives {svd:.4g}, the study's {target.svd_reported}: another matrix "
             "(not scored)"
         )
-    if target.matrix == "identity" and target.reported_as == "NN error":
-        fro = {
-            label: statistic(results, target, method, name="rel_err_fro")
-            for label, method in (("study config", chosen), ("SVD", SVD), ("ours", target.ours))
-        }
-        parts.append(IDENTITY_NOTE + ", ".join(f"{k} {v:.4g}" for k, v in fro.items()))
     if target.criterion == "excess" and not np.isnan(svd):
         value = statistic(results, target, chosen, target.dtype)
         parts.append(
@@ -382,80 +250,11 @@ def _note(results: pd.DataFrame, target: Target, chosen: str, svd: float, verdic
             f"study config {value / svd:.3g}"
         )
     if verdict == "not reproduced" and len(target.configs) > 1:
-        tried = [
-            f"{canonical(c)} {statistic(results, target, c, target.dtype):.3g}"
-            for c in target.configs
-        ]
+        tried = [f"{c} {statistic(results, target, c, target.dtype):.3g}" for c in target.configs]
         parts.append("tried: " + ", ".join(tried))
-    if verdict == "not reproduced" and target.criterion == "failed":
-        from nnbench.report.study002 import photo_hypotheses  # it names methods as we do
-
-        tried = photo_hypotheses(results)
-        tried = tried[tried.n == target.n]
-        if len(tried):
-            outcomes = [
-                f"{row.change}: NN/SVD {row.nn_over_svd:.3g}"
-                + (" (fails like the study)" if row.reproduces_failure else "")
-                for row in tried.itertuples()
-            ]
-            parts.append("hypotheses (study 002 photo table): " + "; ".join(outcomes))
-    return "; ".join(parts)
-
-
-STUDY_004 = {  # study 004's worked Doolittle LU of [[8,2,9],[4,9,4],[6,7,9]], as printed
-    "det": 166.0,
-    "L[1,0] (=0.5)": 0.5,
-    "L[2,1] (=0.6875)": 0.6875,
-    "U[1,2] (=-0.5)": -0.5,
-    "U[2,2] (=2.59375)": 2.59375,
-}
-STUDY_004_TARGET = Target(
-    "004", "Doolittle LU", "study004-doolittle", 3, None, "", 0.0, "", ("doolittle",),
-    "worked-examples", criterion="exact",
-)  # fmt: skip
-
-
-def _study004_rows(res: Results) -> list[dict[str, object]]:
-    """Study 004's worked example against the factors our `doolittle` cell kept."""
-    r = res.results
-    cells = r[(r.matrix == "study004-doolittle") & (r.method == "doolittle") & (r.status == "ok")]
-    kept = [res.artifacts[c] for c in cells.cell_id if c in res.artifacts]
-    ours = dict.fromkeys(STUDY_004, np.nan)
-    if kept:
-        lower, upper = kept[0].factors["L"], kept[0].factors["U"]
-        ours = {
-            "det": float(np.prod(np.diag(lower)) * np.prod(np.diag(upper))),
-            "L[1,0] (=0.5)": float(lower[1, 0]),
-            "L[2,1] (=0.6875)": float(lower[2, 1]),
-            "U[1,2] (=-0.5)": float(upper[1, 2]),
-            "U[2,2] (=2.59375)": float(upper[2, 2]),
-        }
-
-    def verdict(quantity: str) -> str:
-        value, reported = ours[quantity], STUDY_004[quantity]
-        if np.isnan(value):
-            return "not run"
-        target = dataclasses.replace(STUDY_004_TARGET, reported=reported)
-        return "reproduced" if CRITERIA["exact"].holds(target, value, np.nan) else "not reproduced"
-
-    return [
-        {
-            "study": "study 004",
-            "experiment": "Doolittle LU of [[8,2,9],[4,9,4],[6,7,9]]",
-            "quantity": quantity,
-            "reported": as_printed(reported),
-            "study_config": ours[quantity],
-            "config": "doolittle",
-            "svd": np.nan,
-            "ours": np.nan,
-            "ours_method": "",
-            "verdict": verdict(quantity),
-            "criterion": "exact",
-            "run": "worked-examples",
-            "note": "the study's worked elimination is the textbook Doolittle algorithm",
-        }
-        for quantity, reported in STUDY_004.items()
-    ]
+    if target.explain is not None:
+        parts.append(target.explain(results, target, chosen, verdict))
+    return "; ".join(filter(None, parts))
 
 
 def as_printed(value: float) -> str:
@@ -464,22 +263,24 @@ def as_printed(value: float) -> str:
     return "" if np.isnan(value) else f"{value:.6g}"
 
 
-def reproduction_table(res: Results) -> pd.DataFrame:
+def reproduction_table(
+    res: Results, targets: Sequence[Target], known_answers: Sequence[KnownAnswers] = ()
+) -> pd.DataFrame:
     """One row per reported number: the study's value (as printed), the chosen re-run of the
     study's configuration, our truncated SVD, our best method on the same matrix and metric,
     a verdict from `VERDICTS` by the target's criterion, and a note on what differs or was
     tried."""
     results = res.results
-    choice = config_choice(res)
+    choice = config_choice(res, targets)
     rows = []
-    for target in TARGETS:
+    for target in targets:
         chosen = _chosen(choice, target.configs)
         svd = _svd_error(results, target)
         svd_row = target.reported_as == "SVD error"  # the verdict judges our SVD's error
         value = np.nan if svd_row else statistic(results, target, chosen, target.dtype)
         fallback = ""
         if np.isnan(value) and not svd_row:  # the evidence's choice did not run on this target
-            for config in map(canonical, target.configs):
+            for config in target.configs:
                 alternative = statistic(results, target, config, target.dtype)
                 if not np.isnan(alternative):
                     fallback = f"{chosen} (the evidence's choice) has no cells here"
@@ -497,7 +298,7 @@ def reproduction_table(res: Results) -> pd.DataFrame:
                 "config": "" if svd_row else chosen,
                 "svd": svd,
                 "ours": ours,
-                "ours_method": canonical(target.ours) if target.ours and not svd_row else "",
+                "ours_method": target.ours if not svd_row else "",
                 "verdict": verdict,
                 "criterion": target.criterion,
                 "run": target.run,
@@ -506,4 +307,66 @@ def reproduction_table(res: Results) -> pd.DataFrame:
                 ),
             }
         )
-    return pd.DataFrame([*rows, *_study004_rows(res)])
+    for answers in known_answers:
+        rows += answers(res)
+    return pd.DataFrame(rows)
+
+
+def not_run(rows: pd.DataFrame) -> pd.DataFrame:
+    """The reproduction rows a run has no cells for, counted by the study that fills them."""
+    if rows.empty:
+        return pd.DataFrame()
+    counts = rows.groupby(["study", "run"], sort=True).size().rename("reported_numbers")
+    table = counts.reset_index()
+    return table.assign(command="python -m nnbench run --study " + table.run).drop(columns="run")
+
+
+def reproduction_tables(
+    targets: Sequence[Target], known_answers: Sequence[KnownAnswers] = ()
+) -> tuple[TableSpec, ...]:
+    """The report's reproduction sections for these targets: the table of the numbers the
+    run measured, the evidence for each chosen configuration, and the rows not run."""
+
+    def table(res: Results) -> pd.DataFrame:
+        full = reproduction_table(res, targets, known_answers)
+        return full[full.verdict != "not run"] if len(full) else full
+
+    def missing(res: Results) -> pd.DataFrame:
+        full = reproduction_table(res, targets, known_answers)
+        return not_run(full[full.verdict == "not run"]) if len(full) else full
+
+    def configs(res: Results) -> pd.DataFrame:
+        return config_choice(res, targets).dropna(subset=["median_abs_log10_ratio"])
+
+    rules = "; ".join(f"{name}: {c.rule}" for name, c in CRITERIA.items())
+    return (
+        TableSpec(
+            name="reproduction",
+            title="Reproduction: the studies' numbers beside ours (2-norm relative errors)",
+            nav="Reproduction",
+            make=table,
+            leading=True,
+            digits=6,  # the re-runs sit beside numbers printed with up to 6 (2.59375, 1.00146)
+            note="Verdicts: reproduced / not reproduced / different matrix (the study's matrix "
+            "is not ours: not scored) / not run. Thresholds, by the row's criterion: "
+            f"{rules}. study_config is the chosen re-run of the study's configuration (next "
+            "table); ours is our best method on the same matrix and metric (blank where none "
+            "is like for like: the note says why).",
+        ),
+        TableSpec(
+            name="reproduction_configs",
+            title="Reproduction: which re-run is the study configuration (evidence)",
+            nav="Study configs",
+            make=configs,
+            leading=True,
+            note="Where the study's configuration is ambiguous, each candidate was run; the "
+            "one closest to the study's numbers (smallest median |log10(re-run / reported)| "
+            "over the rows it answers) is the table's study_config.",
+        ),
+        TableSpec(
+            name="reproduction_not_run",
+            title="Reproduction rows this run did not measure, and the studies that fill them",
+            nav="Not run",
+            make=missing,
+        ),
+    )

@@ -13,8 +13,8 @@ from typing import Any, Literal, get_args
 
 import pandas as pd
 
-from nnbench.methods.base import Settings
-from nnbench.metrics import MetricValues
+from nnbench.metrics.values import MetricValues
+from nnbench.settings import Settings
 
 Status = Literal["ok", "skipped", "failed", "diverged", "timeout"]
 STATUSES: tuple[Status, ...] = get_args(Status)

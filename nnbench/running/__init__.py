@@ -1,19 +1,6 @@
-"""Running: grids of cells, named studies, one cell, executors, the journal and the API."""
+"""Running: a grid (`grid`, what to run) expands into cells (`cells`); one cell runs in
+`cell`, many on an executor (`executors`: inline, a process pool, dask); the journal keeps
+finished cells; `run.run_grids` is the API over them all (also in `nnbench.api`).
 
-from nnbench.running.executors import Execution
-from nnbench.running.grid import Cell, Grid, expand
-from nnbench.running.run import run_grid, run_grids, run_study
-from nnbench.running.studies import STUDIES, Study, get_study
-
-__all__ = [
-    "STUDIES",
-    "Cell",
-    "Execution",
-    "Grid",
-    "Study",
-    "expand",
-    "get_study",
-    "run_grid",
-    "run_grids",
-    "run_study",
-]
+The package imports none of its modules here, so that a study can build a `Grid` without
+loading the methods (and torch)."""

@@ -4,11 +4,14 @@ one typed row (with the training curve and the artifacts the report draws)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
+import tempfile
 import time
 import traceback
 import warnings
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,13 +19,13 @@ import pandas as pd
 from nnbench.corpus.files import magnitude_problem
 from nnbench.devices import DEVICES, Device
 from nnbench.errors import Diverged, InvalidFactorization, SkipCell
-from nnbench.methods import Factorization, LUFactorization, Settings
-from nnbench.methods.amortized import ModelStore
-from nnbench.metrics import EVALUATE_ON, SPECTRA, MetricInput, aggregate, evaluate
+from nnbench.methods import Factorization, LUFactorization, Method, RunContext, Settings
+from nnbench.metrics import EVALUATE_ON, INSTANCE_CACHE, aggregate
+from nnbench.metrics.evaluation import MetricInput, evaluate
 from nnbench.precision import PRECISIONS, tf32_mode
 from nnbench.results import Artifact, CellSpec, Outcome, Row, Status
 from nnbench.results.table import CURVE_COLUMNS
-from nnbench.running.grid import Cell, static_skip_reason
+from nnbench.running.cells import Cell, static_skip_reason
 from nnbench.running.timing import time_call, warmup_input, warmup_shape
 
 
@@ -81,25 +84,38 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def _warm_up(cell: Cell, device: Device) -> None:
+@functools.cache
+def scratch_folder() -> Path:
+    """This process's folder for what methods' setups share in a run without a results
+    folder (fork workers inherit it)."""
+    return Path(tempfile.mkdtemp(prefix="nnbench-shared-"))
+
+
+def set_up(cell: Cell) -> Method:
+    """The cell's method ready to run (`Method.setup`): the runner's, or set up here, in a
+    worker process or a cell run on its own (cheap once the runner's call has run)."""
+    ready, method = cell.ready, cell.method
+    if ready is not None and (ready.name, ready.config_hash) == (method.name, method.config_hash):
+        return ready  # (not if the cell was given another method since)
+    folder = Path(cell.shared) if cell.shared else scratch_folder()
+    return method.setup(RunContext(folder=folder, device=cell.device, dtype=cell.storage))
+
+
+def _warm_up(cell: Cell, method: Method, device: Device) -> None:
     """Step 1 of the timing protocol (`running.timing`): one untimed call of the method's
-    warm-up form on a small input; its outcome, warnings included, does not matter."""
-    method = cell.method.warmup_method()
-    shape = warmup_shape(cell.shape, cell.rank)
-    if cell.method.trains_once:  # an amortized model: loaded, and warmed up on its own size
-        method = cell.method.bind(ModelStore(cell.models), cell.device, cell.storage)
-        shape = cell.shape if cell.method.fixed_size else shape
+    warm-up form on a small input (the cell's own shape for a method that factorizes one size
+    only); its outcome, warnings included, does not matter."""
+    warm = method.warmup_method()
+    shape = cell.shape if method.warmup_at_full_size else warmup_shape(cell.shape, cell.rank)
     batch = min(cell.batch, 4)
-    if method.skip_reason(
-        shape, rank=cell.rank, dtype=cell.storage, device=cell.device, batch=batch
-    ):
+    if warm.skip_reason(shape, rank=cell.rank, dtype=cell.storage, device=cell.device, batch=batch):
         return
     small = [warmup_input(shape, cell.storage, cell.seed + i) for i in range(batch)]
-    w = method.prepare(small[0] if batch == 1 else np.stack(small), device=cell.device)
+    w = warm.prepare(small[0] if batch == 1 else np.stack(small), device=cell.device)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with contextlib.suppress(SkipCell, Diverged, ArithmeticError, RuntimeError):
-            method.compute(w, rank=cell.rank, seed=cell.seed)
+            warm.compute(w, rank=cell.rank, seed=cell.seed)
     device.synchronize()
 
 
@@ -171,10 +187,10 @@ def _timed(
     """Warm up, time, check and evaluate: steps 2 on of `_run`, in the cell's precision."""
     outcome = Outcome(status="ok", device_name=device.describe(), tf32=device.tf32())
     try:
-        method = cell.method.bind(ModelStore(cell.models), cell.device, cell.storage)
+        method = set_up(cell)
         outcome = replace(outcome, train_time_s=method.train_time_s)
         x = method.prepare(a, device=cell.device)
-        _warm_up(cell, device)
+        _warm_up(cell, method, device)
         device.reset_peak()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -220,9 +236,9 @@ def _timed(
     ]
     fact = facts[0]
     try:
-        shared_before, start = SPECTRA.seconds, time.perf_counter()
+        shared_before, start = INSTANCE_CACHE.seconds, time.perf_counter()
         metrics = aggregate([evaluate(x) for x in inputs])
-        shared_s = SPECTRA.seconds - shared_before  # computed here, for every cell on A
+        shared_s = INSTANCE_CACHE.seconds - shared_before  # computed here, for every cell on A
         outcome = replace(
             outcome,
             shared_time_s=shared_s,

@@ -18,7 +18,7 @@ from typing import Any
 
 from nnbench.errors import NNBenchError
 from nnbench.running.cell import CellResult, run_cell, stopped
-from nnbench.running.grid import Cell
+from nnbench.running.cells import Cell
 from nnbench.running.threads import thread_limit
 
 POLL_S = 0.02

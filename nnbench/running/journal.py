@@ -1,7 +1,11 @@
 """The run journal behind cache and resume: one JSON line per finished cell (its typed row),
 appended after its curve and artifact files are in place, so a line means the cell is
 complete. A run killed at any moment leaves at most a torn last line, which loading ignores;
-a cell that appears twice (re-run with --force) counts once, the last time."""
+a cell that appears twice (re-run with --force) counts once, the last time.
+
+Lines are keyed by `cell_id` (`Cell.description`), which holds the method's configuration
+and code fingerprints: a line is reused only by a cell of the same id, so a cell computed by
+other code (an edited method) is recomputed, and a reworded description is not."""
 
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ and return (and write) the results."""
 from __future__ import annotations
 
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from itertools import chain
@@ -15,17 +14,17 @@ from typing import Any
 import pandas as pd
 
 from nnbench.errors import NNBenchError
-from nnbench.methods.amortized import ModelStore
+from nnbench.methods import Method, RunContext
 from nnbench.results import Results, to_frame
 from nnbench.results.provenance import provenance
 from nnbench.results.table import CURVE_COLUMNS
-from nnbench.running.cell import CellResult
+from nnbench.running.cell import CellResult, scratch_folder
+from nnbench.running.cells import Cell, expand, static_skip_reason
 from nnbench.running.executors import EXECUTORS, Execution, run_inline
-from nnbench.running.grid import Cell, Grid, expand, static_skip_reason
+from nnbench.running.grid import Grid
 from nnbench.running.journal import Journal
-from nnbench.running.studies import get_study
+from nnbench.running.threads import thread_limit
 
-MODELS_DIR = "models"  # trained amortized models, inside the results folder
 LONG_CELL_S = 10.0  # cells slower than this get their own line in the log
 
 
@@ -41,27 +40,26 @@ def _results(results: list[CellResult], info: dict[str, Any]) -> Results:
     )
 
 
-_SCRATCH_MODELS: list[Path] = []  # one folder per process for runs without --out
+def _log(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
-def _with_models(cells: list[Cell], out: str | Path | None, log: bool) -> list[Cell]:
-    """Each method's work shared by all its cells, done once before them (an amortized
-    method's training, untimed): its model goes to `out`/models (or a scratch folder), and
-    the cells learn where to load it from."""
-    if not any(c.method.trains_once for c in cells):
-        return cells
-    if out is not None:
-        folder = Path(out) / MODELS_DIR
-    else:
-        if not _SCRATCH_MODELS:
-            _SCRATCH_MODELS.append(Path(tempfile.mkdtemp(prefix="nnbench-models-")))
-        folder = _SCRATCH_MODELS[0]
-    store = ModelStore(folder)
+def _set_up(cells: list[Cell], out: str | Path | None, threads: int, log: bool) -> list[Cell]:
+    """Each method set up (`Method.setup`: untimed work its cells share, such as training an
+    amortized model) once per (device, dtype), before any cell, on the cells' threads, with
+    `out` (or a scratch folder) to keep what it shares; each cell gets its ready method, and
+    the folder a worker process sets it up again from."""
+    folder = Path(out) if out is not None else scratch_folder()
+    ready: dict[tuple[Method, str, str], Method] = {}
     for method, device, dtype in dict.fromkeys((c.method, c.device, c.storage) for c in cells):
-        if log:
-            print(f"training {method.name} once ({device}, {dtype}) -> {folder}", file=sys.stderr)
-        method.train_once(store, device, dtype)
-    return [replace(c, models=str(folder)) for c in cells]
+        context = RunContext(folder=folder, device=device, dtype=dtype)
+        with thread_limit(threads):
+            ready[method, device, dtype] = method.setup(
+                replace(context, log=_log) if log else context
+            )
+    return [
+        replace(c, shared=str(folder), ready=ready[c.method, c.device, c.storage]) for c in cells
+    ]
 
 
 def run_grids(
@@ -90,7 +88,8 @@ def run_grids(
     finished = {c.cell_id: done[c.cell_id] for c in cells if c.cell_id in done}
     todo = [c for c in cells if c.cell_id not in finished]
     skipped = [c for c in todo if static_skip_reason(c)]  # cheap: no worker needed
-    work = _with_models([c for c in todo if not static_skip_reason(c)], out, execution.progress)
+    runnable = [c for c in todo if not static_skip_reason(c)]
+    work = _set_up(runnable, out, threads, execution.progress) if runnable else []
     started = pd.Timestamp.now(tz="UTC")
     run = EXECUTORS[execution.executor]
     stream = chain(
@@ -107,10 +106,17 @@ def run_grids(
         postfix={"cached": len(finished)} if finished else None,
         file=sys.stderr,
     )
+    expected = {c.cell_id for c in todo}
     for result in bar:
+        spec, outcome = result.row.cell, result.row.outcome
+        if spec.cell_id not in expected:  # a worker's fingerprint of the same cell differed
+            raise NNBenchError(
+                f"a worker returned {spec.method} on {spec.matrix} as cell {spec.cell_id}, "
+                "which this run does not have: its method code differs from this process's",
+                "run workers on the same nnbench checkout and Python version",
+            )
         if journal is not None:
             journal.append(result)
-        spec, outcome = result.row.cell, result.row.outcome
         finished[spec.cell_id] = result
         if execution.progress and outcome.time_s > LONG_CELL_S:
             bar.write(
@@ -147,20 +153,3 @@ def run_grid(
 ) -> Results:
     """Run every cell of `grid`; see `run_grids`."""
     return run_grids([grid], out=out, execution=execution, command=command)
-
-
-def run_study(
-    name: str = "quick",
-    *,
-    quick: bool = False,
-    out: str | Path | None = None,
-    execution: Execution | None = None,
-    command: str = "",
-    **overrides: Any,
-) -> Results:
-    """Run a named study (its small variant if `quick`), with grid fields overridden by
-    keyword: `run_study("quick", methods=("scipy-lu",), sizes=(8,))`; None values are
-    ignored. See `run_grids` for the rest."""
-    study = get_study(name)
-    grids = [grid.replace(**overrides) for grid in (study.quick if quick else study.grids)]
-    return run_grids(grids, out=out, execution=execution, command=command)

@@ -2,23 +2,27 @@
 then applied to matrices it has never seen by one forward pass.
 
 Training: `AmortizedConfig.families` x size `n`, `count` instances whose seeds live in their
-own namespace (`train_seeds`), disjoint from every cell's evaluation seeds. The loss is the
-unbiased stochastic Frobenius loss of NeuralIF (Hausner, Oktem & Sjolund, TMLR 2024):
-E_z ||(L U - A) z||^2 with z ~ N(0, I), whose expectation is ||L U - A||_F^2, on matrices
-scaled to max|a_ij| = 1. The runner trains each model once, before any cell, untimed, and saves
-it with its config and loss curve under the results folder (`ModelStore`); a cell loads it,
-and its timed call is inference only (plus `refine` gradient steps per matrix, counted as
-inference). `train_time_s` is a column of its own.
+own namespace (`train_seeds`), disjoint from every cell's evaluation seeds. Each structure has
+its own loss (`MODELS`, whose `loss_formula` the results' `loss` column states): for LU and
+Cholesky the unbiased stochastic Frobenius loss of NeuralIF (Hausner, Oktem & Sjolund, TMLR
+2024), ||(L U - A) z||^2 with z ~ N(0, I), whose expectation is ||L U - A||_F^2; for the
+preconditioner the same for L L^T relative to ||A||_F^2; for the sketch the relative rank-k
+error within the row space of S A. Matrices are scaled to max|a_ij| = 1. The method's `setup`
+(called by the runner once, before any cell, untimed) trains the model and saves it with its
+config and loss curve under the run's folder (`ModelStore`), or loads it from there; a cell's
+timed call is inference only (plus `refine` gradient steps per matrix, counted as inference).
+`train_time_s` is a column of its own.
 """
 
 from nnbench.methods.amortized.config import AmortizedConfig, train_seeds, training_set
-from nnbench.methods.amortized.method import AMORTIZED_METHODS, AmortizedMethod
+from nnbench.methods.amortized.method import AMORTIZED_METHODS, MODELS_DIR, AmortizedMethod
 from nnbench.methods.amortized.models import MODELS, FactorNet, stochastic_frobenius
 from nnbench.methods.amortized.store import ModelStore, Trained, train
 
 __all__ = [
     "AMORTIZED_METHODS",
     "MODELS",
+    "MODELS_DIR",
     "AmortizedConfig",
     "AmortizedMethod",
     "FactorNet",

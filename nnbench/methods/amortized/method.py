@@ -1,17 +1,20 @@
-"""The amortized method: trained by the runner before the cells, loaded by each cell, timed
-on inference only; and the registered ones."""
+"""The amortized method: its `setup` trains its model once (or loads it) before the cells,
+and each cell times inference only; and the registered ones."""
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
 from nnbench.errors import NNBenchError
 from nnbench.methods.amortized.config import AmortizedConfig
-from nnbench.methods.amortized.models import MODELS
+from nnbench.methods.amortized.models import MODELS, Model
 from nnbench.methods.amortized.store import ModelStore, Trained, train
-from nnbench.methods.base import Method, Raw, Settings
+from nnbench.methods.base import Method, Raw, RunContext, Settings
 from nnbench.methods.factorization import TrainingHistory
+
+MODELS_DIR = "models"  # trained models, in the run's folder (`RunContext.folder`)
 
 
 class AmortizedMethod(Method):
@@ -21,17 +24,19 @@ class AmortizedMethod(Method):
     backend = "torch"
     square_only = True
     batchable = True
-    fixed_size = True
-    trains_once = True
     config: AmortizedConfig
 
     def __init__(self, name: str, config: AmortizedConfig, description: str) -> None:
         self.name, self.config, self.description = name, config, description
-        self.kind = MODELS[config.structure].kind
+        self.kind = self.model.kind
         self.square_only = self.kind in ("lu", "precond")
-        self.fixed_size = not MODELS[config.structure].any_size
+        self.warmup_at_full_size = not self.model.any_size
         self.trained: Trained | None = None
         self.train_time_s = math.nan
+
+    @property
+    def model(self) -> Model:
+        return MODELS[self.config.structure]
 
     def skip_reason(
         self, shape: tuple[int, int], *, rank: int | None, dtype: str, device: str, batch: int = 1
@@ -39,7 +44,7 @@ class AmortizedMethod(Method):
         reason = super().skip_reason(shape, rank=rank, dtype=dtype, device=device, batch=batch)
         if reason is None and self.needs_rank and rank is not None and rank > self.config.rows:
             return f"rank {rank} exceeds the sketch's {self.config.rows} rows; set rows={rank}"
-        if reason is None and self.fixed_size and shape[0] != self.config.n:
+        if reason is None and not self.model.any_size and shape[0] != self.config.n:
             n = self.config.n
             return (
                 f"{self.name} was trained on {n}x{n} matrices and factorizes only that size; "
@@ -52,34 +57,36 @@ class AmortizedMethod(Method):
         return Settings(
             optimizer="adam",
             lr=cfg.lr,
-            init="zero correction",
+            init=self.model.init,
             data_size=cfg.count,
-            loss="E_z ||(LU - A) z||^2, z ~ N(0, I), over " + "+".join(cfg.families),
+            loss=f"{self.model.loss_formula.format(k=cfg.rank)}; over {'+'.join(cfg.families)}",
+            trained_on="+".join(cfg.families),
         )
 
-    def train_once(self, store: ModelStore, device: str, dtype: str) -> None:
-        """Train and save this method's model unless the store has it (runner, untimed)."""
-        if not store.has(self.config, device, dtype):
-            store.save(train(self.config, device, dtype), device, dtype)
-
-    def bind(self, store: ModelStore, device: str, dtype: str) -> Method:
-        """This method with its trained model loaded (a cell calls it before timing)."""
-        if not store.has(self.config, device, dtype):
-            raise NNBenchError(
-                f"no trained model for {self.name} ({device}, {dtype}) in {store.folder}",
-                "run it through nnbench run, which trains the model first",
-            )
-        copy = self.with_config(self.config)
-        assert isinstance(copy, AmortizedMethod)
-        copy.trained = store.load(self.config, device, dtype)
-        copy.train_time_s = copy.trained.train_time_s
-        return copy
+    def setup(self, context: RunContext) -> AmortizedMethod:
+        """This method with its trained model: loaded from `context.folder`, or trained there
+        first (untimed; the runner's call before the cells). Models are kept by config and
+        code (`code_hash`): one trained by other code is not reused."""
+        store = ModelStore(context.folder / MODELS_DIR)
+        device, dtype, code = context.device, context.dtype, self.code_hash
+        if store.has(self.config, device, dtype, code=code):
+            trained = store.load(self.config, device, dtype, code=code)
+        else:
+            context.log(f"training {self.name} once ({device}, {dtype}) -> {store.folder}")
+            trained = train(self.config, device, dtype)
+            store.save(trained, device, dtype, code=code)
+        ready = copy.copy(self)
+        ready.trained, ready.train_time_s = trained, trained.train_time_s
+        return ready
 
     def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw:
         if self.trained is None:
-            raise NNBenchError(f"{self.name} has no trained model", "bind it to a model store")
+            raise NNBenchError(
+                f"{self.name} has no trained model",
+                "use the method its setup(RunContext(folder=...)) returns, or nnbench run",
+            )
         stack = x if x.ndim == 3 else x[None]
-        raw = MODELS[self.config.structure].infer(self.trained.net, stack, self.config, rank)
+        raw = self.model.infer(self.trained.net, stack, self.config, rank)
         history = TrainingHistory(self.trained.loss, self.trained.elapsed_s)
         if x.ndim == 2:
             raw = {k: v[0] for k, v in raw.items()}

@@ -176,11 +176,12 @@ def _precond_infer(
         return {"L": net(scaled) * scale.sqrt()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Model:
     """What a structure trains and how it is applied: the factorization kind it gives, the
     network, its training loss on a batch, inference on a stack, and whether one model serves
-    every size."""
+    every size; `loss_formula` and `init` say in words what `loss` computes (`{k}`: the rank
+    a sketch is trained for) and where training starts (results columns)."""
 
     kind: str
     build: Callable[[AmortizedConfig], torch.nn.Module]
@@ -188,15 +189,51 @@ class Model:
     infer: Callable[
         [torch.nn.Module, torch.Tensor, AmortizedConfig, int | None], dict[str, torch.Tensor]
     ]
+    loss_formula: str
+    init: str
     any_size: bool = False
     classical_solve: bool = False  # inference ends in classical linear algebra (the sketch's)
 
 
+PROBE = "one z ~ N(0, I) per matrix and step, A scaled to max|a_ij| = 1"
 MODELS: dict[str, Model] = {
-    "lu": Model("lu", FactorNet, _factors_loss, _factors_infer),
-    "cholesky": Model("lu", FactorNet, _factors_loss, _factors_infer),
-    "sketch": Model("rank-k", SketchNet, _sketch_loss, _sketch_infer, classical_solve=True),
-    "precond": Model("precond", EdgeNet, _precond_loss, _precond_infer, any_size=True),
+    "lu": Model(
+        kind="lu",
+        build=FactorNet,
+        loss=_factors_loss,
+        infer=_factors_infer,
+        loss_formula=f"batch mean of ||(L U - A) z||^2, {PROBE}",
+        init="zero correction of (I, triu(A))",
+    ),
+    "cholesky": Model(
+        kind="lu",
+        build=FactorNet,
+        loss=_factors_loss,
+        infer=_factors_infer,
+        loss_formula=f"batch mean of ||(L L^T - A) z||^2, {PROBE}",
+        init="zero correction of diag(sqrt(a_ii))",
+    ),
+    "sketch": Model(
+        kind="rank-k",
+        build=SketchNet,
+        loss=_sketch_loss,
+        infer=_sketch_infer,
+        loss_formula=(
+            "batch mean of ||A - A_k||_F^2 / ||A||_F^2, A_k the best rank-{k} approximation "
+            "within the row space of S A"
+        ),
+        init="Gaussian S / sqrt(rows)",
+        classical_solve=True,
+    ),
+    "precond": Model(
+        kind="precond",
+        build=EdgeNet,
+        loss=_precond_loss,
+        infer=_precond_infer,
+        loss_formula=f"batch mean of ||(L L^T - A) z||^2 / ||A||_F^2, {PROBE}",
+        init="zero correction of (sqrt(a_ii), a_ij / sqrt(a_jj)) on the pattern of tril(A)",
+        any_size=True,
+    ),
 }
 
 

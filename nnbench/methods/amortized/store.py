@@ -58,21 +58,21 @@ def train(config: AmortizedConfig, device: str = "cpu", dtype: str = "float32") 
 
 class ModelStore:
     """Trained models in a folder: `KEY.pt` (weights), `KEY.json` (config, training time,
-    device, dtype) and `KEY.loss.npz` (the loss curve), KEY = the config's `key` + device and
-    dtype."""
+    device, dtype, code) and `KEY.loss.npz` (the loss curve), KEY = the config's `key`, the
+    code fingerprint of the method that trained it (`code`), device and dtype."""
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
 
-    def _stem(self, config: AmortizedConfig, device: str, dtype: str) -> Path:
-        return self.folder / f"{config.key}-{device}-{dtype}"
+    def _stem(self, config: AmortizedConfig, device: str, dtype: str, code: str) -> Path:
+        return self.folder / "-".join(filter(None, (config.key, code, device, dtype)))
 
-    def has(self, config: AmortizedConfig, device: str, dtype: str) -> bool:
-        return self._stem(config, device, dtype).with_suffix(".json").is_file()
+    def has(self, config: AmortizedConfig, device: str, dtype: str, *, code: str = "") -> bool:
+        return self._stem(config, device, dtype, code).with_suffix(".json").is_file()
 
-    def save(self, trained: Trained, device: str, dtype: str) -> None:
+    def save(self, trained: Trained, device: str, dtype: str, *, code: str = "") -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        stem = self._stem(trained.config, device, dtype)
+        stem = self._stem(trained.config, device, dtype, code)
         torch.save(trained.net.state_dict(), stem.with_suffix(".pt"))
         np.savez(stem.with_suffix(".loss.npz"), loss=trained.loss, elapsed_s=trained.elapsed_s)
         info = {
@@ -80,11 +80,12 @@ class ModelStore:
             "train_time_s": trained.train_time_s,
             "device": device,
             "dtype": dtype,
+            "code": code,
         }
         stem.with_suffix(".json").write_text(json.dumps(info, indent=1))  # last: marks complete
 
-    def load(self, config: AmortizedConfig, device: str, dtype: str) -> Trained:
-        stem = self._stem(config, device, dtype)
+    def load(self, config: AmortizedConfig, device: str, dtype: str, *, code: str = "") -> Trained:
+        stem = self._stem(config, device, dtype, code)
         info = json.loads(stem.with_suffix(".json").read_text())
         net = MODELS[config.structure].build(config).to(device=device, dtype=getattr(torch, dtype))
         net.load_state_dict(torch.load(stem.with_suffix(".pt"), map_location=device))

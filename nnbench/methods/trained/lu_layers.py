@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 import torch
 
+from nnbench.elimination import eliminate
+
 
 class NoLU(Exception):
     """The matrix has no LU this network can fit; the message says why and what to do."""
@@ -25,30 +27,6 @@ def rounding_floor(b: torch.Tensor) -> torch.Tensor:
     """n eps max|b_ij| per matrix: a pivot at or below it is zero to working precision."""
     n = b.shape[-1]
     return n * torch.finfo(b.dtype).eps * b.abs().amax(dim=(-2, -1))
-
-
-ELIMINATION_BLOCK = 64  # columns per panel of the blocked elimination
-
-
-def eliminate(b: torch.Tensor, block: int = ELIMINATION_BLOCK) -> torch.Tensor:
-    """Gaussian elimination without row exchanges on a stack (..., n, n), blocked (panels of
-    `block` columns, then a triangular solve and one matrix product per panel): O(n^2) memory,
-    O(n^3) work. Returns L (strictly below the diagonal, unit diagonal implied) and U packed
-    in one tensor; a zero pivot leaves NaN/Inf for the caller to check."""
-    a = b.clone()
-    n = a.shape[-1]
-    for k0 in range(0, n, block):
-        k1 = min(k0 + block, n)
-        for j in range(k0, k1):  # the panel, one column at a time
-            a[..., j + 1 :, j] /= a[..., j, j, None]
-            a[..., j + 1 :, j + 1 : k1] -= a[..., j + 1 :, j, None] * a[..., j, None, j + 1 : k1]
-        if k1 < n:
-            unit_lower = torch.tril(a[..., k0:k1, k0:k1], -1)
-            a[..., k0:k1, k1:] = torch.linalg.solve_triangular(
-                unit_lower, a[..., k0:k1, k1:], upper=False, unitriangular=True
-            )
-            a[..., k1:, k1:] -= a[..., k1:, k0:k1] @ a[..., k0:k1, k1:]
-    return a
 
 
 def convex_start(b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

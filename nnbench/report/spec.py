@@ -1,0 +1,61 @@
+"""What a report section is: a table or a figure, as a record that names its content and how
+it is shown. The report's own sections and each study's are specs of the same two kinds, so
+`build_report` lays out every section one way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from nnbench.results import Results
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A figure the results cannot draw, and what data (which study) it needs."""
+
+    reason: str
+
+
+FigureMaker = Callable[[Results], "Figure | Missing | list[tuple[str, Figure]]"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TableSpec:
+    """One table: `make` computes it from the results (empty: the section is left out).
+    `leading` tables open the report, before the figures; `collapsed` ones fold their rows
+    away; `compact` wide tables state their constant columns in a line above them; `digits`:
+    significant digits of floats on the page (the CSV keeps them all)."""
+
+    name: str  # the CSV file stem and the page anchor
+    title: str
+    make: Callable[[Results], pd.DataFrame]
+    nav: str = ""  # navigation label (default: the name)
+    note: str = ""
+    leading: bool = False
+    collapsed: bool = False
+    compact: bool = False
+    digits: int = 4
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.title:
+            raise ValueError("a TableSpec needs a name and a title")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FigureSpec:
+    """One figure (or a list of named figures, such as one per image). `optional` figures
+    (a study's own) are left out when their data is missing; the others say what is."""
+
+    name: str
+    title: str
+    caption: str
+    make: FigureMaker
+    optional: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.title:
+            raise ValueError("a FigureSpec needs a name and a title")

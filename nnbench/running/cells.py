@@ -1,0 +1,208 @@
+"""The cells of a grid: one unit of work each, with its identity, its seed and whether it can
+run at all; `expand` turns a `Grid` into them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from itertools import product
+from typing import Any
+
+from nnbench.corpus import MATRIX_FAMILIES, MatrixFamily, select_matrices
+from nnbench.devices import DEVICES
+from nnbench.errors import NNBenchError
+from nnbench.methods import METHODS, Method, select_methods
+from nnbench.precision import PRECISIONS, tf32_skip_reason
+from nnbench.running.grid import Grid
+from nnbench.seeds import derive_seed, stable_hash
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One unit of work: a matrix instance, a method and its parameters."""
+
+    family: MatrixFamily
+    n: int | None  # None for fixed-shape families
+    method: Method
+    rank: int | None
+    dtype: str
+    device: str
+    repeat: int
+    batch: int
+    base_seed: int
+    timing_repeats: int
+    threads: int
+    shape: tuple[int, int] = field(compare=False)
+    shared: str = field(default="", compare=False)  # `RunContext.folder` of the method's setup
+    ready: Method | None = field(default=None, compare=False, repr=False)
+    """The method its `setup` returned in this process (the runner's); None: set it up in the
+    cell. It never travels to a worker process, which sets the method up again."""
+
+    @property
+    def storage(self) -> str:
+        """The dtype of the matrix and the factors (`dtype` may be a precision such as tf32)."""
+        return PRECISIONS[self.dtype].storage
+
+    @property
+    def matrix_seed(self) -> int:
+        """Same matrix for every method, dtype and device of a (family, n, repeat)."""
+        return derive_seed(self.base_seed, self.family.name, self.n, self.repeat)
+
+    @property
+    def instance_seeds(self) -> list[int]:
+        """The matrix seed of each instance: one, or `batch` of them for a stack."""
+        if self.batch == 1:
+            return [self.matrix_seed]
+        return [derive_seed(self.matrix_seed, "batch", i) for i in range(self.batch)]
+
+    @property
+    def seed(self) -> int:
+        """Derived from what the cell is (names), never from code: editing a method gives its
+        cells new ids but the same seeds."""
+        return derive_seed(*self.identity)
+
+    @property
+    def identity(self) -> tuple[object, ...]:
+        return (
+            self.base_seed,
+            self.family.name,
+            self.n,
+            self.method.name,
+            self.rank,
+            self.dtype,
+            self.device,
+            self.repeat,
+            self.batch,
+        )
+
+    @property
+    def description(self) -> tuple[object, ...]:
+        """Everything the cell's result depends on, its key for the cache: what the cell is
+        (`identity`), its family's parameters and matrix fingerprint, its method's
+        configuration (`config_hash`, the key asv's series use too) and the code that
+        computes it (`code_hash`). Descriptions (words) are not in it."""
+        family, method = self.family, self.method
+        return (
+            *self.identity,
+            sorted(family.params.items()),
+            family.fixed_shape,
+            family.fingerprint,
+            method.config_hash,
+            method.code_hash,
+            self.timing_repeats,
+            self.threads,
+        )
+
+    @property
+    def cell_id(self) -> str:
+        """Order-independent key: a hash of the full description. The journal reuses a
+        finished cell only for the same id."""
+        return stable_hash(*self.description)
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # Registered families and methods travel by name (workers rebuild them from their own
+        # registries); user matrices and unregistered methods travel whole.
+        registered = MATRIX_FAMILIES.get(self.family.name) is self.family
+        family = self.family.name if registered else self.family
+        method = self.method.name if METHODS.get(self.method.name) is self.method else self.method
+        rest = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("family", "method", "ready")
+        }
+        return (_rebuild_cell, (family, method, rest))
+
+
+def _rebuild_cell(family: str | MatrixFamily, method: str | Method, rest: dict[str, Any]) -> Cell:
+    return Cell(
+        family=MATRIX_FAMILIES[family] if isinstance(family, str) else family,
+        method=METHODS[method] if isinstance(method, str) else method,
+        **rest,
+    )
+
+
+def _check_choices(values: tuple[str, ...], allowed: tuple[str, ...], what: str) -> None:
+    """Every value is one of `allowed`."""
+    for value in values:
+        if value not in allowed:
+            raise NNBenchError(f"unknown {what} {value!r}", f"use one of {', '.join(allowed)}")
+
+
+def validate(grid: Grid) -> None:
+    """Raise NNBenchError for anything wrong with the grid itself, before any work."""
+    _check_choices(grid.dtypes, tuple(PRECISIONS), "dtype")
+    _check_choices(grid.devices, tuple(DEVICES), "device")
+    for name, values in (("size", grid.sizes), ("rank", grid.ranks), ("batch", grid.batches)):
+        if not values:
+            raise NNBenchError(f"no {name}s given", f"pass at least one {name}")
+        if any(v < 1 for v in values):
+            raise NNBenchError(f"{name} {min(values)} is out of range", f"use {name}s >= 1")
+    if grid.repeats < 1:
+        raise NNBenchError(f"repeats {grid.repeats} is out of range", "use --repeats 1 or more")
+    if grid.timing_repeats < 1:
+        raise NNBenchError(
+            f"timing repeats {grid.timing_repeats} is out of range",
+            "use --timing-repeats 1 or more",
+        )
+    if grid.threads < 1:
+        raise NNBenchError(f"threads {grid.threads} is out of range", "use --threads 1 or more")
+
+
+def expand(grid: Grid) -> list[Cell]:
+    """All cells of the grid, in a fixed order. Raises NNBenchError on bad selections."""
+    validate(grid)
+    families = select_matrices(list(grid.matrices))
+    methods = select_methods(list(grid.methods))
+    cells = list(_cells(grid, families, methods))
+    if not cells:
+        raise NNBenchError(
+            f"no matrix of the selection fits --max-size {grid.max_size}", "raise --max-size"
+        )
+    _check_ranks(grid, cells, methods)
+    return cells
+
+
+def _cells(grid: Grid, families: list[MatrixFamily], methods: list[Method]) -> Iterator[Cell]:
+    for family in families:
+        for n in grid.sizes if family.sizable else (None,):
+            shape = family.shape(n)
+            if grid.max_size is not None and max(shape) > grid.max_size:
+                continue
+            for method in methods:
+                for rank in grid.ranks if method.needs_rank else (None,):
+                    for dtype in grid.dtypes:
+                        for device in grid.devices:
+                            for repeat, batch in product(range(grid.repeats), grid.batches):
+                                yield Cell(
+                                    family=family,
+                                    n=n,
+                                    method=method,
+                                    rank=rank,
+                                    dtype=dtype,
+                                    device=device,
+                                    repeat=repeat,
+                                    batch=batch,
+                                    base_seed=grid.seed,
+                                    timing_repeats=grid.timing_repeats,
+                                    threads=grid.threads,
+                                    shape=shape,
+                                )
+
+
+def _check_ranks(grid: Grid, cells: list[Cell], methods: list[Method]) -> None:
+    if not any(m.needs_rank for m in methods):
+        return
+    largest = max(min(cell.shape) for cell in cells)
+    too_big = [k for k in grid.ranks if k > largest]
+    if too_big:
+        raise NNBenchError(
+            f"rank {too_big[0]} is out of range: the largest selected matrix allows k <= {largest}",
+            "pass smaller --ranks or larger --sizes",
+        )
+
+
+def static_skip_reason(cell: Cell) -> str | None:
+    """Why the cell's method cannot run on its input, known without running it."""
+    return tf32_skip_reason(cell.dtype, cell.device) or cell.method.skip_reason(
+        cell.shape, rank=cell.rank, dtype=cell.storage, device=cell.device, batch=cell.batch
+    )

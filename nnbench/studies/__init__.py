@@ -1,0 +1,67 @@
+"""Studies: named sets of grids with the numbers they reproduce and their own report sections,
+one module per study or family of studies, listed in one registry. The runner and the report
+know no study: `nnbench.api.run_study` hands a study's grids to the runner, `report_sections`
+hands every study's sections to the report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from nnbench.report.reproduction import reproduction_tables
+from nnbench.report.spec import FigureSpec, TableSpec
+from nnbench.selection import unknown_name_error
+from nnbench.studies import (
+    amortized,
+    fair,
+    quick,
+    scale,
+    study000,
+    study000_sensitivity,
+    study001,
+    study002,
+    worked,
+)
+from nnbench.studies.study import Study
+
+STUDIES: dict[str, Study] = {
+    study.name: study
+    for study in (
+        quick.STUDY,
+        worked.STUDY,
+        fair.FAIR_QUICK,
+        fair.FAIR,
+        fair.FAIR_GPU,
+        scale.GPU_SCALE_STUDY,
+        amortized.AMORTIZED_LU,
+        amortized.AMORTIZED_SKETCH,
+        amortized.AMORTIZED_PRECOND,
+        scale.CLASSICAL_SCALE,
+        study002.STUDY,
+        study000.STUDY,
+        study000_sensitivity.STUDY,
+        scale.LU_SCALE,
+        study001.STUDY,
+        scale.LOWRANK_SCALE,
+    )
+}
+
+
+def get_study(name: str) -> Study:
+    if name not in STUDIES:
+        raise unknown_name_error("study", name, list(STUDIES), "studies")
+    return STUDIES[name]
+
+
+def report_sections(studies: Iterable[Study] | None = None) -> list[TableSpec | FigureSpec]:
+    """The report sections of `studies` (default: every registered one): the reproduction
+    tables of all their targets, then each study's own tables and figures (a section shared
+    by several studies once). Each appears in a report only where its cells are."""
+    chosen = list(STUDIES.values() if studies is None else studies)
+    targets = sorted((t for s in chosen for t in s.targets), key=lambda t: t.study)
+    answers = [a for s in chosen for a in s.known_answers]
+    sections: list[TableSpec | FigureSpec] = []
+    if targets or answers:
+        sections += reproduction_tables(targets, answers)
+    for study in chosen:
+        sections += [*study.tables, *study.figures]
+    return list(dict.fromkeys(sections))

@@ -1,0 +1,214 @@
+"""Amortized methods: networks trained once on a distribution of matrices and applied to
+unseen ones (LU and Cholesky of small dense matrices, a learned sketch for rank-k, a learned
+preconditioner), beside the classical methods for the same job; how each does on held-out
+matrices of its training distribution and of others, and after how many matrices its
+training pays off against the best classical method at matched accuracy."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from nnbench.report.spec import TableSpec
+from nnbench.running.grid import Grid
+from nnbench.studies.study import Study
+
+PROBLEM = ["kind", "matrix", "n", "rank", "batch", "dtype", "device"]
+ACCURACY = {  # kind -> (results column, what it is): lower is better
+    "lu": ("solve_backward_err", "backward error of Ax = 1 solved with the factors"),
+    "rank-k": ("ratio_fro", "Frobenius error / Eckart-Young optimum"),
+    "precond": ("cg_iterations", "CG iterations to 1e-8 with M = L L^T (build time only)"),
+}
+
+
+def _scored(results: pd.DataFrame) -> pd.DataFrame:
+    ok = results[(results.status == "ok") & results.kind.isin(list(ACCURACY))].copy()
+    ok["accuracy"] = [row[ACCURACY[row.kind][0]] for _, row in ok.iterrows()] if len(ok) else []
+    ok["rank"] = ok["rank"].astype("Float64")  # LU rows have none: grouped as missing
+    return ok
+
+
+def generalization(results: pd.DataFrame) -> pd.DataFrame:
+    """Per amortized method and test family: in or out of its training distribution, the
+    median accuracy (by kind: `ACCURACY`), time per matrix, training time."""
+    ok = _scored(results)
+    cells = ok[ok.group == "amortized"]
+    if cells.empty:
+        return pd.DataFrame()
+    table = cells.groupby(["method", *PROBLEM], sort=True, dropna=False).agg(
+        trained_on=("trained_on", "first"),
+        accuracy=("accuracy", "median"),
+        rel_err_fro=("rel_err_fro", "median"),
+        time_per_matrix_s=("time_per_matrix_s", "median"),
+        train_time_s=("train_time_s", "first"),
+        cells=("accuracy", "size"),
+    )
+    table = table.reset_index()
+    table.insert(1, "trained_on", table.pop("trained_on"))
+    inside = [m in t.split("+") for m, t in zip(table.matrix, table.trained_on, strict=True)]
+    table.insert(2, "in_distribution", inside)
+    table.insert(3, "accuracy_is", table.kind.map(lambda k: ACCURACY[k][1]))
+    return table
+
+
+def break_even(results: pd.DataFrame) -> pd.DataFrame:
+    """Per amortized method and problem: the fastest classical method at least as accurate
+    (matched accuracy), both per matrix, and how many matrices must be factorized before
+    training + inference beats it: train / (t_classical - t_amortized); inf (never) when
+    inference alone is slower."""
+    ok = _scored(results)
+    med = (
+        ok.groupby(["method", "group", *PROBLEM], sort=True, dropna=False)
+        .agg(
+            accuracy=("accuracy", "median"),
+            per_matrix=("time_per_matrix_s", "median"),
+            train=("train_time_s", "first"),
+        )
+        .reset_index()
+    )
+    rows = []
+    for _, mine in med[med.group == "amortized"].iterrows():
+        same = (med[PROBLEM].fillna(-1) == mine[PROBLEM].fillna(-1)).all(axis=1)
+        rivals = med[same & (med.group == "classical") & (med.accuracy <= mine.accuracy)]
+        if rivals.empty:
+            continue
+        best = rivals.loc[rivals.per_matrix.idxmin()]
+        gain = best.per_matrix - mine.per_matrix
+        rows.append(
+            {
+                "method": mine.method,
+                **{k: mine[k] for k in PROBLEM},
+                "accuracy": mine.accuracy,
+                "matrices_per_s": 1.0 / mine.per_matrix,
+                "best_classical": best.method,
+                "classical_accuracy": best.accuracy,
+                "classical_matrices_per_s": 1.0 / best.per_matrix,
+                "train_time_s": mine.train,
+                "break_even_matrices": mine.train / gain if gain > 0 else math.inf,
+            }
+        )
+    return pd.DataFrame(rows).replace({np.nan: None}) if rows else pd.DataFrame()
+
+
+TABLES = (
+    TableSpec(
+        name="amortized_generalization",
+        title="Amortized methods: trained once, applied to held-out matrices of their training "
+        "family and of others",
+        nav="Amortized",
+        make=lambda res: generalization(res.results),
+        leading=True,
+        note="Each model is trained once (train_time_s, untimed in the cells) on held-out-seed "
+        "matrices of trained_on, then factorizes stacks of unseen matrices in one forward pass "
+        "(time_per_matrix_s); refine=R adds R gradient steps per matrix to the inference. "
+        "in_distribution: the test family is one it was trained on.",
+    ),
+    TableSpec(
+        name="amortized_break_even",
+        title="Amortized methods: throughput and break-even against the best classical method "
+        "at matched accuracy",
+        nav="Break-even",
+        make=lambda res: break_even(res.results),
+        leading=True,
+        note="best_classical: the fastest classical method whose solve backward error is at "
+        "most the amortized one's, on the same stacks. break_even_matrices = train_time_s / "
+        "(classical time per matrix - amortized time per matrix): how many matrices must be "
+        "factorized before training plus inference costs less; inf: never (inference alone is "
+        "slower). For preconditioners the accuracy is CG iterations and the time is the build "
+        "only; nnbench's IC(0) is a dense left-looking numpy loop (O(n^3)), not a sparse "
+        "library code, so build-time comparisons with it flatter the learned preconditioner: "
+        "compare iterations.",
+    ),
+)
+
+
+def _amortized(*, quick: bool) -> tuple[Grid, ...]:
+    """Amortized LU and Cholesky (trained on diagonally dominant / SPD 8x8 matrices) on
+    held-out matrices of their own family and of others, in stacks, beside the batched
+    library factorizations; quick: short trainings (500 steps) and stacks of 100."""
+    budget = "[steps=500]" if quick else ""
+    methods = (
+        f"amortized-lu{budget}",
+        f"amortized-lu[{'steps=500,' if quick else ''}refine=20]",
+        f"amortized-cholesky{budget}",
+        "torch-lu",
+        "torch-cholesky",
+    )
+    return (
+        Grid(
+            matrices=("diag-dominant", "spd", "random-gaussian", "random-uniform"),
+            methods=methods,
+            sizes=(8,),
+            batches=(100,) if quick else (1000, 10_000),
+            dtypes=("float32",),
+            repeats=1 if quick else 3,
+            timing_repeats=3,
+        ),
+    )
+
+
+def _amortized_sketch(*, quick: bool) -> tuple[Grid, ...]:
+    """A sketch learned on photo crops against random sketches of the same size (m = 20) and
+    the truncated SVD, at k = 10 on held-out crops and on other families."""
+    learned = "amortized-sketch[steps=150,count=64]" if quick else "amortized-sketch"
+    return (
+        Grid(
+            matrices=("image-crops", "lowrank-noise", "randsvd", "random-gaussian"),
+            methods=(learned, "sketch-gaussian", "sketch-countsketch", "scipy-tsvd", "torch-rsvd"),
+            sizes=(64,),
+            ranks=(10,),
+            dtypes=("float32",),
+            repeats=3 if quick else 20,
+            timing_repeats=3,
+        ),
+    )
+
+
+def _amortized_precond(*, quick: bool) -> tuple[Grid, ...]:
+    """A learned preconditioner (trained on 8 x 8 grid Laplacians, n = 64) on held-out grid
+    Laplacians of that size and larger, and on dense SPD matrices, beside none, Jacobi and
+    IC(0), scored by CG iterations."""
+    learned = "amortized-ic[steps=200,count=64]" if quick else "amortized-ic"
+    return (
+        Grid(
+            matrices=("grid-laplacian", "spd"),
+            methods=(learned, "cg-none", "cg-jacobi", "ic0"),
+            sizes=(64,) if quick else (64, 256, 1024),
+            repeats=2 if quick else 10,
+            timing_repeats=3,
+        ),
+    )
+
+
+AMORTIZED_LU = Study(
+    "amortized-lu",
+    "amortized LU and Cholesky: networks trained once on 8x8 diagonally dominant / SPD "
+    "matrices, applied to held-out stacks of those and of other families beside batched "
+    "torch-lu / torch-cholesky: generalization, throughput, break-even",
+    grids=_amortized(quick=False),
+    quick=_amortized(quick=True),
+    tables=TABLES,
+)
+
+AMORTIZED_SKETCH = Study(
+    "amortized-sketch",
+    "a learned sketch for rank-k (Indyk, Vakilian & Yuan): a 20 x 64 S trained once on "
+    "photo crops, on held-out crops and other families beside Gaussian and CountSketch "
+    "sketches of the same size and the truncated SVD (k = 10)",
+    grids=_amortized_sketch(quick=False),
+    quick=_amortized_sketch(quick=True),
+    tables=TABLES,
+)
+
+AMORTIZED_PRECOND = Study(
+    "amortized-precond",
+    "a NeuralIF-style preconditioner: L on the pattern of tril(A) learned once on "
+    "weighted 8 x 8 grid Laplacians, on held-out grid Laplacians with n = 64 .. 1024 "
+    "and on dense SPD matrices, beside no preconditioner, Jacobi and IC(0): CG "
+    "iterations and build time",
+    grids=_amortized_precond(quick=False),
+    quick=_amortized_precond(quick=True),
+    tables=TABLES,
+)

@@ -1,0 +1,108 @@
+"""The fair comparison: every group's methods with their budgets swept, so that each gives an
+error-vs-time front and a least time to each accuracy (the report's verdict, time-to-accuracy
+and fronts come from these cells); on this CPU, larger on the CPU, and on a CUDA GPU."""
+
+from __future__ import annotations
+
+from nnbench.running.grid import Grid
+from nnbench.studies.study import Study
+
+FAIR_RANK_K = (
+    "scipy-tsvd",
+    "torch-tsvd",
+    *(f"torch-rsvd[niter={q}]" for q in (0, 1, 2, 4, 8, 16)),
+    *(f"scipy-svds-arpack[tol={t}]" for t in (1e-2, 1e-6, 0)),
+    "scipy-svds-propack",
+    "scipy-svds-lobpcg",
+    *(f"hybrid-lowrank-als[max_steps={s}]" for s in (1, 2, 4, 8, 16, 64)),
+    "hybrid-lowrank-scaledgd",
+    *(f"neural-lowrank-adam[max_steps={s}]" for s in (100, 300, 1000, 3000)),
+    *(f"neural-lowrank-lbfgs[max_steps={s}]" for s in (200, 1000, 4000)),
+)
+FAIR_LU = (
+    "scipy-lu",
+    "torch-lu",
+    "doolittle",
+    "scipy-cholesky",
+    "torch-cholesky",
+    *(f"hybrid-lu-newton[steps={s}]" for s in (1, 2, 3, 50)),
+    *(f"neural-lu-adam[steps={s}]" for s in (300, 1000, 5000)),
+)
+FAIR_BATCH_LU = (
+    "torch-lu",
+    "torch-cholesky",
+    *(f"hybrid-lu-newton[steps={s}]" for s in (1, 2, 3, 50)),
+    *(f"neural-lu-adam[steps={s}]" for s in (300, 1000)),
+)
+FAIR_QR = ("scipy-qr", "torch-qr", "gram-schmidt", "gram-schmidt-modified")
+FAIR_RANK_K_MATRICES = ("random-gaussian", "image-camera", "randsvd", "lowrank-noise")
+FAIR_LU_MATRICES = ("random-gaussian", "spd", "diag-dominant")
+
+
+def _fair(
+    *,
+    rank_k_sizes: tuple[int, ...],
+    lu_sizes: tuple[int, ...],
+    ranks: tuple[int, ...],
+    batch_sizes: tuple[int, ...] = (2, 8),
+    batches: tuple[int, ...] = (1000,),
+    dtypes: tuple[str, ...] = ("float64",),
+    devices: tuple[str, ...] = ("cpu",),
+    repeats: int = 2,
+) -> tuple[Grid, ...]:
+    base = Grid(dtypes=dtypes, devices=devices, repeats=repeats, timing_repeats=3)
+    return (
+        base.replace(
+            matrices=FAIR_RANK_K_MATRICES, methods=FAIR_RANK_K, sizes=rank_k_sizes, ranks=ranks
+        ),
+        base.replace(matrices=FAIR_LU_MATRICES, methods=FAIR_LU, sizes=lu_sizes),
+        base.replace(matrices=("random-gaussian", "randsvd"), methods=FAIR_QR, sizes=rank_k_sizes),
+        base.replace(
+            matrices=("random-gaussian", "spd"),
+            methods=FAIR_BATCH_LU,
+            sizes=batch_sizes,
+            batches=batches,
+            repeats=1,
+        ),
+    )
+
+
+FAIR_QUICK = Study(
+    "fair-quick",
+    "the fair comparison on this CPU: rank-k (n = 64, 256; k = 5, 20), LU (n = 16, 64), "
+    "QR, and stacks of 1000 2x2 / 8x8 LUs, every group with its budgets swept: fronts, "
+    "time to accuracy, verdict",
+    grids=_fair(rank_k_sizes=(64, 256), lu_sizes=(16, 64), ranks=(5, 20)),
+    quick=_fair(rank_k_sizes=(64,), lu_sizes=(16,), ranks=(5,), batches=(100,), repeats=1),
+)
+
+FAIR = Study(
+    "fair",
+    "the fair comparison at larger sizes on the CPU: rank-k n = 128..1024, LU "
+    "n = 16..256, float64 and float32",
+    grids=_fair(
+        rank_k_sizes=(128, 512, 1024),
+        lu_sizes=(16, 64, 256),
+        ranks=(5, 20, 50),
+        dtypes=("float64", "float32"),
+        batch_sizes=(2, 8, 32),
+        batches=(1000, 10_000),
+    ),
+    quick=_fair(rank_k_sizes=(64,), lu_sizes=(16,), ranks=(5,), batches=(100,), repeats=1),
+)
+
+FAIR_GPU = Study(
+    "fair-gpu",
+    "the fair comparison on a CUDA GPU: rank-k n = 1024..8192 (k = 10, 100), LU "
+    "n = 256..1024, float32 and float64 (scipy's CPU-only methods give skipped rows)",
+    grids=_fair(
+        rank_k_sizes=(1024, 4096, 8192),
+        lu_sizes=(256, 1024),
+        ranks=(10, 100),
+        dtypes=("float32", "float64"),
+        devices=("cuda",),
+        batch_sizes=(2, 8, 32, 128),
+        batches=(100, 10_000),
+    ),
+    quick=_fair(rank_k_sizes=(64,), lu_sizes=(16,), ranks=(5,), batches=(100,), repeats=1),
+)
