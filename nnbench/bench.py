@@ -77,16 +77,19 @@ def lowrank_vs_svd(*, n: int = 512, ranks: tuple[int, ...] = (10, 50), repeats: 
         )
 
 
-def jobs_speedup(*, jobs: int = 2) -> None:
-    """Wall time of a 200-cell grid of small trainings, inline vs `jobs` worker processes."""
+def jobs_speedup(
+    *, jobs: int = 2, sizes: tuple[int, ...] = (16, 24, 32, 48, 64), repeats: int = 4
+) -> None:
+    """Wall time of a grid of small trainings (200 cells: 5 families x 5 `sizes` x 2 ranks
+    x 4 `repeats`), inline vs `jobs` worker processes."""
     from nnbench.api import Execution, Grid, expand, run_grid
 
     grid = Grid(
         matrices=("random-uniform", "random-gaussian", "spd", "symmetric", "randsvd"),
         methods=("hybrid-lowrank-als",),
-        sizes=(16, 24, 32, 48, 64),
+        sizes=sizes,
         ranks=(2, 4),
-        repeats=4,
+        repeats=repeats,
         timing_repeats=1,
     )
     cells = len(expand(grid))
@@ -143,10 +146,13 @@ def appendix_a(a: np.ndarray, *, nb_epochs: int = 5000, seed: int = 0) -> tuple[
     return float(loss.detach()), float(np.linalg.norm(product - a, 2) / np.linalg.norm(a, 2))
 
 
-def lu_throughput(*, count: int = 1000, loops: int = 3, repeats: int = 3) -> None:
+def lu_throughput(
+    *, count: int = 1000, loops: int = 3, repeats: int = 3, steps: int = 5000
+) -> None:
     """Batched hybrid-lu-newton on `count` random 2x2 matrices, against the strongest classical
     method for the job (batched `torch.linalg.lu_factor` on the same stack) and, for the
-    record, against study 000's Appendix A loop on `loops` of them."""
+    record, against study 000's Appendix A loop on `loops` of them and its final
+    configuration batched, both trained `steps` steps (the study's 5000)."""
     import torch
 
     from nnbench.methods.trained import fit_lu_batch
@@ -180,7 +186,7 @@ def lu_throughput(*, count: int = 1000, loops: int = 3, repeats: int = 3) -> Non
     loop_s = []
     for seed in range(loops):
         start = time.perf_counter()
-        loss, err = appendix_a(batch[seed], seed=seed)
+        loss, err = appendix_a(batch[seed], nb_epochs=steps, seed=seed)
         loop_s.append(time.perf_counter() - start)
         print(
             f"  Appendix A loop, matrix {seed}: {loop_s[-1]:.2f} s, loss {loss:.2e}, "
@@ -193,11 +199,12 @@ def lu_throughput(*, count: int = 1000, loops: int = 3, repeats: int = 3) -> Non
         f"{count} x {per_matrix:.2f} s / {batch_s:.4f} s = {ratio:,.0f}x"
     )
     start = time.perf_counter()
-    study = fit_lu_batch(batch.astype(np.float32), get_method("neural-lu-study-final").config)
+    final = dataclasses.replace(get_method("neural-lu-study-final").config, steps=steps)
+    study = fit_lu_batch(batch.astype(np.float32), final)
     study_s = time.perf_counter() - start
     print(
         f"  study 000's final configuration (Appendix A's network, Adam 0.1), batched (float32, "
-        f"5000 steps): {study_s:.1f} s "
+        f"{steps} steps): {study_s:.1f} s "
         f"= {per_matrix * count / study_s:,.0f}x the loop; median rel_err_2 "
         f"{np.median(study.rel_err_2):.1e}, {int(np.sum(study.rel_err_2 <= 1e-3))}/{count} "
         f"at <= 1e-3"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -9,9 +10,8 @@ import torch
 
 from nnbench.corpus import MATRIX_FAMILIES, MatrixFamily
 from nnbench.methods import Method
-from nnbench.methods.amortized import AmortizedMethod
 from nnbench.methods.fingerprint import code_fingerprint
-from nnbench.methods.trained import NeuralLowRank, NeuralLU
+from nnbench.results import Results
 from nnbench.running.threads import DEFAULT_THREADS
 
 # Methods called directly (not through the runner) run with the runner's thread count: on a
@@ -39,6 +39,15 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
 
 
+@pytest.fixture(autouse=True)
+def fresh_code_fingerprints():
+    """Code fingerprints are cached per class and function; a test that monkeypatches code
+    (even without `edit_code`) must not leave its edit's fingerprint to later tests in the
+    same worker (a study's cells would get other ids there than in a fresh process)."""
+    yield
+    code_fingerprint.cache_clear()
+
+
 @pytest.fixture
 def edit_code(monkeypatch):
     """`edit_code(target, name, value)`: monkeypatch.setattr for code, with the (cached) code
@@ -51,17 +60,6 @@ def edit_code(monkeypatch):
     yield edit
     monkeypatch.undo()
     code_fingerprint.cache_clear()
-
-
-def on_small_budget(method: Method) -> Method:
-    """The same trained model with a few steps: the contract, not the accuracy, is tested."""
-    if isinstance(method, NeuralLU):
-        return method.with_config(replace(method.config, steps=20))
-    if isinstance(method, NeuralLowRank):
-        return method.with_config(replace(method.config, samples=64, epochs=2, max_steps=30))
-    if isinstance(method, AmortizedMethod):
-        return method.with_config(replace(method.config, steps=20, count=64))
-    return method
 
 
 def compiled(source: str, name: str) -> Any:
@@ -91,3 +89,31 @@ def doubling_method(
     """A version of one method (the same class name and module): `left` is its code."""
     source = DOUBLING.format(left=left, description=description, doc=doc)
     return compiled(source, "Doubling")()
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory, worker_id) -> Callable[[str], tuple[Results, Path]]:
+    """The quick variant of a study, run once per distinct set of quick grids in a test
+    session, in whichever xdist worker asks first (a file lock keeps the others waiting, as
+    pytest-xdist's docs do it), into a folder every worker reads; returns (results, folder).
+    The run that made a folder checks that it reads back whole. Treat both as read-only."""
+    from filelock import FileLock
+
+    from nnbench.api import load_results, run_study
+    from nnbench.studies import STUDIES
+
+    shared = tmp_path_factory.getbasetemp()
+    shared = shared if worker_id == "master" else shared.parent
+
+    def run(name: str) -> tuple[Results, Path]:
+        first = next(s.name for s in STUDIES.values() if s.quick == STUDIES[name].quick)
+        folder = shared / f"quick-{first}"
+        with FileLock(f"{folder}.lock"):
+            if not (folder / "results.parquet").is_file():
+                made = run_study(first, quick=True, out=folder)
+                back = load_results(folder)
+                assert len(back.results) == len(made.results)
+                assert set(back.artifacts) == set(made.artifacts)
+        return load_results(folder), folder
+
+    return run

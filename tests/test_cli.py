@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -25,10 +26,16 @@ def test_list_shows_every_family_with_tags_and_every_method(capsys):
         assert f"  {name} " in out
 
 
-def test_quick_classical_run_over_all_matrices_meets_the_accuracy_targets(tmp_path):
+@pytest.mark.slow
+def test_quick_classical_run_over_all_matrices_meets_the_accuracy_targets(
+    tmp_path, quick_run, capsys
+):
     """Acceptance: LU/QR/SVD float64 reconstruct to 1e-13 on well-conditioned matrices,
-    truncated SVD sits on the Eckart-Young optimum with the right rank."""
+    truncated SVD sits on the Eckart-Young optimum with the right rank. The command line
+    reuses the classical cells of the quick study's run (same cells, same ids) from a copy of
+    its folder, and reads them back as a results table of its own."""
     out = tmp_path / "quick"
+    shutil.copytree(quick_run("quick")[1], out)
     assert (
         main(
             [
@@ -46,6 +53,7 @@ def test_quick_classical_run_over_all_matrices_meets_the_accuracy_targets(tmp_pa
         == 0
     )
     df = pd.read_parquet(out / "results.parquet")
+    assert f"{len(df)} reused" in capsys.readouterr().out  # nothing computed twice
     assert set(df.status) == {"ok", "skipped"}
     ok = df[(df.status == "ok") & (df.dtype == "float64")]
     pivoted = ok[ok.kind.isin(["lu", "qr", "svd"]) & (ok.method != "doolittle")]

@@ -13,6 +13,7 @@ from conftest import instance_id, instances
 from nnbench.corpus import (
     MATRIX_FAMILIES,
     TAG_CHECKS,
+    VALUE_CHECKS,
     file_family,
     numerical_rank,
     select_matrices,
@@ -28,28 +29,37 @@ def test_every_tag_holds_numerically(item):
     family, n = item
     for seed in (0, 1):
         a = family.make(n, seed=seed)
-        if family.name == "needs-pivoting" and n is not None and n < 2:
-            continue
         for tag in family.tags:
             assert TAG_CHECKS[tag](a), f"{family.name} n={n} seed={seed} fails tag {tag!r}"
 
 
 @pytest.mark.parametrize("item", INSTANCES, ids=instance_id)
 def test_numeric_tags_hold(item):
+    """Every value a family declares (exact rank, condition number, pixel scale) holds of its
+    instances; and every family declares one, so that no case checks nothing."""
     family, n = item
-    if not family.sizable:
-        return
-    a = family.make(n, seed=3)
     values = family.tag_values(n)
-    if "rank" in values:
-        assert numerical_rank(a) == values["rank"]
-    if "cond" in values and values["cond"] > 0:
-        assert np.linalg.cond(a) == pytest.approx(values["cond"], rel=1e-6)
-    if "effective_rank" in values:
-        s = np.linalg.svd(a, compute_uv=False)
-        r = int(values["effective_rank"])
-        if r < min(a.shape):
-            assert s[r] / s[0] < 1e-5 < s[r - 1] / s[0]
+    assert values, f"{family.name} declares no numeric tag: give it numeric_tags= (rank, ...)"
+    assert set(values) <= set(VALUE_CHECKS), f"{family.name}: no check for {set(values)}"
+    for seed in (0, 3):
+        a = family.make(n, seed=seed)
+        for name, value in values.items():
+            assert VALUE_CHECKS[name](a, value), (
+                f"{family.name} n={n} seed={seed}: {name} != {value}"
+            )
+
+
+def test_value_checks_refuse_wrong_values():
+    a = np.diag([4.0, 2.0, 1.0])
+    assert VALUE_CHECKS["rank"](a, 3) and not VALUE_CHECKS["rank"](a, 2)
+    assert VALUE_CHECKS["cond"](a, 4.0) and not VALUE_CHECKS["cond"](a, 4.001)
+    noisy = np.diag([1.0, 0.5, 1e-7])
+    assert VALUE_CHECKS["effective_rank"](noisy, 2) and not VALUE_CHECKS["effective_rank"](noisy, 3)
+    pixels = np.array([[0.0, 0.5], [1.0, 0.25]])
+    assert VALUE_CHECKS["pixel_max"](pixels, 1.0)
+    assert not VALUE_CHECKS["pixel_max"](pixels, 255.0)  # pixels in [0, 1] are not 8-bit values
+    assert not VALUE_CHECKS["pixel_max"](255 * pixels, 1.0)
+    assert not VALUE_CHECKS["pixel_max"](pixels - 0.5, 1.0)
 
 
 @pytest.mark.parametrize("item", INSTANCES, ids=instance_id)

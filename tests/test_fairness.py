@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import on_small_budget
 
 from nnbench.api import METHODS, Grid, expand, select_methods
 from nnbench.errors import NNBenchError
@@ -48,7 +47,7 @@ def test_the_group_rule_holds_for_what_the_code_calls(name, no_classical_linalg,
     """neural: optimizer steps only, so it runs with every factorization and solve refused;
     amortized: the same for its training and its inference; hybrid: classical linear algebra
     does part of its work, so refusing it must show."""
-    method = on_small_budget(METHODS[name])
+    method = METHODS[name].small_budget()
     a = np.random.default_rng(0).standard_normal((12, 12)) + 12 * np.eye(12)
     rank = 3 if method.needs_rank else None
     if method.group == "amortized":
@@ -81,7 +80,7 @@ def test_every_method_is_timed_by_the_one_protocol(name, monkeypatch, tmp_path):
     """A warm-up call on a small input (trained methods: at most 3 steps; a model for one size:
     that size, trained before the cell), then timed calls on the cell's input, at least one
     and at most the grid's timing repeats."""
-    method = on_small_budget(METHODS[name])
+    method = METHODS[name].small_budget()
     if method.group == "amortized":  # its model, trained before the cell
         method = method.with_config(dataclasses.replace(method.config, n=24))
         method.setup(RunContext(folder=tmp_path))

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
-from conftest import compiled, doubling_method, instance_id, instances, on_small_budget
+from conftest import compiled, doubling_method, instance_id, instances
 
-from nnbench.corpus import MATRIX_FAMILIES, TAG_CHECKS
+from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.errors import NNBenchError, SkipCell
-from nnbench.methods import METHODS, Factorization, get_method
+from nnbench.methods import (
+    METHODS,
+    Factorization,
+    Method,
+    Requirements,
+    get_method,
+    select_methods,
+)
 from nnbench.metrics import rel_err_fro
 
 METHOD_NAMES = [name for name, m in METHODS.items() if m.group != "amortized"]
@@ -29,47 +38,39 @@ WELL_CONDITIONED = {
 }
 
 
-def _singular(a: np.ndarray) -> bool:
-    return bool(np.linalg.matrix_rank(a) < min(a.shape))
-
-
-SKIPS = {  # method -> (what its skip reason says, what must then hold of the matrix)
-    "doolittle": ("zero pivot", lambda a: True),
-    "hybrid-lu-newton": ("singular", _singular),  # its Newton steps divide by U's pivots
-    "scipy-cholesky": ("not symmetric positive definite", lambda a: not TAG_CHECKS["spd"](a)),
-    "torch-cholesky": ("not symmetric positive definite", lambda a: not TAG_CHECKS["spd"](a)),
-    "gram-schmidt": ("breaks down", _singular),
-    "gram-schmidt-modified": ("breaks down", _singular),
-    **{  # preconditioners are for SPD systems (IC(0) may also break down on an SPD one)
-        name: ("symmetric positive definite", lambda a: not TAG_CHECKS["spd"](a))
-        for name in ("cg-none", "cg-jacobi", "ic0")
-    },
-}
+def declines_by_shape(method: Method, shape: tuple[int, int], rank: int | None) -> bool:
+    """Whether what `method` declares of its input's shape rules this one out."""
+    m, n = shape
+    return (
+        (method.square_only and m != n)
+        or (method.tall_only and m < n)
+        or (method.needs_rank and (rank is None or not 1 <= rank <= min(shape)))
+        or (method.rank_below_min and rank is not None and rank >= min(shape))
+    )
 
 
 @pytest.mark.parametrize("name", METHOD_NAMES)
 @pytest.mark.parametrize("item", SMALL, ids=instance_id)
 def test_contract(name, item):
-    """Every method either declines with a reason or returns factors that rebuild the input."""
+    """Every method declines, with a reason, exactly the shapes it declares it cannot take
+    and at run time only matrices that fail its declared `requires`; otherwise it returns
+    factors that rebuild the input."""
     family, n = item
-    method = on_small_budget(METHODS[name])
+    method = METHODS[name].small_budget()
     a = family.make(n, seed=1)
     rank = 2 if method.needs_rank else None
     reason = method.skip_reason(a.shape, rank=rank, dtype="float64", device="cpu")
+    assert bool(reason) == declines_by_shape(method, a.shape, rank), reason
     if reason:
-        assert (
-            (method.square_only and a.shape[0] != a.shape[1])
-            or rank >= min(a.shape)  # ARPACK and LOBPCG need k < min(m, n)
-            or (name.startswith("gram-schmidt") and a.shape[0] < a.shape[1])
-        ), reason
-        with pytest.raises(NNBenchError, match=f"cannot run {name}"):
+        with pytest.raises(NNBenchError, match=f"cannot run {re.escape(name)}"):
             method.factorize(a, rank=rank)
         return
     try:
         fact = method.factorize(a, rank=rank)
     except SkipCell as skip:  # a `skipped` row with this reason in a run
-        fragment, holds = SKIPS[name]
-        assert (fragment in skip.reason and holds(a)) or "IC(0) broke down" in skip.reason
+        assert skip.reason and not method.requires.met_by(a), (
+            f"{name} declined a matrix that meets {method.requires}: {skip.reason}"
+        )
         return
     assert isinstance(fact, Factorization) and fact.kind == method.kind
     assert all(isinstance(f, np.ndarray) for f in fact.factors.values())
@@ -82,15 +83,59 @@ def test_contract(name, item):
         s = np.linalg.svd(a, compute_uv=False)
         optimum = np.sqrt(np.sum(s[rank:] ** 2) / np.sum(s**2))
         assert np.linalg.matrix_rank(approx) <= rank
-        if name.endswith("-tsvd"):  # truncations of a full SVD are the optimum
+        if method.optimal:  # truncations of a full SVD are the optimum
             assert rel_err_fro(a, approx) == pytest.approx(optimum, abs=1e-12)
         else:  # Eckart-Young: nothing of rank k does better
             assert rel_err_fro(a, approx) >= optimum - 1e-12
     elif method.group == "classical" and family.name in WELL_CONDITIONED and fact.exact:
         assert rel_err_fro(a, approx) <= 1e-13
-        # Gram-Schmidt loses orthogonality by design: classical like cond^2 eps
-        lost = np.linalg.cond(a) ** 2 * 1e-15 if name.startswith("gram-schmidt") else 0
+        # what a method loses by design (Gram-Schmidt's orthogonality) grows with cond(A)
+        power = method.structure_cond_power
+        lost = np.linalg.cond(a) ** power * 1e-15 if power else 0
         assert fact.structure_error() <= 1e-13 + lost
+
+
+def test_declared_requirements_are_what_the_methods_decline():
+    """Each declaration read by the contract test, on a matrix that fails it."""
+    singular = np.array([[1.0, 0.0], [2.0, 0.0]])
+    zero_pivot = np.array([[0.0, 1.0], [1.0, 0.0]])
+    not_spd = np.array([[1.0, 2.0], [2.0, 1.0]])  # symmetric, positive diagonal, indefinite
+    not_symmetric = np.array([[1.0, 2.0], [0.0, 1.0]])
+    for name, a in [
+        ("doolittle", zero_pivot),
+        ("scipy-cholesky", not_spd),
+        ("torch-cholesky", not_spd),
+        ("gram-schmidt", singular),
+        ("gram-schmidt-modified", singular),
+        ("hybrid-lu-newton", singular),
+        ("cg-none", not_symmetric),
+        ("ic0", not_spd),
+    ]:
+        assert not METHODS[name].requires.met_by(a)
+        with pytest.raises(SkipCell):
+            METHODS[name].factorize(a)
+    assert METHODS["scipy-lu"].requires.met_by(singular)  # partial pivoting declines nothing
+    # a neural LU's configuration decides, for its variants too
+    convex = select_methods("neural-lu-adam[init=convex]")[0]
+    assert METHODS["neural-lu-adam"].requires.met_by(zero_pivot)
+    assert not convex.requires.met_by(zero_pivot)
+    with pytest.raises(SkipCell, match="no LU without pivoting"):
+        convex.factorize(zero_pivot)
+    with pytest.raises(NNBenchError, match="unknown tag 'sdp'"):
+        Requirements(tags=frozenset({"sdp"}))
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "rank"),
+    [("gram-schmidt", (3, 5), None), ("scipy-svds-arpack", (4, 4), 4), ("scipy-lu", (3, 2), None)],
+)
+def test_declared_shapes_are_what_the_methods_refuse(name, shape, rank):
+    method = METHODS[name]
+    assert declines_by_shape(method, shape, rank)
+    assert method.skip_reason(shape, rank=rank, dtype="float64", device="cpu")
+    square = (min(shape), min(shape))
+    allowed = None if rank is None else min(shape) - 1
+    assert not method.skip_reason(square, rank=allowed, dtype="float64", device="cpu")
 
 
 @pytest.mark.parametrize(
@@ -187,7 +232,7 @@ def test_cuda_and_mps_are_skipped_with_a_reason_when_absent():
 @pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="needs a CUDA GPU")
 @pytest.mark.parametrize("name", [m for m in METHOD_NAMES if METHODS[m].backend == "torch"])
 def test_torch_methods_on_cuda(name):
-    method = on_small_budget(METHODS[name])  # full study budgets take minutes of launches
+    method = METHODS[name].small_budget()  # full study budgets take minutes of launches
     a = MATRIX_FAMILIES["spd"].make(64, seed=0)
     fact = method.factorize(a, rank=5 if method.needs_rank else None, device="cuda")
     approx = fact.reconstruct()

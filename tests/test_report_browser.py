@@ -11,6 +11,7 @@ import pytest
 
 from nnbench.api import Grid, run_grid
 from nnbench.report import build_report
+from nnbench.studies import report_sections
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
@@ -39,7 +40,7 @@ def test_report_loads_cleanly_in_headless_chromium(tmp_path):
         repeats=2,
         timing_repeats=1,
     )
-    out = build_report([run_grid(grid)], tmp_path / "report")
+    out = build_report([run_grid(grid)], tmp_path / "report", sections=report_sections())
     errors: list[str] = []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)

@@ -24,7 +24,8 @@ class MatrixFamily:
     `fixed_shape` is set for families whose size cannot change (worked examples, files), and
     `fingerprint` (a hash of the array) for families that hold one fixed array, so that a
     changed file is a different matrix to the cache.
-    `numeric_tags(n, params)` gives properties with a value (exact rank, condition number).
+    `numeric_tags(n, params)` gives properties with a value (exact rank, condition number,
+    pixel scale: the keys of `tags.VALUE_CHECKS`, whose checks tests run on instances).
     `view` turns an instance (or an approximation of it) into the picture the report shows
     of it (default: the matrix itself), described by `view_label`; `keep_factors` keeps the
     factors of every cell on it (worked examples, whose factors the studies printed).

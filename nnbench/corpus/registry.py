@@ -17,7 +17,8 @@ from nnbench.corpus.files import array_family
 def _example(name: str) -> MatrixFamily:
     a = worked_example(name)
     family = array_family(name, a, source=WORKED_EXAMPLES[name][1], keep_factors=True)
-    return replace(family, description=str(a.tolist()))
+    rank = min(a.shape)  # each is a nonsingular system the studies factor or solve
+    return replace(family, description=str(a.tolist()), numeric_tags=lambda n, p: {"rank": rank})
 
 
 def _cond(value: float) -> Any:
@@ -28,15 +29,34 @@ def _rank_n(n: int, p: Mapping[str, Any]) -> dict[str, float]:
     return {"rank": n, "cond": 1.0}
 
 
+def _full_rank(n: int, p: Mapping[str, Any]) -> dict[str, float]:
+    """Nonsingular: by construction (SPD, diagonally dominant) or with probability one."""
+    return {"rank": n}
+
+
+def _pixels(n: int, p: Mapping[str, Any]) -> dict[str, float]:
+    return {"pixel_max": float(p.get("scale", 1.0))}
+
+
 SQ = frozenset({"square"})
 SYM = SQ | {"symmetric"}
 DIAG = SYM | {"diagonal"}
 IMG = SQ | {"image"}
 
 FAMILIES: tuple[MatrixFamily, ...] = (
-    MatrixFamily("random-uniform", g.random_uniform, SQ, "entries ~ U[0,1) (studies 000/002)"),
-    MatrixFamily("random-gaussian", g.random_gaussian, SQ, "entries ~ N(0,1)"),
-    MatrixFamily("symmetric", g.symmetric, SYM, "U[0,1) mirrored (study 002)"),
+    MatrixFamily(
+        "random-uniform",
+        g.random_uniform,
+        SQ,
+        "entries ~ U[0,1) (studies 000/002)",
+        numeric_tags=_full_rank,
+    ),
+    MatrixFamily(
+        "random-gaussian", g.random_gaussian, SQ, "entries ~ N(0,1)", numeric_tags=_full_rank
+    ),
+    MatrixFamily(
+        "symmetric", g.symmetric, SYM, "U[0,1) mirrored (study 002)", numeric_tags=_full_rank
+    ),
     MatrixFamily(
         "identity",
         g.identity,
@@ -58,12 +78,13 @@ FAMILIES: tuple[MatrixFamily, ...] = (
         "M_n = diag(0..n-1), which study 002's numbers imply (0.5918 = 29/49)",
         numeric_tags=lambda n, p: {"rank": n - 1},
     ),
-    MatrixFamily("spd", g.spd, SYM | {"spd"}, "B B^T / n + I, B Gaussian"),
+    MatrixFamily("spd", g.spd, SYM | {"spd"}, "B B^T / n + I, B Gaussian", numeric_tags=_full_rank),
     MatrixFamily(
         "diag-dominant",
         g.diagonally_dominant,
         SQ | {"diagonally_dominant"},
         "Gaussian with |a_ii| > sum of the row's other |a_ij|",
+        numeric_tags=_full_rank,
     ),
     MatrixFamily(
         "randsvd",
@@ -97,6 +118,7 @@ FAMILIES: tuple[MatrixFamily, ...] = (
         params={"shift": 1e-2},
         default_n=64,
         source="2-D diffusion with random coefficients (NeuralIF's kind of SPD system)",
+        numeric_tags=_full_rank,
     ),
     MatrixFamily(
         "needs-pivoting",
@@ -104,6 +126,7 @@ FAMILIES: tuple[MatrixFamily, ...] = (
         SQ | {"needs_pivoting"},
         "Gaussian with a zero leading pivot",
         params={"pivot": 0.0},
+        numeric_tags=_full_rank,
     ),
     MatrixFamily(
         "tiny-pivot",
@@ -111,6 +134,7 @@ FAMILIES: tuple[MatrixFamily, ...] = (
         SQ | {"needs_pivoting"},
         "Gaussian with a 1e-12 leading pivot",
         params={"pivot": 1e-12},
+        numeric_tags=_full_rank,
     ),
     MatrixFamily(
         "rectangular",
@@ -119,6 +143,7 @@ FAMILIES: tuple[MatrixFamily, ...] = (
         "Gaussian n x ceil(aspect * n)",
         params={"aspect": 0.5},
         shape_of=g.rectangular_shape,
+        numeric_tags=lambda n, p: {"rank": min(g.rectangular_shape(n, p))},
     ),
     MatrixFamily(
         "image-camera",
@@ -127,6 +152,7 @@ FAMILIES: tuple[MatrixFamily, ...] = (
         "scikit-image `camera` photo, resized",
         default_n=64,
         source="stand-in for study 002's 400x400 portrait photo",
+        numeric_tags=_pixels,
     ),
     MatrixFamily(
         "image-camera-255",
@@ -137,6 +163,7 @@ FAMILIES: tuple[MatrixFamily, ...] = (
         params={"scale": 255.0},
         default_n=64,
         source="study 002's photo at the pixel scale a Keras script may have fed it",
+        numeric_tags=_pixels,
     ),
     MatrixFamily(
         "image-crops",
@@ -146,6 +173,7 @@ FAMILIES: tuple[MatrixFamily, ...] = (
         "rocket, moon, coins) at random places and scales",
         default_n=64,
         source="a distribution of natural-image matrices (learned sketches train on it)",
+        numeric_tags=_pixels,
     ),
     MatrixFamily(
         "image-astronaut",
@@ -154,6 +182,7 @@ FAMILIES: tuple[MatrixFamily, ...] = (
         "scikit-image `astronaut` portrait, grayscale, resized",
         default_n=64,
         source="second stand-in for study 002's portrait photo",
+        numeric_tags=_pixels,
     ),
     MatrixFamily(
         "image-logo",
@@ -162,6 +191,7 @@ FAMILIES: tuple[MatrixFamily, ...] = (
         "scikit-image `logo` on white, grayscale, resized",
         default_n=64,
         source="stand-in for study 002's 256x256 Apple logo",
+        numeric_tags=_pixels,
     ),
     MatrixFamily(
         "colour-wheel",
@@ -170,6 +200,7 @@ FAMILIES: tuple[MatrixFamily, ...] = (
         "generated hue wheel, grayscale",
         default_n=10,
         source="stand-in for study 002's 10x10 colour wheel",
+        numeric_tags=_pixels,
     ),
     MatrixFamily(
         "alphabet",
@@ -178,6 +209,7 @@ FAMILIES: tuple[MatrixFamily, ...] = (
         "26 capitals of 30x30 px as columns (900x26)",
         fixed_shape=(900, 26),
         source="stand-in for study 001's alphabet matrix (DejaVu Sans, matplotlib)",
+        numeric_tags=lambda n, p: {"pixel_max": 1.0, "rank": 26},
         view=images.letter_b,
         view_label="letter B",
     ),

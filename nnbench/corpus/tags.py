@@ -108,6 +108,41 @@ TAG_CHECKS: dict[str, Callable[[np.ndarray], bool]] = {
 """Every boolean tag a family may carry, with the check that defines it."""
 
 
+def has_rank(a: np.ndarray, rank: float) -> bool:
+    return numerical_rank(a) == rank
+
+
+def has_cond(a: np.ndarray, cond: float) -> bool:
+    """2-norm condition number `cond` to 1e-6 (relative)."""
+    return bool(np.isclose(np.linalg.cond(a.astype(np.float64)), cond, rtol=1e-6, atol=0.0))
+
+
+NOISE_FLOOR = 1e-5
+
+
+def has_effective_rank(a: np.ndarray, rank: float) -> bool:
+    """Exactly `rank` singular values above 1e-5 sigma_1 (a low-rank matrix plus small noise)."""
+    s = np.linalg.svd(a.astype(np.float64), compute_uv=False)
+    return int(np.sum(s / s[0] > NOISE_FLOOR)) == rank
+
+
+def has_pixels_up_to(a: np.ndarray, top: float) -> bool:
+    """Entries in [0, top] (1: float pixels, 255: 8-bit values), the largest above top / 255:
+    on that scale, not on one 255 times smaller."""
+    low, high = float(a.min()), float(a.max())
+    return low >= 0.0 and top / 255 < high <= top * (1 + 1e-12)
+
+
+VALUE_CHECKS: dict[str, Callable[[np.ndarray, float], bool]] = {
+    "rank": has_rank,
+    "cond": has_cond,
+    "effective_rank": has_effective_rank,
+    "pixel_max": has_pixels_up_to,
+}
+"""Every numeric tag a family may declare (`MatrixFamily.numeric_tags`), with the check that
+defines it: `check(instance, declared value)`."""
+
+
 def infer_tags(a: np.ndarray) -> frozenset[str]:
     """Tags of an arbitrary matrix (user files, worked examples). `image` is never inferred."""
     return frozenset(tag for tag, check in TAG_CHECKS.items() if tag != "image" and check(a))

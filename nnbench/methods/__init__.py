@@ -1,6 +1,6 @@
 """Methods: one registry of classical and trained factorizations with typed results."""
 
-from nnbench.methods.base import GROUPS, KINDS, Method, Raw, RunContext, Settings
+from nnbench.methods.base import GROUPS, KINDS, Method, Raw, Requirements, RunContext, Settings
 from nnbench.methods.factorization import (
     FACTORIZATIONS,
     Factorization,
@@ -23,6 +23,7 @@ __all__ = [
     "Method",
     "QRFactorization",
     "Raw",
+    "Requirements",
     "RunContext",
     "SVDFactorization",
     "Settings",

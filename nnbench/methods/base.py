@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from nnbench.corpus.tags import TAG_CHECKS
 from nnbench.devices import DEVICES, get_device
 from nnbench.errors import NNBenchError
 from nnbench.methods.factorization import FACTORIZATIONS, Factorization
@@ -78,6 +79,31 @@ def _quiet(message: str) -> None:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Requirements:
+    """What a method needs of a matrix beyond its shape, in tags (`corpus.TAG_CHECKS`): its
+    `compute` may decline (raise `SkipCell` for) a matrix that lacks a tag of `tags` or has
+    one of `without`, and factors every other. Not checked before the work (the checks cost
+    as much as a factorization); the method contract test holds each method to them."""
+
+    tags: frozenset[str] = frozenset()
+    without: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        unknown = sorted((self.tags | self.without) - set(TAG_CHECKS))
+        if unknown:
+            raise NNBenchError(f"unknown tag {unknown[0]!r}", f"use {', '.join(TAG_CHECKS)}")
+
+    def met_by(self, a: np.ndarray) -> bool:
+        """Whether `a` has every tag of `tags` and none of `without`."""
+        return all(TAG_CHECKS[t](a) for t in self.tags) and not any(
+            TAG_CHECKS[t](a) for t in self.without
+        )
+
+
+ANY_MATRIX = Requirements()
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunContext:
     """Where a method's cells run, for its `setup`: `folder` keeps what its cells share (and
     later runs reuse): the results folder, or a scratch folder for a run without one; a
@@ -100,6 +126,13 @@ class Method(ABC):
     backend: str = "numpy"
     description: str = ""
     square_only: bool = False
+    tall_only: bool = False  # needs m >= n (Gram-Schmidt orthogonalizes columns)
+    rank_below_min: bool = False  # needs k < min(m, n) (ARPACK, LOBPCG)
+    requires: Requirements = ANY_MATRIX  # what `compute` may decline (see `Requirements`)
+    optimal: bool = False  # rank-k: returns the best rank-k approximation (Eckart-Young)
+    # its factors' `structure_error` grows like cond(A) ** structure_cond_power * eps (0: does
+    # not grow; Gram-Schmidt's Q loses orthogonality like cond^2 eps, modified like cond eps)
+    structure_cond_power: int = 0
     expensive: bool = False  # minutes per cell (a study's full budget): left out of asv
     batchable: bool = False  # `compute` takes a stack (b, m, n) and returns stacked factors
     options: str = ""  # the options a variant changed, e.g. "optimizer=sgd,lr=0.01"
@@ -167,11 +200,15 @@ class Method(ABC):
             return f"{device} has no float64"
         if self.square_only and shape[0] != shape[1]:
             return f"{self.name} needs a square matrix, got {shape[0]}x{shape[1]}"
+        if self.tall_only and shape[0] < shape[1]:
+            return f"{self.name} needs m >= n (tall or square), got {shape[0]}x{shape[1]}"
         if self.needs_rank:
             if rank is None:
                 return f"{self.name} needs a rank k"
             if not 1 <= rank <= min(shape):
                 return f"rank {rank} is outside 1..{min(shape)} for a {shape[0]}x{shape[1]} matrix"
+            if self.rank_below_min and rank >= min(shape):
+                return f"this solver needs k < min(m, n) = {min(shape)}"
         return None
 
     train_time_s: float = math.nan  # the training `setup` did (or found done), untimed
@@ -188,6 +225,11 @@ class Method(ABC):
     def warmup_method(self) -> Method:
         """What the timing protocol's warm-up call runs: this method (trained ones shorten
         their budget to a few steps; see `running.timing`)."""
+        return self
+
+    def small_budget(self) -> Method:
+        """This method on a budget of a few training steps, for tests of its contract (not of
+        its accuracy): this one where nothing trains."""
         return self
 
     def with_config(self, config: Any) -> Method:

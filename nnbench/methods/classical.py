@@ -17,8 +17,8 @@ import scipy.linalg
 
 from nnbench.elimination import doolittle_lu
 from nnbench.errors import NNBenchError, SkipCell
-from nnbench.methods.base import Method, Raw
-from nnbench.methods.preconditioners import PRECONDITIONERS
+from nnbench.methods.base import ANY_MATRIX, Method, Raw, Requirements
+from nnbench.methods.preconditioners import PRECONDITIONERS, SPD
 from nnbench.methods.sketch import Sketch, random_sketch_method
 
 
@@ -205,22 +205,13 @@ class Svds:
         return {"left": u[:, order] * s[order], "right": vt[order]}
 
 
-def _rank_below_min(shape: tuple[int, int], rank: int | None) -> str | None:
-    if rank is not None and rank >= min(shape):
-        return f"this solver needs k < min(m, n) = {min(shape)}"
-    return None
-
-
-def _tall(shape: tuple[int, int], rank: int | None) -> str | None:
-    if shape[0] < shape[1]:
-        return f"Gram-Schmidt orthogonalizes columns: needs m >= n, got {shape[0]}x{shape[1]}"
-    return None
+FULL_RANK = Requirements(without=frozenset({"singular"}))
 
 
 class LibraryMethod(Method):
     """A classical factorization: one library call (or the textbook loop), timed as is.
-    `config` holds its budget options; `check(shape, rank)` says why an input does not
-    suit it beyond the common rules (None: it does)."""
+    `config` holds its budget options; what it needs of its input beyond the common rules is
+    declared (`square_only`, `tall_only`, `rank_below_min`, `requires`: see `Method`)."""
 
     def __init__(
         self,
@@ -231,26 +222,19 @@ class LibraryMethod(Method):
         *,
         backend: str = "numpy",
         square_only: bool = False,
+        tall_only: bool = False,
+        rank_below_min: bool = False,
+        requires: Requirements = ANY_MATRIX,
+        optimal: bool = False,
+        structure_cond_power: int = 0,
         config: Any = None,
-        check: Callable[[tuple[int, int], int | None], str | None] | None = None,
         batchable: bool = False,
     ) -> None:
-        self.batchable = batchable
         self.name, self.kind, self.call, self.description = name, kind, call, description
-        self.backend, self.square_only, self.config, self.check = (
-            backend,
-            square_only,
-            config,
-            check,
-        )
-
-    def skip_reason(
-        self, shape: tuple[int, int], *, rank: int | None, dtype: str, device: str, batch: int = 1
-    ) -> str | None:
-        reason = super().skip_reason(shape, rank=rank, dtype=dtype, device=device, batch=batch)
-        if reason is None and self.check is not None:
-            reason = self.check(shape, rank)
-        return reason
+        self.backend, self.config, self.batchable = backend, config, batchable
+        self.square_only, self.tall_only = square_only, tall_only
+        self.rank_below_min, self.requires = rank_below_min, requires
+        self.optimal, self.structure_cond_power = optimal, structure_cond_power
 
     def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw:
         return self.call(x, rank, seed, self.config)
@@ -263,6 +247,7 @@ CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
         _doolittle,
         "textbook LU without pivoting, unit-lower L (the unique reference)",
         square_only=True,
+        requires=Requirements(without=frozenset({"needs_pivoting"})),  # a zero pivot
     ),
     LibraryMethod(
         "scipy-lu", "lu", _scipy_lu, "scipy.linalg.lu, partial pivoting (A = P L U)",
@@ -270,16 +255,18 @@ CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
     ),
     LibraryMethod(
         "scipy-cholesky", "lu", _scipy_cholesky, "scipy.linalg.cholesky: A = L L^T (SPD only)",
-        square_only=True,
+        square_only=True, requires=SPD,
     ),
     LibraryMethod("scipy-qr", "qr", _scipy_qr, "scipy.linalg.qr, Householder, economic"),
     LibraryMethod(
         "gram-schmidt", "qr", _classical_gram_schmidt,
-        "classical Gram-Schmidt (study 003), loses orthogonality like cond^2 eps", check=_tall,
+        "classical Gram-Schmidt (study 003), loses orthogonality like cond^2 eps",
+        tall_only=True, requires=FULL_RANK, structure_cond_power=2,
     ),
     LibraryMethod(
         "gram-schmidt-modified", "qr", _modified_gram_schmidt,
-        "modified Gram-Schmidt, loses orthogonality like cond eps", check=_tall,
+        "modified Gram-Schmidt, loses orthogonality like cond eps",
+        tall_only=True, requires=FULL_RANK, structure_cond_power=1,
     ),
     LibraryMethod("scipy-svd", "svd", _scipy_svd, "scipy.linalg.svd (gesdd), thin"),
     LibraryMethod(
@@ -287,11 +274,12 @@ CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
         "rank-k",
         _scipy_tsvd,
         "rank-k truncation of scipy's full SVD: the Eckart-Young optimum",
+        optimal=True,
     ),
     LibraryMethod(
         "scipy-svds-arpack", "rank-k", Svds("arpack"),
         "scipy.sparse.linalg.svds, ARPACK (implicitly restarted Lanczos)",
-        config=Krylov(), check=_rank_below_min,
+        config=Krylov(), rank_below_min=True,
     ),
     LibraryMethod(
         "scipy-svds-propack", "rank-k", Svds("propack"),
@@ -300,7 +288,7 @@ CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
     LibraryMethod(
         "scipy-svds-lobpcg", "rank-k", Svds("lobpcg"),
         "scipy.sparse.linalg.svds, LOBPCG (block preconditioned CG)",
-        config=Krylov(), check=_rank_below_min,
+        config=Krylov(), rank_below_min=True,
     ),
     LibraryMethod(
         "torch-lu", "lu", _torch_lu, "torch.linalg.lu, partial pivoting (A = P L U)",
@@ -308,7 +296,7 @@ CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
     ),
     LibraryMethod(
         "torch-cholesky", "lu", _torch_cholesky, "torch.linalg.cholesky: A = L L^T (SPD only)",
-        backend="torch", batchable=True, square_only=True,
+        backend="torch", batchable=True, square_only=True, requires=SPD,
     ),
     LibraryMethod(
         "torch-qr", "qr", _torch_qr, "torch.linalg.qr, reduced", backend="torch", batchable=True
@@ -318,7 +306,7 @@ CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
     ),
     LibraryMethod(
         "torch-tsvd", "rank-k", _torch_tsvd, "rank-k truncation of torch.linalg.svd",
-        backend="torch",
+        backend="torch", optimal=True,
     ),
     LibraryMethod(
         "torch-rsvd", "rank-k", _torch_rsvd,
@@ -326,8 +314,8 @@ CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
         backend="torch", config=RandomizedSVD(),
     ),
     *(
-        LibraryMethod(name, "precond", call, description, square_only=True)
-        for name, call, description in PRECONDITIONERS
+        LibraryMethod(name, "precond", call, description, square_only=True, requires=requires)
+        for name, call, description, requires in PRECONDITIONERS
     ),
     LibraryMethod(
         "sketch-gaussian", "rank-k", random_sketch_method("gaussian"),

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from nnbench.errors import SkipCell
-from nnbench.methods.base import Raw
+from nnbench.methods.base import Raw, Requirements
 
 
 def _spd_only(x: np.ndarray) -> None:
@@ -49,8 +49,12 @@ def _ic0(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
     return {"L": ic0(x)}
 
 
+SPD = Requirements(tags=frozenset({"spd"}))
+# IC(0) may break down on an SPD matrix, never on a diagonally dominant one (an H-matrix)
+SPD_DOMINANT = Requirements(tags=frozenset({"spd", "diagonally_dominant"}))
+
 PRECONDITIONERS = (
-    ("cg-none", _none, "no preconditioner: plain conjugate gradients (L = I)"),
-    ("cg-jacobi", _jacobi, "Jacobi: M = diag(A), L = diag(sqrt(a_ii))"),
-    ("ic0", _ic0, "incomplete Cholesky, zero fill-in: L on the pattern of tril(A)"),
+    ("cg-none", _none, "no preconditioner: plain conjugate gradients (L = I)", SPD),
+    ("cg-jacobi", _jacobi, "Jacobi: M = diag(A), L = diag(sqrt(a_ii))", SPD),
+    ("ic0", _ic0, "incomplete Cholesky, zero fill-in: L on the pattern of tril(A)", SPD_DOMINANT),
 )

@@ -4,6 +4,7 @@ and each cell times inference only; and the registered ones."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from typing import Any
 
@@ -51,6 +52,12 @@ class AmortizedMethod(Method):
                 f"train one for this size: {self.base_name}[n={shape[0]}]"
             )
         return reason
+
+    def small_budget(self) -> Method:
+        """Its model trained for a few steps on a few matrices (by `setup`)."""
+        cfg = self.config
+        small = dataclasses.replace(cfg, steps=min(cfg.steps, 20), count=min(cfg.count, 64))
+        return self.with_config(small)
 
     def settings(self, n: int) -> Settings:
         cfg = self.config

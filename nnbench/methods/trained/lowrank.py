@@ -34,6 +34,16 @@ class NeuralLowRank(TrainedMethod):
         )
         return self.with_config(short)
 
+    def small_budget(self) -> Method:
+        cfg = self.config
+        small = dataclasses.replace(
+            cfg,
+            samples=min(cfg.samples, 64),
+            epochs=min(cfg.epochs, 2),
+            max_steps=min(cfg.max_steps, 30),
+        )
+        return self.with_config(small)
+
     def settings(self, n: int) -> Settings:
         cfg = self.config
         return Settings(

@@ -30,8 +30,22 @@ class NeuralLU(TrainedMethod):
     batchable = True  # fits a stack in one tensor program (each matrix its own loss)
     config: LUTraining
 
+    def __init__(
+        self, name: str, config: LUTraining, description: str, *, expensive: bool = False
+    ) -> None:
+        super().__init__(name, config, description, expensive=expensive)
+        self.requires = config.requires
+
+    def with_config(self, config: Any) -> Method:
+        variant = super().with_config(config)
+        variant.requires = config.requires  # the configuration decides, for variants too
+        return variant
+
     def warmup_method(self) -> Method:
         return self.with_config(dataclasses.replace(self.config, steps=min(self.config.steps, 3)))
+
+    def small_budget(self) -> Method:
+        return self.with_config(dataclasses.replace(self.config, steps=min(self.config.steps, 20)))
 
     def settings(self, n: int) -> Settings:
         cfg = self.config

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from nnbench.errors import NNBenchError
+from nnbench.methods.base import ANY_MATRIX, Requirements
 from nnbench.methods.trained.lu_layers import (
     INITS,
     Layers,
@@ -111,6 +112,16 @@ class LUTraining:
     def divides_by_pivots(self) -> bool:
         """The exact solvers and the convex start divide by U's pivots."""
         return self.optimizer in SOLVERS or self.init == "convex"
+
+    @property
+    def requires(self) -> Requirements:
+        """What this configuration may decline: a matrix on which an elimination it runs (the
+        exact solvers', the convex start's, `auto-final`'s exact factors) meets a zero pivot:
+        a singular one, and without `pivot` one that needs pivoting."""
+        if not (self.divides_by_pivots or self.lr == "auto-final"):
+            return ANY_MATRIX
+        declined = {"singular"} if self.pivot else {"singular", "needs_pivoting"}
+        return Requirements(without=frozenset(declined))
 
 
 StepCallback = Callable[[torch.Tensor], bool]

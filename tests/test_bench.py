@@ -1,0 +1,128 @@
+"""`nnbench bench NAME`: every benchmark runs through the command line on a tiny configuration
+and prints the ratios it claims, each consistent with the numbers printed beside it (up to
+their rounding); an unknown name is one line that lists the benchmarks."""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+from typing import Any
+
+import pytest
+
+from nnbench.bench import BENCHMARKS, EVAL_COST_METHODS, RANK_K_CONTENDERS
+from nnbench.cli import main
+
+TINY: dict[str, dict[str, Any]] = {  # seconds, not the minutes of the defaults
+    "eval-cost": {"sizes": (16,), "rank": 2},
+    "lowrank-vs-svd": {"n": 16, "ranks": (2,), "repeats": 1},
+    "jobs-speedup": {"sizes": (8,), "repeats": 1},
+    "lu-throughput": {"count": 4, "loops": 1, "repeats": 1, "steps": 20},
+}
+NUMBER = r"[\d,]+(?:\.\d+)?"
+
+
+def bench(name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> str:
+    """What `nnbench bench NAME` prints, on the tiny configuration."""
+    monkeypatch.setitem(BENCHMARKS, name, partial(BENCHMARKS[name], **TINY[name]))
+    assert main(["bench", name]) == 0
+    return capsys.readouterr().out
+
+
+def interval(printed: str) -> tuple[float, float]:
+    """The values a printed number stands for: within half a unit of its last digit."""
+    plain = printed.replace(",", "")
+    half = 0.5 * 10.0 ** -len(plain.partition(".")[2])
+    return float(plain) - half, float(plain) + half
+
+
+def agrees(ratio: str, numerator: str, denominator: str, *, times: float = 1.0) -> bool:
+    """Whether the printed `ratio` can be times * numerator / denominator, all as printed."""
+    low, high = interval(ratio)
+    n_low, n_high = interval(numerator)
+    d_low, d_high = interval(denominator)
+    smallest = max(n_low, 0.0) * times / d_high
+    return high >= smallest and (d_low <= 0 or low <= n_high * times / d_low)
+
+
+def test_agrees_allows_rounding_and_nothing_more():
+    assert agrees("2.0", "0.1", "0.05") and agrees("1.8", "0.1", "0.05")  # 0.1 is 0.05..0.15
+    assert not agrees("4.0", "0.1", "0.05") and not agrees("0.5", "0.10", "0.05")
+    assert agrees("1,000", "1.00", "0.001") and agrees("7", "0.1", "0.0")  # 0.0: no bound
+
+
+def test_every_benchmark_has_a_tiny_configuration():
+    assert set(TINY) == set(BENCHMARKS)
+
+
+def test_eval_cost(monkeypatch, capsys):
+    out = bench("eval-cost", monkeypatch, capsys)
+    row = re.compile(
+        rf"^\s*16 (\S+)\s+({NUMBER})\s+({NUMBER}) \(\s*({NUMBER})x\)\s+({NUMBER}) "
+        rf"\(\s*({NUMBER})x\)$",
+        re.MULTILINE,
+    )
+    rows = row.findall(out)
+    assert [r[0] for r in rows] == list(EVAL_COST_METHODS), out
+    for name, method_s, first_s, first_x, later_s, later_x in rows:
+        assert agrees(first_x, first_s, method_s), name
+        assert agrees(later_x, later_s, method_s), name
+
+
+def test_lowrank_vs_svd(monkeypatch, capsys):
+    out = bench("lowrank-vs-svd", monkeypatch, capsys)
+    line = re.compile(
+        rf"^ +(\S+) +(classical|hybrid|neural) +({NUMBER}) s, ratio - 1 = (\S+)$", re.MULTILINE
+    )
+    timed = {
+        name: (group, seconds, float(excess)) for name, group, seconds, excess in line.findall(out)
+    }
+    assert list(timed) == list(RANK_K_CONTENDERS), out
+    assert all(excess >= -1e-12 for _, _, excess in timed.values())  # none beats the optimum
+    verdict = re.search(
+        rf"at the hybrid's accuracy: (\S+), ({NUMBER}) s; the hybrid takes ({NUMBER})x its time",
+        out,
+    )
+    assert verdict, out
+    best, best_s, ratio = verdict.groups()
+    assert timed[best][0] == "classical" and timed[best][1] == best_s
+    assert agrees(ratio, timed["hybrid-lowrank-als"][1], best_s)
+
+
+def test_jobs_speedup(monkeypatch, capsys):
+    out = bench("jobs-speedup", monkeypatch, capsys)
+    assert out.startswith("10 cells of hybrid-lowrank-als")  # 5 families x 1 size x 2 ranks
+    found = re.search(
+        rf"inline: ({NUMBER}) s; --jobs 2: ({NUMBER}) s .* speed-up ({NUMBER})x "
+        r"\(goal >= 1.7x\); identical errors: (\w+)",
+        out,
+    )
+    assert found, out
+    inline_s, parallel_s, speedup, identical = found.groups()
+    assert identical == "True"
+    assert agrees(speedup, inline_s, parallel_s)
+
+
+def test_lu_throughput(monkeypatch, capsys):
+    out = bench("lu-throughput", monkeypatch, capsys)
+    batched = re.search(rf"batched: ({NUMBER}) s .* (\d+)/4 at rel_err_2 <= 1e-12", out)
+    library = re.search(
+        rf"on the same stack: ({NUMBER}) s, .*takes ({NUMBER})x the library's time", out
+    )
+    loop = re.search(rf"4 x ({NUMBER}) s / ({NUMBER}) s = ({NUMBER})x", out)
+    study = re.search(rf"\(float32, 20 steps\): ({NUMBER}) s = ({NUMBER})x the loop", out)
+    assert batched and library and loop and study, out
+    batch_s, exact = batched.groups()
+    assert exact == "4"  # the hybrid fits every 2x2 matrix to rounding
+    assert agrees(library[2], batch_s, library[1])
+    per_matrix, loop_batch_s, speedup = loop.groups()
+    assert loop_batch_s == batch_s and agrees(speedup, per_matrix, batch_s, times=4)
+    assert agrees(study[2], per_matrix, study[1], times=4)
+
+
+def test_unknown_benchmark_is_one_line_naming_the_choices(capsys):
+    assert main(["bench", "nope"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err.startswith("nnbench: error: unknown benchmark 'nope'")
+    assert all(name in err for name in BENCHMARKS)
