@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Rebuild the committed reports from a clean checkout: each report's studies are re-run into
+# its results folder (one job: timing is never measured two jobs to two cores), then the report
+# is built from that folder alone. `reports/studies` is rebuilt from its committed results
+# (re-running study 002 alone takes about an hour here); pass --rerun-studies to re-run it too.
+# Usage: bash reports/rebuild.sh [sample|fair-quick|cpu-scale|amortized|studies ...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -n "$(git status --porcelain -- nnbench pyproject.toml)" ]; then
+  echo "reports/rebuild.sh: nnbench/ has uncommitted changes; commit them first" >&2
+  exit 2
+fi
+py=.venv/bin/python
+rerun_studies=0
+targets=()
+for arg in "$@"; do
+  if [ "$arg" = "--rerun-studies" ]; then rerun_studies=1; else targets+=("$arg"); fi
+done
+[ ${#targets[@]} -gt 0 ] || targets=(sample fair-quick cpu-scale amortized studies)
+
+fresh() {  # a new results folder: nothing reused from an earlier run or commit
+  rm -rf "$1" && mkdir -p "$(dirname "$1")"
+}
+
+for report in "${targets[@]}"; do
+  echo "== reports/$report"
+  case "$report" in
+    sample)
+      fresh reports/sample/results
+      $py -m nnbench run --study quick --quick --no-progress --out reports/sample/results
+      $py -m nnbench report --results reports/sample/results --out reports/sample ;;
+    fair-quick)
+      fresh reports/fair-quick/results
+      $py -m nnbench run --study fair-quick --no-progress --out reports/fair-quick/results
+      $py -m nnbench report --results reports/fair-quick/results --out reports/fair-quick ;;
+    cpu-scale)
+      fresh reports/cpu-scale/results
+      $py -m nnbench run --study gpu-scale --devices cpu --methods classical \
+        --sizes 256,512,1024 --dtypes float64,float32 --repeats 2 --no-progress \
+        --out reports/cpu-scale/results
+      $py -m nnbench report --results reports/cpu-scale/results --out reports/cpu-scale ;;
+    amortized)
+      for study in amortized-lu amortized-sketch amortized-precond; do
+        fresh "reports/amortized/results/$study"
+        $py -m nnbench run --study "$study" --no-progress --out "reports/amortized/results/$study"
+      done
+      $py -m nnbench report --results reports/amortized/results/* --out reports/amortized ;;
+    studies)
+      studies=(worked-examples study000-reproduce study000-sensitivity study001-alphabet
+               study002-reproduce lu-scale)
+      if [ "$rerun_studies" = 1 ]; then
+        for study in "${studies[@]}"; do
+          fresh "reports/studies/results/$study"
+          $py -m nnbench run --study "$study" --no-progress --out "reports/studies/results/$study"
+        done
+      fi
+      $py -m nnbench report --results "${studies[@]/#/reports/studies/results/}" \
+        --out reports/studies ;;
+    *) echo "reports/rebuild.sh: unknown report '$report'" >&2; exit 2 ;;
+  esac
+done
