@@ -27,7 +27,7 @@ from nnbench.studies import STUDIES, Study, get_study, report_sections
 
 
 def run_study(
-    name: str = "quick",
+    name: str | None = "quick",
     *,
     quick: bool = False,
     out: str | Path | None = None,
@@ -37,9 +37,13 @@ def run_study(
 ) -> Results:
     """Run a named study (its small variant if `quick`), with grid fields overridden by
     keyword: `run_study("quick", methods=("scipy-lu",), sizes=(8,))`; None values are
-    ignored. See `run_grids` for the rest."""
-    study = get_study(name)
-    grids = [grid.replace(**overrides) for grid in (study.quick if quick else study.grids)]
+    ignored. `name=None`: no study, one `Grid` of its documented defaults with the
+    overrides. See `run_grids` for the rest."""
+    if name is None:
+        grids = [Grid().replace(**overrides)]
+    else:
+        study = get_study(name)
+        grids = [grid.replace(**overrides) for grid in (study.quick if quick else study.grids)]
     return run_grids(grids, out=out, execution=execution, command=command)
 
 

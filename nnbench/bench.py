@@ -243,9 +243,246 @@ def eval_cost(*, sizes: tuple[int, ...] = (256, 512, 1024, 2048), rank: int = 10
             )
 
 
+def file_matrix(*, n: int = 4000, timing_repeats: int = 1) -> None:
+    """A user's n x n `.npy` matrix under scipy-lu, run as `nnbench run --matrices file:PATH`
+    runs it (issue 21): the whole run (reading, hashing, tags, the cell, the results folder)
+    against one scipy LU and one SVD of the matrix in the same process and on the run's
+    threads, and a re-run that its results folder serves. Goals: whole run <= 3x (LU + SVD),
+    re-run <= 10 s. The tag cache is a fresh folder, so the whole run infers the tags."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    import scipy.linalg
+
+    from nnbench.api import Execution, Grid, run_grid
+    from nnbench.corpus.inferred import CACHE_ENV
+    from nnbench.running.threads import thread_limit
+
+    a = np.random.default_rng(0).standard_normal((n, n))
+    with tempfile.TemporaryDirectory(prefix="nnbench-file-matrix-") as tmp:
+        path = Path(tmp) / "matrix.npy"
+        np.save(path, a)
+        grid = Grid(
+            matrices=(f"file:{path}",), methods=("scipy-lu",), timing_repeats=timing_repeats
+        )
+        with thread_limit(grid.threads):
+            lu_s, _ = _best_of(partial(scipy.linalg.lu, a, check_finite=False), 1)
+            svd_s, _ = _best_of(partial(np.linalg.svd, a, compute_uv=False), 1)
+        del a
+        previous = os.environ.get(CACHE_ENV)
+        os.environ[CACHE_ENV] = str(Path(tmp) / "cache")
+        try:
+            out, execution = Path(tmp) / "results", Execution(progress=False)
+            first_s, first = _best_of(partial(run_grid, grid, out=out, execution=execution), 1)
+            again_s, again = _best_of(partial(run_grid, grid, out=out, execution=execution), 1)
+        finally:
+            if previous is None:
+                os.environ.pop(CACHE_ENV)
+            else:
+                os.environ[CACHE_ENV] = previous
+    status = first.results.status.item()
+    cached = again.provenance["cached_cells"]
+    print(
+        f"a random Gaussian {n}x{n} .npy ({8 * n * n / 1e6:,.0f} MB) under scipy-lu, float64, "
+        f"{grid.threads} thread(s), {timing_repeats} timing repeat(s)"
+    )
+    print(
+        f"  one scipy LU: {lu_s:.2f} s; one SVD (singular values): {svd_s:.2f} s; "
+        f"LU + SVD: {lu_s + svd_s:.2f} s"
+    )
+    print(
+        f"  whole run (read, tags, the cell: {status}, results written): {first_s:.2f} s "
+        f"= {first_s / (lu_s + svd_s):.2f}x (LU + SVD) (goal <= 3x)"
+    )
+    print(f"  re-run, {cached} of 1 cells cached: {again_s:.2f} s (goal <= 10 s)")
+
+
+def _library_calls() -> dict[str, tuple[str, Callable[[Any, int], Callable[[], object]]]]:
+    """Each classical method's bare library call (a textbook method's own loop), written out
+    here rather than taken from the method, with the method's default options: by name, the
+    call's label and `(input, rank) ->` the call, ready to time."""
+    import scipy.linalg
+    import torch
+    from scipy.sparse.linalg import svds
+
+    from nnbench.elimination import doolittle_lu
+    from nnbench.methods.classical import gram_schmidt
+    from nnbench.methods.preconditioners import ic0
+    from nnbench.methods.sketch import best_in_row_space, count_sketch, gaussian_sketch
+
+    def krylov(solver: str, propack: bool = False) -> Callable[[Any, int], Callable[[], object]]:
+        def bind(x: Any, k: int) -> Callable[[], object]:
+            maxiter = min(x.shape) if propack else None
+            rng = np.random.default_rng
+            return lambda: svds(x, k=k, solver=solver, tol=0.0, maxiter=maxiter, rng=rng(0))
+
+        return bind
+
+    def sketched(draw: Callable[..., Any]) -> Callable[[Any, int], Callable[[], object]]:
+        def call(x: Any, k: int) -> object:
+            gen = torch.Generator(device=x.device).manual_seed(0)
+            return best_in_row_space(x, draw(min(2 * k, x.shape[0]), x.shape[0], gen, x) @ x, k)
+
+        return lambda x, k: partial(call, x, k)
+
+    svd = (
+        "scipy.linalg.svd",
+        lambda x, k: partial(scipy.linalg.svd, x, full_matrices=False, check_finite=False),
+    )
+    torch_svd = ("torch.linalg.svd", lambda x, k: partial(torch.linalg.svd, x, full_matrices=False))
+    return {
+        "doolittle": ("doolittle_lu (textbook loop)", lambda x, k: partial(doolittle_lu, x)),
+        "scipy-lu": (
+            "scipy.linalg.lu_factor",
+            lambda x, k: partial(scipy.linalg.lu_factor, x, check_finite=False),
+        ),
+        "scipy-cholesky": (
+            "scipy.linalg.cho_factor",
+            lambda x, k: partial(scipy.linalg.cho_factor, x, lower=True, check_finite=False),
+        ),
+        "scipy-qr": (
+            "scipy.linalg.qr",
+            lambda x, k: partial(scipy.linalg.qr, x, mode="economic", check_finite=False),
+        ),
+        "gram-schmidt": (
+            "gram_schmidt (textbook loop)",
+            lambda x, k: partial(gram_schmidt, x, modified=False),
+        ),
+        "gram-schmidt-modified": (
+            "gram_schmidt (textbook loop)",
+            lambda x, k: partial(gram_schmidt, x, modified=True),
+        ),
+        "scipy-svd": svd,
+        "scipy-tsvd": svd,
+        "scipy-svds-arpack": ("scipy.sparse.linalg.svds", krylov("arpack")),
+        "scipy-svds-propack": ("scipy.sparse.linalg.svds", krylov("propack", propack=True)),
+        "scipy-svds-lobpcg": ("scipy.sparse.linalg.svds", krylov("lobpcg")),
+        "torch-lu": (
+            "torch.linalg.lu_factor_ex",
+            lambda x, k: partial(torch.linalg.lu_factor_ex, x),
+        ),
+        "torch-cholesky": (
+            "torch.linalg.cholesky_ex",
+            lambda x, k: partial(torch.linalg.cholesky_ex, x),
+        ),
+        "torch-qr": ("torch.linalg.qr", lambda x, k: partial(torch.linalg.qr, x, mode="reduced")),
+        "torch-svd": torch_svd,
+        "torch-tsvd": torch_svd,
+        "torch-rsvd": (
+            "torch.svd_lowrank",
+            lambda x, k: partial(torch.svd_lowrank, x, q=min(k + 10, *x.shape), niter=2),
+        ),
+        "cg-none": ("np.eye", lambda x, k: partial(np.eye, x.shape[0], dtype=x.dtype)),
+        "cg-jacobi": (
+            "np.diag(np.sqrt(np.diag(x)))",
+            lambda x, k: lambda: np.diag(np.sqrt(np.diag(x))),
+        ),
+        "ic0": ("ic0 (textbook loop)", lambda x, k: partial(ic0, x)),
+        "sketch-gaussian": ("best_in_row_space (sketch)", sketched(gaussian_sketch)),
+        "sketch-countsketch": ("best_in_row_space (sketch)", sketched(count_sketch)),
+    }
+
+
+def _overhead_input(method: Any, n: int, batch: int) -> np.ndarray:
+    """A random Gaussian n x n matrix (a stack of `batch` of them), or, for a method that needs
+    SPD input, an SPD one that is also diagonally dominant (IC(0) needs both)."""
+    g = np.random.default_rng(n).standard_normal((batch, n, n) if batch > 1 else (n, n))
+    if not method.requires.tags:
+        return g
+    return g @ np.swapaxes(g, -1, -2) / n + n * np.eye(n)
+
+
+def _alternating_medians(
+    ours: Callable[[], object], theirs: Callable[[], object], *, repeats: int, budget_s: float
+) -> tuple[float, float]:
+    """Median seconds of `ours` and of `theirs`, each call timed by the runner's `time_call`,
+    the two alternating (so that a change in the machine's load hits both): after a warm-up
+    call of each, up to `repeats` pairs, fewer once `budget_s` is spent (at least 3)."""
+    from nnbench.devices import DEVICES
+    from nnbench.running.timing import time_call
+
+    cpu = DEVICES["cpu"]
+    ours()
+    theirs()
+    ours_s: list[float] = []
+    theirs_s: list[float] = []
+    while len(ours_s) < repeats and (len(ours_s) < 3 or sum(ours_s) + sum(theirs_s) < budget_s):
+        ours_s.append(time_call(ours, repeats=1, device=cpu)[1].median_s)
+        theirs_s.append(time_call(theirs, repeats=1, device=cpu)[1].median_s)
+    return float(np.median(ours_s)), float(np.median(theirs_s))
+
+
+def timing_overhead(
+    *,
+    sizes: tuple[int, ...] = (16, 64, 256, 1024),
+    batch: int = 1000,
+    side: int = 8,
+    rank: int = 10,
+    repeats: int = 21,
+    budget_s: float = 2.0,
+) -> None:
+    """What nnbench's timed region adds to the library's call (issue 22): for every classical
+    method at each of `sizes` (n x n; rank-k ones at k = min(`rank`, n // 4)), and for each
+    batchable one on a stack of `batch` `side` x `side` matrices, the time a run records
+    (`running.timing.time_call` of the method's `compute` on its `prepare`d input) over the
+    time of the bare library call (`_library_calls`) on the same input, timed the same way in
+    this process, on the run's threads. Goals: median ratio <= 1.3x, none above 2x."""
+    import warnings
+
+    from nnbench.errors import SkipCell
+    from nnbench.methods import METHODS
+    from nnbench.running.threads import thread_limit
+
+    library = _library_calls()
+    classical = [m for m in METHODS.values() if m.group == "classical"]
+    cases = [(m, n, 1) for n in sizes for m in classical]
+    cases += [(m, side, batch) for m in classical if m.batchable]
+    print(
+        f"classical methods on random Gaussian input (SPD where a method needs it), float64, "
+        f"CPU, {DEFAULT_THREADS} thread(s); median of up to {repeats} alternating calls each"
+    )
+    print(
+        f"{'method':<22} {'input':>10} {'library call':<30} {'nnbench us':>12} "
+        f"{'library us':>12} {'ratio':>6}"
+    )
+    ratios: dict[str, float] = {}
+    with thread_limit(DEFAULT_THREADS), warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")  # as the runner records them
+        for method, n, count in cases:
+            shape = f"{n}x{n}" if count == 1 else f"{count}x{n}x{n}"
+            k = min(rank, max(1, n // 4)) if method.needs_rank else None
+            label, bind = library[method.name]
+            try:
+                x = method.prepare(_overhead_input(method, n, count), device="cpu")
+                ours_s, theirs_s = _alternating_medians(
+                    lambda: method.compute(x, rank=k, seed=0),  # noqa: B023 (called in this iteration)
+                    bind(x, k or 1),
+                    repeats=repeats,
+                    budget_s=budget_s,
+                )
+            except SkipCell as skip:
+                print(f"{method.name:<22} {shape:>10} {label:<30} skipped: {skip.reason}")
+                continue
+            ratios[f"{method.name} {shape}"] = ours_s / theirs_s
+            print(
+                f"{method.name:<22} {shape:>10} {label:<30} {ours_s * 1e6:>12,.1f} "
+                f"{theirs_s * 1e6:>12,.1f} {ours_s / theirs_s:>6.2f}"
+            )
+    worst = max(ratios, key=ratios.__getitem__)
+    median = float(np.median(list(ratios.values())))
+    met = median <= 1.3 and ratios[worst] <= 2.0
+    print(
+        f"median ratio {median:.2f}x (goal <= 1.3x); max {ratios[worst]:.2f}x, {worst} "
+        f"(goal <= 2x): {'met' if met else 'NOT met'}"
+    )
+
+
 BENCHMARKS: dict[str, Callable[[], None]] = {
     "eval-cost": eval_cost,
     "lowrank-vs-svd": lowrank_vs_svd,
     "jobs-speedup": jobs_speedup,
     "lu-throughput": lu_throughput,
+    "timing-overhead": timing_overhead,
+    "file-matrix": file_matrix,
 }

@@ -10,9 +10,9 @@ import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from nnbench.errors import NNBenchError
+from nnbench.errors import NNBenchError, RunInterrupted
 
 
 def _split(cast: Callable[[str], object]) -> Callable[[str], tuple[object, ...]]:
@@ -86,20 +86,41 @@ def _execution(args: argparse.Namespace) -> Any:
         timeout=args.timeout,
         scheduler=args.scheduler,
         force=args.force,
+        keep_failures=args.keep_failures,
         progress=not args.no_progress,
     )
+
+
+def _native_dtypes(matrices: Sequence[str]) -> tuple[str, ...]:
+    """A grid's dtypes when none are asked for: a `.npy` file's own precision (float32 stays
+    float32), float64 for everything else."""
+    import numpy as np
+
+    dtypes = []
+    for selector in matrices:
+        path = Path(selector.removeprefix("file:"))
+        if selector.startswith("file:") and path.suffix == ".npy" and path.is_file():
+            try:
+                dtype = np.load(path, mmap_mode="r").dtype  # reads the header, not the data
+            except (OSError, ValueError):
+                dtype = np.dtype(np.float64)  # unreadable: the run says why, in one line
+            dtypes.append("float32" if dtype.itemsize <= 4 else "float64")
+        else:
+            dtypes.append("float64")
+    return tuple(dict.fromkeys(dtypes)) or ("float64",)
 
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from nnbench.api import run_study
     from nnbench.running.journal import Journal
 
-    out = args.out or Path("results") / args.study
+    study = args.study or ("quick" if args.quick or not (args.matrices or args.methods) else None)
+    out = args.out or Path("results") / (study or "run")
     execution = _execution(args)
     if args.resume and not Journal(out).lines.is_file():
         raise NNBenchError(f"nothing to resume in {str(out)!r}", "run without --resume first")
     results = run_study(
-        args.study,
+        study,
         quick=args.quick,
         out=out,
         execution=execution,
@@ -108,7 +129,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> None:
         methods=args.methods,
         sizes=args.sizes,
         ranks=args.ranks,
-        dtypes=args.dtypes,
+        dtypes=args.dtypes or (None if study else _native_dtypes(args.matrices or ())),
         devices=args.devices,
         repeats=args.repeats,
         batches=args.batches,
@@ -120,18 +141,21 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> None:
     counts = results.results["status"].value_counts().to_dict()
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     cached = results.provenance.get("cached_cells", 0)
+    held = results.provenance.get("folder_cells", len(results.results))
     print(
-        f"{len(results.results)} cells ({summary}; {cached} reused from {out}) "
-        f"-> {out}/results.parquet"
+        f"{len(results.results)} cells of this run ({summary}; {cached} reused from {out}); "
+        f"the folder holds {held} -> {out}/results.parquet"
     )
 
 
 def _report(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from nnbench.report import build_report
+    from nnbench.report.build import check_report_folder
     from nnbench.results import load_results
     from nnbench.results.asv_history import load_asv_results
     from nnbench.studies import report_sections
 
+    check_report_folder(args.out)  # before reading results or running anything
     if args.results:
         runs = [load_results(folder) for folder in args.results]
     else:
@@ -166,7 +190,12 @@ def _bench(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 
 def _run_options(run: argparse.ArgumentParser) -> None:
-    run.add_argument("--study", default="quick", help="named grid (default: quick)")
+    run.add_argument(
+        "--study",
+        help="named set of grids (default: quick when no --matrices or --methods are given; "
+        "with them, one grid of the documented defaults: float64 (a .npy file: its own "
+        "precision), one instance, 5 timed calls, k = 1)",
+    )
     run.add_argument("--quick", action="store_true", help="use the study's small variant")
     run.add_argument(
         "--matrices",
@@ -196,7 +225,15 @@ def _run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1)")
     run.add_argument("--timeout", type=float, help="seconds per cell, enforced by killing it")
     run.add_argument("--scheduler", help="dask.distributed scheduler, e.g. tcp://HOST:8786")
-    run.add_argument("--force", action="store_true", help="recompute cells already in --out")
+    run.add_argument(
+        "--force", action="store_true", help="recompute this run's cells already in --out"
+    )
+    run.add_argument(
+        "--keep-failures",
+        action="store_true",
+        help="reuse failed cells already in --out too (by default a failed cell runs again; "
+        "ok, skipped, diverged and timeout cells are reused)",
+    )
     run.add_argument(
         "--resume",
         action="store_true",
@@ -230,11 +267,19 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], None]] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's own errors as one line, like every other error (its usage block is the
+    `--help` text's, not the fix)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}; see `{self.prog} --help`\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="nnbench", description="Neural vs classical matrix factorization benchmarks."
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     lister = sub.add_parser("list", help="show matrix families, methods, studies or metrics")
     lister.add_argument("what", nargs="?", default="all", choices=["all", *LISTINGS])
     _run_options(sub.add_parser("run", help="run a study or a grid; write a results folder"))
@@ -252,4 +297,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NNBenchError as exc:
         print(f"nnbench: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:  # Ctrl-C: one line, not a traceback
+        message = "nnbench: interrupted"
+        if isinstance(exc, RunInterrupted) and exc.out and exc.finished:
+            again = argv if "--resume" in argv else [*argv, "--resume"]
+            message += (
+                f": {exc.finished} of {exc.total} cells finished and are kept in "
+                f"{exc.out}/.journal; resume with: nnbench {shlex.join(again)}"
+            )
+        elif isinstance(exc, RunInterrupted):
+            message += f" before any of its {exc.total} cells finished; nothing is kept"
+        print(message, file=sys.stderr)
+        return 130
     return 0

@@ -31,3 +31,14 @@ class Diverged(Exception):
 class InvalidFactorization(ValueError):
     """A factorization whose factors are not finite or do not fit together; the runner
     records the cell as `failed` with this message."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: `finished` of its `total` cells are in the journal of the results
+    folder `out` (None: no folder, or nothing journaled), where `--resume` finds them."""
+
+    def __init__(self, finished: int, total: int, out: str | None) -> None:
+        self.finished = finished
+        self.total = total
+        self.out = out
+        super().__init__(f"{finished} of {total} cells finished")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,10 @@ from nnbench.methods import Method
 from nnbench.methods.fingerprint import code_fingerprint
 from nnbench.results import Results
 from nnbench.running.threads import DEFAULT_THREADS
+
+# Tags of large file matrices are cached on disk by fingerprint: never in the user's cache
+# during tests (set before any worker starts, so every xdist worker shares it)
+os.environ.setdefault("NNBENCH_CACHE", tempfile.mkdtemp(prefix="nnbench-test-cache-"))
 
 # Methods called directly (not through the runner) run with the runner's thread count: on a
 # 2-core machine torch's default of 2 threads made small trainings 10-30x slower.

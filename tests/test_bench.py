@@ -4,20 +4,26 @@ their rounding); an unknown name is one line that lists the benchmarks."""
 
 from __future__ import annotations
 
+import math
+import os
 import re
 from functools import partial
 from typing import Any
 
+import numpy as np
 import pytest
 
 from nnbench.bench import BENCHMARKS, EVAL_COST_METHODS, RANK_K_CONTENDERS
 from nnbench.cli import main
+from nnbench.methods import METHODS
 
 TINY: dict[str, dict[str, Any]] = {  # seconds, not the minutes of the defaults
     "eval-cost": {"sizes": (16,), "rank": 2},
     "lowrank-vs-svd": {"n": 16, "ranks": (2,), "repeats": 1},
     "jobs-speedup": {"sizes": (8,), "repeats": 1},
     "lu-throughput": {"count": 4, "loops": 1, "repeats": 1, "steps": 20},
+    "file-matrix": {"n": 64},
+    "timing-overhead": {"sizes": (8,), "batch": 10, "repeats": 3},
 }
 NUMBER = r"[\d,]+(?:\.\d+)?"
 
@@ -126,3 +132,48 @@ def test_unknown_benchmark_is_one_line_naming_the_choices(capsys):
     assert out == "" and err.count("\n") == 1
     assert err.startswith("nnbench: error: unknown benchmark 'nope'")
     assert all(name in err for name in BENCHMARKS)
+
+
+def test_file_matrix(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("NNBENCH_CACHE", str(tmp_path))  # the benchmark uses its own
+    out = bench("file-matrix", monkeypatch, capsys)
+    assert out.startswith("a random Gaussian 64x64 .npy (0 MB) under scipy-lu"), out
+    base = re.search(
+        rf"one scipy LU: ({NUMBER}) s; one SVD \(singular values\): ({NUMBER}) s; "
+        rf"LU \+ SVD: ({NUMBER}) s",
+        out,
+    )
+    whole = re.search(
+        rf"whole run \(read, tags, the cell: ok, results written\): ({NUMBER}) s "
+        rf"= ({NUMBER})x \(LU \+ SVD\) \(goal <= 3x\)",
+        out,
+    )
+    again = re.search(rf"re-run, 1 of 1 cells cached: ({NUMBER}) s \(goal <= 10 s\)", out)
+    assert base and whole and again, out
+    assert agrees(whole[2], whole[1], base[3])
+    assert os.environ["NNBENCH_CACHE"] == str(tmp_path) and not any(tmp_path.iterdir())
+
+
+def test_timing_overhead(monkeypatch, capsys):
+    out = bench("timing-overhead", monkeypatch, capsys)
+    row = re.compile(
+        rf"^(\S+) +(8x8|10x8x8) +(.+?) +({NUMBER}) +({NUMBER}) +({NUMBER})$", re.MULTILINE
+    )
+    rows = row.findall(out)
+    classical = [name for name, m in METHODS.items() if m.group == "classical"]
+    batched = [name for name in classical if METHODS[name].batchable]
+    expected = [(name, "8x8") for name in classical] + [(name, "10x8x8") for name in batched]
+    assert [r[:2] for r in rows] == expected, out
+    ratios = [float(r[5]) for r in rows]
+    assert all(math.isfinite(r) and r > 0 for r in ratios), out
+    for name, shape, _, ours_us, library_us, ratio in rows:
+        assert agrees(ratio, ours_us, library_us), (name, shape)
+    summary = re.search(
+        rf"^median ratio ({NUMBER})x \(goal <= 1.3x\); max ({NUMBER})x, (\S+ \S+) "
+        r"\(goal <= 2x\): (met|NOT met)$",
+        out,
+        re.MULTILINE,
+    )
+    assert summary, out
+    assert abs(float(summary[1]) - float(np.median(ratios))) <= 0.01
+    assert float(summary[2]) == max(ratios) and summary[3] in {f"{n} {s}" for n, s in expected}

@@ -52,8 +52,10 @@ def test_quick_classical_run_over_all_matrices_meets_the_accuracy_targets(
         )
         == 0
     )
-    df = pd.read_parquet(out / "results.parquet")
-    assert f"{len(df)} reused" in capsys.readouterr().out  # nothing computed twice
+    held = pd.read_parquet(out / "results.parquet")  # the folder: the quick study's cells too
+    df = held[held.group == "classical"]
+    printed = capsys.readouterr().out
+    assert f"{len(df)} reused" in printed and f"the folder holds {len(held)}" in printed
     assert set(df.status) == {"ok", "skipped"}
     ok = df[(df.status == "ok") & (df.dtype == "float64")]
     pivoted = ok[ok.kind.isin(["lu", "qr", "svd"]) & (ok.method != "doolittle")]
@@ -107,7 +109,7 @@ def test_module_entry_point(tmp_path):
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "1 cells (1 ok; 0 reused" in proc.stdout
+    assert "1 cells of this run (1 ok; 0 reused" in proc.stdout
 
 
 def _save(tmp_path, name, a):
@@ -172,3 +174,18 @@ def test_bad_input_one_line_exit_2_nothing_written(tmp_path, capsys, case, messa
     assert err.startswith("nnbench: error: ") and "\n" not in err
     assert message in err
     assert not out.exists()
+
+
+def test_a_run_of_a_users_file_without_a_study_uses_the_documented_defaults(tmp_path):
+    """The README's example: one instance of the file, in its own precision, k as asked, at
+    most 5 timed calls; not the quick study's two dtypes and two repeats."""
+    rng = np.random.default_rng(0)
+    for name, dtype in (("mine64.npy", np.float64), ("mine32.npy", np.float32)):
+        np.save(tmp_path / name, rng.random((12, 12)).astype(dtype))
+        out = tmp_path / name.removesuffix(".npy")
+        argv = ["run", "--matrices", f"file:{tmp_path / name}", "--methods", "scipy-tsvd"]
+        assert main([*argv, "--ranks", "1,5,10", "--no-progress", "--out", str(out)]) == 0
+        df = pd.read_parquet(out / "results.parquet")
+        assert len(df) == 3 and sorted(df["rank"]) == [1, 5, 10]
+        assert set(df.dtype) == {np.dtype(dtype).name} and set(df.repeat) == {0}
+        assert df.timing_repeats.max() <= 5 and df.timing_repeats.max() > 3

@@ -9,6 +9,9 @@ import pytest
 import scipy.io
 import scipy.sparse
 from conftest import instance_id, instances
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from nnbench.corpus import (
     MATRIX_FAMILIES,
@@ -18,7 +21,9 @@ from nnbench.corpus import (
     numerical_rank,
     select_matrices,
 )
+from nnbench.corpus.examples import worked_example
 from nnbench.corpus.generators import singular_values
+from nnbench.corpus.tags import needs_pivoting
 from nnbench.errors import NNBenchError
 
 INSTANCES = instances()
@@ -193,3 +198,72 @@ def test_bad_files_give_one_clear_error(tmp_path, content, suffix, message):
 def test_missing_file():
     with pytest.raises(NNBenchError, match="does not exist"):
         select_matrices("file:/no/such/matrix.npy")
+
+
+def _needs_pivoting_by_the_loop(a: np.ndarray) -> bool:
+    """The tag's definition, as it was computed (one rank-1 update per step): elimination
+    without row exchanges meets a pivot below 1e-8 max|a_ij| (or zero) before its last step."""
+    n = a.shape[0]
+    if a.shape != (n, n) or n < 2:
+        return False
+    u = a.astype(np.float64, copy=True)
+    scale = float(np.abs(u).max(initial=0.0)) or 1.0
+    smallest = np.inf
+    for k in range(n - 1):
+        pivot = u[k, k]
+        smallest = min(smallest, abs(pivot) / scale)
+        if pivot == 0.0:
+            return True
+        u[k + 1 :, k:] -= np.outer(u[k + 1 :, k] / pivot, u[k, k:])
+    return bool(smallest < 1e-8)
+
+
+def _with_pivots(pivots: list[float], seed: int = 0) -> np.ndarray:
+    """L U with unit-lower L: elimination without row exchanges meets exactly `pivots`."""
+    n, rng = len(pivots), np.random.default_rng(seed)
+    lower = np.tril(rng.standard_normal((n, n)), -1) + np.eye(n)
+    return lower @ (np.triu(rng.standard_normal((n, n)), 1) + np.diag(pivots))
+
+
+def _planted(n: int, step: int, pivot: float) -> np.ndarray:
+    pivots = [1.0 + i % 3 for i in range(n)]
+    pivots[step] = pivot
+    return _with_pivots(pivots, seed=n + step)
+
+
+NEEDS_PIVOTING = {
+    "zero-first": (_planted(9, 0, 0.0), True),
+    "zero-middle": (_planted(9, 4, 0.0), True),
+    "zero-second-last": (_planted(9, 7, 0.0), True),
+    "zero-last": (_planted(9, 8, 0.0), False),  # singular, yet its LU needs no exchange
+    "tiny-middle": (_planted(33, 17, 1e-12), True),
+    "small-not-tiny": (_planted(33, 17, 1e-4), False),
+    "tiny-in-a-right-half": (_planted(64, 45, 1e-11), True),
+    "permutation": (np.array([[0.0, 1.0], [1.0, 0.0]]), True),
+    "zeros": (np.zeros((4, 4)), True),
+    "identity": (np.eye(5), False),
+    "one-by-one-zero": (np.zeros((1, 1)), False),
+    "rectangular": (np.zeros((3, 2)), False),
+    "study004-pivot": (worked_example("study004-pivot"), True),
+    "gaussian-129": (np.random.default_rng(1).standard_normal((129, 129)), False),
+}
+
+
+@pytest.mark.parametrize("case", NEEDS_PIVOTING)
+def test_needs_pivoting_is_the_elimination_verdict(case):
+    """Computed by blocked elimination (matrix products), the verdict of the loop."""
+    a, expected = NEEDS_PIVOTING[case]
+    assert needs_pivoting(a) is expected
+    assert _needs_pivoting_by_the_loop(a) is expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(2, 6).flatmap(
+        lambda n: arrays(np.float64, (n, n), elements=st.integers(-2, 2).map(float))
+    )
+)
+def test_needs_pivoting_agrees_with_the_loop_on_small_integer_matrices(a):
+    """Small integer matrices meet exactly zero pivots often; nonzero ones are far above 1e-8
+    (a 6 x 6 determinant of entries in -2..2 is at most 13824), so rounding decides nothing."""
+    assert needs_pivoting(a) == _needs_pivoting_by_the_loop(a)

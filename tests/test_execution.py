@@ -16,6 +16,7 @@ from slow_methods import Hang
 
 from nnbench.api import Execution, Grid, expand, load_results, run_grid
 from nnbench.errors import NNBenchError
+from nnbench.methods import Method
 from nnbench.metrics import METRICS
 from nnbench.running.journal import Journal
 
@@ -63,7 +64,7 @@ def test_a_hanging_cell_is_cut_at_its_timeout_and_the_others_finish(tmp_path):
 
     timeout = 2.0
     start = time.perf_counter()
-    outcomes = list(run_processes(cells, Execution(jobs=2, timeout=timeout), threads=1))
+    outcomes = list(run_processes(cells, Execution(jobs=2, timeout=timeout)))
     elapsed = time.perf_counter() - start
     rows = to_frame(o.row for o in outcomes)
     assert len(rows) == len(cells) and rows.cell_id.is_unique
@@ -107,6 +108,8 @@ def test_the_journal_reuses_a_cell_only_for_the_same_code(tmp_path, edit_code):
     assert set(edited.results.cell_id).isdisjoint(first.results.cell_id)
     assert (edited.results.seed.to_numpy() == first.results.seed.to_numpy()).all()
     assert len(Journal(tmp_path).load()) == 2 * len(first.results)
+    # the folder's table holds each cell once: the edited code's version replaces the other
+    assert set(load_results(tmp_path).results.cell_id) == set(edited.results.cell_id)
 
 
 def test_an_amortized_model_is_trained_once_and_loaded_by_workers(tmp_path):
@@ -142,6 +145,9 @@ def test_torn_journal_line_is_ignored(tmp_path):
     with open(journal.lines, "a") as f:
         f.write('{"cell_id": "abc", "stat')  # a write cut by SIGKILL
     assert set(journal.load()) == set(res.results.cell_id)
+    # failed before: the next run's first line was glued to the torn one, and lost
+    more = run_grid(SMALL.replace(methods=("scipy-qr",)), out=tmp_path)
+    assert set(journal.load()) == set(res.results.cell_id) | set(more.results.cell_id)
 
 
 def test_sigkill_mid_run_then_resume_loses_and_doubles_nothing(tmp_path):
@@ -231,7 +237,7 @@ def test_a_worker_killed_mid_cell_says_how_it_died():
 
     rows = to_frame(
         o.row
-        for o in run_processes([replace(victim, method=SelfKill()), *cells], Execution(jobs=1), 1)
+        for o in run_processes([replace(victim, method=SelfKill()), *cells], Execution(jobs=1))
     ).set_index("method")
     assert rows.loc["test-self-kill", "status"] == "failed"
     assert (
@@ -245,11 +251,12 @@ def test_progress_bar_stays_out_of_non_interactive_logs(tmp_path):
     """tqdm's convention: no bar (no carriage-return updates) when stderr is not a terminal."""
     proc = subprocess.run(
         [sys.executable, "-m", "nnbench", "run", "--matrices", "spd", "--methods", "scipy-lu",
-         "--sizes", "4,5,6", "--repeats", "20", "--out", str(tmp_path / "r")],
+         "--sizes", "4,5,6", "--repeats", "20", "--dtypes", "float64,float32",
+         "--out", str(tmp_path / "r")],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert "\r" not in proc.stderr and "cells" not in proc.stderr
-    assert "120 cells (120 ok" in proc.stdout  # 3 sizes x 20 repeats x 2 dtypes
+    assert "120 cells of this run (120 ok" in proc.stdout  # 3 sizes x 20 repeats x 2 dtypes
 
 
 def test_peak_memory_and_tf32_are_recorded():
@@ -259,3 +266,77 @@ def test_peak_memory_and_tf32_are_recorded():
     row = df.iloc[0]
     assert row.peak_mem_mb > 1.0 and not row.tf32
     assert np.isfinite(row.peak_mem_mb)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_each_grid_runs_at_its_own_thread_count(monkeypatch, jobs):
+    """Failed before: `run_grids` ran every cell at the first grid's thread count while each
+    row recorded its own grid's. The method says what it saw (as its skip reason)."""
+    import torch
+
+    from nnbench.api import run_grids
+    from nnbench.errors import SkipCell
+    from nnbench.methods import METHODS
+
+    def seen(x, rank, seed, config):
+        raise SkipCell(f"ran on {torch.get_num_threads()} threads")
+
+    monkeypatch.setattr(METHODS["scipy-lu"], "call", seen)
+    one = Grid(matrices=("spd",), methods=("scipy-lu",), sizes=(4, 5), threads=1)
+    two = one.replace(threads=2)
+    df = run_grids([one, two, one.replace(sizes=(6,))], execution=Execution(jobs=jobs)).results
+    assert len(df) == 5  # sizes 4 and 5 at 1 and 2 threads, and 6 at 1 again
+    assert sorted(df.threads.unique()) == [1, 2]
+    assert (df.reason == "ran on " + df.threads.astype(str) + " threads").all()
+
+
+class _ExitsWorker(Method):
+    """Ends its dask worker's process on 5x5 matrices, as a crash in C code would."""
+
+    name, kind, group = "test-exits-worker", "lu", "neural"
+
+    def compute(self, x, *, rank, seed):
+        if x.shape == (5, 5):
+            os._exit(1)
+        from nnbench.methods import METHODS
+
+        return METHODS["scipy-lu"].compute(x, rank=rank, seed=seed)
+
+
+def test_a_dask_worker_that_dies_mid_cell_fails_that_cell_only():
+    """Failed before: KilledWorker ended the whole run."""
+    from dataclasses import replace
+
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    from nnbench.results import to_frame
+    from nnbench.running.executors import run_dask
+
+    grid = Grid(matrices=("spd",), methods=("scipy-lu",), sizes=(4, 5, 6), timing_repeats=1)
+    cells = [replace(c, method=_ExitsWorker()) for c in expand(grid)]
+    # the scheduler gives up on a task after its first dead worker (by default it tries it on
+    # 4), and sends each worker one task at a time, so that no other task dies with it
+    config = {
+        "distributed.scheduler.allowed-failures": 0,
+        "distributed.scheduler.worker-saturation": 1.0,
+    }
+    start = time.perf_counter()
+    with (
+        dask.config.set(config),
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+    ):
+        execution = Execution(scheduler=cluster.scheduler_address)
+        df = to_frame(r.row for r in run_dask(cells, execution)).set_index(["n", "dtype"])
+    assert len(df) == len(cells) == 3
+    dead = df.loc[5]
+    assert (dead.status == "failed").all()
+    assert dead.reason.str.match(r"dask worker tcp://\S+ died running this cell").all()
+    assert (df.drop(index=5, level="n").status == "ok").all()
+    assert time.perf_counter() - start < 30

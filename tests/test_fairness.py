@@ -238,3 +238,27 @@ def test_aggregate_takes_each_metrics_worst_by_direction():
     worst = aggregate(values)
     assert worst.rel_err_2 == 1e-3 and worst.sigma_gap == 0.1
     assert worst.rank_ok is False and worst.numerical_rank == 4.0
+
+
+def test_on_a_singular_matrix_factors_with_one_percent_error_never_reach_1e_6():
+    """The LU accuracy of every verdict is the factorization's backward error: a solve's
+    backward error on a singular A is met by wrong factors and never counts there."""
+    from nnbench.methods.factorization import LUFactorization
+    from nnbench.metrics.evaluation import MetricInput, evaluate
+    from nnbench.report.fairness import ACCURACY
+
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((40, 12))
+    data[:, [0, 5]] = 0  # two constant features, as in the digits data: a singular covariance
+    a = np.cov(data.T)
+    bad = LUFactorization(L=np.eye(12), U=np.triu(a) + 1e-6 * np.eye(12))  # far from A
+    rows = []
+    for fact in (bad,):
+        values = evaluate(MetricInput(a=a, fact=fact, dtype="float64"))
+        rows.append({**dataclasses.asdict(values), "n_rows": 12, "n_cols": 12})
+    df = pd.DataFrame(rows)
+    accuracy = ACCURACY["lu"].measure(df)
+    assert df.expected_rank.iloc[0] < 12  # the matrix is numerically singular
+    assert df.rel_err_fro.iloc[0] > 0.01 and accuracy.iloc[0] > 1e-6  # not a factorization
+    assert df.solve_backward_err.iloc[0] < 1e-6  # which a solve's backward error would credit
+    assert accuracy.iloc[0] >= df.rel_err_fro.iloc[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 
 import numpy as np
 import pandas as pd
@@ -133,7 +134,7 @@ def test_a_study_figure_without_its_cells_is_left_out_and_a_report_figure_says_w
     empty = Results(results=to_frame([_row(0)]), curves=pd.DataFrame(columns=CURVE_COLUMNS))
     page = (build_report([empty], tmp_path, sections=report_sections()) / "index.html").read_text()
     assert "Optimizer x learning rate" not in page and "letter B" not in page
-    assert "Error against rank k" in page and "Not shown" in page
+    assert "figures need data this run does not have" in page and "Error against rank k" in page
 
 
 def test_a_rebuild_leaves_no_stale_file_and_a_failed_build_no_half_report(tmp_path):
@@ -146,6 +147,9 @@ def test_a_rebuild_leaves_no_stale_file_and_a_failed_build_no_half_report(tmp_pa
     assert not (out / "figures" / "sensitivity.png").exists()
     assert not (out / "tables" / "image_spectra.csv").exists()
     assert (out / "results" / "kept.txt").is_file()
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~mask  # not mkdtemp's owner-only mode
 
     def broken(res: Results) -> Missing:
         raise RuntimeError("a figure that fails")
@@ -174,3 +178,22 @@ def test_a_folder_without_curves_beside_one_with_them_still_draws_the_loss_curve
     plain = Results(results=to_frame([_row(9999)]), curves=pd.DataFrame(columns=CURVE_COLUMNS))
     out = build_report([plain, synthetic()], tmp_path)
     assert (out / "figures" / "loss_curves.png").is_file()
+
+
+def test_a_users_own_run_gets_no_study_sections_and_short_file_names(tmp_path):
+    """Rows of the study-000 configuration on a user's file matrix: no sensitivity table, no
+    stand-in note, no reproduction rows 'not run'; the file is named by its file name."""
+    path = "file:/home/someone/data/deep/folder/coins.png"
+    rows = [
+        _row(i, matrix=path, family="file", method="neural-lu-study-final", group="neural",
+             optimizer="adam", lr=0.1, init="default", data_size=100, final_loss=1e-9)
+        for i in range(3)
+    ]  # fmt: skip
+    mine = Results(results=to_frame(rows), curves=pd.DataFrame(columns=CURVE_COLUMNS))
+    out = build_report([mine], tmp_path, sections=report_sections())
+    page = (out / "index.html").read_text()
+    assert "sensitivity" not in page.lower() and "stand-in" not in page.lower()
+    assert "reproduction_not_run" not in page and "Reproduction" not in page
+    assert "file:coins.png" in page and "/home/someone" not in page
+    studies = build_report([synthetic()], tmp_path / "s", sections=report_sections())
+    assert "stand-in is the 26 capitals" in (studies / "index.html").read_text()

@@ -324,3 +324,146 @@ def test_editing_code_a_method_reaches_changes_its_code_hash(edit_code):
     call = scipy_lu.call
     edit_code(scipy_lu, "call", lambda x, rank, seed, config: call(x, rank, seed, config))
     assert scipy_lu.code_hash != lu_before
+
+
+def _before_issue_22(name: str, a: np.ndarray, rank: int | None) -> dict[str, np.ndarray]:
+    """A method's factors as its one timed call computed them before issue 22 (the dense
+    factors and truncations assembled in the call itself)."""
+    import scipy.linalg
+    import torch
+    from scipy.sparse.linalg import svds
+
+    t = torch.from_numpy(a)
+    if name == "scipy-lu":
+        return dict(zip("PLU", scipy.linalg.lu(a, check_finite=False), strict=True))
+    if name == "torch-lu":
+        return dict(zip("PLU", (f.numpy() for f in torch.linalg.lu(t)), strict=True))
+    if name == "scipy-cholesky":
+        lower = scipy.linalg.cholesky(a, lower=True, check_finite=False)
+        return {"L": lower, "U": lower.T}
+    if name == "torch-cholesky":
+        lower = torch.linalg.cholesky(t)
+        return {"L": lower.numpy(), "U": lower.mT.numpy()}
+    if name == "scipy-tsvd":
+        u, s, vt = scipy.linalg.svd(a, full_matrices=False, check_finite=False)
+        return {"left": u[:, :rank] * s[:rank], "right": vt[:rank]}
+    if name == "torch-tsvd":
+        u, s, vt = (f.numpy() for f in torch.linalg.svd(t, full_matrices=False))
+        return {"left": u[:, :rank] * s[:rank], "right": vt[:rank]}
+    if name == "torch-rsvd":
+        torch.manual_seed(0)
+        u, s, v = torch.svd_lowrank(t, q=min(rank + 10, *a.shape), niter=2)
+        return {"left": (u[:, :rank] * s[:rank]).numpy(), "right": v[:, :rank].mT.numpy()}
+    assert name == "scipy-svds-propack"
+    u, s, vt = svds(
+        a, k=rank, solver="propack", tol=0.0, maxiter=min(a.shape), rng=np.random.default_rng(0)
+    )
+    order = np.argsort(s)[::-1]
+    return {"left": u[:, order] * s[order], "right": vt[order]}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "scipy-lu",
+        "torch-lu",
+        "scipy-cholesky",
+        "torch-cholesky",
+        "scipy-tsvd",
+        "torch-tsvd",
+        "torch-rsvd",
+        "scipy-svds-propack",
+    ],
+)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.filterwarnings("ignore:Diagonal number:scipy.linalg.LinAlgWarning")  # lowrank
+def test_factors_and_metrics_are_those_from_before_the_timed_call_was_split(name, dtype):
+    """Issue 22: the library's call alone is timed and the factors are assembled after it;
+    they are the same arrays, to the bit and the memory layout (a solve's rounding follows the
+    layout), and so every metric is the same."""
+    from nnbench.methods import FACTORIZATIONS
+    from nnbench.metrics.evaluation import MetricInput, evaluate
+
+    method = METHODS[name]
+    for family, n in [("spd", 7), ("random-gaussian", 6), ("study004-pivot", None), ("lowrank", 5)]:
+        a = MATRIX_FAMILIES[family].make(n, seed=4, dtype=dtype)
+        if method.kind == "lu" and not method.requires.met_by(a):
+            continue
+        rank = 2 if method.needs_rank else None
+        before = _before_issue_22(name, a, rank)
+        fact = method.factorize(a, rank=rank)
+        assert fact.factors.keys() == before.keys()
+        for field, old in before.items():
+            new = fact.factors[field]
+            np.testing.assert_array_equal(new, old, err_msg=f"{name} {family} {field}")
+            assert (new.dtype, new.strides) == (old.dtype, old.strides), (name, family, field)
+        old_fact = FACTORIZATIONS[method.kind](**before)
+        metrics = [
+            evaluate(MetricInput(a=a.astype(np.float64), fact=f, dtype=dtype, rank=rank))
+            for f in (fact, old_fact)
+        ]
+        assert repr(metrics[0]) == repr(metrics[1]), (name, family)  # NaN == NaN here
+
+
+@pytest.mark.filterwarnings("ignore:The problem size:UserWarning")  # LOBPCG on a 6x6 matrix
+def test_the_timed_call_of_a_classical_method_is_the_library_call_alone(monkeypatch):
+    """Issue 22: no symmetry check and no dense P, L, U inside `compute` (the timed region):
+    it returns the library's output, the checks run in `prepare` and the assembly in
+    `finish`, both untimed."""
+    import torch
+
+    from nnbench.methods.base import LibraryOutput
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("called inside the timed region")
+
+    g = np.random.default_rng(0).standard_normal((6, 6))
+    spd = g @ g.T / 6 + 6 * np.eye(6)  # diagonally dominant too (IC(0))
+    for method in (m for m in METHODS.values() if m.group == "classical"):
+        rank = 2 if method.needs_rank else None
+        a = spd if method.requires.tags else g
+        for batch in (1, 3) if method.batchable else (1,):
+            x = method.prepare(a if batch == 1 else np.stack([a] * batch), device="cpu")
+            with monkeypatch.context() as trap:
+                for module, attribute in [
+                    (np, "allclose"),
+                    (torch, "allclose"),
+                    (torch, "lu_unpack"),
+                    (np, "argsort"),
+                ]:
+                    trap.setattr(module, attribute, forbidden)
+                raw = method.compute(x, rank=rank, seed=0)
+            assert isinstance(raw, LibraryOutput), method.name
+            facts = method.finish_batch(raw) if batch > 1 else [method.finish(raw)]
+            assert len(facts) == batch and all(f.kind == method.kind for f in facts)
+
+
+@pytest.mark.parametrize("name", ["scipy-cholesky", "torch-cholesky"])
+def test_cholesky_skips_what_is_not_spd_before_or_after_the_timed_call(name):
+    """Not symmetric: declined in `prepare`, before timing. Symmetric but indefinite: the
+    library's own test (scipy's error in the call, torch's `info` read in `finish`). Either
+    way a run's row is `skipped` with the reason, a stack's too."""
+    from nnbench.api import Execution, Grid, run_grid
+    from nnbench.methods.classical import NOT_SPD
+
+    method = METHODS[name]
+    with pytest.raises(SkipCell, match="not symmetric positive definite"):
+        method.prepare(np.array([[2.0, 1.0], [0.0, 2.0]]), device="cpu")
+    indefinite = np.array([[1.0, 2.0], [2.0, 1.0]])
+    with pytest.raises(SkipCell, match="not symmetric positive definite"):
+        method.finish(method.compute(method.prepare(indefinite, device="cpu"), rank=None, seed=0))
+    for batches in ((1,), (3,)) if method.batchable else ((1,),):
+        grid = Grid(
+            matrices=("random-gaussian", "symmetric", "spd"),
+            methods=(name,),
+            sizes=(6,),
+            batches=batches,
+            timing_repeats=1,
+        )
+        rows = run_grid(grid, execution=Execution(progress=False)).results.set_index("matrix")
+        assert rows.status.to_dict() == {
+            "random-gaussian": "skipped",
+            "symmetric": "skipped",
+            "spd": "ok",
+        }
+        assert (rows.reason[rows.status == "skipped"] == NOT_SPD).all()

@@ -100,7 +100,11 @@ def test_unavailable_devices_give_skipped_rows():
     assert df.loc[("torch-lu", "cpu"), "status"] == "ok"
     assert df.loc[("torch-lu", "cuda"), "reason"] == "no CUDA device on this machine"
     assert df.loc[("torch-lu", "mps"), "status"] == "skipped"
-    assert "CPU only" in df.loc[("scipy-lu", "cuda"), "reason"]
+    # failed before: the reason named only "scipy-lu runs on the CPU only", not the absence
+    assert df.loc[("scipy-lu", "cuda"), "reason"] == (
+        "no CUDA device on this machine; scipy-lu runs on the CPU only (numpy/scipy)"
+    )
+    assert df.loc[("scipy-lu", "mps"), "reason"].startswith("no MPS (Apple GPU) device")
     assert res.provenance["devices"]["cuda"] == "no CUDA device on this machine"
 
 
@@ -253,3 +257,21 @@ def test_tf32_cells_skip_cleanly_off_cuda_and_record_tf32_on_it():
     on = df[(df.dtype == "tf32") & (df.device == "cuda")]
     assert (on.status == "ok").all() and on.tf32.all()
     assert not torch.backends.cuda.matmul.allow_tf32  # restored after the cell
+
+
+def test_results_files_get_the_users_umask(tmp_path):
+    """Failed before: the files were created 0600 (tempfile.mkstemp), whatever the umask."""
+    import os
+    import stat
+
+    grid = Grid(matrices=("study004-doolittle",), methods=("doolittle",), timing_repeats=1)
+    previous = os.umask(0o027)
+    try:
+        run_grid(grid, out=tmp_path)
+    finally:
+        os.umask(previous)
+    names = ["results.parquet", "results.csv", "curves.parquet", "run.json"]
+    files = [tmp_path / name for name in names] + list(tmp_path.glob("artifacts/*.npz"))
+    assert len(files) > len(names)
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640, path.name

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,9 @@ DTYPES = ("float32", "float64")
 class MatrixFamily:
     """A named, parametrised, deterministic generator of matrices.
 
-    `tags` are boolean properties every instance has (tests verify them numerically);
+    `tags` are boolean properties every instance has (tests verify them numerically): a
+    frozenset for a generator, or for one fixed matrix (a file's) the `InferredTags` that
+    check each tag when first asked;
     `fixed_shape` is set for families whose size cannot change (worked examples, files), and
     `fingerprint` (a hash of the array) for families that hold one fixed array, so that a
     changed file is a different matrix to the cache.
@@ -33,7 +35,7 @@ class MatrixFamily:
 
     name: str
     generate: Generator
-    tags: frozenset[str]
+    tags: Set[str]
     description: str
     params: Mapping[str, Any] = field(default_factory=dict)
     fixed_shape: tuple[int, int] | None = None

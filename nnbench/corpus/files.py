@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import warnings
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from nnbench.corpus.family import MatrixFamily
-from nnbench.corpus.tags import infer_tags
+from nnbench.corpus.inferred import PROGRESS_MIN_ENTRIES, InferredTags, progress
 from nnbench.errors import NNBenchError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff")
@@ -25,8 +27,8 @@ def safe_range(dtype: str) -> tuple[float, float]:
 
 def magnitude_problem(a: np.ndarray, name: str) -> NNBenchError | None:
     """Why the entries of `a` are too large or too small for arithmetic in a.dtype, or None."""
-    with np.errstate(over="ignore"):
-        largest = float(np.abs(a).max(initial=0.0))
+    with np.errstate(over="ignore"):  # max and -min: no |a| temporary as large as `a`
+        largest = max(float(a.max(initial=0.0)), -float(a.min(initial=0.0)))
     low, high = safe_range(a.dtype.name)
     fix = "divide it by its largest entry"
     if largest > high or not np.isfinite(largest):
@@ -47,7 +49,9 @@ def magnitude_problem(a: np.ndarray, name: str) -> NNBenchError | None:
 def fingerprint(a: np.ndarray) -> str:
     """A hash of the array's shape and values: its identity for the cache."""
     data = np.ascontiguousarray(a, dtype=np.float64)
-    return hashlib.blake2b(repr(data.shape).encode() + data.tobytes(), digest_size=8).hexdigest()
+    digest = hashlib.blake2b(repr(data.shape).encode(), digest_size=8)
+    digest.update(data.data)  # the buffer itself: no copy of a large matrix
+    return digest.hexdigest()
 
 
 def validate_matrix(a: np.ndarray, name: str) -> np.ndarray:
@@ -57,10 +61,15 @@ def validate_matrix(a: np.ndarray, name: str) -> np.ndarray:
         raise NNBenchError(
             f"matrix {name!r} has dtype {a.dtype}", "give real numbers (int or float entries)"
         )
+    if a.ndim == 1:
+        raise NNBenchError(
+            f"matrix {name!r} is 1-D with shape {a.shape}",
+            "give a 2-D array (reshape a vector to (n, 1) or (1, n))",
+        )
     if a.ndim != 2:
         raise NNBenchError(
-            f"matrix {name!r} is {a.ndim}-D with shape {a.shape}",
-            "give a 2-D array (reshape a vector to (n, 1) or (1, n))",
+            f"matrix {name!r} has {a.ndim} dimensions (shape {a.shape}) and a matrix needs 2",
+            "give one 2-D array (one slice of it, or it reshaped to rows x columns)",
         )
     if a.size == 0:
         raise NNBenchError(f"matrix {name!r} is empty (shape {a.shape})", "give a non-empty matrix")
@@ -77,11 +86,21 @@ def validate_matrix(a: np.ndarray, name: str) -> np.ndarray:
 
 
 def _npy(path: Path) -> np.ndarray:
-    return np.asarray(np.load(path, allow_pickle=False))
+    try:
+        return np.asarray(np.load(path, allow_pickle=False))
+    except ValueError as exc:  # numpy's words for "not a .npy array" talk of pickles
+        if "pickle" in str(exc):
+            raise ValueError(
+                "not a numpy array file: it does not start with .npy's header"
+            ) from None
+        raise
 
 
 def _csv(path: Path) -> np.ndarray:
-    return np.loadtxt(path, delimiter=",", ndmin=2)
+    with warnings.catch_warnings():  # an empty file: the empty matrix's error says it, once
+        warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
+        a = np.loadtxt(path, delimiter=",", ndmin=2)
+    return a if a.size else np.zeros((0, 0))  # (0, 1) would suggest a column was read
 
 
 def _matrix_market(path: Path) -> np.ndarray:
@@ -109,7 +128,20 @@ READERS: dict[str, Callable[[Path], np.ndarray]] = {
 """How each file type is read (by lower-case suffix); images as grayscale in [0, 1]."""
 
 
+def _announce(path: Path) -> None:
+    """A line on stderr before reading a large file (its shape if the file says it cheaply)."""
+    size = path.stat().st_size
+    if size < 8 * PROGRESS_MIN_ENTRIES:
+        return
+    what = f"{size / 1e6:,.0f} MB"
+    if path.suffix.lower() == ".npy":
+        with contextlib.suppress(OSError, ValueError):  # the reader says what is wrong
+            what = "x".join(map(str, np.load(path, mmap_mode="r").shape))  # the header only
+    progress(f"reading {path} ({what}) ...")
+
+
 def load_matrix_file(path: str | Path) -> np.ndarray:
+    """The file's matrix as a validated float64 array (see `validate_matrix`)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in READERS:
@@ -117,8 +149,13 @@ def load_matrix_file(path: str | Path) -> np.ndarray:
             f"cannot read {str(path)!r}: unknown file type {path.suffix or '(none)'!r}",
             f"use one of {', '.join(READERS)}",
         )
+    if path.is_dir():
+        raise NNBenchError(
+            f"matrix file {str(path)!r} is a folder", f"give the path of a {suffix} file"
+        )
     if not path.is_file():
         raise NNBenchError(f"matrix file {str(path)!r} does not exist", "check the path")
+    _announce(path)
     try:
         a = READERS[suffix](path)
     except Exception as exc:  # any reader's failure is the same user-facing problem
@@ -134,27 +171,37 @@ def _copy_of(a: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     return a.copy()
 
 
-def array_family(
-    name: str, a: np.ndarray, *, image: bool = False, source: str = "", keep_factors: bool = False
+def _fixed_family(
+    name: str, a: np.ndarray, *, image: bool, source: str, keep_factors: bool
 ) -> MatrixFamily:
-    """A fixed-shape family holding one user matrix (from a file or a notebook's array); its
-    fingerprint is a hash of the values, so an edited file is not served from the cache."""
-    a = validate_matrix(a, name)
+    """The family of a validated matrix, which it keeps (read-only): its tags are inferred
+    when first needed (`InferredTags`), its fingerprint is a hash of the values."""
     a.setflags(write=False)
-    tags = infer_tags(a) | ({"image"} if image else set())
+    key = fingerprint(a)
     return MatrixFamily(
         name=name,
         generate=partial(_copy_of, a),
-        tags=frozenset(tags),
+        tags=InferredTags(
+            a, fingerprint=key, label=source or name, given={"image"} if image else ()
+        ),
         description=f"user matrix {a.shape[0]}x{a.shape[1]}",
         fixed_shape=(int(a.shape[0]), int(a.shape[1])),
         source=source or "user",
-        fingerprint=fingerprint(a),
+        fingerprint=key,
         keep_factors=keep_factors,
     )
+
+
+def array_family(
+    name: str, a: np.ndarray, *, image: bool = False, source: str = "", keep_factors: bool = False
+) -> MatrixFamily:
+    """A fixed-shape family holding one user matrix (a copy of a notebook's array); its
+    fingerprint is a hash of the values, so an edited matrix is not served from the cache."""
+    a = validate_matrix(a, name)
+    return _fixed_family(name, a, image=image, source=source, keep_factors=keep_factors)
 
 
 def file_family(path: str) -> MatrixFamily:
     a = load_matrix_file(path)
     image = Path(path).suffix.lower() in IMAGE_SUFFIXES
-    return array_family(f"file:{path}", a, image=image, source=str(path))
+    return _fixed_family(f"file:{path}", a, image=image, source=str(path), keep_factors=False)

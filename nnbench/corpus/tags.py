@@ -20,26 +20,38 @@ def is_rectangular(a: np.ndarray) -> bool:
     return not is_square(a)
 
 
+SYMMETRY_ROWS = 256  # rows compared at a time
+
+
 def is_symmetric(a: np.ndarray) -> bool:
-    return is_square(a) and bool(np.allclose(a, a.T, rtol=0.0, atol=_tol(a)))
+    """|a_ij - a_ji| within 100 eps max(1, max|a|), compared a block of rows at a time: no
+    n x n temporaries, and the first asymmetric block (the first, in a random matrix) ends it."""
+    if not is_square(a):
+        return False
+    tol = _tol(a)
+    return all(
+        np.allclose(a[i : i + SYMMETRY_ROWS], a[:, i : i + SYMMETRY_ROWS].T, rtol=0.0, atol=tol)
+        for i in range(0, a.shape[0], SYMMETRY_ROWS)
+    )
 
 
 def is_spd(a: np.ndarray) -> bool:
     if not is_symmetric(a):
         return False
     try:
-        np.linalg.cholesky(a.astype(np.float64))
+        np.linalg.cholesky(np.asarray(a, dtype=np.float64))
     except np.linalg.LinAlgError:
         return False
     return True
 
 
 def is_diagonal(a: np.ndarray) -> bool:
-    return is_square(a) and not np.any(a - np.diag(np.diag(a)))
+    """Square with every entry off the diagonal zero (counted, not by forming diag(diag(a)))."""
+    return is_square(a) and np.count_nonzero(a) == np.count_nonzero(np.diagonal(a))
 
 
 def is_identity(a: np.ndarray) -> bool:
-    return is_square(a) and bool(np.array_equal(a, np.eye(a.shape[0], dtype=a.dtype)))
+    return is_diagonal(a) and bool(np.all(np.diagonal(a) == 1))
 
 
 def is_diagonally_dominant(a: np.ndarray) -> bool:
@@ -50,29 +62,46 @@ def is_diagonally_dominant(a: np.ndarray) -> bool:
     return bool(np.all(diag > np.abs(a).sum(axis=1) - diag))
 
 
-def smallest_pivot_ratio(a: np.ndarray, steps: int | None = None) -> float:
-    """min |u_kk| / max|a_ij| over the first `steps` (default all) pivots of Gaussian
-    elimination without pivoting; 0 on a zero pivot."""
-    u = a.astype(np.float64, copy=True)
-    scale = float(np.abs(u).max(initial=0.0)) or 1.0
-    smallest = np.inf
-    for k in range(u.shape[0] if steps is None else steps):
-        pivot = u[k, k]
-        smallest = min(smallest, abs(pivot) / scale)
-        if pivot == 0.0:
-            return 0.0
-        u[k + 1 :, k:] -= np.outer(u[k + 1 :, k] / pivot, u[k, k:])
-    return float(smallest)
-
-
 PIVOT_RATIO_LIMIT = 1e-8
 
 
+def _meets_tiny_pivot(u: np.ndarray, tiny: float) -> bool:
+    """Eliminate the panel `u` (m x w, m >= w, its top row on the diagonal) in place without
+    row exchanges, halving its columns recursively as LAPACK's dgetrf2 does: the work is
+    triangular solves and matrix products (BLAS-3), not one rank-1 update of the trailing
+    matrix per step. True as soon as a pivot before the matrix's last one (a panel's pivot
+    has rows below it) is below `tiny` in magnitude, elimination stopping there."""
+    import scipy.linalg  # here: listing the corpus loads no scipy
+
+    m, w = u.shape
+    if w == 1:
+        if m == 1:
+            return False
+        if abs(u[0, 0]) < tiny:
+            return True
+        u[1:, 0] /= u[0, 0]
+        return False
+    h = w // 2
+    left, right = u[:, :h], u[:, h:]
+    if _meets_tiny_pivot(left, tiny):
+        return True
+    right[:h] = scipy.linalg.solve_triangular(
+        left[:h], right[:h], lower=True, unit_diagonal=True, check_finite=False
+    )
+    right[h:] -= left[h:] @ right[:h]
+    return _meets_tiny_pivot(right[h:], tiny)
+
+
 def needs_pivoting(a: np.ndarray) -> bool:
-    """No-pivot elimination meets a zero or tiny (< 1e-8 relative) pivot before the last step."""
+    """No-pivot elimination meets a zero or tiny (< 1e-8 relative to max|a_ij|) pivot before
+    the last step. Partial pivoting's row exchanges would not do: it exchanges rows of almost
+    every random matrix, whose elimination without them meets no small pivot."""
     if not is_square(a) or a.shape[0] < 2:
         return False
-    return smallest_pivot_ratio(a, steps=a.shape[0] - 1) < PIVOT_RATIO_LIMIT
+    u = np.array(a, dtype=np.float64, order="F")  # columns contiguous: the panels' leaves
+    scale = max(float(u.max()), -float(u.min())) or 1.0
+    with np.errstate(all="ignore"):  # growth past a small pivot may overflow: NaN decides nothing
+        return _meets_tiny_pivot(u, PIVOT_RATIO_LIMIT * scale)
 
 
 def is_image(a: np.ndarray) -> bool:
@@ -88,7 +117,7 @@ def numerical_rank(a: np.ndarray) -> int:
     """Rank with numpy's default tolerance max(m, n) * eps(dtype) * sigma_1."""
     if a.size == 0:
         return 0
-    s = np.linalg.svd(a.astype(np.float64), compute_uv=False)
+    s = np.linalg.svd(np.asarray(a, dtype=np.float64), compute_uv=False)
     tol = max(a.shape) * np.finfo(a.dtype).eps * s[0]
     return int(np.sum(s > tol))
 

@@ -3,9 +3,11 @@
 A method's lifecycle: `setup(context)` once per (device, dtype) before any of its cells
 (untimed work its cells share, such as training an amortized model; most methods have none);
 then, per cell, three phases so that only the work itself is timed: `prepare` (the input on
-the device, as its backend wants it; untimed), `compute` (timed; returns the factors by the
-field names of its kind's factorization, plus `history` when it trained) and `finish` (the
-factors as numpy in a typed, self-checking `Factorization`; untimed).
+the device, as its backend wants it, and checked where a method declines some inputs;
+untimed), `compute` (timed; returns the factors by the field names of its kind's
+factorization, plus `history` when it trained, or a library's own output as a
+`LibraryOutput`) and `finish` (a library output assembled into factors, the factors as numpy
+in a typed, self-checking `Factorization`; untimed).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -41,6 +43,25 @@ applied to unseen ones by a forward pass (and, if asked, gradient refinement ste
 
 Raw = dict[str, Any]
 """`compute`'s result: factor arrays (numpy or torch) by field name, and `history`."""
+
+
+class LibraryOutput(NamedTuple):
+    """`compute`'s result where the timed work is one library call: what the library returned
+    (e.g. `lu_factor`'s packed LU and pivots), and the untimed step that `finish` runs to turn
+    it into factors by field name (dense P, L and U; a truncation to `rank`), or that raises
+    `SkipCell` when the library's own status says the input was unsuitable. A tuple, so that
+    building it costs the timed call next to nothing."""
+
+    output: Any
+    rank: int | None
+    assemble: Callable[[Any, int | None], Raw]
+
+    def factors(self) -> Raw:
+        return self.assemble(self.output, self.rank)
+
+
+def _factors(raw: Raw | LibraryOutput) -> Raw:
+    return raw.factors() if isinstance(raw, LibraryOutput) else raw
 
 
 def _as_numpy(a: np.ndarray, device: str) -> Any:
@@ -243,21 +264,24 @@ class Method(ABC):
         return Settings()
 
     def prepare(self, a: np.ndarray, *, device: str) -> Any:
-        """The input as `compute` wants it: numpy, or a tensor on `device`."""
+        """The input as `compute` wants it: numpy, or a tensor on `device`. A method may
+        decline `a` (a matrix or a stack) here, untimed, by raising `SkipCell`."""
         return BACKENDS[self.backend].prepare(a, device)
 
     @abstractmethod
-    def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw:
+    def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw | LibraryOutput:
         """The timed work. Raise `SkipCell` if the input turns out to be unsuitable."""
 
-    def finish(self, raw: Raw) -> Factorization:
+    def finish(self, raw: Raw | LibraryOutput) -> Factorization:
         """`compute`'s factors as numpy, in the self-checking factorization of this kind."""
+        raw = _factors(raw)
         to_numpy = BACKENDS[self.backend].to_numpy
         factors = {k: None if v is None else to_numpy(v) for k, v in raw.items() if k != "history"}
         return FACTORIZATIONS[self.kind](**factors, history=raw.get("history"))
 
-    def finish_batch(self, raw: Raw) -> list[Factorization]:
+    def finish_batch(self, raw: Raw | LibraryOutput) -> list[Factorization]:
         """A stack's factors, one self-checking factorization per matrix (history shared)."""
+        raw = _factors(raw)
         to_numpy = BACKENDS[self.backend].to_numpy
         stacks = {k: None if v is None else to_numpy(v) for k, v in raw.items() if k != "history"}
         count = next(len(v) for v in stacks.values() if v is not None)

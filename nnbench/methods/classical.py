@@ -3,8 +3,14 @@ of studies 003/004 (Doolittle LU, classical and modified Gram-Schmidt), Cholesky
 rank-k methods a practitioner would pick: randomized SVD (Halko, Martinsson & Tropp 2011) and
 Krylov/Lanczos `svds` (ARPACK, PROPACK, LOBPCG).
 
-Each is one function `(x, rank, seed, config) -> factors by name`, and one line of
-`CLASSICAL_METHODS`; `config` holds a method's budget options (see `variants`)."""
+Each is one line of `CLASSICAL_METHODS` with up to three functions, so that the timed region
+is the library's call alone (`lu_factor`, `cholesky_ex`, ...; a textbook loop is its own call):
+`check(a)` declines an input before timing (e.g. Cholesky's symmetry check), the timed
+`call(x, rank, seed, config)` returns the library's output (as is, or named where it is the
+factors: QR, SVD), and `assemble(output, rank)` turns it into factors by name after timing
+(P, L and U from a packed LU and its pivots; a truncation to rank k), or declines the input
+when the library's own status says so.
+`config` holds a method's budget options (see `variants`)."""
 
 from __future__ import annotations
 
@@ -14,12 +20,35 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
+import torch  # (loaded with `sketch` anyway)
 
 from nnbench.elimination import doolittle_lu
 from nnbench.errors import NNBenchError, SkipCell
-from nnbench.methods.base import ANY_MATRIX, Method, Raw, Requirements
-from nnbench.methods.preconditioners import PRECONDITIONERS, SPD
+from nnbench.methods.base import ANY_MATRIX, LibraryOutput, Method, Raw, Requirements
+from nnbench.methods.preconditioners import PRECONDITIONERS, SPD, spd_only
 from nnbench.methods.sketch import Sketch, random_sketch_method
+
+Call = Callable[[Any, int | None, int, Any], Any]
+"""The timed work: `(x, rank, seed, config) ->` the library's output, as it returned it."""
+Assemble = Callable[[Any, int | None], Raw]
+"""After timing: `(the call's output, rank) ->` factors by field name; may raise SkipCell."""
+Check = Callable[[np.ndarray], None]
+"""Before timing: raises SkipCell for an input (a matrix or a stack) the method declines."""
+
+
+def _as_returned(output: Raw, rank: int | None) -> Raw:
+    """The assembly of a call that returns its factors by name (a textbook loop's)."""
+    return output
+
+
+def _any_input(a: np.ndarray) -> None:
+    """The check of a method that declines nothing before its call."""
+
+
+def _truncated_svd(svd: Raw, rank: int | None) -> Raw:
+    """The best rank-k approximation from a thin SVD's factors (numpy or torch)."""
+    u, s, vt = svd["U"], svd["s"], svd["Vt"]
+    return {"left": u[:, :rank] * s[:rank], "right": vt[:rank]}
 
 
 def _doolittle(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
@@ -27,11 +56,28 @@ def _doolittle(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
     return {"L": lower, "U": upper}
 
 
-def _scipy_lu(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
-    p, lower, upper = scipy.linalg.lu(x, check_finite=False)
-    return {"P": p, "L": lower, "U": upper}
+def _scipy_lu(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Any:
+    return scipy.linalg.lu_factor(x, check_finite=False)
 
 
+def _lapack_plu(output: tuple[np.ndarray, np.ndarray], rank: int | None) -> Raw:
+    """P, L, U with A = P L U from LAPACK getrf's packed LU (L unit lower below the
+    diagonal, U on and above it) and its 0-based row interchanges (row i with piv[i], in
+    order), as `scipy.linalg.lu` returns them: C-ordered, P in the factors' dtype."""
+    lu, piv = output
+    m, n = lu.shape
+    k = min(m, n)
+    rows = np.arange(m)  # A[rows] = L U
+    for i, j in enumerate(piv.tolist()):
+        rows[i], rows[j] = rows[j], rows[i]
+    p = np.zeros((m, m), dtype=lu.dtype)
+    p[rows, np.arange(m)] = 1
+    lower = np.tril(lu[:, :k], -1) + np.eye(m, k, dtype=lu.dtype)
+    upper = np.triu(lu[:k])
+    return {"P": p, "L": np.ascontiguousarray(lower), "U": np.ascontiguousarray(upper)}
+
+
+# QR and SVD need no assembly: their calls name the factors (a dict costs the call ~0.1 us)
 def _scipy_qr(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
     q, r = scipy.linalg.qr(x, mode="economic", check_finite=False)
     return {"Q": q, "R": r}
@@ -42,37 +88,27 @@ def _scipy_svd(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
     return {"U": u, "s": s, "Vt": vt}
 
 
-def _scipy_tsvd(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
-    u, s, vt = scipy.linalg.svd(x, full_matrices=False, check_finite=False)
-    return {"left": u[:, :rank] * s[:rank], "right": vt[:rank]}
+def _torch_lu(x: Any, rank: int | None, seed: int, config: Any) -> Any:
+    return torch.linalg.lu_factor_ex(x)
 
 
-def _torch_lu(x: Any, rank: int | None, seed: int, config: Any) -> Raw:
-    import torch
-
-    p, lower, upper = torch.linalg.lu(x)
+def _torch_plu(output: tuple[Any, Any, Any], rank: int | None) -> Raw:
+    """P, L, U (stacked where the input was) from `lu_factor_ex`'s packed LU and pivots, as
+    `torch.linalg.lu` returns them. A nonzero `info` is an exactly zero pivot of U, which
+    `torch.linalg.lu` returns as well: the factors still rebuild A."""
+    lu, pivots, _ = output
+    p, lower, upper = torch.lu_unpack(lu, pivots)
     return {"P": p, "L": lower, "U": upper}
 
 
 def _torch_qr(x: Any, rank: int | None, seed: int, config: Any) -> Raw:
-    import torch
-
     q, r = torch.linalg.qr(x, mode="reduced")
     return {"Q": q, "R": r}
 
 
 def _torch_svd(x: Any, rank: int | None, seed: int, config: Any) -> Raw:
-    import torch
-
     u, s, vt = torch.linalg.svd(x, full_matrices=False)
     return {"U": u, "s": s, "Vt": vt}
-
-
-def _torch_tsvd(x: Any, rank: int | None, seed: int, config: Any) -> Raw:
-    import torch
-
-    u, s, vt = torch.linalg.svd(x, full_matrices=False)
-    return {"left": u[:, :rank] * s[:rank], "right": vt[:rank]}
 
 
 def gram_schmidt(a: np.ndarray, *, modified: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -115,23 +151,36 @@ def _modified_gram_schmidt(x: np.ndarray, rank: int | None, seed: int, config: A
 NOT_SPD = "not symmetric positive definite: Cholesky needs an SPD matrix; use an LU"
 
 
-def _scipy_cholesky(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
-    if not np.allclose(x, x.T, rtol=0.0, atol=100 * np.finfo(x.dtype).eps * np.abs(x).max()):
+def _symmetric_only(a: np.ndarray) -> None:
+    """Cholesky reads one triangle only, and would factor a matrix that is not symmetric
+    without complaint: decline one (or a stack with one) before timing."""
+    tol = 100 * np.finfo(a.dtype).eps * np.abs(a).max()
+    if not np.allclose(a, np.swapaxes(a, -1, -2), rtol=0.0, atol=tol):
         raise SkipCell(NOT_SPD)
+
+
+def _scipy_cholesky(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Any:
     try:
-        lower = scipy.linalg.cholesky(x, lower=True, check_finite=False)
-    except np.linalg.LinAlgError:
+        return scipy.linalg.cho_factor(x, lower=True, check_finite=False)
+    except np.linalg.LinAlgError:  # a non-positive pivot: the library's own SPD test
         raise SkipCell(NOT_SPD) from None
+
+
+def _lapack_cholesky(output: tuple[np.ndarray, bool], rank: int | None) -> Raw:
+    """L and U = L^T from `cho_factor`, which leaves A's entries above the diagonal; L
+    column-major, as LAPACK (and `scipy.linalg.cholesky`) returns it."""
+    c, _ = output
+    lower = np.asfortranarray(np.tril(c))
     return {"L": lower, "U": lower.T}
 
 
-def _torch_cholesky(x: Any, rank: int | None, seed: int, config: Any) -> Raw:
-    import torch
+def _torch_cholesky(x: Any, rank: int | None, seed: int, config: Any) -> Any:
+    return torch.linalg.cholesky_ex(x)
 
-    tol = 100 * torch.finfo(x.dtype).eps * float(x.abs().max())
-    if not torch.allclose(x, x.mT, rtol=0.0, atol=tol):
-        raise SkipCell(NOT_SPD)
-    lower, info = torch.linalg.cholesky_ex(x)
+
+def _torch_cholesky_factors(output: tuple[Any, Any], rank: int | None) -> Raw:
+    """L and U = L^T from `cholesky_ex`, whose `info` (per matrix) is its SPD test."""
+    lower, info = output
     if bool((info != 0).any()):
         raise SkipCell(NOT_SPD)
     return {"L": lower, "U": lower.mT}
@@ -152,13 +201,26 @@ class RandomizedSVD:
                 raise NNBenchError(f"{name} must be an integer >= 0", f"set e.g. {name}=2")
 
 
-def _torch_rsvd(x: Any, rank: int | None, seed: int, config: RandomizedSVD) -> Raw:
-    import torch
+def _seed_default_generator(device: torch.device, seed: int) -> None:
+    """Seed the default generator of `device`'s type (the current one of its kind), which
+    `svd_lowrank` draws its sketch from. (`torch.manual_seed` seeds every device's, at
+    more than 100 us a call, longer than the whole call on a small input.)"""
+    if device.type == "cpu":
+        torch.default_generator.manual_seed(seed)
+    else:
+        torch.get_device_module(device).manual_seed(seed)
 
+
+def _torch_rsvd(x: Any, rank: int | None, seed: int, config: RandomizedSVD) -> Any:
+    _seed_default_generator(x.device, seed % 2**63)
+    q = min(int(rank or 1) + config.oversample, *x.shape)
+    return torch.svd_lowrank(x, q=q, niter=config.niter)
+
+
+def _rsvd_factors(output: tuple[Any, Any, Any], rank: int | None) -> Raw:
+    """The leading k of `svd_lowrank`'s q triplets (it returns V, not V^T)."""
+    u, s, v = output
     k = int(rank or 1)
-    torch.manual_seed(seed % 2**63)  # svd_lowrank draws its sketch from the global generator
-    q = min(k + config.oversample, *x.shape)
-    u, s, v = torch.svd_lowrank(x, q=q, niter=config.niter)
     return {"left": u[:, :k] * s[:k], "right": v[:, :k].mT}
 
 
@@ -192,34 +254,43 @@ class Svds:
 
     solver: str
 
-    def __call__(self, x: np.ndarray, rank: int | None, seed: int, config: Krylov) -> Raw:
+    def __call__(self, x: np.ndarray, rank: int | None, seed: int, config: Krylov) -> Any:
         from scipy.sparse.linalg import svds
 
         k = int(rank or 1)
         maxiter = config.maxiter or DEFAULT_MAXITER[self.solver](x.shape, k)
-        u, s, vt = svds(
+        return svds(
             x, k=k, solver=self.solver, tol=config.tol, maxiter=maxiter,
             rng=np.random.default_rng(seed),
         )  # fmt: skip
-        order = np.argsort(s)[::-1]  # ARPACK returns them ascending
-        return {"left": u[:, order] * s[order], "right": vt[order]}
+
+
+def _svds_factors(output: tuple[np.ndarray, np.ndarray, np.ndarray], rank: int | None) -> Raw:
+    u, s, vt = output
+    order = np.argsort(s)[::-1]  # ARPACK returns them ascending
+    return {"left": u[:, order] * s[order], "right": vt[order]}
 
 
 FULL_RANK = Requirements(without=frozenset({"singular"}))
 
 
 class LibraryMethod(Method):
-    """A classical factorization: one library call (or the textbook loop), timed as is.
-    `config` holds its budget options; what it needs of its input beyond the common rules is
-    declared (`square_only`, `tall_only`, `rank_below_min`, `requires`: see `Method`)."""
+    """A classical factorization whose timed `compute` is one library call (or the textbook
+    loop) and nothing else: `check` declines inputs in `prepare`, before timing, and
+    `assemble` makes the factors from the call's output in `finish`, after it (see the
+    module's docstring). `config` holds its budget options; what it needs of its input beyond
+    the common rules is declared (`square_only`, `tall_only`, `rank_below_min`, `requires`:
+    see `Method`)."""
 
     def __init__(
         self,
         name: str,
         kind: str,
-        call: Callable[[Any, int | None, int, Any], Raw],
+        call: Call,
         description: str,
         *,
+        assemble: Assemble = _as_returned,
+        check: Check = _any_input,
         backend: str = "numpy",
         square_only: bool = False,
         tall_only: bool = False,
@@ -231,13 +302,18 @@ class LibraryMethod(Method):
         batchable: bool = False,
     ) -> None:
         self.name, self.kind, self.call, self.description = name, kind, call, description
+        self.assemble, self.check = assemble, check
         self.backend, self.config, self.batchable = backend, config, batchable
         self.square_only, self.tall_only = square_only, tall_only
         self.rank_below_min, self.requires = rank_below_min, requires
         self.optimal, self.structure_cond_power = optimal, structure_cond_power
 
-    def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw:
-        return self.call(x, rank, seed, self.config)
+    def prepare(self, a: np.ndarray, *, device: str) -> Any:
+        self.check(a)
+        return super().prepare(a, device=device)
+
+    def compute(self, x: Any, *, rank: int | None, seed: int) -> LibraryOutput:
+        return LibraryOutput(self.call(x, rank, seed, self.config), rank, self.assemble)
 
 
 CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
@@ -250,12 +326,12 @@ CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
         requires=Requirements(without=frozenset({"needs_pivoting"})),  # a zero pivot
     ),
     LibraryMethod(
-        "scipy-lu", "lu", _scipy_lu, "scipy.linalg.lu, partial pivoting (A = P L U)",
-        square_only=True,
+        "scipy-lu", "lu", _scipy_lu, "scipy.linalg.lu_factor, partial pivoting (A = P L U)",
+        assemble=_lapack_plu, square_only=True,
     ),
     LibraryMethod(
-        "scipy-cholesky", "lu", _scipy_cholesky, "scipy.linalg.cholesky: A = L L^T (SPD only)",
-        square_only=True, requires=SPD,
+        "scipy-cholesky", "lu", _scipy_cholesky, "scipy.linalg.cho_factor: A = L L^T (SPD only)",
+        assemble=_lapack_cholesky, check=_symmetric_only, square_only=True, requires=SPD,
     ),
     LibraryMethod("scipy-qr", "qr", _scipy_qr, "scipy.linalg.qr, Householder, economic"),
     LibraryMethod(
@@ -270,32 +346,32 @@ CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
     ),
     LibraryMethod("scipy-svd", "svd", _scipy_svd, "scipy.linalg.svd (gesdd), thin"),
     LibraryMethod(
-        "scipy-tsvd",
-        "rank-k",
-        _scipy_tsvd,
+        "scipy-tsvd", "rank-k", _scipy_svd,
         "rank-k truncation of scipy's full SVD: the Eckart-Young optimum",
-        optimal=True,
+        assemble=_truncated_svd, optimal=True,
     ),
     LibraryMethod(
         "scipy-svds-arpack", "rank-k", Svds("arpack"),
         "scipy.sparse.linalg.svds, ARPACK (implicitly restarted Lanczos)",
-        config=Krylov(), rank_below_min=True,
+        assemble=_svds_factors, config=Krylov(), rank_below_min=True,
     ),
     LibraryMethod(
         "scipy-svds-propack", "rank-k", Svds("propack"),
-        "scipy.sparse.linalg.svds, PROPACK (Lanczos bidiagonalization)", config=Krylov(),
+        "scipy.sparse.linalg.svds, PROPACK (Lanczos bidiagonalization)",
+        assemble=_svds_factors, config=Krylov(),
     ),
     LibraryMethod(
         "scipy-svds-lobpcg", "rank-k", Svds("lobpcg"),
         "scipy.sparse.linalg.svds, LOBPCG (block preconditioned CG)",
-        config=Krylov(), rank_below_min=True,
+        assemble=_svds_factors, config=Krylov(), rank_below_min=True,
     ),
     LibraryMethod(
-        "torch-lu", "lu", _torch_lu, "torch.linalg.lu, partial pivoting (A = P L U)",
-        backend="torch", batchable=True, square_only=True,
+        "torch-lu", "lu", _torch_lu, "torch.linalg.lu_factor_ex, partial pivoting (A = P L U)",
+        assemble=_torch_plu, backend="torch", batchable=True, square_only=True,
     ),
     LibraryMethod(
-        "torch-cholesky", "lu", _torch_cholesky, "torch.linalg.cholesky: A = L L^T (SPD only)",
+        "torch-cholesky", "lu", _torch_cholesky, "torch.linalg.cholesky_ex: A = L L^T (SPD only)",
+        assemble=_torch_cholesky_factors, check=_symmetric_only,
         backend="torch", batchable=True, square_only=True, requires=SPD,
     ),
     LibraryMethod(
@@ -305,16 +381,19 @@ CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
         "torch-svd", "svd", _torch_svd, "torch.linalg.svd, thin", backend="torch", batchable=True
     ),
     LibraryMethod(
-        "torch-tsvd", "rank-k", _torch_tsvd, "rank-k truncation of torch.linalg.svd",
-        backend="torch", optimal=True,
+        "torch-tsvd", "rank-k", _torch_svd, "rank-k truncation of torch.linalg.svd",
+        assemble=_truncated_svd, backend="torch", optimal=True,
     ),
     LibraryMethod(
         "torch-rsvd", "rank-k", _torch_rsvd,
         "torch.svd_lowrank: randomized SVD, q = k + oversample, niter power iterations",
-        backend="torch", config=RandomizedSVD(),
+        assemble=_rsvd_factors, backend="torch", config=RandomizedSVD(),
     ),
     *(
-        LibraryMethod(name, "precond", call, description, square_only=True, requires=requires)
+        LibraryMethod(
+            name, "precond", call, description,
+            check=spd_only, square_only=True, requires=requires,
+        )
         for name, call, description, requires in PRECONDITIONERS
     ),
     LibraryMethod(

@@ -73,7 +73,8 @@ def with_options(method: Method, options: dict[str, str]) -> Method:
         return method
     if config is None or not is_dataclass(config):
         raise NNBenchError(
-            f"{method.name} has no options", "options apply to the neural methods only"
+            f"{method.name} has no options",
+            "drop the [...]; methods with a budget take them, e.g. torch-rsvd[niter=4]",
         )
     known = [f.name for f in fields(config)]
     for key in options:

@@ -2,7 +2,15 @@
 one function (`build_report`). The report knows no study: studies hand it their sections."""
 
 from nnbench.report.build import build_report
-from nnbench.report.spec import FigureSpec, Missing, TableSpec
+from nnbench.report.spec import FigureSpec, Missing, NoteSpec, TableSpec
 from nnbench.report.tables import error_table, status_table
 
-__all__ = ["FigureSpec", "Missing", "TableSpec", "build_report", "error_table", "status_table"]
+__all__ = [
+    "FigureSpec",
+    "Missing",
+    "NoteSpec",
+    "TableSpec",
+    "build_report",
+    "error_table",
+    "status_table",
+]

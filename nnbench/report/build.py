@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 import re
 import shutil
 import tempfile
@@ -17,17 +18,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from nnbench.errors import NNBenchError
 from nnbench.report.figures import FIGURES
-from nnbench.report.spec import FigureSpec, Missing, TableSpec
+from nnbench.report.spec import FigureSpec, Missing, NoteSpec, TableSpec
 from nnbench.report.tables import HISTORY, TABLES, history_table
 from nnbench.results import Results
 
-STAND_INS = (
-    "The studies' own images are not available. Stand-ins: scikit-image `camera` for study "
-    "002's 400x400 portrait photo, scikit-image `logo` for its 256x256 Apple logo, a generated "
-    "hue wheel (grayscale) for its 10x10 colour wheel, and capitals rendered in DejaVu Sans "
-    "(matplotlib) for study 001's handwritten alphabet matrix."
-)
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:0 auto;max-width:1360px;
 padding:1rem 1.2rem;color:#222;line-height:1.4}
@@ -49,7 +45,7 @@ table.wrap-last td:last-child{min-width:16rem;max-width:30rem;text-align:left}
 def combine(runs: list[Results]) -> Results:
     """Several results folders as one Results (provenance keeps each run's entry). A cell in
     several folders (the same cell_id) counts once: the last folder's row."""
-    results = pd.concat([r.results for r in runs], ignore_index=True)
+    results = _short_file_names(pd.concat([r.results for r in runs], ignore_index=True))
     # a folder without curves has an untyped empty table: concatenated, it would make the
     # loss column `object` (quantiles fail), so only non-empty curve tables are joined
     curves = pd.concat([r.curves for r in runs if len(r.curves)] or [runs[0].curves])
@@ -60,6 +56,16 @@ def combine(runs: list[Results]) -> Results:
         provenance={"runs": [r.provenance for r in runs]},
         artifacts={k: v for r in runs for k, v in r.artifacts.items()},
     )
+
+
+def _short_file_names(results: pd.DataFrame) -> pd.DataFrame:
+    """A user's matrix `file:/long/path/coins.png` as `file:coins.png` (the figure titles and
+    tables show it; the results folders keep the path), unless two paths share a name."""
+    paths = results.matrix[results.matrix.str.startswith("file:")].unique()
+    short = {p: "file:" + Path(p.removeprefix("file:")).name for p in paths}
+    if len(set(short.values())) < len(short):
+        return results
+    return results.assign(matrix=results.matrix.replace(short)) if short else results
 
 
 def _figure_bytes(fig: Figure) -> tuple[bytes, bytes]:
@@ -153,7 +159,7 @@ def build_report(
     runs: list[Results],
     out: str | Path,
     *,
-    sections: Sequence[TableSpec | FigureSpec] = (),
+    sections: Sequence[TableSpec | FigureSpec | NoteSpec] = (),
     history: pd.DataFrame | None = None,
 ) -> Path:
     """Write the report for the combined results of `runs` into `out`: the report's own
@@ -164,6 +170,7 @@ def build_report(
     The page is written to a temporary folder beside `out` and moved into place whole, so a
     failure leaves no half report and no file of an earlier build survives in `out`."""
     out = Path(out)
+    check_report_folder(out)
     res = combine(runs)
     tables: list[TableSpec] = [
         *TABLES[:1],
@@ -173,18 +180,40 @@ def build_report(
     if history is not None and not history.empty:
         tables.append(replace(HISTORY, make=lambda _: history_table(history)))
     figures: list[FigureSpec] = [*FIGURES, *(s for s in sections if isinstance(s, FigureSpec))]
+    notes = [s.text for s in sections if isinstance(s, NoteSpec) and s.applies(res)]
     names = [spec.name for spec in tables] + [spec.name for spec in figures]
     if len(set(names)) != len(names):
         shared = sorted({n for n in names if names.count(n) > 1})
         raise ValueError(f"report sections share a name: {shared}")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    staging.chmod(0o777 & ~_umask())  # mkdtemp's folder is owner-only; a report is not
     try:
-        _write(res, staging, tables, figures)
+        _write(res, staging, tables, figures, notes)
         _replace(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out
+
+
+def check_report_folder(out: Path) -> None:
+    """Refuse, before any work, a report folder that cannot be one: an existing file, a path
+    under a file, or a place this user cannot write."""
+    parent = next((p for p in [out, *out.parents] if p.exists()), Path("."))
+    if parent.is_file() or (out.exists() and not out.is_dir()):
+        raise NNBenchError(
+            f"report folder {str(out)!r} is a file or lies under one", "pass --out a folder"
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise NNBenchError(
+            f"cannot write in {str(parent)!r}", "pass --out a folder you can write to"
+        )
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _replace(staging: Path, out: Path) -> None:
@@ -207,7 +236,11 @@ WRITTEN = ("tables", "figures", "index.html", "report.md")  # what a build owns 
 
 
 def _write(
-    res: Results, out: Path, table_specs: list[TableSpec], figure_specs: list[FigureSpec]
+    res: Results,
+    out: Path,
+    table_specs: list[TableSpec],
+    figure_specs: list[FigureSpec],
+    notes: list[str],
 ) -> None:
     tables = {spec.name: (spec, spec.make(res)) for spec in table_specs}
     tables = {name: made for name, made in tables.items() if not made[1].empty}
@@ -216,10 +249,10 @@ def _write(
 
     counts = res.results["status"].value_counts().to_dict()
     summary = f"{len(res.results)} cells: " + ", ".join(f"{v} {k}" for k, v in counts.items())
-    md = ["# nnbench report", "", summary, "", STAND_INS, ""]
+    md = ["# nnbench report", "", summary, "", *(line for note in notes for line in (note, ""))]
     body = [
         f"<h1>nnbench report</h1><p>{html.escape(summary)}</p>",
-        f"<p>{html.escape(STAND_INS)}</p>",
+        *(f"<p>{html.escape(note)}</p>" for note in notes),
     ]
     nav = []
 
@@ -254,16 +287,12 @@ def _write(
     body.append('<h2 id="figures">Figures</h2>')
     nav.append('<a href="#figures">Figures</a>')
     md.extend(["## Figures", ""])
+    missing: list[tuple[str, str]] = []
     for figure in figure_specs:
         made = figure.make(res)
         if isinstance(made, Missing):
-            if figure.optional:
-                continue
-            body.append(
-                f"<h3>{html.escape(figure.title)}</h3>"
-                f'<p class="missing">Not shown: {html.escape(made.reason)}.</p>'
-            )
-            md.extend([f"### {figure.title}", "", f"*Not shown: {made.reason}.*", ""])
+            if not figure.optional:
+                missing.append((figure.title, made.reason))
             continue
         parts = made if isinstance(made, list) else [(figure.name, made)]
         body.append(f"<h3>{html.escape(figure.title)}</h3>")
@@ -281,6 +310,16 @@ def _write(
                 f'(<a href="figures/{stem}.svg">SVG</a>)</figcaption></figure>'
             )
             md.extend([f"![{name}](figures/{stem}.png)", ""])
+    if missing:  # one line each, after the figures the run could draw
+        items = "".join(
+            f"<li>{html.escape(title)}: {html.escape(reason)}</li>" for title, reason in missing
+        )
+        body.append(
+            f'<details class="missing"><summary>{len(missing)} figures need data this run '
+            f"does not have</summary><ul>{items}</ul></details>"
+        )
+        md.extend(["Not drawn (no data in this run):", ""])
+        md.extend([f"- {title}: {reason}." for title, reason in missing] + [""])
     for spec, table in tables.values():
         if not spec.leading:
             table_section(spec, table)

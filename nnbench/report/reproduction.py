@@ -332,8 +332,11 @@ def reproduction_tables(
         return full[full.verdict != "not run"] if len(full) else full
 
     def missing(res: Results) -> pd.DataFrame:
+        """Left out where the run measured no reported number (a user's own grid)."""
         full = reproduction_table(res, targets, known_answers)
-        return not_run(full[full.verdict == "not run"]) if len(full) else full
+        if not len(full) or (full.verdict == "not run").all():
+            return pd.DataFrame()
+        return not_run(full[full.verdict == "not run"])
 
     def configs(res: Results) -> pd.DataFrame:
         return config_choice(res, targets).dropna(subset=["median_abs_log10_ratio"])

@@ -59,3 +59,13 @@ class FigureSpec:
     def __post_init__(self) -> None:
         if not self.name or not self.title:
             raise ValueError("a FigureSpec needs a name and a title")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoteSpec:
+    """A paragraph under the report's title, shown where `applies` holds for the results
+    (a study's note on the stand-in pictures it uses, say)."""
+
+    name: str
+    text: str
+    applies: Callable[[Results], bool]

@@ -49,13 +49,21 @@ class Results:
         return out
 
 
+def _umask() -> int:
+    mask = os.umask(0)  # the only way to read it (Python has no getter)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(target: Path, write: Callable[[str], object]) -> None:
     """Write `target` through `write(temporary path)` and rename it into place: a reader (or a
-    run killed mid-write) never sees a partial file."""
+    run killed mid-write) never sees a partial file. The file gets the permissions of any new
+    file (0666 less the umask), not mkstemp's private 0600."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())
         write(tmp)
         os.replace(tmp, target)
     finally:

@@ -79,7 +79,8 @@ def row_order(perm: np.ndarray) -> str:
     return ",".join(str(i) for i in np.argmax(perm, axis=0))
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """An exception as a row's reason: its type and the first line of its message."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
@@ -209,10 +210,15 @@ def _timed(
             warning=_first_warning(caught),
         )
         facts = method.finish_batch(raw) if cell.batch > 1 else [method.finish(raw)]
-    except SkipCell as skip:
-        return CellResult(
-            Row(spec, settings, replace(outcome, status="skipped", reason=skip.reason))
+    except SkipCell as skip:  # found after the timed calls too (a library's `info`): no time
+        skipped = Outcome(
+            status="skipped",
+            reason=skip.reason,
+            device_name=outcome.device_name,
+            tf32=outcome.tf32,
+            train_time_s=outcome.train_time_s,
         )
+        return CellResult(Row(spec, settings, skipped))
     except Diverged as diverged:
         stop = replace(outcome, status="diverged", reason=str(diverged), steps=diverged.step)
         return CellResult(Row(spec, settings, stop))
@@ -222,7 +228,7 @@ def _timed(
     except Exception as exc:  # a method's crash is a row, not the end of the run
         traceback.clear_frames(exc.__traceback__)
         return CellResult(
-            Row(spec, settings, replace(outcome, status="failed", reason=_first_line(exc)))
+            Row(spec, settings, replace(outcome, status="failed", reason=first_line(exc)))
         )
     inputs = [
         MetricInput(
@@ -246,7 +252,7 @@ def _timed(
         )
         artifact = _artifact(cell, inputs[0]) if cell.batch == 1 else None
     except Exception as exc:  # a metric that cannot score these factors fails this cell only
-        failed = replace(outcome, status="failed", reason=f"evaluating: {_first_line(exc)}")
+        failed = replace(outcome, status="failed", reason=f"evaluating: {first_line(exc)}")
         return CellResult(Row(spec, settings, failed))
     if isinstance(fact, LUFactorization) and fact.P is not None and cell.batch == 1:
         outcome = replace(outcome, row_order=row_order(fact.P))
@@ -269,4 +275,4 @@ def run_cell(cell: Cell) -> CellResult:
         return _run(cell)
     except Exception as exc:
         traceback.clear_frames(exc.__traceback__)
-        return stopped(cell, "failed", _first_line(exc))
+        return stopped(cell, "failed", first_line(exc))

@@ -190,19 +190,26 @@ def _cells(grid: Grid, families: list[MatrixFamily], methods: list[Method]) -> I
 
 
 def _check_ranks(grid: Grid, cells: list[Cell], methods: list[Method]) -> None:
+    """Refuse ranks that fit no selected matrix; a rank that fits some gives `skipped` rows
+    (with the reason) on the others."""
     if not any(m.needs_rank for m in methods):
         return
     largest = max(min(cell.shape) for cell in cells)
-    too_big = [k for k in grid.ranks if k > largest]
-    if too_big:
+    if min(grid.ranks) > largest:
         raise NNBenchError(
-            f"rank {too_big[0]} is out of range: the largest selected matrix allows k <= {largest}",
+            f"rank {min(grid.ranks)} is out of range: the largest selected matrix allows "
+            f"k <= {largest}",
             "pass smaller --ranks or larger --sizes",
         )
 
 
 def static_skip_reason(cell: Cell) -> str | None:
-    """Why the cell's method cannot run on its input, known without running it."""
-    return tf32_skip_reason(cell.dtype, cell.device) or cell.method.skip_reason(
+    """Why the cell's method cannot run on its input, known without running it. An absent
+    device comes first: it is what stops every cell on it."""
+    absent = DEVICES[cell.device].missing()
+    reason = tf32_skip_reason(cell.dtype, cell.device) or cell.method.skip_reason(
         cell.shape, rank=cell.rank, dtype=cell.storage, device=cell.device, batch=cell.batch
     )
+    if absent and reason and reason != absent:
+        return f"{absent}; {reason}"
+    return absent or reason

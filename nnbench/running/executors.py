@@ -1,7 +1,7 @@
 """Where cells run: in this process, in local worker processes (`--jobs N`, with hard
 per-cell timeouts), or on a dask.distributed cluster (`--scheduler tcp://HOST:PORT`).
 `Execution` holds how a run executes (never what it computes); every executor yields one
-`CellResult` per cell, in completion order."""
+`CellResult` per cell, in completion order, and runs each cell at its own `threads`."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import groupby
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from nnbench.errors import NNBenchError
-from nnbench.running.cell import CellResult, run_cell, stopped
+from nnbench.running.cell import CellResult, first_line, run_cell, stopped
 from nnbench.running.cells import Cell
-from nnbench.running.threads import thread_limit
+from nnbench.running.threads import DEFAULT_THREADS, thread_limit
 
 POLL_S = 0.02
 # Fork on Linux, like torch's DataLoader: workers start in ~0.05 s instead of ~1.4 s (spawn
@@ -35,12 +36,15 @@ class Execution:
 
     jobs: local worker processes; timeout: seconds per cell, enforced by killing its worker
     (so it needs workers); scheduler: a dask.distributed address; force: recompute cells
-    already in the results folder; progress: a progress bar on an interactive terminal."""
+    already in the results folder; keep_failures: reuse its `failed` cells too (by default
+    they run again; cells of every other status are reused); progress: a progress bar on an
+    interactive terminal."""
 
     jobs: int = 1
     timeout: float | None = None
     scheduler: str | None = None
     force: bool = False
+    keep_failures: bool = False
     progress: bool = False
 
     def __post_init__(self) -> None:
@@ -64,19 +68,25 @@ class Execution:
         return "processes" if self.jobs > 1 or self.timeout is not None else "inline"
 
 
-def run_inline(cells: Iterable[Cell], execution: Execution, threads: int) -> Iterator[CellResult]:
-    with thread_limit(threads):
-        for cell in cells:
-            yield run_cell(cell)
+def _at_their_threads(cells: Iterable[Cell]) -> Iterator[Cell]:
+    """Each cell, while torch and BLAS are pinned to its `threads` (set again only when the
+    count changes: setting it costs more than a small cell)."""
+    for threads, same in groupby(cells, key=lambda cell: cell.threads):
+        with thread_limit(threads):
+            yield from same
+
+
+def run_inline(cells: Iterable[Cell], execution: Execution) -> Iterator[CellResult]:
+    for cell in _at_their_threads(cells):
+        yield run_cell(cell)
 
 
 def _worker(conn: Connection, threads: int) -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the run (and this worker)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with thread_limit(threads):
         conn.send(READY)  # imports done: start-up time is not charged to the first cell
-        while True:
-            cell = conn.recv()
-            if cell is None:
-                return
+        for cell in _at_their_threads(iter(conn.recv, None)):
             result = run_cell(cell)
             try:
                 conn.send(result)
@@ -120,15 +130,15 @@ class _Worker:
             self.kill()
 
 
-def run_processes(
-    cells: Iterable[Cell], execution: Execution, threads: int
-) -> Iterator[CellResult]:
+def run_processes(cells: Iterable[Cell], execution: Execution) -> Iterator[CellResult]:
     """Run cells on `execution.jobs` worker processes. A cell still running after
     `execution.timeout` seconds has its worker killed (so even a cell that never returns to
-    Python stops) and a fresh worker takes its place; the cell's row says `timeout`."""
+    Python stops) and a fresh worker takes its place; the cell's row says `timeout`. A run
+    stopped early (Ctrl-C, an error) kills its workers at once."""
     ctx = mp.get_context(START_METHOD)
     timeout = execution.timeout
     pending = deque(cells)
+    threads = pending[0].threads if pending else DEFAULT_THREADS  # workers start pinned to it
     workers = [_Worker(ctx, threads) for _ in range(max(1, min(execution.jobs, len(pending))))]
     try:
         while True:
@@ -167,27 +177,53 @@ def run_processes(
                     workers[i] = _Worker(ctx, threads)
                     reason = f"killed after {elapsed:.1f} s (--timeout {timeout:g})"
                     yield stopped(cell, "timeout", reason, time_s=elapsed)
+    except BaseException:  # stopped early: a busy worker would not read a stop message
+        for worker in workers:
+            worker.kill()
+        raise
     finally:
         for worker in workers:
             worker.stop()
 
 
-def _dask_task(cell: Cell, threads: int) -> CellResult:
-    with thread_limit(threads):
+def _dask_task(cell: Cell) -> CellResult:
+    with thread_limit(cell.threads):
         return run_cell(cell)
 
 
-def run_dask(cells: Iterable[Cell], execution: Execution, threads: int) -> Iterator[CellResult]:
-    """One dask task per cell on the cluster at `execution.scheduler`, as they complete."""
+def _dask_failure(future: Any) -> str:
+    """Why a cell's task ended without a result, in words."""
+    from distributed import KilledWorker
+
+    if future.status == "cancelled":
+        return "the dask cluster cancelled this cell's task"
+    exc = future.exception()
+    if isinstance(exc, KilledWorker):
+        tries = exc.allowed_failures + 1
+        return (
+            f"dask worker {exc.last_worker.address} died running this cell "
+            f"({tries} worker{'s' if tries > 1 else ''} tried it; out of memory? see its log)"
+        )
+    return f"dask task failed: {first_line(exc)}"
+
+
+def run_dask(cells: Iterable[Cell], execution: Execution) -> Iterator[CellResult]:
+    """One dask task per cell on the cluster at `execution.scheduler`, as they complete. A
+    task that ends without a result (its worker died, say) is its cell's `failed` row."""
     from distributed import Client, as_completed
 
+    cells = list(cells)
     with Client(execution.scheduler, timeout="30s") as client:
-        futures = client.map(_dask_task, list(cells), threads=threads, pure=False)
+        futures = client.map(_dask_task, cells, pure=False)
+        cell_of = {future.key: cell for future, cell in zip(futures, cells, strict=True)}
         for future in as_completed(futures):
-            yield future.result()
+            if future.status == "finished":
+                yield future.result()
+            else:
+                yield stopped(cell_of[future.key], "failed", _dask_failure(future))
 
 
-EXECUTORS: dict[str, Callable[[Iterable[Cell], Execution, int], Iterator[CellResult]]] = {
+EXECUTORS: dict[str, Callable[[Iterable[Cell], Execution], Iterator[CellResult]]] = {
     "inline": run_inline,
     "processes": run_processes,
     "dask": run_dask,

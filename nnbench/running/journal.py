@@ -1,7 +1,8 @@
 """The run journal behind cache and resume: one JSON line per finished cell (its typed row),
 appended after its curve and artifact files are in place, so a line means the cell is
-complete. A run killed at any moment leaves at most a torn last line, which loading ignores;
-a cell that appears twice (re-run with --force) counts once, the last time.
+complete. A run killed at any moment leaves at most a torn last line, which loading ignores
+(and the next append starts a line after); a cell that appears twice (re-run with --force, or
+a failed cell tried again) counts once, the last time.
 
 Lines are keyed by `cell_id` (`Cell.description`), which holds the method's configuration
 and code fingerprints: a line is reused only by a cell of the same id, so a cell computed by
@@ -41,7 +42,7 @@ class Journal:
         self.lines = self.dir / "cells.jsonl"
 
     def load(self) -> dict[str, CellResult]:
-        """Finished cells by cell_id."""
+        """Finished cells by cell_id, in the order of their last lines."""
         if not self.lines.is_file():
             return {}
         done: dict[str, CellResult] = {}
@@ -51,6 +52,7 @@ class Journal:
             except (json.JSONDecodeError, KeyError, TypeError):  # the torn tail of a kill
                 continue
             cell_id = row.cell.cell_id
+            done.pop(cell_id, None)
             done[cell_id] = CellResult(row, self._curve(cell_id), self._artifact(cell_id))
         return done
 
@@ -65,10 +67,18 @@ class Journal:
             )
         if artifact is not None:
             atomic_write(self.dir / "artifacts" / f"{cell_id}.npz", artifact.write)
-        with open(self.lines, "a") as f:
-            f.write(_json_line(result.row) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        line = (_json_line(result.row) + "\n").encode()
+        fd = os.open(self.lines, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line  # after a torn line, which stays a line of its own
+            # one write() of a regular file: a signal (Ctrl-C) does not cut it
+            while line:
+                line = line[os.write(fd, line) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def _curve(self, cell_id: str) -> pd.DataFrame | None:
         path = self.dir / "curves" / f"{cell_id}.parquet"

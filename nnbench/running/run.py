@@ -4,18 +4,23 @@ and return (and write) the results."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import tempfile
+import threading
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import replace
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from nnbench.errors import NNBenchError
+from nnbench.errors import NNBenchError, RunInterrupted
 from nnbench.methods import Method, RunContext
-from nnbench.results import Results, to_frame
+from nnbench.results import Results, Row, to_frame
 from nnbench.results.provenance import provenance
 from nnbench.results.table import CURVE_COLUMNS
 from nnbench.running.cell import CellResult, scratch_folder
@@ -44,22 +49,109 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def _set_up(cells: list[Cell], out: str | Path | None, threads: int, log: bool) -> list[Cell]:
+def _not_writable(out: Path, where: Path, why: str | None) -> NNBenchError:
+    return NNBenchError(
+        f"--out {str(out)!r} is not writable ({why or 'no permission'}: {str(where)!r})",
+        "pass --out a folder you can write in, or change its permissions",
+    )
+
+
+def _check_out(out: Path) -> None:
+    """Raise NNBenchError unless `out` is a folder this process can write in, or can make:
+    checked before any work, so that a bad --out costs nothing and leaves nothing behind."""
+    existing = next((p for p in (out, *out.parents) if p.exists()), None)
+    if existing is None:
+        return  # not even the root: the first write will say why
+    if not existing.is_dir():
+        where = "is a file" if existing == out else f"is inside {str(existing)!r}, a file"
+        raise NNBenchError(f"--out {str(out)!r} {where}", "pass a folder's path to --out")
+    try:  # a folder made and removed: permissions alone do not tell (root, read-only mounts)
+        os.rmdir(tempfile.mkdtemp(dir=existing, prefix=".nnbench-write-check-"))
+    except OSError as exc:
+        raise _not_writable(out, existing, exc.strerror) from None
+    journal = Journal(out)
+    for path in (journal.dir, journal.lines):
+        if path.exists() and not os.access(path, os.W_OK):
+            raise _not_writable(out, path, os.strerror(errno.EACCES))
+
+
+def _reusable(result: CellResult, execution: Execution) -> bool:
+    """Whether a journaled cell is reused: not with --force, and a failed one only with
+    --keep-failures (a failure may be the machine's, not the method's)."""
+    if execution.force:
+        return False
+    return execution.keep_failures or result.row.outcome.status != "failed"
+
+
+def _version_of(row: Row) -> tuple[object, ...]:
+    """A cell apart from the code, configuration and inputs' contents that computed it: rows
+    of one key are versions of one cell (before and after an edit of its method, say)."""
+    c = row.cell
+    return c.matrix, c.n, c.method, c.rank, c.dtype, c.device, c.repeat, c.batch, c.seed, c.threads
+
+
+def _folder_cells(this_run: list[CellResult], journaled: dict[str, CellResult]) -> list[CellResult]:
+    """What the results folder holds after a run: this run's cells, then the latest version
+    of each other cell in its journal (from earlier runs into the folder)."""
+    ids = {r.row.cell.cell_id for r in this_run}
+    versions = {_version_of(r.row) for r in this_run}
+    others: dict[tuple[object, ...], CellResult] = {}
+    for cell_id, result in journaled.items():  # in the order they were last journaled
+        version = _version_of(result.row)
+        if cell_id not in ids and version not in versions:
+            others.pop(version, None)
+            others[version] = result
+    return [*this_run, *others.values()]
+
+
+def _set_up(cells: list[Cell], out: str | Path | None, log: bool) -> list[Cell]:
     """Each method set up (`Method.setup`: untimed work its cells share, such as training an
-    amortized model) once per (device, dtype), before any cell, on the cells' threads, with
-    `out` (or a scratch folder) to keep what it shares; each cell gets its ready method, and
-    the folder a worker process sets it up again from."""
+    amortized model) once per (device, dtype), before any cell, on its first cell's threads,
+    with `out` (or a scratch folder) to keep what it shares; each cell gets its ready method,
+    and the folder a worker process sets it up again from."""
     folder = Path(out) if out is not None else scratch_folder()
+    first: dict[tuple[Method, str, str], Cell] = {}
+    for cell in cells:
+        first.setdefault((cell.method, cell.device, cell.storage), cell)
     ready: dict[tuple[Method, str, str], Method] = {}
-    for method, device, dtype in dict.fromkeys((c.method, c.device, c.storage) for c in cells):
+    for (method, device, dtype), cell in first.items():
         context = RunContext(folder=folder, device=device, dtype=dtype)
-        with thread_limit(threads):
+        with thread_limit(cell.threads):
             ready[method, device, dtype] = method.setup(
                 replace(context, log=_log) if log else context
             )
     return [
         replace(c, shared=str(folder), ready=ready[c.method, c.device, c.storage]) for c in cells
     ]
+
+
+@contextlib.contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """Ctrl-C held back until the block is done (in the main thread, where Python delivers
+    it): a cell is journaled and counted whole, or not at all."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught and callable(previous):
+            previous(signal.SIGINT, None)  # Python's own handler: raises KeyboardInterrupt
+        elif caught and previous == signal.SIG_DFL:
+            signal.raise_signal(signal.SIGINT)
+
+
+def _executed(
+    skipped: list[Cell], work: list[Cell], execution: Execution
+) -> Generator[CellResult, None, None]:
+    """The rows of cells known to be skipped (cheap: in this process), then the results of
+    the others from the run's executor, as they complete."""
+    yield from run_inline(skipped, execution)
+    if work:
+        yield from EXECUTORS[execution.executor](work, execution)
 
 
 def run_grids(
@@ -69,79 +161,103 @@ def run_grids(
     execution: Execution | None = None,
     command: str = "",
 ) -> Results:
-    """Run every cell of the grids (a cell in several grids runs once).
+    """Run every cell of the grids (a cell in several grids runs once), each at its own
+    grid's thread count.
 
     With `out`, finished cells are journaled there as they complete, cells already finished
-    by an earlier (possibly killed) run of the same folder are reused unless
-    `execution.force`, and the results folder is written at the end. Raises NNBenchError
-    before any work (and before writing anything) when the grids are invalid."""
+    by an earlier (possibly killed) run of the same folder are reused (`failed` ones only
+    with `execution.keep_failures`; none with `execution.force`), and the results folder is
+    written at the end: this run's cells and the journal's cells of earlier runs (their
+    number is `provenance["folder_cells"]`). Returns this run's cells. Raises NNBenchError
+    before any work (and before writing anything) when the grids or `out` are invalid, and
+    RunInterrupted (a KeyboardInterrupt) on Ctrl-C, with the finished cells journaled."""
     from tqdm.auto import tqdm
 
     execution = execution or Execution()
+    if out is not None:
+        _check_out(Path(out))
     cells = list({cell.cell_id: cell for grid in grids for cell in expand(grid)}.values())
     if all(static_skip_reason(c) for c in cells):
         reason = static_skip_reason(cells[0])
         raise NNBenchError(f"nothing to run: {reason}", "choose matrices and methods that fit")
-    threads = grids[0].threads
     journal = Journal(out) if out is not None else None
-    done = journal.load() if journal is not None and not execution.force else {}
-    finished = {c.cell_id: done[c.cell_id] for c in cells if c.cell_id in done}
+    journaled = journal.load() if journal is not None else {}
+    finished = {
+        c.cell_id: journaled[c.cell_id]
+        for c in cells
+        if c.cell_id in journaled and _reusable(journaled[c.cell_id], execution)
+    }
+    cached = len(finished)
     todo = [c for c in cells if c.cell_id not in finished]
-    skipped = [c for c in todo if static_skip_reason(c)]  # cheap: no worker needed
-    runnable = [c for c in todo if not static_skip_reason(c)]
-    work = _set_up(runnable, out, threads, execution.progress) if runnable else []
-    started = pd.Timestamp.now(tz="UTC")
-    run = EXECUTORS[execution.executor]
-    stream = chain(
-        run_inline(skipped, execution, threads), run(work, execution, threads) if work else ()
-    )
-    # tqdm's convention: disable=None turns the bar off when the output is not a terminal,
-    # so logs do not fill with carriage-return updates
-    bar = tqdm(
-        stream,
-        total=len(todo),
-        desc="cells",
-        unit="cell",
-        disable=None if execution.progress else True,
-        postfix={"cached": len(finished)} if finished else None,
-        file=sys.stderr,
-    )
-    expected = {c.cell_id for c in todo}
-    for result in bar:
-        spec, outcome = result.row.cell, result.row.outcome
-        if spec.cell_id not in expected:  # a worker's fingerprint of the same cell differed
-            raise NNBenchError(
-                f"a worker returned {spec.method} on {spec.matrix} as cell {spec.cell_id}, "
-                "which this run does not have: its method code differs from this process's",
-                "run workers on the same nnbench checkout and Python version",
-            )
-        if journal is not None:
-            journal.append(result)
-        finished[spec.cell_id] = result
-        if execution.progress and outcome.time_s > LONG_CELL_S:
-            bar.write(
-                f"  {spec.method} on {spec.matrix} n={spec.n} k={spec.rank} {spec.dtype}: "
-                f"{outcome.status} in {outcome.time_s:.1f} s",
-                file=sys.stderr,
-            )
-    devices = sorted({d for grid in grids for d in grid.devices})
+    try:
+        skipped = [c for c in todo if static_skip_reason(c)]  # cheap: no worker needed
+        runnable = [c for c in todo if not static_skip_reason(c)]
+        work = _set_up(runnable, out, execution.progress) if runnable else []
+        started = pd.Timestamp.now(tz="UTC")
+        # tqdm's convention: disable=None turns the bar off when the output is not a
+        # terminal, so logs do not fill with carriage-return updates
+        bar = tqdm(
+            total=len(todo),
+            desc="cells",
+            unit="cell",
+            disable=None if execution.progress else True,
+            postfix={"cached": cached} if cached else None,
+            file=sys.stderr,
+        )
+        expected = {c.cell_id for c in todo}
+        with bar, contextlib.closing(_executed(skipped, work, execution)) as stream:
+            for result in stream:
+                spec, outcome = result.row.cell, result.row.outcome
+                if spec.cell_id not in expected:  # a worker's fingerprint of the cell differed
+                    raise NNBenchError(
+                        f"a worker returned {spec.method} on {spec.matrix} as cell "
+                        f"{spec.cell_id}, which this run does not have: its method code "
+                        "differs from this process's",
+                        "run workers on the same nnbench checkout and Python version",
+                    )
+                with _ctrl_c_deferred():
+                    if journal is not None:
+                        journal.append(result)
+                    finished[spec.cell_id] = result
+                bar.update()
+                if execution.progress and outcome.time_s > LONG_CELL_S:
+                    bar.write(
+                        f"  {spec.method} on {spec.matrix} n={spec.n} k={spec.rank} "
+                        f"{spec.dtype}: {outcome.status} in {outcome.time_s:.1f} s",
+                        file=sys.stderr,
+                    )
+        this_run = [finished[c.cell_id] for c in cells]
+        info = _provenance(grids, execution, command, started) | {"cached_cells": cached}
+        if out is None:
+            return _results(this_run, info)
+        folder = _folder_cells(this_run, journaled)
+        info["folder_cells"] = len(folder)
+        results = _results(this_run, info)
+        (results if len(folder) == len(this_run) else _results(folder, info)).save(out)
+        return results
+    except KeyboardInterrupt:
+        kept = journal is not None and journal.lines.is_file()
+        raise RunInterrupted(len(finished), len(cells), str(out) if kept else None) from None
+
+
+def _provenance(
+    grids: Sequence[Grid], execution: Execution, command: str, started: pd.Timestamp
+) -> dict[str, Any]:
+    threads = sorted({grid.threads for grid in grids})
     info = provenance(
         grids=[g.to_dict() for g in grids],
-        threads=threads,
+        threads=threads[0],
         command=command,
         started=started,
-        devices=devices,
+        devices=sorted({d for grid in grids for d in grid.devices}),
     )
-    info |= {
+    if len(threads) > 1:
+        info["threads"] = threads  # each grid's own is in its entry of `grids`
+    return info | {
         "executor": execution.executor,
         "jobs": execution.jobs,
         "timeout_s": execution.timeout,
-        "cached_cells": sum(1 for c in cells if c.cell_id in done),
     }
-    results = _results([finished[c.cell_id] for c in cells], info)
-    if out is not None:
-        results.save(out)
-    return results
 
 
 def run_grid(

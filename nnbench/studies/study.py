@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nnbench.report.reproduction import KnownAnswers, Target
-from nnbench.report.spec import FigureSpec, TableSpec
+from nnbench.report.spec import FigureSpec, NoteSpec, TableSpec
 from nnbench.running.grid import Grid
 
 
@@ -16,8 +16,8 @@ class Study:
     """`grids` is the study as published; `quick` the same question on small sizes and
     budgets, for CI and a first look. `targets` are the source studies' reported numbers
     that its cells re-measure (the report's reproduction table), `known_answers` the worked
-    examples it checks against factors it kept; `tables` and `figures` are its own report
-    sections, shown only when its cells are in the results."""
+    examples it checks against factors it kept; `tables`, `figures` and `notes` are its own
+    report sections, shown only when its cells are in the results."""
 
     name: str
     description: str
@@ -27,6 +27,7 @@ class Study:
     known_answers: tuple[KnownAnswers, ...] = ()
     tables: tuple[TableSpec, ...] = ()
     figures: tuple[FigureSpec, ...] = ()
+    notes: tuple[NoteSpec, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.grids or not self.quick:

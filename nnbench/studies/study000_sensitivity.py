@@ -72,10 +72,15 @@ def _study000_sensitivity(*, steps: int, repeats: int) -> tuple[Grid, ...]:
 STUDY_METHOD = "neural-lu-study-final"
 
 
+SENSITIVITY_MATRIX = "study000-a"  # the study's sensitivity study ran on [[10,20],[30,40]]
+
+
 def sensitivity_rows(results: pd.DataFrame) -> pd.DataFrame:
-    """Rows of the study configuration and its variants (every status: divergence counts)."""
+    """Rows of the study configuration and its variants on the study's matrix (every status:
+    divergence counts); the same configuration on a user's matrix is not this study."""
     is_study = (results.method == STUDY_METHOD) | results.method.str.startswith(f"{STUDY_METHOD}[")
-    return results[is_study & results.optimizer.notna() & (results.optimizer != "")]
+    trained = results.optimizer.notna() & (results.optimizer != "")
+    return results[is_study & trained & (results.matrix == SENSITIVITY_MATRIX)]
 
 
 LR_RULE_LABELS = {"auto": "1/lambda init", "auto-final": "1/lambda final"}
@@ -141,7 +146,7 @@ def _heatmap(df: pd.DataFrame, index: str, columns: str, title: str) -> Figure:
 
 def _study000_a(res: Results) -> pd.DataFrame:
     df = sensitivity_rows(res.results)
-    return df[(df.matrix == "study000-a") & (df.switch_to == "")]
+    return df[df.switch_to == ""]
 
 
 SENSITIVITY_MISSING = Missing(

@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from nnbench.report.figures import picture
-from nnbench.report.spec import FigureSpec, Missing
+from nnbench.report.spec import FigureSpec, Missing, NoteSpec
 from nnbench.report.tables import effective_rank, spectra
 from nnbench.results import Results
 from nnbench.running.grid import Grid
@@ -52,6 +52,13 @@ def alphabet_ranks(res: Results) -> Figure | Missing:
     return fig
 
 
+ALPHABET_STAND_IN = NoteSpec(
+    name="study001_stand_in",
+    text="Study 001's handwritten alphabet matrix is not available: its stand-in is the 26 "
+    "capitals rendered in DejaVu Sans (matplotlib's font), 30x30 pixels each.",
+    applies=lambda res: bool((res.results.matrix == "alphabet").any()),
+)
+
 STUDY = Study(
     "study001-alphabet",
     "study 001's alphabet matrix (900x26): singular values, rank-r reconstructions, neural vs SVD",
@@ -65,6 +72,7 @@ STUDY = Study(
     quick=(
         Grid(matrices=("alphabet",), methods=("scipy-tsvd", "hybrid-lowrank-als"), ranks=(1, 5)),
     ),
+    notes=(ALPHABET_STAND_IN,),
     figures=(
         FigureSpec(
             name="alphabet_ranks",

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from nnbench.report.reproduction import SVD, Target, statistic
-from nnbench.report.spec import TableSpec
+from nnbench.report.spec import NoteSpec, TableSpec
+from nnbench.results import Results
 from nnbench.running.grid import Grid
 from nnbench.studies.study import Study
 
@@ -257,6 +258,21 @@ def funnel_collapse(results: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()
 
 
+STAND_IN_MATRICES = ("image-camera", "image-camera-255", "image-logo", "colour-wheel")
+
+
+def _uses_stand_ins(res: Results) -> bool:
+    return bool(res.results.matrix.isin(STAND_IN_MATRICES).any())
+
+
+STAND_INS = NoteSpec(
+    name="study002_stand_ins",
+    text="Study 002's own images are not available. Stand-ins: scikit-image `camera` for its "
+    "400x400 portrait photo, scikit-image `logo` for its 256x256 Apple logo, and a generated "
+    "hue wheel (grayscale) for its 10x10 colour wheel.",
+    applies=_uses_stand_ins,
+)
+
 STUDY = Study(
     "study002-reproduce",
     "study 002 re-run: identity/M_50 k=20, random and symmetric 10x10 k=1..9 over 10 "
@@ -266,6 +282,7 @@ STUDY = Study(
     grids=_grids(quick=False),
     quick=_grids(quick=True),
     targets=tuple(_targets()),
+    notes=(STAND_INS,),
     tables=(
         TableSpec(
             name="study002_photo",
