@@ -35,7 +35,7 @@ RANK_K_CONTENDERS = (
     "scipy-tsvd",
     "scipy-svds-propack",
     "scipy-svds-arpack",
-    "torch-rsvd[niter=4]",
+    "torch-rsvd",  # niter=4, scikit-learn's default
     "torch-rsvd[niter=8]",
     "hybrid-lowrank-als",
     "neural-lowrank-lbfgs",
@@ -304,12 +304,35 @@ def _library_calls() -> dict[str, tuple[str, Callable[[Any, int], Callable[[], o
     call's label and `(input, rank) ->` the call, ready to time."""
     import scipy.linalg
     import torch
-    from scipy.sparse.linalg import svds
+    from pyamg import smoothed_aggregation_solver
+    from scipy.sparse import csc_array, csr_array
+    from scipy.sparse.linalg import spilu, splu, svds
 
     from nnbench.elimination import doolittle_lu
-    from nnbench.methods.classical import gram_schmidt
-    from nnbench.methods.preconditioners import ic0
-    from nnbench.methods.sketch import best_in_row_space, count_sketch, gaussian_sketch
+    from nnbench.methods.classical import SKETCH_PCA, gram_schmidt
+    from nnbench.methods.classical import closed_form_cholesky as closed_cholesky
+    from nnbench.methods.classical import closed_form_lu as closed_lu
+    from nnbench.methods.preconditioners import ic0, sparse_ic0
+
+    def csr(x: Any) -> Any:
+        return csr_array(np.asarray(x, dtype=np.float64))
+
+    def csc(x: Any) -> Any:
+        return csc_array(csr(x))
+
+    from nnbench.methods.sketch import (
+        PowerSketch,
+        best_in_row_space,
+        count_sketch,
+        gaussian_sketch,
+        sketch_power,
+    )
+
+    power = PowerSketch()
+
+    def pca_sketched(x: Any, k: int) -> Callable[[], object]:
+        s = SKETCH_PCA.sketch(x.shape[0], min(2 * k, x.shape[0]), x)  # fitted, as in `prepare`
+        return lambda: best_in_row_space(x, s @ x, k)
 
     def krylov(solver: str, propack: bool = False) -> Callable[[Any, int], Callable[[], object]]:
         def bind(x: Any, k: int) -> Callable[[], object]:
@@ -371,7 +394,7 @@ def _library_calls() -> dict[str, tuple[str, Callable[[Any, int], Callable[[], o
         "torch-tsvd": torch_svd,
         "torch-rsvd": (
             "torch.svd_lowrank",
-            lambda x, k: partial(torch.svd_lowrank, x, q=min(k + 10, *x.shape), niter=2),
+            lambda x, k: partial(torch.svd_lowrank, x, q=min(k + 10, *x.shape), niter=4),
         ),
         "cg-none": ("np.eye", lambda x, k: partial(np.eye, x.shape[0], dtype=x.dtype)),
         "cg-jacobi": (
@@ -381,6 +404,37 @@ def _library_calls() -> dict[str, tuple[str, Callable[[Any, int], Callable[[], o
         "ic0": ("ic0 (textbook loop)", lambda x, k: partial(ic0, x)),
         "sketch-gaussian": ("best_in_row_space (sketch)", sketched(gaussian_sketch)),
         "sketch-countsketch": ("best_in_row_space (sketch)", sketched(count_sketch)),
+        "sketch-power": (
+            "sketch_power (q = 1)",
+            lambda x, k: partial(sketch_power, x, k, 0, power),
+        ),
+        "sketch-pca": ("best_in_row_space (sketch)", pca_sketched),
+        "closed-form-lu": ("closed form (torch)", lambda x, k: partial(closed_lu, x, k, 0, None)),
+        "closed-form-cholesky": (
+            "closed form (torch)",
+            lambda x, k: partial(closed_cholesky, x, k, 0, None),
+        ),
+        # the sparse preconditioners convert the (dense-stored) matrix to CSR inside their
+        # timed call, as the method does: the corpus is dense; the ratio is the rest
+        "sparse-ic0": ("to CSR + sparse_ic0", lambda x, k: lambda: sparse_ic0(csr(x))),
+        "ilut": (
+            "to CSC + scipy.sparse.linalg.spilu",
+            lambda x, k: (
+                lambda: spilu(
+                    csc(x),
+                    drop_tol=1e-4,
+                    fill_factor=10.0,
+                    permc_spec="MMD_AT_PLUS_A",
+                    diag_pivot_thresh=0.0,
+                    options={"SymmetricMode": True},
+                )
+            ),
+        ),
+        "amg": (
+            "to CSR + pyamg smoothed aggregation",
+            lambda x, k: lambda: smoothed_aggregation_solver(csr(x)).aspreconditioner(cycle="V"),
+        ),
+        "sparse-direct": ("to CSC + scipy.sparse.linalg.splu", lambda x, k: lambda: splu(csc(x))),
     }
 
 

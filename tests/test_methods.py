@@ -87,7 +87,12 @@ def test_contract(name, item):
             assert rel_err_fro(a, approx) == pytest.approx(optimum, abs=1e-12)
         else:  # Eckart-Young: nothing of rank k does better
             assert rel_err_fro(a, approx) >= optimum - 1e-12
-    elif method.group == "classical" and family.name in WELL_CONDITIONED and fact.exact:
+    elif (
+        method.group == "classical"
+        and family.name in WELL_CONDITIONED
+        and fact.exact
+        and not method.approximate
+    ):
         assert rel_err_fro(a, approx) <= 1e-13
         # what a method loses by design (Gram-Schmidt's orthogonality) grows with cond(A)
         power = method.structure_cond_power
@@ -140,7 +145,13 @@ def test_declared_shapes_are_what_the_methods_refuse(name, shape, rank):
 
 @pytest.mark.parametrize(
     "name",
-    [m for m in METHOD_NAMES if METHODS[m].group == "classical" and METHODS[m].kind != "precond"],
+    [
+        m
+        for m in METHOD_NAMES
+        if METHODS[m].group == "classical"
+        and METHODS[m].kind != "precond"
+        and not METHODS[m].approximate  # a closed-form one step: accurate in no dtype
+    ],
 )
 def test_float32_stays_float32_accurate(name):
     method = METHODS[name]
@@ -352,7 +363,7 @@ def _before_issue_22(name: str, a: np.ndarray, rank: int | None) -> dict[str, np
         return {"left": u[:, :rank] * s[:rank], "right": vt[:rank]}
     if name == "torch-rsvd":
         torch.manual_seed(0)
-        u, s, v = torch.svd_lowrank(t, q=min(rank + 10, *a.shape), niter=2)
+        u, s, v = torch.svd_lowrank(t, q=min(rank + 10, *a.shape), niter=4)
         return {"left": (u[:, :rank] * s[:rank]).numpy(), "right": v[:, :rank].mT.numpy()}
     assert name == "scipy-svds-propack"
     u, s, vt = svds(
@@ -467,3 +478,76 @@ def test_cholesky_skips_what_is_not_spd_before_or_after_the_timed_call(name):
             "spd": "ok",
         }
         assert (rows.reason[rows.status == "skipped"] == NOT_SPD).all()
+
+
+def test_sketch_power_without_iterations_is_sketch_gaussian():
+    a = np.random.default_rng(3).standard_normal((30, 24))
+    gaussian = get_method("sketch-gaussian").factorize(a, rank=4, seed=11).reconstruct()
+    power0 = select_methods("sketch-power[q=0]")[0].factorize(a, rank=4, seed=11).reconstruct()
+    np.testing.assert_allclose(power0, gaussian, rtol=0, atol=1e-12)
+    power2 = select_methods("sketch-power[q=2]")[0].factorize(a, rank=4, seed=11).reconstruct()
+    best = np.linalg.svd(a, compute_uv=False)[4:]
+    optimum = np.sqrt(np.sum(best**2))
+    assert optimum <= np.linalg.norm(a - power2) < np.linalg.norm(a - gaussian)
+
+
+def test_sketch_power_validates_q():
+    with pytest.raises(NNBenchError, match="q must be an integer >= 0"):
+        select_methods("sketch-power[q=-1]")
+
+
+def test_sketch_pca_has_orthonormal_rows_and_leads_on_its_own_distribution():
+    import torch
+
+    method = get_method("sketch-pca")
+    like = torch.zeros(1, dtype=torch.float64)
+    s = method.sketch(32, 8, like).numpy()
+    assert s.shape == (8, 32)
+    np.testing.assert_allclose(s @ s.T, np.eye(8), rtol=0, atol=1e-10)
+    crops = MATRIX_FAMILIES["image-crops"]
+    errors = {"sketch-pca": [], "sketch-gaussian": []}
+    for seed in range(3):
+        a = crops.make(32, seed=10_000 + seed)
+        for name, found in errors.items():
+            found.append(
+                rel_err_fro(a, get_method(name).factorize(a, rank=4, seed=seed).reconstruct())
+            )
+    assert np.mean(errors["sketch-pca"]) < np.mean(errors["sketch-gaussian"])
+
+
+@pytest.mark.parametrize("name", ["closed-form-lu", "closed-form-cholesky"])
+def test_closed_forms_are_exact_on_a_diagonal_matrix(name):
+    d = np.diag([1.0, 4.0, 9.0, 16.0])
+    fact = get_method(name).factorize(d)
+    np.testing.assert_allclose(fact.reconstruct(), d, rtol=0, atol=1e-14)
+    expected_l = np.eye(4) if name == "closed-form-lu" else np.diag([1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_allclose(fact.L, expected_l, rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("name", "family"), [("closed-form-lu", "diag-dominant"), ("closed-form-cholesky", "spd")]
+)
+def test_closed_forms_batch_as_they_factor_one(name, family):
+    method = get_method(name)
+    stack = np.stack([MATRIX_FAMILIES[family].make(8, seed=s) for s in range(5)])
+    batch = method.finish_batch(
+        method.compute(method.prepare(stack, device="cpu"), rank=None, seed=0)
+    )
+    for a, fact in zip(stack, batch, strict=True):
+        one = method.factorize(a)
+        np.testing.assert_allclose(fact.L, one.L, rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(fact.U, one.U, rtol=1e-13, atol=1e-13)
+        error = rel_err_fro(a, fact.reconstruct())
+        assert np.isfinite(error) and error < 1.0
+
+
+def test_closed_form_lu_formula_and_its_zero_pivot_skip():
+    a = np.array([[4.0, 1.0, 2.0], [2.0, 5.0, 1.0], [1.0, 3.0, 6.0]])
+    fact = get_method("closed-form-lu").factorize(a)
+    np.testing.assert_allclose(fact.L, np.eye(3) + np.tril(a, -1) / np.diag(a), atol=1e-15)
+    np.testing.assert_allclose(fact.U, np.triu(a), atol=0)
+    spd = a @ a.T
+    cholesky = get_method("closed-form-cholesky").factorize(spd)
+    np.testing.assert_allclose(cholesky.L, np.tril(spd) / np.sqrt(np.diag(spd)), atol=1e-14)
+    with pytest.raises(SkipCell, match="zero diagonal"):
+        get_method("closed-form-lu").prepare(np.array([[0.0, 1.0], [1.0, 1.0]]), device="cpu")

@@ -196,10 +196,19 @@ def test_each_metric_scores_a_worse_answer_worse_by_its_direction(metric):
     collapsed = type(best)(left=np.outer(u[:, 0] * s[0], [1.0, 1.0]), right=vt[:2] * 0.5)
     spread = np.diag(np.r_[10.0, 5.0, 1.0, 1.0])  # sigma_gap at k=2: 4/10; at k=3: 0
     laplacian = MATRIX_FAMILIES["grid-laplacian"].make(36, seed=0)
+    diffusion = MATRIX_FAMILIES["diffusion-2d"].make(256, seed=0)
     pairs = {  # metric -> (better answer's scores, worse answer's scores)
         "cg_iterations": (  # IC(0) preconditions a grid Laplacian better than nothing does
             _scored(laplacian, get_method("ic0").factorize(laplacian)),
             _scored(laplacian, get_method("cg-none").factorize(laplacian)),
+        ),
+        "cg_iterations_1e6": (
+            _scored(laplacian, get_method("ic0").factorize(laplacian)),
+            _scored(laplacian, get_method("cg-none").factorize(laplacian)),
+        ),
+        "cg_solve_s": (  # one iteration against some sixty: robust to a loaded machine
+            _scored(diffusion, get_method("sparse-direct").factorize(diffusion)),
+            _scored(diffusion, get_method("cg-none").factorize(diffusion)),
         ),
         "sigma_gap": (
             _scored(spread, get_method("scipy-tsvd").factorize(spread, rank=2), 2),

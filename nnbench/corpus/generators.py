@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 
 
 def random_uniform(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -54,6 +55,81 @@ def grid_laplacian(n: int, rng: np.random.Generator, *, shift: float = 1e-2) -> 
         np.add.at(a, (i, i), w)
         np.add.at(a, (j, j), w)
     return a + shift * np.eye(n)
+
+
+def _grid_shape(n: int) -> tuple[int, int]:
+    """g x h = n with g the largest divisor of n up to sqrt(n) (k x k for n = k^2)."""
+    g = max(d for d in range(1, math.isqrt(n) + 1) if n % d == 0)
+    return g, n // g
+
+
+def diffusion_2d_sparse(
+    n: int, rng: np.random.Generator, *, sigma: float = 1.0, shift: float = 1e-2
+) -> scipy.sparse.csr_array:
+    """-div(c grad u) + shift u on a k x k grid (n = k^2; g x n/g otherwise), five-point
+    stencil, Dirichlet boundary: c = exp(sigma * Gaussian) per node (a log-normal random
+    medium), each edge weighted by the harmonic mean of its ends' c, each missing
+    neighbour at the boundary by the node's own c. SPD, an M-matrix, CSR."""
+    g, h = _grid_shape(n)
+    c = np.exp(sigma * rng.standard_normal((g, h)))
+    idx = np.arange(n).reshape(g, h)
+    diagonal = np.full(n, shift)
+    rows, cols, vals = [], [], []
+    for left, right, cl, cr in (
+        (idx[:, :-1], idx[:, 1:], c[:, :-1], c[:, 1:]),
+        (idx[:-1, :], idx[1:, :], c[:-1, :], c[1:, :]),
+    ):
+        i, j = left.ravel(), right.ravel()
+        w = (2.0 * cl * cr / (cl + cr)).ravel()
+        rows += [i, j]
+        cols += [j, i]
+        vals += [-w, -w]
+        np.add.at(diagonal, i, w)
+        np.add.at(diagonal, j, w)
+    # Dirichlet: every missing neighbour (4 minus the node's grid degree) couples to u = 0
+    degree = np.full((g, h), 4)
+    degree[0, :] -= 1
+    degree[-1, :] -= 1
+    degree[:, 0] -= 1
+    degree[:, -1] -= 1
+    diagonal += ((4 - degree) * c).ravel()
+    rows.append(np.arange(n))
+    cols.append(np.arange(n))
+    vals.append(diagonal)
+    coo = scipy.sparse.coo_array(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+    )
+    return scipy.sparse.csr_array(coo)
+
+
+def diffusion_2d(
+    n: int, rng: np.random.Generator, *, sigma: float = 1.0, shift: float = 1e-2
+) -> np.ndarray:
+    """`diffusion_2d_sparse`, dense (the corpus stores matrices dense)."""
+    return diffusion_2d_sparse(n, rng, sigma=sigma, shift=shift).toarray()
+
+
+def graph_laplacian_sparse(
+    n: int, rng: np.random.Generator, *, degree: float = 6.0, shift: float = 1e-2
+) -> scipy.sparse.csr_array:
+    """L + shift I of an Erdos-Renyi graph with `degree` edges per node on average (edges
+    drawn as random pairs, repeats and loops dropped), unit weights: SPD (the shift), CSR."""
+    edges = round(n * degree / 2)
+    i, j = rng.integers(0, n, edges), rng.integers(0, n, edges)
+    keep = i != j
+    i, j = np.minimum(i[keep], j[keep]), np.maximum(i[keep], j[keep])
+    i, j = np.unique(np.stack([i, j]), axis=1)
+    adjacency = scipy.sparse.coo_array((np.ones(i.size), (i, j)), shape=(n, n))
+    adjacency = scipy.sparse.csr_array(adjacency + adjacency.T)
+    laplacian = scipy.sparse.diags_array(adjacency.sum(axis=1) + shift) - adjacency
+    return scipy.sparse.csr_array(laplacian)
+
+
+def graph_laplacian(
+    n: int, rng: np.random.Generator, *, degree: float = 6.0, shift: float = 1e-2
+) -> np.ndarray:
+    """`graph_laplacian_sparse`, dense."""
+    return graph_laplacian_sparse(n, rng, degree=degree, shift=shift).toarray()
 
 
 def diagonally_dominant(n: int, rng: np.random.Generator) -> np.ndarray:

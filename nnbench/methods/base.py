@@ -27,7 +27,7 @@ import numpy as np
 from nnbench.corpus.tags import TAG_CHECKS
 from nnbench.devices import DEVICES, get_device
 from nnbench.errors import NNBenchError
-from nnbench.methods.factorization import FACTORIZATIONS, Factorization
+from nnbench.methods.factorization import FACTORIZATIONS, Factorization, InverseOperator
 from nnbench.methods.fingerprint import TEXT, code_fingerprint
 from nnbench.seeds import stable_hash
 from nnbench.settings import Settings
@@ -125,6 +125,24 @@ ANY_MATRIX = Requirements()
 
 
 @dataclass(frozen=True, kw_only=True)
+class Cost:
+    """A rank-k method's cost model on one input (the `passes` and `memory_floats` columns).
+    `passes`: how many times the algorithm multiplies by A or A^T as a whole (a block of
+    vectors at once counts once), i.e. the passes over A a streaming implementation needs;
+    NaN where the algorithm is a dense factorization that reads A at random, not in passes
+    (full SVD), or where the library does not report its products (Krylov `svds`).
+    `memory_floats`: the floats of the working arrays the algorithm holds at its peak besides
+    A itself, to leading order (bytes: times the dtype's itemsize); NaN: not modelled."""
+
+    passes: float = math.nan
+    memory_floats: float = math.nan
+
+
+CostModel = Callable[[tuple[int, int], int, Any], Cost]
+"""`(shape (m, n), rank k, the method's config) -> Cost`: a rank-k method's declared model."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunContext:
     """Where a method's cells run, for its `setup`: `folder` keeps what its cells share (and
     later runs reuse): the results folder, or a scratch folder for a run without one; a
@@ -151,6 +169,7 @@ class Method(ABC):
     rank_below_min: bool = False  # needs k < min(m, n) (ARPACK, LOBPCG)
     requires: Requirements = ANY_MATRIX  # what `compute` may decline (see `Requirements`)
     optimal: bool = False  # rank-k: returns the best rank-k approximation (Eckart-Young)
+    approximate: bool = False  # exact kinds: approximates A by design (a closed-form one step)
     # its factors' `structure_error` grows like cond(A) ** structure_cond_power * eps (0: does
     # not grow; Gram-Schmidt's Q loses orthogonality like cond^2 eps, modified like cond eps)
     structure_cond_power: int = 0
@@ -159,6 +178,7 @@ class Method(ABC):
     options: str = ""  # the options a variant changed, e.g. "optimizer=sgd,lr=0.01"
     base: str = ""  # a variant's registered method ("" for a registered one: see `base_name`)
     config: Any = None  # a trained method's options (a frozen dataclass)
+    cost_model: CostModel | None = None  # rank-k: its passes over A and memory (see `Cost`)
 
     @property
     def base_name(self) -> str:
@@ -232,6 +252,12 @@ class Method(ABC):
                 return f"this solver needs k < min(m, n) = {min(shape)}"
         return None
 
+    def cost(self, shape: tuple[int, int], rank: int | None) -> Cost:
+        """Its cost model on an input of `shape` at `rank`: NaN (not modelled) without one."""
+        if self.cost_model is None or rank is None:
+            return Cost()
+        return self.cost_model(shape, rank, self.config)
+
     train_time_s: float = math.nan  # the training `setup` did (or found done), untimed
     warmup_at_full_size: bool = False  # factorizes one size only: warmed up on the cell's input
 
@@ -276,7 +302,11 @@ class Method(ABC):
         """`compute`'s factors as numpy, in the self-checking factorization of this kind."""
         raw = _factors(raw)
         to_numpy = BACKENDS[self.backend].to_numpy
-        factors = {k: None if v is None else to_numpy(v) for k, v in raw.items() if k != "history"}
+        factors = {  # an operator (a preconditioner's M^-1) is not an array: kept as it is
+            k: v if v is None or isinstance(v, InverseOperator) else to_numpy(v)
+            for k, v in raw.items()
+            if k != "history"
+        }
         return FACTORIZATIONS[self.kind](**factors, history=raw.get("history"))
 
     def finish_batch(self, raw: Raw | LibraryOutput) -> list[Factorization]:

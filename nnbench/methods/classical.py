@@ -24,9 +24,26 @@ import torch  # (loaded with `sketch` anyway)
 
 from nnbench.elimination import doolittle_lu
 from nnbench.errors import NNBenchError, SkipCell
-from nnbench.methods.base import ANY_MATRIX, LibraryOutput, Method, Raw, Requirements
+from nnbench.methods.base import (
+    ANY_MATRIX,
+    Cost,
+    CostModel,
+    LibraryOutput,
+    Method,
+    Raw,
+    Requirements,
+)
 from nnbench.methods.preconditioners import PRECONDITIONERS, SPD, spd_only
-from nnbench.methods.sketch import Sketch, random_sketch_method
+from nnbench.methods.sketch import (
+    PCASketch,
+    PCASketchMethod,
+    PowerSketch,
+    Sketch,
+    power_sketch_cost,
+    random_sketch_cost,
+    random_sketch_method,
+    sketch_power,
+)
 
 Call = Callable[[Any, int | None, int, Any], Any]
 """The timed work: `(x, rank, seed, config) ->` the library's output, as it returned it."""
@@ -192,7 +209,7 @@ class RandomizedSVD:
     `niter` power (subspace) iterations; more of either costs time and buys accuracy."""
 
     oversample: int = 10
-    niter: int = 2
+    niter: int = 4  # scikit-learn's randomized_svd: 4 (7 when k < n / 10); torch's own is 2
 
     def __post_init__(self) -> None:
         for name in ("oversample", "niter"):
@@ -271,6 +288,72 @@ def _svds_factors(output: tuple[np.ndarray, np.ndarray, np.ndarray], rank: int |
     return {"left": u[:, order] * s[order], "right": vt[order]}
 
 
+def _dense_svd_cost(shape: tuple[int, int], rank: int, config: Any) -> Cost:
+    """A full thin SVD: no passes (A is factored in memory); a copy of A and U, s, V^T."""
+    m, n = shape
+    p = min(m, n)
+    return Cost(memory_floats=m * n + m * p + p + p * n)
+
+
+def _rsvd_cost(shape: tuple[int, int], rank: int, config: RandomizedSVD) -> Cost:
+    """`svd_lowrank` with l = k + oversample columns and q = niter: A R, then q times A^T Q
+    and A Q, then B = Q^T A: 2q + 2 passes; Q (m x l), B (l x n) and B's SVD."""
+    m, n = shape
+    sketch = min(rank + config.oversample, m, n)
+    memory = m * sketch + 2 * sketch * n + sketch**2 + sketch
+    return Cost(passes=2 * config.niter + 2, memory_floats=memory)
+
+
+def _svds_cost(solver: str) -> CostModel:
+    """Krylov `svds`: passes NaN (scipy does not report its products); memory to leading
+    order, p = min(m, n): ARPACK's ncv = max(2k + 1, 20) Lanczos vectors of length p and its
+    ncv^2 projection; PROPACK's bases of A's two sides, maxiter (default p) columns each;
+    LOBPCG's six p x k blocks (X, R, P and their products) and its 3k x 3k Gram matrix; each
+    plus the k triplets returned."""
+
+    def cost(shape: tuple[int, int], rank: int, config: Krylov) -> Cost:
+        m, n = shape
+        p = min(m, n)
+        ncv = min(p, max(2 * rank + 1, 20))
+        steps = config.maxiter or p
+        working = {
+            "arpack": ncv * p + ncv**2,
+            "propack": (m + n) * min(steps, p),
+            "lobpcg": 6 * p * rank + (3 * rank) ** 2,
+        }[solver]
+        return Cost(memory_floats=working + (m + n + 1) * rank)
+
+    cost.__qualname__ = f"svds_cost_{solver}"
+    return cost
+
+
+def _nonzero_diagonal(a: np.ndarray) -> None:
+    """The closed forms divide by a_jj (j < n: the last column of tril(A, -1) is empty)."""
+    if np.any(np.diagonal(a, axis1=-2, axis2=-1)[..., :-1] == 0):
+        raise SkipCell("a zero diagonal entry: the closed form divides by it; use torch-lu")
+
+
+def _symmetric_positive_diagonal(a: np.ndarray) -> None:
+    """The closed-form Cholesky divides by sqrt(a_jj): an SPD matrix has a_jj > 0."""
+    _symmetric_only(a)
+    if np.any(np.diagonal(a, axis1=-2, axis2=-1) <= 0):
+        raise SkipCell(NOT_SPD)
+
+
+def closed_form_lu(x: Any, rank: int | None, seed: int, config: Any) -> Raw:
+    """L = I + tril(A, -1) diag(A)^-1, U = triu(A) (stacked where A is): elimination's first
+    step's shape for every column at once, no pivoting, no iteration."""
+    eye = torch.eye(x.shape[-1], dtype=x.dtype, device=x.device)
+    pivots = torch.diagonal(x, dim1=-2, dim2=-1)
+    return {"L": eye + torch.tril(x, -1) / pivots[..., None, :], "U": torch.triu(x)}
+
+
+def closed_form_cholesky(x: Any, rank: int | None, seed: int, config: Any) -> Raw:
+    """L = tril(A) diag(A)^(-1/2) (column j of tril(A) over sqrt(a_jj)), U = L^T."""
+    lower = torch.tril(x) / torch.diagonal(x, dim1=-2, dim2=-1).sqrt()[..., None, :]
+    return {"L": lower, "U": lower.mT}
+
+
 FULL_RANK = Requirements(without=frozenset({"singular"}))
 
 
@@ -300,6 +383,8 @@ class LibraryMethod(Method):
         structure_cond_power: int = 0,
         config: Any = None,
         batchable: bool = False,
+        cost_model: CostModel | None = None,
+        approximate: bool = False,
     ) -> None:
         self.name, self.kind, self.call, self.description = name, kind, call, description
         self.assemble, self.check = assemble, check
@@ -307,6 +392,7 @@ class LibraryMethod(Method):
         self.square_only, self.tall_only = square_only, tall_only
         self.rank_below_min, self.requires = rank_below_min, requires
         self.optimal, self.structure_cond_power = optimal, structure_cond_power
+        self.cost_model, self.approximate = cost_model, approximate
 
     def prepare(self, a: np.ndarray, *, device: str) -> Any:
         self.check(a)
@@ -316,7 +402,15 @@ class LibraryMethod(Method):
         return LibraryOutput(self.call(x, rank, seed, self.config), rank, self.assemble)
 
 
-CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
+SKETCH_PCA = PCASketchMethod(
+    "sketch-pca",
+    "sketch-and-solve with S = the top 2k left singular vectors of amortized-sketch's training "
+    "matrices side by side (512 crops of bundled photos, one SVD, no gradient steps)",
+    PCASketch(),
+)
+
+
+CLASSICAL_METHODS: tuple[Method, ...] = (
     LibraryMethod(
         "doolittle",
         "lu",
@@ -348,22 +442,24 @@ CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
     LibraryMethod(
         "scipy-tsvd", "rank-k", _scipy_svd,
         "rank-k truncation of scipy's full SVD: the Eckart-Young optimum",
-        assemble=_truncated_svd, optimal=True,
+        assemble=_truncated_svd, optimal=True, cost_model=_dense_svd_cost,
     ),
     LibraryMethod(
         "scipy-svds-arpack", "rank-k", Svds("arpack"),
         "scipy.sparse.linalg.svds, ARPACK (implicitly restarted Lanczos)",
         assemble=_svds_factors, config=Krylov(), rank_below_min=True,
+        cost_model=_svds_cost("arpack"),
     ),
     LibraryMethod(
         "scipy-svds-propack", "rank-k", Svds("propack"),
         "scipy.sparse.linalg.svds, PROPACK (Lanczos bidiagonalization)",
-        assemble=_svds_factors, config=Krylov(),
+        assemble=_svds_factors, config=Krylov(), cost_model=_svds_cost("propack"),
     ),
     LibraryMethod(
         "scipy-svds-lobpcg", "rank-k", Svds("lobpcg"),
         "scipy.sparse.linalg.svds, LOBPCG (block preconditioned CG)",
         assemble=_svds_factors, config=Krylov(), rank_below_min=True,
+        cost_model=_svds_cost("lobpcg"),
     ),
     LibraryMethod(
         "torch-lu", "lu", _torch_lu, "torch.linalg.lu_factor_ex, partial pivoting (A = P L U)",
@@ -375,6 +471,19 @@ CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
         backend="torch", batchable=True, square_only=True, requires=SPD,
     ),
     LibraryMethod(
+        "closed-form-lu", "lu", closed_form_lu,
+        "one-step closed form, no pivoting: L = I + tril(A, -1) diag(A)^-1, U = triu(A)",
+        check=_nonzero_diagonal, backend="torch", batchable=True, square_only=True,
+        requires=Requirements(without=frozenset({"needs_pivoting"})), approximate=True,
+    ),
+    LibraryMethod(
+        "closed-form-cholesky", "lu", closed_form_cholesky,
+        "one-step closed form (SPD): L = tril(A) diag(A)^(-1/2), i.e. l_ij = a_ij / sqrt(a_jj) "
+        "for i >= j, U = L^T",
+        check=_symmetric_positive_diagonal, backend="torch", batchable=True, square_only=True,
+        requires=SPD, approximate=True,
+    ),
+    LibraryMethod(
         "torch-qr", "qr", _torch_qr, "torch.linalg.qr, reduced", backend="torch", batchable=True
     ),
     LibraryMethod(
@@ -382,12 +491,13 @@ CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
     ),
     LibraryMethod(
         "torch-tsvd", "rank-k", _torch_svd, "rank-k truncation of torch.linalg.svd",
-        assemble=_truncated_svd, backend="torch", optimal=True,
+        assemble=_truncated_svd, backend="torch", optimal=True, cost_model=_dense_svd_cost,
     ),
     LibraryMethod(
         "torch-rsvd", "rank-k", _torch_rsvd,
         "torch.svd_lowrank: randomized SVD, q = k + oversample, niter power iterations",
         assemble=_rsvd_factors, backend="torch", config=RandomizedSVD(),
+        cost_model=_rsvd_cost,
     ),
     *(
         LibraryMethod(
@@ -399,11 +509,18 @@ CLASSICAL_METHODS: tuple[LibraryMethod, ...] = (
     LibraryMethod(
         "sketch-gaussian", "rank-k", random_sketch_method("gaussian"),
         "sketch-and-solve: best rank-k within the row space of S A, S Gaussian (rows = 2k)",
-        backend="torch", config=Sketch(),
+        backend="torch", config=Sketch(), cost_model=random_sketch_cost,
     ),
     LibraryMethod(
         "sketch-countsketch", "rank-k", random_sketch_method("countsketch"),
         "sketch-and-solve with a CountSketch S (one +-1 per column, rows = 2k)",
-        backend="torch", config=Sketch(),
+        backend="torch", config=Sketch(), cost_model=random_sketch_cost,
     ),
+    LibraryMethod(
+        "sketch-power", "rank-k", sketch_power,
+        "sketch-and-solve within the row space of S (A A^T)^q A, S Gaussian as sketch-gaussian's "
+        "(rows = 2k), q = 1 power iteration (2q + 2 passes)",
+        backend="torch", config=PowerSketch(), cost_model=power_sketch_cost,
+    ),
+    SKETCH_PCA,
 )  # fmt: skip

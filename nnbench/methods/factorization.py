@@ -16,6 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse
 
 from nnbench.errors import InvalidFactorization
 
@@ -287,31 +288,76 @@ class SVDFactorization(Factorization):
 
 
 @dataclass(frozen=True)
+class InverseOperator:
+    """A preconditioner as an operator: `apply(r)` = M^-1 r for a float64 vector r (n,), and
+    for an incomplete factorization its sparse lower factor (M = L L^T), else None."""
+
+    n: int
+    apply: Callable[[np.ndarray], np.ndarray]
+    lower: scipy.sparse.csr_array | None = None
+
+    def __post_init__(self) -> None:
+        if self.lower is not None:
+            if self.lower.shape != (self.n, self.n):
+                raise InvalidFactorization(f"sparse L is {self.lower.shape}, not {self.n} square")
+            bad = int(self.lower.nnz - np.count_nonzero(np.isfinite(self.lower.data)))
+            if bad:
+                raise InvalidFactorization(f"sparse L has {bad} NaN/Inf entries")
+
+
+@dataclass(frozen=True)
 class PreconditionerFactorization(Factorization):
-    """A preconditioner M = L L^T (L lower triangular) for conjugate gradients on an SPD A:
-    its quality is how few CG iterations it leaves (metric `cg_iterations`), not how close
-    L L^T is to A."""
+    """A preconditioner for conjugate gradients on an SPD A: a dense M = L L^T (L lower
+    triangular), or an operator M^-1 (`InverseOperator`: ILUT, AMG, a sparse direct solve,
+    sparse IC(0)), exactly one of the two. Its quality is how few CG iterations it leaves
+    (metric `cg_iterations`), not how close M is to A."""
 
     kind: ClassVar[str] = "precond"
     exact: ClassVar[bool] = False
-    L: np.ndarray
+    L: np.ndarray | None = None
+    operator: InverseOperator | None = None
+
+    def __post_init__(self) -> None:
+        if (self.L is None) == (self.operator is None):
+            raise InvalidFactorization("a preconditioner is a dense L or an operator, not both")
+        if self.L is not None:
+            super().__post_init__()
 
     def check_shapes(self) -> None:
-        _chain(("L", self.L), ("L^T", self.L.T))
+        if self.L is not None:
+            _chain(("L", self.L), ("L^T", self.L.T))
+
+    @property
+    def lower(self) -> np.ndarray | None:
+        """L dense, where there is one (a dense one, or an operator's sparse one)."""
+        if self.L is not None:
+            return self.L
+        sparse = None if self.operator is None else self.operator.lower
+        return None if sparse is None else sparse.toarray()
 
     @property
     def factors(self) -> dict[str, np.ndarray]:
-        return {"L": self.L}
+        lower = self.lower
+        return {} if lower is None else {"L": lower}
 
     def reconstruct(self, matmul: MatMul = np.matmul) -> np.ndarray:
-        lower = self.L.astype(np.float64)
+        """L L^T; NaN for an operator without a factor (M itself is never formed)."""
+        lower = self.lower
+        if lower is None:
+            n = 0 if self.operator is None else self.operator.n
+            return np.full((n, n), np.nan)
+        lower = lower.astype(np.float64)
         return matmul(lower, lower.T)
 
     def structure_error(self, matmul: MatMul = np.matmul) -> float:
-        return _off_triangle(self.L, lower=True)
+        lower = self.lower
+        return float("nan") if lower is None else _off_triangle(lower, lower=True)
 
     def apply_inverse(self, r: np.ndarray) -> np.ndarray:
-        """M^-1 r by two triangular solves."""
+        """M^-1 r: by the operator, or by two dense triangular solves."""
+        if self.operator is not None:
+            return self.operator.apply(r)
+        assert self.L is not None
         lower = np.tril(self.L.astype(np.float64))
         with np.errstate(all="ignore"):
             y = scipy.linalg.solve_triangular(lower, r, lower=True, check_finite=False)

@@ -1,21 +1,40 @@
 """Classical preconditioners for conjugate gradients on SPD systems (kind `precond`): none,
-Jacobi and incomplete Cholesky with zero fill-in, IC(0). What an amortized preconditioner
-(NeuralIF-style, `amortized-ic`) is compared with."""
+Jacobi and incomplete Cholesky with zero fill-in, IC(0), dense; and on scipy.sparse, IC(0),
+ILUT, smoothed-aggregation AMG (pyamg, one V-cycle) and a sparse direct solve (the exact
+reference: CG converges in one or two iterations). What an amortized preconditioner
+(NeuralIF-style, `amortized-ic`) is compared with.
+
+The corpus stores matrices dense: the sparse methods take A to CSR inside their timed call
+(about as long as one dense matrix-vector product)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
+import pyamg
+import scipy.linalg
+import scipy.sparse
+import scipy.sparse.linalg
 
-from nnbench.errors import SkipCell
+from nnbench.errors import NNBenchError, SkipCell
 from nnbench.methods.base import Raw, Requirements
+from nnbench.methods.factorization import InverseOperator
 
 
 def spd_only(x: np.ndarray) -> None:
-    """The check before timing (see `classical`): symmetric with a positive diagonal."""
+    """The check before timing (see `classical`): symmetric, and positive definite by a
+    Cholesky attempt (an indefinite A would break CG down: a `diverged` row for no
+    fault of the preconditioner's)."""
+    message = "conjugate gradients needs a symmetric positive definite matrix"
     if not np.allclose(x, x.T, rtol=1e-12, atol=0.0) or np.any(np.diag(x) <= 0):
-        raise SkipCell("conjugate gradients needs a symmetric positive definite matrix")
+        raise SkipCell(message)
+    try:
+        scipy.linalg.cholesky(x, lower=True, check_finite=False)
+    except np.linalg.LinAlgError as exc:
+        raise SkipCell(f"{message}; this one is not positive definite") from exc
 
 
 def _none(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
@@ -47,6 +66,107 @@ def _ic0(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
     return {"L": ic0(x)}
 
 
+@cache
+def _pairs(m: int) -> tuple[np.ndarray, np.ndarray]:
+    """(p, q) with p >= q over range(m): the lower triangle of an m x m outer product."""
+    return np.tril_indices(m)
+
+
+def sparse_ic0(a: scipy.sparse.sparray) -> scipy.sparse.csr_array:
+    """IC(0) of a sparse SPD A: L (CSR) on the pattern of tril(A). Right-looking, one column
+    at a time with numpy: column k is scaled by its pivot, then its outer product is
+    subtracted from the later columns where their pattern has an entry (found by one sorted
+    search over the keys col * n + row), O(nnz * average column length) in all. SkipCell on
+    a non-positive pivot."""
+    n = a.shape[0]
+    lower = scipy.sparse.csc_array(scipy.sparse.tril(a, format="csc"), dtype=np.float64)
+    lower.sum_duplicates()
+    lower.sort_indices()
+    indptr, rows, data = lower.indptr, lower.indices.astype(np.int64), lower.data.copy()
+    columns = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    keys = columns * n + rows  # increasing: CSC with sorted rows
+    for k in range(n):
+        start, end = indptr[k], indptr[k + 1]
+        if start == end or rows[start] != k or not data[start] > 0:
+            pivot = data[start] if start < end and rows[start] == k else 0.0
+            raise SkipCell(f"IC(0) broke down: pivot {k + 1} is {pivot:.3g}")
+        data[start] = np.sqrt(data[start])
+        data[start + 1 : end] /= data[start]
+        below, values = rows[start + 1 : end], data[start + 1 : end]
+        if below.size == 0:
+            continue
+        p, q = _pairs(below.size)
+        wanted = below[q] * n + below[p]  # entry (row below[p], column below[q])
+        at = np.minimum(np.searchsorted(keys, wanted), keys.size - 1)
+        kept = keys[at] == wanted  # fill-in outside the pattern is dropped
+        data[at[kept]] -= values[p[kept]] * values[q[kept]]
+    lower.data = data
+    return scipy.sparse.csr_array(lower)
+
+
+def _triangular_inverse(lower: scipy.sparse.csr_array) -> InverseOperator:
+    upper = scipy.sparse.csr_array(lower.T)
+
+    def apply(r: np.ndarray) -> np.ndarray:
+        y = scipy.sparse.linalg.spsolve_triangular(lower, r, lower=True)
+        return np.asarray(scipy.sparse.linalg.spsolve_triangular(upper, y, lower=False))
+
+    return InverseOperator(n=lower.shape[0], apply=apply, lower=lower)
+
+
+def _csr(x: np.ndarray) -> scipy.sparse.csr_array:
+    return scipy.sparse.csr_array(np.asarray(x, dtype=np.float64))
+
+
+def _sparse_ic0(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
+    return {"operator": _triangular_inverse(sparse_ic0(_csr(x)))}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ilut:
+    """spilu's options: entries below `drop_tol` (relative) are dropped, and L + U keep at
+    most `fill_factor` times the nonzeros of A."""
+
+    drop_tol: float = 1e-4
+    fill_factor: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.drop_tol < 1.0 and self.fill_factor >= 1.0):
+            raise NNBenchError(
+                f"ILUT drop_tol={self.drop_tol}, fill_factor={self.fill_factor}",
+                "use 0 <= drop_tol < 1 and fill_factor >= 1",
+            )
+
+
+def _ilut(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
+    options = config if isinstance(config, Ilut) else Ilut()
+    try:
+        lu = scipy.sparse.linalg.spilu(
+            scipy.sparse.csc_array(_csr(x)),
+            drop_tol=options.drop_tol,
+            fill_factor=options.fill_factor,
+            # symmetric ordering, no pivoting: M stays near-symmetric, as CG needs (with
+            # SuperLU's default COLAMD and pivoting, CG hit its cap at n = 4096 on diffusion-2d)
+            permc_spec="MMD_AT_PLUS_A",
+            diag_pivot_thresh=0.0,
+            options={"SymmetricMode": True},
+        )
+    except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
+        raise SkipCell(f"ILUT broke down: {exc}") from exc
+    return {"operator": InverseOperator(n=x.shape[0], apply=lu.solve)}
+
+
+def _amg(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
+    hierarchy = pyamg.smoothed_aggregation_solver(_csr(x))
+    v_cycle = hierarchy.aspreconditioner(cycle="V")
+    return {"operator": InverseOperator(n=x.shape[0], apply=v_cycle.matvec)}
+
+
+def _sparse_direct(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
+    lu = scipy.sparse.linalg.splu(scipy.sparse.csc_array(_csr(x)))
+    return {"operator": InverseOperator(n=x.shape[0], apply=lu.solve)}
+
+
 SPD = Requirements(tags=frozenset({"spd"}))
 # IC(0) may break down on an SPD matrix, never on a diagonally dominant one (an H-matrix)
 SPD_DOMINANT = Requirements(tags=frozenset({"spd", "diagonally_dominant"}))
@@ -55,4 +175,8 @@ PRECONDITIONERS = (
     ("cg-none", _none, "no preconditioner: plain conjugate gradients (L = I)", SPD),
     ("cg-jacobi", _jacobi, "Jacobi: M = diag(A), L = diag(sqrt(a_ii))", SPD),
     ("ic0", _ic0, "incomplete Cholesky, zero fill-in: L on the pattern of tril(A)", SPD_DOMINANT),
+    ("sparse-ic0", _sparse_ic0, "IC(0) on scipy.sparse CSR, sparse solves", SPD_DOMINANT),
+    ("ilut", _ilut, "scipy spilu: threshold ILU, drop_tol 1e-4, fill_factor 10", SPD),
+    ("amg", _amg, "pyamg smoothed aggregation, one V-cycle per application", SPD),
+    ("sparse-direct", _sparse_direct, "scipy splu: exact sparse LU (the reference)", SPD),
 )

@@ -33,11 +33,20 @@ from nnbench.metrics.norms import (
     rel_err_fro,
 )
 from nnbench.metrics.references import blocked_doolittle, doolittle_factor_err, lapack_doolittle
-from nnbench.metrics.solves import CG_TOL, backward_error, det_rel_err, pcg_iterations
+from nnbench.metrics.solves import (
+    CG_LOOSE_TOL,
+    CG_TOL,
+    CGRun,
+    backward_error,
+    det_rel_err,
+    pcg,
+    pcg_iterations,
+)
 from nnbench.metrics.values import AGGREGATES, METRICS, Direction, Metric, MetricValues, aggregate
 
 __all__ = [
     "AGGREGATES",
+    "CG_LOOSE_TOL",
     "CG_TOL",
     "EVALUATE_ON",
     "INSTANCE_CACHE",
@@ -46,6 +55,7 @@ __all__ = [
     "LINALGS",
     "METRICS",
     "RANK_MARGIN",
+    "CGRun",
     "Direction",
     "InstanceCache",
     "Linalg",
@@ -65,6 +75,7 @@ __all__ = [
     "numerical_rank",
     "opt_err_2",
     "opt_err_fro",
+    "pcg",
     "pcg_iterations",
     "rank_k_spectrum",
     "rank_of",

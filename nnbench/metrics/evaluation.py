@@ -13,7 +13,9 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 
+from nnbench.errors import Diverged
 from nnbench.methods.factorization import (
     Factorization,
     LowRankFactorization,
@@ -36,7 +38,7 @@ from nnbench.metrics.norms import (
     ratio,
 )
 from nnbench.metrics.references import doolittle_factor_err
-from nnbench.metrics.solves import backward_error, det_rel_err, pcg_iterations
+from nnbench.metrics.solves import CGRun, backward_error, det_rel_err, pcg
 from nnbench.metrics.values import METRICS, MetricValues
 
 
@@ -122,6 +124,25 @@ class MetricInput:
         return int(np.sum(s > self.floor * s[0])) if s.size and s[0] > 0 else 0
 
     @property
+    def is_operator(self) -> bool:
+        """A preconditioner given as an operator only: M is never formed, and only the CG
+        metrics apply (`PRECOND_METRICS`)."""
+        return isinstance(self.fact, PreconditionerFactorization) and self.fact.lower is None
+
+    @cached_property
+    def cg_run(self) -> CGRun | None:
+        """One CG solve with the preconditioner (None: not a preconditioner cell); A goes to
+        CSR first (untimed) when under a tenth of it is nonzero, as a sparse solver holds it."""
+        fact = self.fact
+        if not isinstance(fact, PreconditionerFactorization):
+            return None
+        a: Any = self.a
+        if np.count_nonzero(a) < 0.1 * a.size:
+            a = scipy.sparse.csr_array(a)
+        b = np.random.default_rng(0).standard_normal(size=(self.a.shape[0],))
+        return pcg(a, b, fact.apply_inverse)
+
+    @property
     def is_rank_k(self) -> bool:
         return self.fact.kind == "rank-k"
 
@@ -193,12 +214,25 @@ def _det(x: MetricInput) -> float:
 
 
 def _cg(x: MetricInput) -> float:
-    """CG iterations on A x = b with the preconditioner M = L L^T (preconditioner cells); b is
-    a fixed Gaussian vector (a constant one is an eigenvector of a graph Laplacian)."""
-    if not isinstance(x.fact, PreconditionerFactorization):
+    """CG iterations on A x = b with the preconditioner (preconditioner cells); b is a fixed
+    Gaussian vector (a constant one is an eigenvector of a graph Laplacian). A run that hits
+    the cap or breaks down raises `Diverged`: the runner records it, with its reason."""
+    run = x.cg_run
+    if run is None:
         return NAN
-    b = np.random.default_rng(0).standard_normal(size=(x.a.shape[0],))
-    return float(pcg_iterations(x.a, b, x.fact.apply_inverse))
+    if run.iterations is None:
+        raise Diverged(run.cap, run.reason)
+    return float(run.iterations)
+
+
+def _cg_loose(x: MetricInput) -> float:
+    run = x.cg_run
+    return NAN if run is None or run.iterations_loose is None else float(run.iterations_loose)
+
+
+def _cg_seconds(x: MetricInput) -> float:
+    run = x.cg_run
+    return NAN if run is None or run.iterations is None else run.seconds
 
 
 def _factor(x: MetricInput) -> float:
@@ -233,6 +267,8 @@ METRIC_FUNCTIONS: dict[str, Callable[[MetricInput], float | bool]] = {
     "solve_backward_err": _solve,
     "det_rel_err": _det,
     "cg_iterations": _cg,
+    "cg_iterations_1e6": _cg_loose,
+    "cg_solve_s": _cg_seconds,
 }
 """The function that computes each metric, by its `MetricValues` field (checked below)."""
 
@@ -243,8 +279,15 @@ if list(METRIC_FUNCTIONS) != [m.name for m in METRICS]:
     )
 
 
+PRECOND_METRICS = ("cg_iterations", "cg_iterations_1e6", "cg_solve_s", "structure_err")
+"""What an operator-only preconditioner is scored by (its other metrics are NaN)."""
+
+
 def evaluate(x: MetricInput) -> MetricValues:
     """All metrics of one cell. Raises on a metric's own failure (the runner records it)."""
     with np.errstate(all="ignore"):
-        values: dict[str, Any] = {m.name: METRIC_FUNCTIONS[m.name](x) for m in METRICS}
+        names = [m.name for m in METRICS]
+        if x.is_operator:  # no matrix to compare with A: the solve is all there is to score
+            names = [name for name in names if name in PRECOND_METRICS]
+        values: dict[str, Any] = {name: METRIC_FUNCTIONS[name](x) for name in names}
         return MetricValues(**values)

@@ -3,7 +3,10 @@ determinant, and the iterations of conjugate gradients they precondition."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -23,38 +26,79 @@ def backward_error(
 
 
 CG_TOL = 1e-8  # relative residual at which conjugate gradients stops
+CG_LOOSE_TOL = 1e-6  # also reported: the iteration at which CG first got there
+CG_CAP_PER_N = 10.0  # CG stops after this many times n iterations: the run is `diverged`
+
+
+@dataclass(frozen=True)
+class CGRun:
+    """One preconditioned CG solve: iterations to `CG_TOL` and to `CG_LOOSE_TOL` (None: not
+    reached), the iteration cap, why it stopped short ("" when it converged) and its
+    seconds (the preconditioner's applications included)."""
+
+    iterations: int | None
+    iterations_loose: int | None
+    cap: int
+    reason: str
+    seconds: float
+
+
+def pcg(
+    a: Any,
+    b: np.ndarray,
+    apply_inverse: Callable[[np.ndarray], np.ndarray],
+    *,
+    tol: float = CG_TOL,
+    loose_tol: float = CG_LOOSE_TOL,
+    maxiter: int | None = None,
+) -> CGRun:
+    """Preconditioned conjugate gradients on A x = b (A dense or scipy.sparse) from x = 0
+    until ||b - A x|| <= tol ||b||, at most `maxiter` (default `CG_CAP_PER_N` n) iterations;
+    it stops short when the preconditioner is not positive definite (CG breaks down)."""
+    cap = max(1, int(CG_CAP_PER_N * a.shape[0])) if maxiter is None else maxiter
+    start = time.perf_counter()
+    x = np.zeros_like(b)
+    r = b.copy()
+    z = apply_inverse(r)
+    p, rz = z.copy(), float(r @ z)
+    norm_b = float(np.linalg.norm(b))
+    loose: int | None = None
+    reason = f"CG did not reach ||r|| <= {tol:g} ||b|| within the cap of {cap} iterations"
+    for i in range(1, cap + 1):
+        if not (np.isfinite(rz) and rz > 0):
+            reason = f"CG broke down at iteration {i}: r^T M^-1 r = {rz:.3g} (M not SPD)"
+            break
+        ap = a @ p
+        curvature = float(p @ ap)
+        if not (np.isfinite(curvature) and curvature > 0):
+            reason = f"CG broke down at iteration {i}: p^T A p = {curvature:.3g} (A not SPD)"
+            break
+        alpha = rz / curvature
+        x += alpha * p
+        r -= alpha * ap
+        residual = float(np.linalg.norm(r))
+        if loose is None and residual <= loose_tol * norm_b:
+            loose = i
+        if residual <= tol * norm_b:
+            return CGRun(i, loose, cap, "", time.perf_counter() - start)
+        z = apply_inverse(r)
+        rz, previous = float(r @ z), rz
+        p = z + (rz / previous) * p
+    return CGRun(None, loose, cap, reason, time.perf_counter() - start)
 
 
 def pcg_iterations(
-    a: np.ndarray,
+    a: Any,
     b: np.ndarray,
     apply_inverse: Callable[[np.ndarray], np.ndarray],
     *,
     tol: float = CG_TOL,
     maxiter: int | None = None,
 ) -> int:
-    """Iterations of preconditioned conjugate gradients on A x = b from x = 0 until
-    ||b - A x|| <= tol ||b||; maxiter + 1 (default 10 n + 1) when it does not get there, or
-    when the preconditioner is not positive definite (CG breaks down)."""
-    limit = 10 * a.shape[0] if maxiter is None else maxiter
-    x = np.zeros_like(b)
-    r = b.copy()
-    z = apply_inverse(r)
-    p, rz = z.copy(), float(r @ z)
-    target = tol * float(np.linalg.norm(b))
-    for i in range(1, limit + 1):
-        if not (np.isfinite(rz) and rz > 0):
-            return limit + 1
-        ap = a @ p
-        alpha = rz / float(p @ ap)
-        x += alpha * p
-        r -= alpha * ap
-        if float(np.linalg.norm(r)) <= target:
-            return i
-        z = apply_inverse(r)
-        rz, previous = float(r @ z), rz
-        p = z + (rz / previous) * p
-    return limit + 1
+    """Iterations of `pcg` to `tol`; maxiter + 1 (default 10 n + 1) when it does not get
+    there (a scorer must not use that as a score: see `pcg`'s reason)."""
+    run = pcg(a, b, apply_inverse, tol=tol, maxiter=maxiter)
+    return run.cap + 1 if run.iterations is None else run.iterations
 
 
 def det_rel_err(reference: tuple[float, float], estimate: tuple[float, float]) -> float:

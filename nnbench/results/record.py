@@ -62,6 +62,10 @@ class Outcome:
     time_per_matrix_s: float = NAN  # time_s / batch
     timing_repeats: int = 0
     peak_mem_mb: float = NAN
+    # rank-k cost model (`methods.Cost`): products with A or A^T as a whole (NaN: a dense
+    # factorization, or not reported), and floats of working memory besides A (NaN: not modelled)
+    passes: float = NAN
+    memory_floats: float = NAN
     train_time_s: float = NAN  # amortized methods: training, once, before the cells (untimed)
     shared_time_s: float = NAN  # what A alone determines (spectrum, ...): 0 once computed
     eval_time_s: float = NAN  # every metric of every matrix of the cell, but shared_time_s

@@ -186,7 +186,14 @@ def _timed(
     a: np.ndarray,
 ) -> CellResult:
     """Warm up, time, check and evaluate: steps 2 on of `_run`, in the cell's precision."""
-    outcome = Outcome(status="ok", device_name=device.describe(), tf32=device.tf32())
+    cost = cell.method.cost(cell.shape, cell.rank)
+    outcome = Outcome(
+        status="ok",
+        device_name=device.describe(),
+        tf32=device.tf32(),
+        passes=cost.passes,
+        memory_floats=cost.memory_floats,
+    )
     try:
         method = set_up(cell)
         outcome = replace(outcome, train_time_s=method.train_time_s)
@@ -251,6 +258,9 @@ def _timed(
             eval_time_s=time.perf_counter() - start - shared_s,
         )
         artifact = _artifact(cell, inputs[0]) if cell.batch == 1 else None
+    except Diverged as diverged:  # a solve that hit its cap (CG): a status, never a score
+        stop = replace(outcome, status="diverged", reason=str(diverged), steps=diverged.step)
+        return CellResult(Row(spec, settings, stop))
     except Exception as exc:  # a metric that cannot score these factors fails this cell only
         failed = replace(outcome, status="failed", reason=f"evaluating: {first_line(exc)}")
         return CellResult(Row(spec, settings, failed))

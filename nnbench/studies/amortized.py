@@ -15,6 +15,7 @@ import pandas as pd
 from nnbench.report.fairness import ACCURACY as FAIR_ACCURACY
 from nnbench.report.spec import TableSpec
 from nnbench.running.grid import Grid
+from nnbench.studies.competitors import RANK_K, RANK_K_QUICK
 from nnbench.studies.study import Study
 
 PROBLEM = ["kind", "matrix", "n", "rank", "batch", "dtype", "device"]
@@ -146,6 +147,8 @@ def _amortized(*, quick: bool) -> tuple[Grid, ...]:
         f"amortized-cholesky{budget}",
         "torch-lu",
         "torch-cholesky",
+        "closed-form-lu",  # the one-step formulas the networks must beat
+        "closed-form-cholesky",
     )
     return (
         Grid(
@@ -167,7 +170,14 @@ def _amortized_sketch(*, quick: bool) -> tuple[Grid, ...]:
     return (
         Grid(
             matrices=("image-crops", "lowrank-noise", "randsvd", "random-gaussian"),
-            methods=(learned, "sketch-gaussian", "sketch-countsketch", "scipy-tsvd", "torch-rsvd"),
+            methods=(
+                learned,
+                "sketch-gaussian",
+                "sketch-countsketch",
+                "sketch-power",  # the same size, one power iteration
+                "sketch-pca",  # data-driven from the learned sketch's own training crops
+                *(RANK_K_QUICK if quick else RANK_K),
+            ),
             sizes=(64,),
             ranks=(10,),
             dtypes=("float32",),
@@ -184,8 +194,17 @@ def _amortized_precond(*, quick: bool) -> tuple[Grid, ...]:
     learned = "amortized-ic[steps=200,count=64]" if quick else "amortized-ic"
     return (
         Grid(
-            matrices=("grid-laplacian", "spd"),
-            methods=(learned, "cg-none", "cg-jacobi", "ic0"),
+            matrices=("grid-laplacian", "diffusion-2d", "graph-laplacian", "spd"),
+            methods=(
+                learned,
+                "cg-none",
+                "cg-jacobi",
+                "ic0",
+                "sparse-ic0",
+                "ilut",
+                "amg",
+                "sparse-direct",
+            ),
             sizes=(64,) if quick else (64, 256, 1024),
             repeats=2 if quick else 10,
             timing_repeats=3,

@@ -5,14 +5,13 @@ and fronts come from these cells); on this CPU, larger on the CPU, and on a CUDA
 from __future__ import annotations
 
 from nnbench.running.grid import Grid
+from nnbench.studies.competitors import RANK_K
 from nnbench.studies.study import Study
 
 FAIR_RANK_K = (
-    "scipy-tsvd",
+    *RANK_K,
     "torch-tsvd",
-    *(f"torch-rsvd[niter={q}]" for q in (0, 1, 2, 4, 8, 16)),
-    *(f"scipy-svds-arpack[tol={t}]" for t in (1e-2, 1e-6, 0)),
-    "scipy-svds-propack",
+    *(f"torch-rsvd[niter={q}]" for q in (8, 16)),
     "scipy-svds-lobpcg",
     *(f"hybrid-lowrank-als[max_steps={s}]" for s in (1, 2, 4, 8, 16, 64)),
     "hybrid-lowrank-scaledgd",

@@ -5,6 +5,7 @@ pivot-sign barrier), and the hybrid rank-k method against the truncated SVD up t
 from __future__ import annotations
 
 from nnbench.running.grid import Grid
+from nnbench.studies.competitors import RANK_K, RANK_K_QUICK
 from nnbench.studies.study import Study
 
 LU_BARRIER = (  # the pivot-sign barrier: ours without the convex start and without pivoting
@@ -113,7 +114,7 @@ LOWRANK_SCALE = Study(
     grids=(
         Grid(
             matrices=("all",),
-            methods=("scipy-tsvd", "hybrid-lowrank-als"),
+            methods=(*RANK_K, "hybrid-lowrank-als"),
             sizes=(64, 128, 256, 512, 1024),
             ranks=(1, 5, 10, 20, 50),
             dtypes=("float64", "float32"),
@@ -124,7 +125,7 @@ LOWRANK_SCALE = Study(
     quick=(
         Grid(
             matrices=("tag:square+!needs_pivoting",),
-            methods=("scipy-tsvd", "hybrid-lowrank-als"),
+            methods=(*RANK_K_QUICK, "hybrid-lowrank-als"),
             sizes=(32, 64),
             ranks=(1, 5, 10),
             dtypes=("float64", "float32"),

@@ -12,6 +12,7 @@ from nnbench.report.spec import FigureSpec, Missing, NoteSpec
 from nnbench.report.tables import effective_rank, spectra
 from nnbench.results import Results
 from nnbench.running.grid import Grid
+from nnbench.studies.competitors import RANK_K, RANK_K_QUICK
 from nnbench.studies.study import Study
 
 
@@ -65,12 +66,12 @@ STUDY = Study(
     grids=(
         Grid(
             matrices=("alphabet",),
-            methods=("scipy-tsvd", "neural-lowrank-study", "hybrid-lowrank-als"),
+            methods=(*RANK_K, "neural-lowrank-study", "hybrid-lowrank-als"),
             ranks=(1, 2, 3, 5, 10, 20, 26),
         ),
     ),
     quick=(
-        Grid(matrices=("alphabet",), methods=("scipy-tsvd", "hybrid-lowrank-als"), ranks=(1, 5)),
+        Grid(matrices=("alphabet",), methods=(*RANK_K_QUICK, "hybrid-lowrank-als"), ranks=(1, 5)),
     ),
     notes=(ALPHABET_STAND_IN,),
     figures=(

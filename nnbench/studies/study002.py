@@ -16,6 +16,7 @@ from nnbench.report.reproduction import SVD, Target, statistic
 from nnbench.report.spec import NoteSpec, TableSpec
 from nnbench.results import Results
 from nnbench.running.grid import Grid
+from nnbench.studies.competitors import RANK_K, RANK_K_QUICK
 from nnbench.studies.study import Study
 
 STUDY_002_NO_BIAS = "neural-lowrank-study[bias=False]"
@@ -52,7 +53,8 @@ def _grids(*, quick: bool) -> tuple[Grid, ...]:
     trains the images with the 10-epoch budget at n = 64 and runs fewer seeds."""
     image = "neural-lowrank-study" if quick else "neural-lowrank-study-image"
     image_n, photo_n = (64, 64) if quick else (256, PHOTO_N)
-    both = ("scipy-tsvd", "neural-lowrank-study", STUDY_002_NO_BIAS, "hybrid-lowrank-als")
+    classical = RANK_K_QUICK if quick else RANK_K
+    both = (*classical, "neural-lowrank-study", STUDY_002_NO_BIAS, "hybrid-lowrank-als")
     hypotheses = PHOTO_HYPOTHESES[-1:] if quick else PHOTO_HYPOTHESES[1:]
     return (
         Grid(
@@ -71,13 +73,13 @@ def _grids(*, quick: bool) -> tuple[Grid, ...]:
         ),
         Grid(
             matrices=("image-logo",),
-            methods=("scipy-tsvd", image, f"{image}[bias=False]", "hybrid-lowrank-als"),
+            methods=(*classical, image, f"{image}[bias=False]", "hybrid-lowrank-als"),
             sizes=(image_n,),
             ranks=(10,),
         ),
         Grid(
             matrices=("image-camera",),
-            methods=("scipy-tsvd", image, "hybrid-lowrank-als"),
+            methods=(*classical, image, "hybrid-lowrank-als"),
             sizes=(photo_n,),
             ranks=(1, 10),
         ),
@@ -94,7 +96,7 @@ def _grids(*, quick: bool) -> tuple[Grid, ...]:
         Grid(
             matrices=("colour-wheel",),
             methods=(
-                "scipy-tsvd",
+                *classical,
                 "neural-lowrank-study-wheel",
                 "neural-lowrank-study-wheel[bias=False]",
                 "hybrid-lowrank-als",

@@ -1,0 +1,90 @@
+"""The rank-k cost model (issue 22 item 4): every classical rank-k method declares its passes
+over A and its working memory, and a run's rows carry them."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from nnbench.api import Execution, Grid, run_grid
+from nnbench.methods import METHODS, select_methods
+from nnbench.methods.amortized import method as amortized_method
+from nnbench.methods.base import Cost
+
+RANK_K = [n for n, m in METHODS.items() if m.kind == "rank-k" and m.group == "classical"]
+DENSE = {"scipy-tsvd", "torch-tsvd"}  # factor A in memory: no passes
+UNREPORTED = {"scipy-svds-arpack", "scipy-svds-propack", "scipy-svds-lobpcg"}
+
+
+@pytest.mark.parametrize("name", RANK_K)
+def test_every_classical_rank_k_method_declares_its_cost(name):
+    cost = METHODS[name].cost((40, 30), 3)
+    assert isinstance(cost, Cost) and cost.memory_floats > 0
+    if name in DENSE | UNREPORTED:
+        assert math.isnan(cost.passes)
+    else:
+        assert cost.passes >= 2 and float(cost.passes).is_integer()
+
+
+def test_a_method_without_a_model_and_a_non_rank_k_one_are_nan():
+    assert math.isnan(METHODS["scipy-lu"].cost((5, 5), None).passes)
+    assert math.isnan(METHODS["neural-lowrank-adam"].cost((5, 5), 2).memory_floats)
+
+
+@pytest.mark.parametrize(
+    ("term", "passes"),
+    [
+        ("sketch-gaussian", 2),  # S A, then A Q
+        ("sketch-countsketch", 2),
+        ("sketch-pca", 2),
+        ("sketch-power", 4),
+        ("sketch-power[q=0]", 2),
+        ("sketch-power[q=3]", 8),
+        ("torch-rsvd[niter=3]", 8),  # 2q + 2
+        ("torch-rsvd[niter=0]", 2),
+    ],
+)
+def test_passes_count_the_products_with_a(term, passes):
+    assert select_methods(term)[0].cost((64, 64), 5).passes == passes
+
+
+def test_memory_grows_with_the_sketch_and_not_with_power_iterations():
+    small, large = (
+        select_methods(t)[0].cost((64, 64), 5)
+        for t in ("sketch-gaussian", "sketch-gaussian[rows=20]")
+    )
+    assert small.memory_floats < large.memory_floats
+    assert (
+        select_methods("sketch-power[q=3]")[0].cost((64, 64), 5).memory_floats
+        == small.memory_floats
+    )
+    assert METHODS["scipy-tsvd"].cost((64, 64), 5).memory_floats > 64 * 64
+
+
+def test_rows_of_rank_k_cells_carry_the_cost_and_others_nan():
+    grid = Grid(
+        matrices=("random-gaussian",),
+        methods=("sketch-gaussian", "sketch-power", "torch-rsvd", "scipy-tsvd", "scipy-lu"),
+        sizes=(12,),
+        ranks=(2,),
+        timing_repeats=1,
+    )
+    rows = run_grid(grid, execution=Execution(progress=False)).results.set_index("method")
+    assert (rows.status == "ok").all(), rows.reason.to_dict()
+    niter = METHODS["torch-rsvd"].config.niter
+    assert rows.passes.drop(["scipy-tsvd", "scipy-lu"]).to_dict() == {
+        "sketch-gaussian": 2.0,
+        "sketch-power": 4.0,
+        "torch-rsvd": 2.0 * niter + 2,
+    }
+    assert np.isnan(rows.passes[["scipy-tsvd", "scipy-lu"]]).all()
+    assert rows.memory_floats.drop("scipy-lu").gt(0).all()
+    assert np.isnan(rows.memory_floats["scipy-lu"])
+
+
+def test_sketch_pca_reads_the_learned_sketchs_training_set():
+    pca = METHODS["sketch-pca"].config
+    learned = amortized_method.SKETCH
+    assert (pca.families, pca.count, pca.seed) == (learned.families, learned.count, learned.seed)
