@@ -309,7 +309,7 @@ def fronts(res: Results) -> Figure | Missing:
             f"{kind}: {problem['matrix']} n={problem['n']}{rank}, {problem['dtype']}", fontsize=9
         )
         ax.set_xlabel("time [s] (median)")
-        ax.set_ylabel(ACCURACY[kind].label.split(" (")[0], fontsize=8)
+        ax.set_ylabel(ACCURACY[kind].short, fontsize=8)  # the label is in the tables
         ax.legend(fontsize=6, ncol=2)
     for ax in list(axes.flat)[len(problems) :]:
         ax.set_axis_off()
