@@ -92,21 +92,11 @@ def _execution(args: argparse.Namespace) -> Any:
 
 
 def _native_dtypes(matrices: Sequence[str]) -> tuple[str, ...]:
-    """A grid's dtypes when none are asked for: a `.npy` file's own precision (float32 stays
-    float32), float64 for everything else."""
-    import numpy as np
+    """A grid's dtypes when none are asked for: each file's own precision, else float64."""
+    from nnbench.corpus.files import native_dtype
 
-    dtypes = []
-    for selector in matrices:
-        path = Path(selector.removeprefix("file:"))
-        if selector.startswith("file:") and path.suffix == ".npy" and path.is_file():
-            try:
-                dtype = np.load(path, mmap_mode="r").dtype  # reads the header, not the data
-            except (OSError, ValueError):
-                dtype = np.dtype(np.float64)  # unreadable: the run says why, in one line
-            dtypes.append("float32" if dtype.itemsize <= 4 else "float64")
-        else:
-            dtypes.append("float64")
+    dtypes = [native_dtype(m.removeprefix("file:")) if m.startswith("file:") else "float64"
+              for m in matrices]  # fmt: skip
     return tuple(dict.fromkeys(dtypes)) or ("float64",)
 
 

@@ -140,6 +140,20 @@ def _announce(path: Path) -> None:
     progress(f"reading {path} ({what}) ...")
 
 
+def native_dtype(path: str | Path) -> str:
+    """The dtype a run of this file uses when none is asked for: a `.npy` array's own
+    precision (float32 stays float32), float64 for every other file (read as float64). Reads
+    the header only; an unreadable file says why when it is loaded."""
+    path = Path(path)
+    if path.suffix.lower() != ".npy" or not path.is_file():
+        return "float64"
+    try:
+        dtype = np.load(path, mmap_mode="r").dtype
+    except (OSError, ValueError):
+        return "float64"
+    return "float32" if dtype.itemsize <= 4 else "float64"
+
+
 def load_matrix_file(path: str | Path) -> np.ndarray:
     """The file's matrix as a validated float64 array (see `validate_matrix`)."""
     path = Path(path)

@@ -23,6 +23,7 @@ from nnbench.report.figures import FIGURES
 from nnbench.report.spec import FigureSpec, Missing, NoteSpec, TableSpec
 from nnbench.report.tables import HISTORY, TABLES, history_table
 from nnbench.results import Results
+from nnbench.results.table import umask
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:0 auto;max-width:1360px;
@@ -187,7 +188,7 @@ def build_report(
         raise ValueError(f"report sections share a name: {shared}")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    staging.chmod(0o777 & ~_umask())  # mkdtemp's folder is owner-only; a report is not
+    staging.chmod(0o777 & ~umask())  # mkdtemp's folder is owner-only; a report is not
     try:
         _write(res, staging, tables, figures, notes)
         _replace(staging, out)
@@ -208,12 +209,6 @@ def check_report_folder(out: Path) -> None:
         raise NNBenchError(
             f"cannot write in {str(parent)!r}", "pass --out a folder you can write to"
         )
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _replace(staging: Path, out: Path) -> None:

@@ -49,7 +49,7 @@ class Results:
         return out
 
 
-def _umask() -> int:
+def umask() -> int:
     mask = os.umask(0)  # the only way to read it (Python has no getter)
     os.umask(mask)
     return mask
@@ -63,7 +63,7 @@ def atomic_write(target: Path, write: Callable[[str], object]) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~umask())
         write(tmp)
         os.replace(tmp, target)
     finally:
