@@ -70,11 +70,15 @@ def test_value_checks_refuse_wrong_values():
 @pytest.mark.parametrize("item", INSTANCES, ids=instance_id)
 def test_deterministic_shape_and_dtype(item):
     family, n = item
-    a = family.make(n, seed=7)
-    assert np.array_equal(a, family.make(n, seed=7))
+    if family.sparse:  # a canonical CSR array; its values checked dense below
+        sparse = family.make(n, seed=7)
+        assert sparse.format == "csr" and sparse.has_canonical_format
+        np.testing.assert_array_equal(sparse.toarray(), family.make(n, seed=7, dense=True))
+    a = family.make(n, seed=7, dense=True)
+    assert np.array_equal(a, family.make(n, seed=7, dense=True))
     assert a.shape == family.shape(n)
     assert a.dtype == np.float64 and a.flags.c_contiguous and np.all(np.isfinite(a))
-    a32 = family.make(n, seed=7, dtype="float32")
+    a32 = family.make(n, seed=7, dtype="float32", dense=True)
     assert a32.dtype == np.float32
     np.testing.assert_allclose(a32, a, rtol=1e-6, atol=1e-6 * np.abs(a).max())
 

@@ -158,7 +158,9 @@ def _points_table() -> pd.DataFrame:
     ]
     rows = [
         _row(i * 2 + rep, method=method, method_base=base, group=group, options=options,
-             kind="rank-k", rank=3, ratio_2=1 + excess, ratio_fro=1 + excess, time_s=t)
+             kind="rank-k", rank=3, ratio_2=1 + excess, ratio_fro=1 + excess, time_s=t,
+             opt_err_2=0.5, opt_err_fro=0.5, rel_err_2=0.5 * (1 + excess),
+             rel_err_fro=0.5 * (1 + excess), expected_rank=3)  # excess / (1 - opt) = excess
         for i, (method, base, group, options, excess, t) in enumerate(specs)
         for rep in range(2)
     ]  # fmt: skip

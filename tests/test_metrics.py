@@ -179,8 +179,8 @@ def test_every_metric_is_a_results_column_with_a_direction():
     assert {m.direction for m in METRICS} <= {"lower", "higher", "none"}
 
 
-def _scored(a, fact, rank=None):
-    return evaluate(MetricInput(a=a, fact=fact, dtype="float64", rank=rank))
+def _scored(a, fact, rank=None, build_s=float("nan")):
+    return evaluate(MetricInput(a=a, fact=fact, dtype="float64", rank=rank, build_s=build_s))
 
 
 @pytest.mark.parametrize("metric", [m for m in METRICS if m.direction != "none"], ids=str)
@@ -209,6 +209,10 @@ def test_each_metric_scores_a_worse_answer_worse_by_its_direction(metric):
         "cg_solve_s": (  # one iteration against some sixty: robust to a loaded machine
             _scored(diffusion, get_method("sparse-direct").factorize(diffusion)),
             _scored(diffusion, get_method("cg-none").factorize(diffusion)),
+        ),
+        "cg_total_s": (  # the same solve after a build of 1 ms and of 10 s
+            _scored(diffusion, get_method("amg").factorize(diffusion), build_s=1e-3),
+            _scored(diffusion, get_method("amg").factorize(diffusion), build_s=10.0),
         ),
         "sigma_gap": (
             _scored(spread, get_method("scipy-tsvd").factorize(spread, rank=2), 2),

@@ -8,10 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from nnbench.corpus.sparse import Matrix, as_csr, to_dense
 from nnbench.errors import NNBenchError
 
-Generator = Callable[..., np.ndarray]
-"""`generate(n, rng, **params) -> float64 ndarray`; `n` is ignored by fixed-shape families."""
+Generator = Callable[..., Matrix]
+"""`generate(n, rng, **params) -> float64 ndarray` (a scipy.sparse array for a sparse family);
+`n` is ignored by fixed-shape families."""
 
 DTYPES = ("float32", "float64")
 
@@ -31,6 +33,7 @@ class MatrixFamily:
     `view` turns an instance (or an approximation of it) into the picture the report shows
     of it (default: the matrix itself), described by `view_label`; `keep_factors` keeps the
     factors of every cell on it (worked examples, whose factors the studies printed).
+    `sparse` families make scipy.sparse CSR instances (see `corpus.sparse`).
     """
 
     name: str
@@ -47,15 +50,23 @@ class MatrixFamily:
     view: Callable[[np.ndarray], np.ndarray] | None = None
     view_label: str = ""
     keep_factors: bool = False
+    sparse: bool = False
 
     @property
     def sizable(self) -> bool:
         return self.fixed_shape is None
 
     def make(
-        self, n: int | None = None, *, seed: int = 0, dtype: str = "float64", **params: Any
-    ) -> np.ndarray:
-        """Return the instance for (n, seed, params) as a C-contiguous array of `dtype`."""
+        self,
+        n: int | None = None,
+        *,
+        seed: int = 0,
+        dtype: str = "float64",
+        dense: bool = False,
+        **params: Any,
+    ) -> Matrix:
+        """Return the instance for (n, seed, params) as a C-contiguous array of `dtype`, or a
+        canonical CSR array of `dtype` for a sparse family unless `dense` is asked for."""
         if dtype not in DTYPES:
             raise NNBenchError(f"unknown dtype {dtype!r}", f"use one of {', '.join(DTYPES)}")
         unknown = set(params) - set(self.params)
@@ -71,7 +82,9 @@ class MatrixFamily:
         rng = np.random.default_rng(seed)
         merged = {**self.params, **params}
         matrix = self.generate(size, rng, **merged)
-        return np.ascontiguousarray(matrix, dtype=dtype)
+        if self.sparse and not dense:
+            return as_csr(matrix, dtype)
+        return np.ascontiguousarray(to_dense(matrix), dtype=dtype)
 
     def shape(self, n: int | None = None, **params: Any) -> tuple[int, int]:
         """Shape of the instance of size n, without generating it."""

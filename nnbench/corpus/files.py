@@ -13,6 +13,7 @@ import numpy as np
 
 from nnbench.corpus.family import MatrixFamily
 from nnbench.corpus.inferred import PROGRESS_MIN_ENTRIES, InferredTags, progress
+from nnbench.corpus.sparse import Matrix, as_csr, entries, is_sparse
 from nnbench.errors import NNBenchError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff")
@@ -25,10 +26,12 @@ def safe_range(dtype: str) -> tuple[float, float]:
     return float(np.sqrt(info.tiny)), float(np.sqrt(info.max))
 
 
-def magnitude_problem(a: np.ndarray, name: str) -> NNBenchError | None:
-    """Why the entries of `a` are too large or too small for arithmetic in a.dtype, or None."""
+def magnitude_problem(a: Matrix, name: str) -> NNBenchError | None:
+    """Why the entries of `a` (dense or sparse) are too large or too small for arithmetic in
+    a.dtype, or None."""
+    values = entries(a)
     with np.errstate(over="ignore"):  # max and -min: no |a| temporary as large as `a`
-        largest = max(float(a.max(initial=0.0)), -float(a.min(initial=0.0)))
+        largest = max(float(values.max(initial=0.0)), -float(values.min(initial=0.0)))
     low, high = safe_range(a.dtype.name)
     fix = "divide it by its largest entry"
     if largest > high or not np.isfinite(largest):
@@ -46,16 +49,46 @@ def magnitude_problem(a: np.ndarray, name: str) -> NNBenchError | None:
     return None
 
 
-def fingerprint(a: np.ndarray) -> str:
-    """A hash of the array's shape and values: its identity for the cache."""
+def fingerprint(a: Matrix) -> str:
+    """A hash of the array's shape and values (a canonical CSR's pattern and values where
+    `a` is sparse): its identity for the cache."""
+    if is_sparse(a):
+        digest = hashlib.blake2b(repr(("csr", a.shape)).encode(), digest_size=8)
+        for part in (a.indptr, a.indices, a.data):
+            digest.update(np.ascontiguousarray(part, dtype=np.float64).data)
+        return digest.hexdigest()
     data = np.ascontiguousarray(a, dtype=np.float64)
     digest = hashlib.blake2b(repr(data.shape).encode(), digest_size=8)
     digest.update(data.data)  # the buffer itself: no copy of a large matrix
     return digest.hexdigest()
 
 
-def validate_matrix(a: np.ndarray, name: str) -> np.ndarray:
-    """A finite, non-empty 2-D float64 array, or an NNBenchError that says how to fix it."""
+def _validate_sparse(a: Matrix, name: str) -> Matrix:
+    """A sparse matrix as a canonical float64 CSR array, checked as `validate_matrix` checks
+    a dense one."""
+    if a.dtype.kind not in "biuf":
+        raise NNBenchError(
+            f"matrix {name!r} has dtype {a.dtype}", "give real numbers (int or float entries)"
+        )
+    if 0 in a.shape:
+        raise NNBenchError(f"matrix {name!r} is empty (shape {a.shape})", "give a non-empty matrix")
+    a = as_csr(a, "float64")
+    bad = int(np.sum(~np.isfinite(a.data)))
+    if bad:
+        raise NNBenchError(
+            f"matrix {name!r} has {bad} NaN/Inf entries", "replace or drop them before benchmarking"
+        )
+    problem = magnitude_problem(a, name)
+    if problem is not None:
+        raise problem
+    return a
+
+
+def validate_matrix(a: Matrix, name: str) -> Matrix:
+    """A finite, non-empty 2-D float64 array (a canonical CSR array where `a` is sparse), or
+    an NNBenchError that says how to fix it."""
+    if is_sparse(a):
+        return _validate_sparse(a, name)
     a = np.asarray(a)
     if a.dtype.kind not in "biuf":
         raise NNBenchError(
@@ -103,12 +136,21 @@ def _csv(path: Path) -> np.ndarray:
     return a if a.size else np.zeros((0, 0))  # (0, 1) would suggest a column was read
 
 
-def _matrix_market(path: Path) -> np.ndarray:
+SPARSE_DENSITY = 0.1
+"""A Matrix Market coordinate file with at most this fraction of its entries stored stays
+sparse (CSR) end to end; a denser one is read dense."""
+
+
+def _matrix_market(path: Path) -> Matrix:
     import scipy.io
     import scipy.sparse
 
-    m = scipy.io.mmread(path)
-    return m.toarray() if scipy.sparse.issparse(m) else np.asarray(m)
+    m = scipy.io.mmread(path, spmatrix=False)
+    if not scipy.sparse.issparse(m):
+        return np.asarray(m)
+    if m.nnz <= SPARSE_DENSITY * m.shape[0] * m.shape[1]:
+        return as_csr(m, m.dtype if m.dtype.kind in "biuf" else "float64")
+    return m.toarray()
 
 
 def _image(path: Path) -> np.ndarray:
@@ -119,7 +161,7 @@ def _image(path: Path) -> np.ndarray:
     return to_gray(imread(path))
 
 
-READERS: dict[str, Callable[[Path], np.ndarray]] = {
+READERS: dict[str, Callable[[Path], Matrix]] = {
     ".npy": _npy,
     ".csv": _csv,
     ".mtx": _matrix_market,
@@ -154,8 +196,9 @@ def native_dtype(path: str | Path) -> str:
     return "float32" if dtype.itemsize <= 4 else "float64"
 
 
-def load_matrix_file(path: str | Path) -> np.ndarray:
-    """The file's matrix as a validated float64 array (see `validate_matrix`)."""
+def load_matrix_file(path: str | Path) -> Matrix:
+    """The file's matrix as a validated float64 array, or CSR array for a sparse Matrix
+    Market file (see `validate_matrix`)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in READERS:
@@ -181,33 +224,41 @@ def load_matrix_file(path: str | Path) -> np.ndarray:
     return validate_matrix(a, str(path))
 
 
-def _copy_of(a: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+def _copy_of(a: Matrix, n: int, rng: np.random.Generator) -> Matrix:
     return a.copy()
 
 
+def _read_only(a: Matrix) -> None:
+    for part in (a.data, a.indices, a.indptr) if is_sparse(a) else (a,):
+        part.setflags(write=False)
+
+
 def _fixed_family(
-    name: str, a: np.ndarray, *, image: bool, source: str, keep_factors: bool
+    name: str, a: Matrix, *, image: bool, source: str, keep_factors: bool
 ) -> MatrixFamily:
     """The family of a validated matrix, which it keeps (read-only): its tags are inferred
     when first needed (`InferredTags`), its fingerprint is a hash of the values."""
-    a.setflags(write=False)
+    _read_only(a)
     key = fingerprint(a)
+    sparse = is_sparse(a)
     return MatrixFamily(
         name=name,
         generate=partial(_copy_of, a),
         tags=InferredTags(
             a, fingerprint=key, label=source or name, given={"image"} if image else ()
         ),
-        description=f"user matrix {a.shape[0]}x{a.shape[1]}",
+        description=f"user matrix {a.shape[0]}x{a.shape[1]}"
+        + (f", sparse ({a.nnz:,} nonzeros)" if sparse else ""),
         fixed_shape=(int(a.shape[0]), int(a.shape[1])),
         source=source or "user",
         fingerprint=key,
         keep_factors=keep_factors,
+        sparse=sparse,
     )
 
 
 def array_family(
-    name: str, a: np.ndarray, *, image: bool = False, source: str = "", keep_factors: bool = False
+    name: str, a: Matrix, *, image: bool = False, source: str = "", keep_factors: bool = False
 ) -> MatrixFamily:
     """A fixed-shape family holding one user matrix (a copy of a notebook's array); its
     fingerprint is a hash of the values, so an edited matrix is not served from the cache."""

@@ -1,4 +1,5 @@
-"""Generators of the synthetic families: `(n, rng, **params) -> float64 ndarray`."""
+"""Generators of the synthetic families: `(n, rng, **params) -> float64 ndarray`, or a
+scipy.sparse CSR array for the sparse SPD systems (`corpus.sparse`)."""
 
 from __future__ import annotations
 
@@ -63,36 +64,42 @@ def _grid_shape(n: int) -> tuple[int, int]:
     return g, n // g
 
 
-def diffusion_2d_sparse(
-    n: int, rng: np.random.Generator, *, sigma: float = 1.0, shift: float = 1e-2
+def diffusion_2d(
+    n: int,
+    rng: np.random.Generator,
+    *,
+    sigma: float = 1.0,
+    shift: float = 1e-2,
+    anisotropy: float = 1.0,
 ) -> scipy.sparse.csr_array:
     """-div(c grad u) + shift u on a k x k grid (n = k^2; g x n/g otherwise), five-point
     stencil, Dirichlet boundary: c = exp(sigma * Gaussian) per node (a log-normal random
-    medium), each edge weighted by the harmonic mean of its ends' c, each missing
-    neighbour at the boundary by the node's own c. SPD, an M-matrix, CSR."""
+    medium), each edge weighted by the harmonic mean of its ends' c (times `anisotropy` for
+    the vertical edges: 1e-2 is a medium that conducts 100 times worse across the rows), each
+    missing neighbour at the boundary by the node's own c. SPD, an M-matrix, CSR."""
     g, h = _grid_shape(n)
     c = np.exp(sigma * rng.standard_normal((g, h)))
     idx = np.arange(n).reshape(g, h)
     diagonal = np.full(n, shift)
     rows, cols, vals = [], [], []
-    for left, right, cl, cr in (
-        (idx[:, :-1], idx[:, 1:], c[:, :-1], c[:, 1:]),
-        (idx[:-1, :], idx[1:, :], c[:-1, :], c[1:, :]),
+    for left, right, cl, cr, scale in (
+        (idx[:, :-1], idx[:, 1:], c[:, :-1], c[:, 1:], 1.0),
+        (idx[:-1, :], idx[1:, :], c[:-1, :], c[1:, :], anisotropy),
     ):
         i, j = left.ravel(), right.ravel()
-        w = (2.0 * cl * cr / (cl + cr)).ravel()
+        w = scale * (2.0 * cl * cr / (cl + cr)).ravel()
         rows += [i, j]
         cols += [j, i]
         vals += [-w, -w]
         np.add.at(diagonal, i, w)
         np.add.at(diagonal, j, w)
-    # Dirichlet: every missing neighbour (4 minus the node's grid degree) couples to u = 0
-    degree = np.full((g, h), 4)
-    degree[0, :] -= 1
-    degree[-1, :] -= 1
-    degree[:, 0] -= 1
-    degree[:, -1] -= 1
-    diagonal += ((4 - degree) * c).ravel()
+    # Dirichlet: every missing neighbour couples to u = 0 (left/right: 1, up/down: anisotropy)
+    missing = np.zeros((g, h))
+    missing[:, 0] += 1.0
+    missing[:, -1] += 1.0
+    missing[0, :] += anisotropy
+    missing[-1, :] += anisotropy
+    diagonal += (missing * c).ravel()
     rows.append(np.arange(n))
     cols.append(np.arange(n))
     vals.append(diagonal)
@@ -102,14 +109,7 @@ def diffusion_2d_sparse(
     return scipy.sparse.csr_array(coo)
 
 
-def diffusion_2d(
-    n: int, rng: np.random.Generator, *, sigma: float = 1.0, shift: float = 1e-2
-) -> np.ndarray:
-    """`diffusion_2d_sparse`, dense (the corpus stores matrices dense)."""
-    return diffusion_2d_sparse(n, rng, sigma=sigma, shift=shift).toarray()
-
-
-def graph_laplacian_sparse(
+def graph_laplacian(
     n: int, rng: np.random.Generator, *, degree: float = 6.0, shift: float = 1e-2
 ) -> scipy.sparse.csr_array:
     """L + shift I of an Erdos-Renyi graph with `degree` edges per node on average (edges
@@ -125,11 +125,19 @@ def graph_laplacian_sparse(
     return scipy.sparse.csr_array(laplacian)
 
 
-def graph_laplacian(
-    n: int, rng: np.random.Generator, *, degree: float = 6.0, shift: float = 1e-2
-) -> np.ndarray:
-    """`graph_laplacian_sparse`, dense."""
-    return graph_laplacian_sparse(n, rng, degree=degree, shift=shift).toarray()
+def random_sparse_spd(
+    n: int, rng: np.random.Generator, *, per_row: int = 4, shift: float = 1e-2
+) -> scipy.sparse.csr_array:
+    """M M^T + shift I with M n x n sparse, `per_row` Gaussian entries a row at random columns
+    (NeuralIF's synthetic set: A = M M^T + alpha I, M ~ 99% sparse at n = 10^4; here a fixed
+    count a row keeps A at about per_row^2 nonzeros a row at every n). SPD, not an
+    M-matrix: IC(0) may break down on it."""
+    k = min(per_row, n)
+    rows = np.repeat(np.arange(n), k)
+    cols = rng.integers(0, n, n * k)
+    m = scipy.sparse.csr_array((rng.standard_normal(n * k), (rows, cols)), shape=(n, n))
+    a = m @ m.T + shift * scipy.sparse.eye_array(n)
+    return scipy.sparse.csr_array(a)
 
 
 def diagonally_dominant(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -4,8 +4,11 @@ and user matrices get their tags from them."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+
+from nnbench.corpus.sparse import is_sparse, to_dense
 
 
 def _tol(a: np.ndarray) -> float:
@@ -122,7 +125,7 @@ def numerical_rank(a: np.ndarray) -> int:
     return int(np.sum(s > tol))
 
 
-TAG_CHECKS: dict[str, Callable[[np.ndarray], bool]] = {
+DENSE_TAG_CHECKS: dict[str, Callable[[np.ndarray], bool]] = {
     "square": is_square,
     "rectangular": is_rectangular,
     "symmetric": is_symmetric,
@@ -134,7 +137,134 @@ TAG_CHECKS: dict[str, Callable[[np.ndarray], bool]] = {
     "singular": is_singular,
     "image": is_image,
 }
-"""Every boolean tag a family may carry, with the check that defines it."""
+"""Every boolean tag a family may carry, with the check that defines it on a dense array."""
+
+
+SPARSE_EXACT_SIDE = 2048
+"""A sparse matrix up to this side is densified for the checks that have no sparse form
+(rank, pivoting); a larger one gets the sparse answer each check's docstring gives."""
+
+
+def _sparse_symmetric(a: Any) -> bool:
+    if not is_square(a):
+        return False
+    data = np.abs(a.data)
+    tol = 100.0 * np.finfo(a.dtype).eps * max(1.0, float(data.max(initial=0.0)))
+    gap = abs(a - a.T)
+    return float(gap.max()) <= tol if gap.nnz else True
+
+
+def _sparse_dominant(a: Any) -> bool:
+    if not is_square(a):
+        return False
+    diag = np.abs(a.diagonal())
+    return bool(np.all(diag > np.asarray(abs(a).sum(axis=1)).ravel() - diag))
+
+
+def _sparse_ldl_positive(a: Any) -> bool | None:
+    """Whether symmetric elimination without pivoting (a sparse LDL^T by SuperLU with a
+    symmetric ordering) meets only positive pivots, i.e. A is SPD; None if it breaks down."""
+    import scipy.sparse
+    import scipy.sparse.linalg
+
+    try:
+        lu = scipy.sparse.linalg.splu(
+            scipy.sparse.csc_array(a, dtype=np.float64),
+            permc_spec="MMD_AT_PLUS_A",
+            diag_pivot_thresh=0.0,
+            options={"SymmetricMode": True},
+        )
+    except RuntimeError:  # an exactly zero pivot
+        return None
+    return bool(np.all(lu.U.diagonal() > 0)) and bool(np.all(lu.perm_r == lu.perm_c))
+
+
+def _sparse_spd(a: Any) -> bool:
+    """Symmetric with a positive diagonal, and diagonally dominant (then SPD) or with only
+    positive pivots in a sparse symmetric elimination."""
+    if not _sparse_symmetric(a) or not np.all(a.diagonal() > 0):
+        return False
+    return _sparse_dominant(a) or bool(_sparse_ldl_positive(a))
+
+
+def _sparse_diagonal(a: Any) -> bool:
+    return is_square(a) and np.count_nonzero(a.data) == np.count_nonzero(a.diagonal())
+
+
+def _sparse_singular(a: Any) -> bool:
+    """Rectangular or large: exactly singular when a sparse LU meets a zero pivot."""
+    if not is_square(a):
+        return False  # (over SPARSE_EXACT_SIDE: a tall sparse matrix's rank is not checked)
+    import scipy.sparse
+    import scipy.sparse.linalg
+
+    try:
+        scipy.sparse.linalg.splu(scipy.sparse.csc_array(a, dtype=np.float64))
+    except RuntimeError:
+        return True
+    return False
+
+
+def _sparse_needs_pivoting(a: Any) -> bool:
+    """Large: never on a diagonally dominant matrix, else when elimination in the given order
+    (SuperLU without pivoting, natural ordering) breaks down."""
+    if not is_square(a) or _sparse_dominant(a):
+        return False
+    import scipy.sparse
+    import scipy.sparse.linalg
+
+    try:
+        scipy.sparse.linalg.splu(
+            scipy.sparse.csc_array(a, dtype=np.float64), permc_spec="NATURAL", diag_pivot_thresh=0.0
+        )
+    except RuntimeError:
+        return True
+    return False
+
+
+def _sparse_image(a: Any) -> bool:
+    """Stored entries in [0, 255] (the implicit zeros are)."""
+    return float(a.data.min(initial=0.0)) >= 0.0 and float(a.data.max(initial=0.0)) <= 255.0
+
+
+def _small_dense(check: Callable[[np.ndarray], bool], sparse: Callable[[Any], bool]) -> Any:
+    """A check on a sparse matrix: the dense one where it is small, else its sparse form."""
+
+    def run(a: Any) -> bool:
+        if max(a.shape) <= SPARSE_EXACT_SIDE:
+            return check(a.toarray())
+        return sparse(a)
+
+    return run
+
+
+SPARSE_TAG_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "square": is_square,
+    "rectangular": is_rectangular,
+    "symmetric": _sparse_symmetric,
+    "spd": _sparse_spd,
+    "diagonal": _sparse_diagonal,
+    "identity": lambda a: _sparse_diagonal(a) and bool(np.all(a.diagonal() == 1)),
+    "diagonally_dominant": _sparse_dominant,
+    "needs_pivoting": _small_dense(needs_pivoting, _sparse_needs_pivoting),
+    "singular": _small_dense(is_singular, _sparse_singular),
+    "image": _sparse_image,
+}
+"""The same tags on a scipy.sparse matrix, without an n x n array past `SPARSE_EXACT_SIDE`."""
+
+
+def _either(tag: str) -> Callable[[Any], bool]:
+    dense, sparse = DENSE_TAG_CHECKS[tag], SPARSE_TAG_CHECKS[tag]
+
+    def check(a: Any) -> bool:
+        return sparse(a) if is_sparse(a) else dense(a)
+
+    check.__name__ = check.__qualname__ = f"check_{tag}"
+    return check
+
+
+TAG_CHECKS: dict[str, Callable[[Any], bool]] = {tag: _either(tag) for tag in DENSE_TAG_CHECKS}
+"""Every boolean tag a family may carry, with the check that defines it (dense or sparse)."""
 
 
 def has_rank(a: np.ndarray, rank: float) -> bool:
@@ -162,16 +292,26 @@ def has_pixels_up_to(a: np.ndarray, top: float) -> bool:
     return low >= 0.0 and top / 255 < high <= top * (1 + 1e-12)
 
 
-VALUE_CHECKS: dict[str, Callable[[np.ndarray, float], bool]] = {
-    "rank": has_rank,
-    "cond": has_cond,
-    "effective_rank": has_effective_rank,
-    "pixel_max": has_pixels_up_to,
+def _densified(check: Callable[[np.ndarray, float], bool]) -> Callable[[Any, float], bool]:
+    def run(a: Any, value: float) -> bool:
+        return check(to_dense(a), value)
+
+    return run
+
+
+VALUE_CHECKS: dict[str, Callable[[Any, float], bool]] = {
+    name: _densified(check)
+    for name, check in (
+        ("rank", has_rank),
+        ("cond", has_cond),
+        ("effective_rank", has_effective_rank),
+        ("pixel_max", has_pixels_up_to),
+    )
 }
 """Every numeric tag a family may declare (`MatrixFamily.numeric_tags`), with the check that
 defines it: `check(instance, declared value)`."""
 
 
-def infer_tags(a: np.ndarray) -> frozenset[str]:
+def infer_tags(a: Any) -> frozenset[str]:
     """Tags of an arbitrary matrix (user files, worked examples). `image` is never inferred."""
     return frozenset(tag for tag, check in TAG_CHECKS.items() if tag != "image" and check(a))

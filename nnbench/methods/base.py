@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from nnbench.corpus.sparse import as_csr, is_sparse, to_dense
 from nnbench.corpus.tags import TAG_CHECKS
 from nnbench.devices import DEVICES, get_device
 from nnbench.errors import NNBenchError
@@ -167,6 +168,9 @@ class Method(ABC):
     square_only: bool = False
     tall_only: bool = False  # needs m >= n (Gram-Schmidt orthogonalizes columns)
     rank_below_min: bool = False  # needs k < min(m, n) (ARPACK, LOBPCG)
+    # takes a sparse family's instance as scipy.sparse CSR (a sparse preconditioner); the
+    # others get it dense, untimed, up to `corpus.sparse.DENSE_LIMIT`
+    takes_sparse: bool = False
     requires: Requirements = ANY_MATRIX  # what `compute` may decline (see `Requirements`)
     optimal: bool = False  # rank-k: returns the best rank-k approximation (Eckart-Young)
     approximate: bool = False  # exact kinds: approximates A by design (a closed-form one step)
@@ -326,7 +330,13 @@ class Method(ABC):
     def factorize(
         self, a: np.ndarray, *, rank: int | None = None, device: str = "cpu", seed: int = 0
     ) -> Factorization:
-        """Factorize `a` in one call (notebooks, tests). Raises NNBenchError on unusable input."""
+        """Factorize `a` in one call (notebooks, tests). Raises NNBenchError on unusable input.
+        A scipy.sparse `a` reaches a method that `takes_sparse` as CSR, any other dense."""
+        if is_sparse(a):
+            if self.takes_sparse:
+                sparse = as_csr(a, a.dtype if a.dtype.name in ("float32", "float64") else "f8")
+                return self._factorize_sparse(sparse, rank=rank, device=device, seed=seed)
+            a = to_dense(a)
         a = np.asarray(a)
         if a.ndim != 2 or a.dtype.name not in ("float32", "float64"):
             raise NNBenchError(
@@ -341,5 +351,17 @@ class Method(ABC):
                 f"cannot run {self.name}: {reason}", "choose another matrix or method"
             )
         if not np.all(np.isfinite(a)):
+            raise NNBenchError(f"{self.name} got NaN/Inf entries", "clean the matrix first")
+        return self.finish(self.compute(self.prepare(a, device=device), rank=rank, seed=seed))
+
+    def _factorize_sparse(
+        self, a: Any, *, rank: int | None, device: str, seed: int
+    ) -> Factorization:
+        reason = self.skip_reason(a.shape, rank=rank, dtype=a.dtype.name, device=device)
+        if reason:
+            raise NNBenchError(
+                f"cannot run {self.name}: {reason}", "choose another matrix or method"
+            )
+        if not np.all(np.isfinite(a.data)):
             raise NNBenchError(f"{self.name} got NaN/Inf entries", "clean the matrix first")
         return self.finish(self.compute(self.prepare(a, device=device), rank=rank, seed=seed))

@@ -385,6 +385,7 @@ class LibraryMethod(Method):
         batchable: bool = False,
         cost_model: CostModel | None = None,
         approximate: bool = False,
+        takes_sparse: bool = False,
     ) -> None:
         self.name, self.kind, self.call, self.description = name, kind, call, description
         self.assemble, self.check = assemble, check
@@ -393,6 +394,7 @@ class LibraryMethod(Method):
         self.rank_below_min, self.requires = rank_below_min, requires
         self.optimal, self.structure_cond_power = optimal, structure_cond_power
         self.cost_model, self.approximate = cost_model, approximate
+        self.takes_sparse = takes_sparse
 
     def prepare(self, a: np.ndarray, *, device: str) -> Any:
         self.check(a)
@@ -501,10 +503,10 @@ CLASSICAL_METHODS: tuple[Method, ...] = (
     ),
     *(
         LibraryMethod(
-            name, "precond", call, description,
-            check=spd_only, square_only=True, requires=requires,
+            p.name, "precond", p.call, p.description,
+            check=spd_only, square_only=True, requires=p.requires, takes_sparse=p.sparse,
         )
-        for name, call, description, requires in PRECONDITIONERS
+        for p in PRECONDITIONERS
     ),
     LibraryMethod(
         "sketch-gaussian", "rank-k", random_sketch_method("gaussian"),

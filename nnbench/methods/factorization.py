@@ -17,6 +17,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.linalg
 import scipy.sparse
+import scipy.sparse.linalg
 
 from nnbench.errors import InvalidFactorization
 
@@ -328,6 +329,11 @@ class PreconditionerFactorization(Factorization):
             _chain(("L", self.L), ("L^T", self.L.T))
 
     @property
+    def has_lower(self) -> bool:
+        """Whether there is an L (dense, or an operator's sparse one)."""
+        return self.L is not None or (self.operator is not None and self.operator.lower is not None)
+
+    @property
     def lower(self) -> np.ndarray | None:
         """L dense, where there is one (a dense one, or an operator's sparse one)."""
         if self.L is not None:
@@ -350,6 +356,12 @@ class PreconditionerFactorization(Factorization):
         return matmul(lower, lower.T)
 
     def structure_error(self, matmul: MatMul = np.matmul) -> float:
+        """L's mass above its diagonal (an operator's sparse L read sparse)."""
+        sparse = None if self.operator is None else self.operator.lower
+        if sparse is not None:
+            total = float(scipy.sparse.linalg.norm(sparse))
+            above = scipy.sparse.triu(sparse, 1)
+            return float(scipy.sparse.linalg.norm(above)) / total if total and above.nnz else 0.0
         lower = self.lower
         return float("nan") if lower is None else _off_triangle(lower, lower=True)
 

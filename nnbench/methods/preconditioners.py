@@ -1,11 +1,11 @@
 """Classical preconditioners for conjugate gradients on SPD systems (kind `precond`): none,
-Jacobi and incomplete Cholesky with zero fill-in, IC(0), dense; and on scipy.sparse, IC(0),
-ILUT, smoothed-aggregation AMG (pyamg, one V-cycle) and a sparse direct solve (the exact
-reference: CG converges in one or two iterations). What an amortized preconditioner
-(NeuralIF-style, `amortized-ic`) is compared with.
+Jacobi, and on scipy.sparse IC(0), ILUT, smoothed-aggregation AMG (pyamg, one V-cycle) and a
+sparse direct solve (the exact reference: CG converges in one or two iterations); and the
+textbook dense IC(0). What an amortized preconditioner (NeuralIF-style) is compared with.
 
-The corpus stores matrices dense: the sparse methods take A to CSR inside their timed call
-(about as long as one dense matrix-vector product)."""
+A sparse family's instance reaches the sparse methods as CSR (`corpus.sparse`: nothing n x n
+is formed); a dense instance goes to CSR inside their timed call (about as long as one dense
+matrix-vector product), as a user holding a dense array would have to."""
 
 from __future__ import annotations
 
@@ -19,16 +19,23 @@ import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
 
+from nnbench.corpus.sparse import is_sparse
+from nnbench.corpus.tags import SPARSE_TAG_CHECKS
 from nnbench.errors import NNBenchError, SkipCell
 from nnbench.methods.base import Raw, Requirements
 from nnbench.methods.factorization import InverseOperator
 
 
-def spd_only(x: np.ndarray) -> None:
+def spd_only(x: Any) -> None:
     """The check before timing (see `classical`): symmetric, and positive definite by a
     Cholesky attempt (an indefinite A would break CG down: a `diverged` row for no
-    fault of the preconditioner's)."""
+    fault of the preconditioner's). A sparse A: symmetric with a positive diagonal, checked
+    sparse; its definiteness is its family's `spd` tag (checked by `corpus.tags`, sparse)."""
     message = "conjugate gradients needs a symmetric positive definite matrix"
+    if is_sparse(x):
+        if not SPARSE_TAG_CHECKS["symmetric"](x) or np.any(x.diagonal() <= 0):
+            raise SkipCell(message)
+        return
     if not np.allclose(x, x.T, rtol=1e-12, atol=0.0) or np.any(np.diag(x) <= 0):
         raise SkipCell(message)
     try:
@@ -37,12 +44,31 @@ def spd_only(x: np.ndarray) -> None:
         raise SkipCell(f"{message}; this one is not positive definite") from exc
 
 
-def _none(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
-    return {"L": np.eye(x.shape[0], dtype=x.dtype)}
+def _identity(r: np.ndarray) -> np.ndarray:
+    return r
 
 
-def _jacobi(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
-    return {"L": np.diag(np.sqrt(np.diag(x)))}
+def _diagonal_csr(values: np.ndarray) -> scipy.sparse.csr_array:
+    """diag(values) as CSR, built from its three arrays (no conversion, no sort)."""
+    n = values.size
+    return scipy.sparse.csr_array((values, np.arange(n), np.arange(n + 1)), shape=(n, n))
+
+
+def _none(x: Any, rank: int | None, seed: int, config: Any) -> Raw:
+    n = x.shape[0]
+    lower = _diagonal_csr(np.ones(n))
+    return {"operator": InverseOperator(n=n, apply=_identity, lower=lower)}
+
+
+def _jacobi(x: Any, rank: int | None, seed: int, config: Any) -> Raw:
+    diagonal = np.asarray(x.diagonal(), dtype=np.float64)
+    inverse = 1.0 / diagonal
+
+    def apply(r: np.ndarray) -> np.ndarray:
+        return inverse * r
+
+    lower = _diagonal_csr(np.sqrt(diagonal))
+    return {"operator": InverseOperator(n=x.shape[0], apply=apply, lower=lower)}
 
 
 def ic0(a: np.ndarray) -> np.ndarray:
@@ -63,7 +89,7 @@ def ic0(a: np.ndarray) -> np.ndarray:
 
 
 def _ic0(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
-    return {"L": ic0(x)}
+    return {"L": ic0(np.asarray(x))}
 
 
 @cache
@@ -114,8 +140,12 @@ def _triangular_inverse(lower: scipy.sparse.csr_array) -> InverseOperator:
     return InverseOperator(n=lower.shape[0], apply=apply, lower=lower)
 
 
-def _csr(x: np.ndarray) -> scipy.sparse.csr_array:
-    return scipy.sparse.csr_array(np.asarray(x, dtype=np.float64))
+def _csr(x: Any) -> scipy.sparse.csr_array:
+    """A as float64 CSR: a sparse A as it is (no copy when it already is), a dense one
+    converted (inside the timed call: a dense A costs its user that conversion)."""
+    if is_sparse(x) and x.format == "csr" and x.dtype == np.float64:
+        return x
+    return scipy.sparse.csr_array(x if is_sparse(x) else np.asarray(x), dtype=np.float64)
 
 
 def _sparse_ic0(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
@@ -171,12 +201,35 @@ SPD = Requirements(tags=frozenset({"spd"}))
 # IC(0) may break down on an SPD matrix, never on a diagonally dominant one (an H-matrix)
 SPD_DOMINANT = Requirements(tags=frozenset({"spd", "diagonally_dominant"}))
 
+
+@dataclass(frozen=True)
+class Preconditioner:
+    """One line of `PRECONDITIONERS`: the timed build `call`, and whether it takes a sparse
+    A as CSR (`sparse`; else a sparse family's A reaches it dense, up to DENSE_LIMIT)."""
+
+    name: str
+    call: Any
+    description: str
+    requires: Requirements
+    sparse: bool = True
+
+
 PRECONDITIONERS = (
-    ("cg-none", _none, "no preconditioner: plain conjugate gradients (L = I)", SPD),
-    ("cg-jacobi", _jacobi, "Jacobi: M = diag(A), L = diag(sqrt(a_ii))", SPD),
-    ("ic0", _ic0, "incomplete Cholesky, zero fill-in: L on the pattern of tril(A)", SPD_DOMINANT),
-    ("sparse-ic0", _sparse_ic0, "IC(0) on scipy.sparse CSR, sparse solves", SPD_DOMINANT),
-    ("ilut", _ilut, "scipy spilu: threshold ILU, drop_tol 1e-4, fill_factor 10", SPD),
-    ("amg", _amg, "pyamg smoothed aggregation, one V-cycle per application", SPD),
-    ("sparse-direct", _sparse_direct, "scipy splu: exact sparse LU (the reference)", SPD),
+    Preconditioner("cg-none", _none, "no preconditioner: plain conjugate gradients (M = I)", SPD),
+    Preconditioner("cg-jacobi", _jacobi, "Jacobi: M = diag(A), L = diag(sqrt(a_ii))", SPD),
+    Preconditioner(
+        "ic0",
+        _ic0,
+        "incomplete Cholesky, zero fill-in: L on the pattern of tril(A), dense textbook loop",
+        SPD_DOMINANT,
+        sparse=False,
+    ),
+    Preconditioner(
+        "sparse-ic0", _sparse_ic0, "IC(0) on scipy.sparse CSR, sparse solves", SPD_DOMINANT
+    ),
+    Preconditioner("ilut", _ilut, "scipy spilu: threshold ILU, drop_tol 1e-4, fill_factor 10", SPD),
+    Preconditioner("amg", _amg, "pyamg smoothed aggregation, one V-cycle per application", SPD),
+    Preconditioner(
+        "sparse-direct", _sparse_direct, "scipy splu: exact sparse LU (the reference)", SPD
+    ),
 )

@@ -174,9 +174,9 @@ def build_report(
     check_report_folder(out)
     res = combine(runs)
     tables: list[TableSpec] = [
-        *TABLES[:1],
+        *TABLES[:2],
         *(s for s in sections if isinstance(s, TableSpec)),
-        *TABLES[1:],
+        *TABLES[2:],
     ]
     if history is not None and not history.empty:
         tables.append(replace(HISTORY, make=lambda _: history_table(history)))

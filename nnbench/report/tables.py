@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nnbench.report.fairness import time_to_accuracy, verdict
+from nnbench.report.fairness import ACCURACY, time_to_accuracy, verdict, verdict_by_problem
 from nnbench.report.spec import TableSpec
 from nnbench.results import Results
 
@@ -173,11 +173,20 @@ def _time_to_accuracy(kind: str) -> TableSpec:
         return ladder[ladder.kind == kind].dropna(axis=1, how="all") if len(ladder) else ladder
 
     nav, _ = KIND_TITLES[kind]
+    accuracy = ACCURACY.get(kind)
+    note = f"Accuracy: {accuracy.label}." if accuracy else ""
+    if accuracy and accuracy.floor_label:
+        note += (
+            f" floor = {accuracy.floor_label}, the most of it rounding alone can cause on the "
+            "problem (the worst of its instances): a level below it is 'not measurable' there, "
+            "where 'not reached' means no budget the run tried got there."
+        )
     return TableSpec(
         name=f"time_to_accuracy_{kind}",
         title=f"{nav}: least time to an accuracy (the budget that did it)",
         nav=f"{nav} time-to-accuracy",
         make=make,
+        note=note,
     )
 
 
@@ -197,11 +206,29 @@ def _errors(kind: str) -> TableSpec:
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         name="verdict",
-        title="Verdict: each group's best at matched accuracy; time ratio = its time / the "
-        "best classical method's time (median over problems, measured in the same run)",
+        title="Verdict: each group's best at matched accuracy; time ratio = its time / each "
+        "problem's own fastest classical method's time (median over problems, measured in the "
+        "same run)",
         nav="Verdict",
         make=lambda res: verdict(res.results),
         leading=True,
+        note="best classical: the classical method fastest to the matched accuracy on each "
+        "problem, with on how many problems where they differ; the table 'Verdict by problem' "
+        "names each problem's own and the problems left out, with the reason: rank-k where k "
+        ">= the numerical rank of A (the optimum is A itself), any task where rounding alone "
+        "can cost more than every level (rank-k: the zero matrix is within rounding of the "
+        "optimum). A problem whose floor is above the target is judged at the tightest level "
+        "above its floor, as the matched accuracy says.",
+    ),
+    TableSpec(
+        name="verdict_by_problem",
+        title="Verdict by problem: each problem's fastest classical method at its matched "
+        "accuracy (the comparator of its time ratios) and each other group's fastest, or why "
+        "the verdict leaves the problem out",
+        nav="Verdict by problem",
+        make=lambda res: verdict_by_problem(res.results),
+        leading=True,
+        collapsed=True,
     ),
     *(_time_to_accuracy(kind) for kind in KIND_TITLES),
     *(_errors(kind) for kind in KIND_TITLES),

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from nnbench.corpus.files import magnitude_problem
+from nnbench.corpus.sparse import Matrix, as_csr
 from nnbench.devices import DEVICES, Device
 from nnbench.errors import Diverged, InvalidFactorization, SkipCell
 from nnbench.methods import Factorization, LUFactorization, Method, RunContext, Settings
@@ -112,7 +113,8 @@ def _warm_up(cell: Cell, method: Method, device: Device) -> None:
     if warm.skip_reason(shape, rank=cell.rank, dtype=cell.storage, device=cell.device, batch=batch):
         return
     small = [warmup_input(shape, cell.storage, cell.seed + i) for i in range(batch)]
-    w = warm.prepare(small[0] if batch == 1 else np.stack(small), device=cell.device)
+    first = as_csr(small[0], cell.storage) if cell.family.sparse and warm.takes_sparse else small[0]
+    w = warm.prepare(first if batch == 1 else np.stack(small), device=cell.device)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with contextlib.suppress(SkipCell, Diverged, ArithmeticError, RuntimeError):
@@ -167,7 +169,11 @@ def _run(cell: Cell) -> CellResult:
     if reason:
         return CellResult(Row(spec, settings, Outcome(status="skipped", reason=reason)))
     device = DEVICES[cell.device]
-    instances = [cell.family.make(cell.n, seed=s, dtype=cell.storage) for s in cell.instance_seeds]
+    dense = cell.family.sparse and not cell.method.takes_sparse  # (n <= DENSE_LIMIT: static)
+    instances = [
+        cell.family.make(cell.n, seed=s, dtype=cell.storage, dense=dense)
+        for s in cell.instance_seeds
+    ]
     a = instances[0] if cell.batch == 1 else np.stack(instances)
     problem = magnitude_problem(a, cell.family.name)
     if problem is not None:
@@ -182,8 +188,8 @@ def _timed(
     device: Device,
     spec: CellSpec,
     settings: Settings,
-    instances: list[np.ndarray],
-    a: np.ndarray,
+    instances: list[Matrix],
+    a: Matrix,
 ) -> CellResult:
     """Warm up, time, check and evaluate: steps 2 on of `_run`, in the cell's precision."""
     cost = cell.method.cost(cell.shape, cell.rank)
@@ -244,6 +250,7 @@ def _timed(
             dtype=cell.storage,
             rank=cell.rank,
             linalg=EVALUATE_ON[cell.device],
+            build_s=timing.median_s / cell.batch,
         )
         for m, f in zip(instances, facts, strict=True)
     ]

@@ -9,6 +9,7 @@ from itertools import product
 from typing import Any
 
 from nnbench.corpus import MATRIX_FAMILIES, MatrixFamily, select_matrices
+from nnbench.corpus.sparse import DENSE_LIMIT, densify_skip_reason
 from nnbench.devices import DEVICES
 from nnbench.errors import NNBenchError
 from nnbench.methods import METHODS, Method, select_methods
@@ -203,12 +204,25 @@ def _check_ranks(grid: Grid, cells: list[Cell], methods: list[Method]) -> None:
         )
 
 
+def sparse_skip_reason(cell: Cell) -> str | None:
+    """Why a sparse family's cell cannot run: a method that needs a dense array at a size
+    past `DENSE_LIMIT` (below it, and in stacks, it gets the instances dense)."""
+    n = max(cell.shape)
+    if cell.family.sparse and not cell.method.takes_sparse and n > DENSE_LIMIT:
+        return densify_skip_reason(cell.method.name, n)
+    return None
+
+
 def static_skip_reason(cell: Cell) -> str | None:
     """Why the cell's method cannot run on its input, known without running it. An absent
     device comes first: it is what stops every cell on it."""
     absent = DEVICES[cell.device].missing()
-    reason = tf32_skip_reason(cell.dtype, cell.device) or cell.method.skip_reason(
-        cell.shape, rank=cell.rank, dtype=cell.storage, device=cell.device, batch=cell.batch
+    reason = (
+        tf32_skip_reason(cell.dtype, cell.device)
+        or cell.method.skip_reason(
+            cell.shape, rank=cell.rank, dtype=cell.storage, device=cell.device, batch=cell.batch
+        )
+        or sparse_skip_reason(cell)
     )
     if absent and reason and reason != absent:
         return f"{absent}; {reason}"

@@ -65,7 +65,7 @@ def train_seeds(config: AmortizedConfig) -> list[tuple[str, int]]:
 def training_set(config: AmortizedConfig, dtype: torch.dtype) -> torch.Tensor:
     from nnbench.corpus import MATRIX_FAMILIES
 
-    stack = [MATRIX_FAMILIES[f].make(config.n, seed=s) for f, s in train_seeds(config)]
+    stack = [MATRIX_FAMILIES[f].make(config.n, seed=s, dense=True) for f, s in train_seeds(config)]
     return unit_scaled(torch.from_numpy(np.stack(stack)).to(dtype))[0]
 
 
