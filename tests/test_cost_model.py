@@ -15,7 +15,7 @@ from nnbench.methods.base import Cost
 
 RANK_K = [n for n, m in METHODS.items() if m.kind == "rank-k" and m.group == "classical"]
 DENSE = {"scipy-tsvd", "torch-tsvd"}  # factor A in memory: no passes
-UNREPORTED = {"scipy-svds-arpack", "scipy-svds-propack", "scipy-svds-lobpcg"}
+UNREPORTED = {"scipy-svds-arpack", "scipy-svds-propack", "scipy-svds-lobpcg"}  # counted in the run
 
 
 @pytest.mark.parametrize("name", RANK_K)
@@ -88,3 +88,22 @@ def test_sketch_pca_reads_the_learned_sketchs_training_set():
     pca = METHODS["sketch-pca"].config
     learned = amortized_method.SKETCH
     assert (pca.families, pca.count, pca.seed) == (learned.families, learned.count, learned.seed)
+
+
+def test_krylov_and_trained_rank_k_rows_count_their_passes():
+    """What no model can say in advance is counted as it happens: a Krylov solver's products
+    with A and A^T (`CountingOperator`), a trainer's reads of A (its identity-batch loss, each
+    L-BFGS evaluation, ALS's three products a sweep); a learned sketch is sketch-and-solve."""
+    from nnbench.api import Grid, run_grid
+
+    methods = (
+        "scipy-svds-arpack", "scipy-svds-propack", "hybrid-lowrank-als",
+        "neural-lowrank-adam[max_steps=50]", "neural-lowrank-lbfgs[max_steps=40]",
+    )  # fmt: skip
+    grid = Grid(matrices=("lowrank-noise",), methods=methods, sizes=(32,), ranks=(4,))
+    rows = run_grid(grid).results.set_index("method_base")
+    assert (rows.status == "ok").all(), rows.reason
+    assert rows.passes.notna().all() and (rows.passes >= 2).all()
+    assert rows.passes["hybrid-lowrank-als"] == 1 + 3 * rows.steps["hybrid-lowrank-als"]
+    assert rows.passes["neural-lowrank-adam"] == 1 + rows.steps["neural-lowrank-adam"]
+    assert rows.passes["neural-lowrank-lbfgs"] > rows.steps["neural-lowrank-lbfgs"]

@@ -309,9 +309,11 @@ class Method(ABC):
         factors = {  # an operator (a preconditioner's M^-1) is not an array: kept as it is
             k: v if v is None or isinstance(v, InverseOperator) else to_numpy(v)
             for k, v in raw.items()
-            if k != "history"
+            if k not in ("history", "passes")
         }
-        return FACTORIZATIONS[self.kind](**factors, history=raw.get("history"))
+        return FACTORIZATIONS[self.kind](
+            **factors, history=raw.get("history"), passes=raw.get("passes")
+        )
 
     def finish_batch(self, raw: Raw | LibraryOutput) -> list[Factorization]:
         """A stack's factors, one self-checking factorization per matrix (history shared)."""

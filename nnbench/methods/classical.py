@@ -276,16 +276,42 @@ class Svds:
 
         k = int(rank or 1)
         maxiter = config.maxiter or DEFAULT_MAXITER[self.solver](x.shape, k)
-        return svds(
-            x, k=k, solver=self.solver, tol=config.tol, maxiter=maxiter,
+        counted = CountingOperator(x)
+        u, s, vt = svds(
+            counted.operator, k=k, solver=self.solver, tol=config.tol, maxiter=maxiter,
             rng=np.random.default_rng(seed),
         )  # fmt: skip
+        return u, s, vt, counted.passes
 
 
-def _svds_factors(output: tuple[np.ndarray, np.ndarray, np.ndarray], rank: int | None) -> Raw:
-    u, s, vt = output
+class CountingOperator:
+    """A as the `LinearOperator` svds would make of it (`aslinearoperator`), counting its
+    products with A and A^T (a block of vectors at once counts once): the passes over A a
+    Krylov solver made, which scipy does not report. Its cost is an integer increment per
+    product, beside the product itself."""
+
+    def __init__(self, a: np.ndarray) -> None:
+        from scipy.sparse.linalg import LinearOperator
+
+        self.a, self.passes = a, 0
+        self.operator = LinearOperator(
+            a.shape, matvec=self._mv, rmatvec=self._rmv, matmat=self._mv, rmatmat=self._rmv,
+            dtype=a.dtype,
+        )  # fmt: skip
+
+    def _mv(self, v: np.ndarray) -> np.ndarray:
+        self.passes += 1
+        return self.a @ v
+
+    def _rmv(self, v: np.ndarray) -> np.ndarray:
+        self.passes += 1
+        return self.a.T @ v
+
+
+def _svds_factors(output: tuple[Any, ...], rank: int | None) -> Raw:
+    u, s, vt, passes = output
     order = np.argsort(s)[::-1]  # ARPACK returns them ascending
-    return {"left": u[:, order] * s[order], "right": vt[order]}
+    return {"left": u[:, order] * s[order], "right": vt[order], "passes": passes}
 
 
 def _dense_svd_cost(shape: tuple[int, int], rank: int, config: Any) -> Cost:
@@ -305,7 +331,7 @@ def _rsvd_cost(shape: tuple[int, int], rank: int, config: RandomizedSVD) -> Cost
 
 
 def _svds_cost(solver: str) -> CostModel:
-    """Krylov `svds`: passes NaN (scipy does not report its products); memory to leading
+    """Krylov `svds`: passes counted as it runs (`CountingOperator`), not modelled; memory to
     order, p = min(m, n): ARPACK's ncv = max(2k + 1, 20) Lanczos vectors of length p and its
     ncv^2 projection; PROPACK's bases of A's two sides, maxiter (default p) columns each;
     LOBPCG's six p x k blocks (X, R, P and their products) and its 3k x 3k Gram matrix; each

@@ -32,6 +32,7 @@ class TrainingHistory:
     unit: str = "step"  # "step" or "epoch"
     lr: float | None = None  # the step size used, where a rule chose it
     switch_step: int | None = None  # the step at which a second optimizer took over
+    passes: int | None = None  # reads of A as a whole, counted where they happen (rank-k)
 
     @property
     def steps(self) -> int:
@@ -82,11 +83,12 @@ class Factorization(ABC):
     kind: ClassVar[str]
     exact: ClassVar[bool] = True  # the factors represent A (not an approximation by design)
     history: TrainingHistory | None = field(default=None, kw_only=True)
+    passes: int | None = field(default=None, kw_only=True)  # reads of A, where counted
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "history" or value is None:
+            if f.name in ("history", "passes") or value is None:
                 continue
             if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
                 raise InvalidFactorization(

@@ -14,6 +14,8 @@ basis Q (n x s), A Q (m x s) and its SVD (m x s, s, s x s): 3 m s + 2 n s + s^2 
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,7 +168,8 @@ class PCASketchMethod(Method):
     """Sketch-and-solve with S = the top `rows` principal directions of the learned sketch's
     training matrices (`pca_basis`). The basis depends on the number of rows of A only: it is
     computed the first time a size is seen, in `prepare` (untimed, like a model's training;
-    one SVD, a fraction of a second at 512 crops of 64 x 64) and kept for the next cells."""
+    one SVD, a fraction of a second at 512 crops of 64 x 64) and kept for the next cells;
+    its seconds are the cells' `train_time_s`, as a learned sketch's training is."""
 
     kind = "rank-k"
     group = "classical"
@@ -177,12 +180,17 @@ class PCASketchMethod(Method):
     def __init__(self, name: str, description: str, config: PCASketch) -> None:
         self.name, self.description, self.config = name, description, config
         self.bases: dict[tuple[Any, ...], torch.Tensor] = {}
+        self.fit_s: dict[tuple[Any, ...], float] = {}
+        self.train_time_s = math.nan  # the fit of the basis the last `prepare` used
 
     def sketch(self, n_rows: int, rows: int, like: torch.Tensor) -> torch.Tensor:
         """S (rows, n_rows) in `like`'s dtype and device, rows orthonormal."""
         key = (self.config, n_rows, str(like.device), like.dtype)
         if key not in self.bases:
+            start = time.perf_counter()
             self.bases[key] = pca_basis(self.config, n_rows).to(like.device, like.dtype)
+            self.fit_s[key] = time.perf_counter() - start
+        self.train_time_s = self.fit_s[key]
         return self.bases[key][:rows]
 
     def prepare(self, a: Any, *, device: str) -> Any:

@@ -12,8 +12,9 @@ from nnbench.errors import NNBenchError
 from nnbench.methods.amortized.config import AmortizedConfig
 from nnbench.methods.amortized.models import MODELS, Model
 from nnbench.methods.amortized.store import ModelStore, Trained, train
-from nnbench.methods.base import Method, Raw, RunContext, Settings
+from nnbench.methods.base import Cost, Method, Raw, RunContext, Settings
 from nnbench.methods.factorization import TrainingHistory
+from nnbench.methods.sketch import sketch_and_solve_cost
 
 MODELS_DIR = "models"  # trained models, in the run's folder (`RunContext.folder`)
 
@@ -52,6 +53,12 @@ class AmortizedMethod(Method):
                 f"train one for this size: {self.base_name}[n={shape[0]}]"
             )
         return reason
+
+    def cost(self, shape: tuple[int, int], rank: int | None) -> Cost:
+        """A learned sketch is applied as any sketch-and-solve is: two passes over A."""
+        if self.config.structure != "sketch" or rank is None:
+            return Cost()
+        return sketch_and_solve_cost(shape, self.config.rows)
 
     def small_budget(self) -> Method:
         """Its model trained for a few steps on a few matrices (by `setup`)."""

@@ -73,6 +73,7 @@ class NeuralLowRank(TrainedMethod):
         )
         net = LinearNet(weights, biases)
         rec = LossRecorder(a.dtype, patience=cfg.patience_for(a.dtype), unit=cfg.unit)
+        rec.passes = 1 + (inputs is not None)  # ||A||_F for the initial scale; x A^T once
         TRAINERS[cfg.optimizer](cfg, Problem(net, inputs, targets, k, gen, rec))
         with torch.no_grad():
             head = net.weights[0]

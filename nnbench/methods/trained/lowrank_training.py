@@ -116,6 +116,12 @@ class Problem:
     gen: torch.Generator
     rec: LossRecorder
 
+    def read_a(self, times: int = 1) -> None:
+        """Count `times` reads of A: the targets are A^T itself on the identity batch (x is
+        None); random inputs' targets x A^T were computed once, and reading them is not."""
+        if self.x is None:
+            self.rec.passes += times
+
 
 def _mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.mean((pred - target) ** 2)
@@ -153,6 +159,7 @@ def _train_full_batch(cfg: LowRankTraining, p: Problem, opt: torch.optim.Optimiz
     for _ in range(cfg.max_steps):
         opt.zero_grad(set_to_none=True)
         loss = _mse(p.net(p.x), p.y)
+        p.read_a()
         if p.rec.record(float(loss.detach())):
             return
         loss.backward()
@@ -167,9 +174,10 @@ def _train_first_order(cfg: LowRankTraining, p: Problem) -> None:
 def _train_lbfgs(cfg: LowRankTraining, p: Problem) -> None:
     opt = lbfgs(p.net.parameters(), lr=cfg.lr, max_iter=20, history_size=20)
 
-    def closure() -> torch.Tensor:
+    def closure() -> torch.Tensor:  # each evaluation (line-search ones too) reads A
         opt.zero_grad(set_to_none=True)
         loss = _mse(p.net(p.x), p.y)
+        p.read_a()
         loss.backward()
         return loss
 
@@ -203,6 +211,7 @@ def _train_scaledgd(cfg: LowRankTraining, p: Problem) -> None:
     for _ in range(cfg.max_steps):
         h = w1 if x is None else x @ w1
         err = h @ w2 - y
+        p.read_a()
         loss = float(torch.sum(err * err)) / n_out
         if previous is not None and loss > 1.5 * previous[2]:  # overshoot: step back, halve
             w1, w2, _ = previous
@@ -241,6 +250,7 @@ def _train_als(cfg: LowRankTraining, p: Problem) -> None:
         w2 = q1.T @ y  # the optimal W2 given W1
         u, s, vt = torch.linalg.svd(w2, full_matrices=False)
         w1_k, w2_k = q1 @ u[:, :rank], s[:rank, None] * vt[:rank]
+        p.read_a(3)  # Y Q2, Q1^T Y and the loss's residual
         if p.rec.record(float(torch.sum((w1_k @ w2_k - y) ** 2)) / n_out):
             break
     p.net.weights = [w1_k, w2_k]

@@ -119,6 +119,7 @@ class LossRecorder:
     _start: float = field(default_factory=time.perf_counter)
     _best: float = math.inf
     _since_best: int = 0
+    passes: int = 0  # reads of A as a whole so far (a trainer counts them: `Problem.read_a`)
 
     def record(self, loss: float) -> bool:
         """Store `loss`; True when training should stop."""
@@ -144,6 +145,7 @@ class LossRecorder:
             unit=self.unit,
             lr=lr,
             switch_step=switch_step,
+            passes=self.passes or None,
         )
 
 
