@@ -130,7 +130,7 @@ def sparse_ic0(a: scipy.sparse.sparray) -> scipy.sparse.csr_array:
     return scipy.sparse.csr_array(lower)
 
 
-def _triangular_inverse(lower: scipy.sparse.csr_array) -> InverseOperator:
+def triangular_inverse(lower: scipy.sparse.csr_array) -> InverseOperator:
     upper = scipy.sparse.csr_array(lower.T)
 
     def apply(r: np.ndarray) -> np.ndarray:
@@ -149,7 +149,7 @@ def _csr(x: Any) -> scipy.sparse.csr_array:
 
 
 def _sparse_ic0(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
-    return {"operator": _triangular_inverse(sparse_ic0(_csr(x)))}
+    return {"operator": triangular_inverse(sparse_ic0(_csr(x)))}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,7 +3,7 @@ is a function and a `LibraryMethod` line; a configuration of a trained model is 
 
 from __future__ import annotations
 
-from nnbench.methods.amortized import AMORTIZED_METHODS
+from nnbench.methods.amortized import AMORTIZED_METHODS, graph_ic_method
 from nnbench.methods.base import GROUPS, KINDS, Method
 from nnbench.methods.classical import CLASSICAL_METHODS
 from nnbench.methods.trained import NEURAL_LOWRANK_METHODS, NEURAL_LU_METHODS
@@ -15,6 +15,7 @@ REGISTERED: tuple[Method, ...] = (
     *NEURAL_LU_METHODS,
     *NEURAL_LOWRANK_METHODS,
     *AMORTIZED_METHODS,
+    graph_ic_method(),
 )
 
 METHODS: dict[str, Method] = {method.name: method for method in REGISTERED}

@@ -13,6 +13,7 @@ from nnbench.selection import unknown_name_error
 from nnbench.studies import (
     amortized,
     fair,
+    precond,
     quick,
     scale,
     study000,
@@ -35,6 +36,7 @@ STUDIES: dict[str, Study] = {
         amortized.AMORTIZED_LU,
         amortized.AMORTIZED_SKETCH,
         amortized.AMORTIZED_PRECOND,
+        precond.STUDY,
         scale.CLASSICAL_SCALE,
         study002.STUDY,
         study000.STUDY,

@@ -15,6 +15,7 @@ timed call is inference only (plus `refine` gradient steps per matrix, counted a
 """
 
 from nnbench.methods.amortized.config import AmortizedConfig, train_seeds, training_set
+from nnbench.methods.amortized.graph_ic import GraphIC, GraphICConfig, graph_ic_method
 from nnbench.methods.amortized.method import AMORTIZED_METHODS, MODELS_DIR, AmortizedMethod
 from nnbench.methods.amortized.models import MODELS, FactorNet, stochastic_frobenius
 from nnbench.methods.amortized.store import ModelStore, Trained, train
@@ -26,8 +27,11 @@ __all__ = [
     "AmortizedConfig",
     "AmortizedMethod",
     "FactorNet",
+    "GraphIC",
+    "GraphICConfig",
     "ModelStore",
     "Trained",
+    "graph_ic_method",
     "stochastic_frobenius",
     "train",
     "train_seeds",

@@ -1,0 +1,361 @@
+"""A learned sparse preconditioner worth the name (issue 24): a message-passing network over
+A's sparsity graph predicts L on the pattern of tril(A), trained once on a distribution of
+sparse SPD systems and applied to unseen ones, sparse end to end (NeuralIF: Hausner, Oktem &
+Sjolund, TMLR 2024).
+
+- The system is Jacobi-scaled first, Â = D^-1/2 A D^-1/2 (unit diagonal: the network sees
+  every matrix at one scale), and L = D^1/2 L̂, so M = L L^T = D^1/2 L̂ L̂^T D^1/2.
+- Graph: one node per row (features: the row's off-diagonal |â| sum and largest entry, its
+  number of neighbours / 10), one edge per off-diagonal nonzero, both directions (feature
+  â_ij). `layers` rounds of message passing: each edge is updated from its two ends, each node
+  from the sum of its incoming edges (`index_add_`: O(nnz), plain torch, no n x n array).
+- Output: l̂_ij = â_ij + o_ij on the strictly lower edges (the network corrects tril(Â)), and
+  l̂_ii = softplus(o_i + c) + 1e-3 with softplus(c) = 1: a diagonal that is exactly positive
+  (so M is SPD by construction) and starts at 1.
+- Loss: NeuralIF's stochastic Frobenius loss ||(L̂ L̂^T - Â) z||^2 / ||Â z||^2, z ~ N(0, I)
+  (`probes` columns), whose expectation is ||L̂ L̂^T - Â||_F^2 relative to ||Â||_F^2.
+- Applying M^-1 is two sparse triangular solves, as for IC(0) (`preconditioners`).
+
+Training matrices: `families` x `sizes`, `count` of them, seeds in the training namespace
+(`amortized.config.TRAIN_NAMESPACE`), disjoint from every cell's. Adam, cosine-annealed, one
+matrix a step. Model and its loss curve are kept under the run's folder by config and code.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+import torch
+
+from nnbench.errors import NNBenchError, SkipCell
+from nnbench.methods.amortized.config import TRAIN_NAMESPACE
+from nnbench.methods.base import Method, Raw, RunContext, Settings
+from nnbench.methods.factorization import TrainingHistory
+from nnbench.methods.preconditioners import SPD, spd_only, triangular_inverse
+from nnbench.seeds import derive_seed
+
+MODELS_DIR = "models"
+DIAGONAL_FLOOR = 1e-3  # l̂_ii >= this: exactly positive, in the Jacobi-scaled system
+NODE_FEATURES = 3
+
+
+@dataclass(frozen=True, kw_only=True)
+class GraphICConfig:
+    """What the learned preconditioner is trained on and how (`[steps=..,count=..]` on the
+    command line)."""
+
+    families: tuple[str, ...] = ("diffusion-2d", "graph-laplacian")
+    sizes: tuple[int, ...] = (256, 1024)
+    count: int = 64
+    steps: int = 800
+    probes: int = 8
+    hidden: int = 16
+    layers: int = 3
+    lr: float = 3e-3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.families, str):
+            object.__setattr__(self, "families", tuple(self.families.split("+")))
+        if isinstance(self.sizes, str | int):
+            sizes = str(self.sizes).split("+")
+            object.__setattr__(self, "sizes", tuple(int(s) for s in sizes))
+        whole = (self.count, self.steps, self.probes, self.hidden, self.layers)
+        if min(whole) < 1 or not self.families or min(self.sizes) < 4 or not self.lr > 0:
+            raise NNBenchError(
+                f"graph preconditioner config {self}",
+                "use count, steps, probes, hidden, layers >= 1, sizes >= 4 and lr > 0",
+            )
+
+    @property
+    def key(self) -> str:
+        return hashlib.blake2b(repr(self).encode(), digest_size=6).hexdigest()
+
+    def train_matrices(self) -> list[tuple[str, int, int]]:
+        """(family, n, seed) of each training matrix, seeds in the training namespace."""
+        return [
+            (
+                self.families[i % len(self.families)],
+                self.sizes[(i // len(self.families)) % len(self.sizes)],
+                derive_seed(TRAIN_NAMESPACE, "graph-ic", self.seed, i),
+            )
+            for i in range(self.count)
+        ]
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A sparse SPD A as the network reads it: Jacobi-scaled entries on its edges."""
+
+    n: int
+    rows: torch.Tensor  # (E,) off-diagonal edges i <- j, both directions
+    cols: torch.Tensor
+    values: torch.Tensor  # â_ij on those edges
+    nodes: torch.Tensor  # (n, NODE_FEATURES)
+    lower: torch.Tensor  # (E,) bool: i > j, the edges that carry an entry of L̂
+    sqrt_diag: np.ndarray  # D^1/2, to unscale L̂
+
+
+def graph_of(a: Any, dtype: torch.dtype = torch.float32) -> Graph:
+    """`a` (scipy.sparse, SPD, positive diagonal) as a `Graph`: O(nnz), nothing n x n."""
+    coo = scipy.sparse.coo_array(a)
+    diagonal = np.asarray(a.diagonal(), dtype=np.float64)
+    if np.any(diagonal <= 0):
+        raise SkipCell("the learned preconditioner needs a positive diagonal (an SPD matrix)")
+    inv_sqrt = 1.0 / np.sqrt(diagonal)
+    off = coo.row != coo.col
+    rows, cols = coo.row[off].astype(np.int64), coo.col[off].astype(np.int64)
+    values = coo.data[off] * inv_sqrt[rows] * inv_sqrt[cols]
+    n = a.shape[0]
+    magnitude = np.abs(values)
+    row_sum = np.bincount(rows, weights=magnitude, minlength=n)
+    row_max = np.zeros(n)
+    np.maximum.at(row_max, rows, magnitude)
+    count = np.bincount(rows, minlength=n) / 10.0
+    nodes = np.stack([row_sum, row_max, count], axis=1)
+    return Graph(
+        n=n,
+        rows=torch.from_numpy(rows),
+        cols=torch.from_numpy(cols),
+        values=torch.from_numpy(values).to(dtype),
+        nodes=torch.from_numpy(nodes).to(dtype),
+        lower=torch.from_numpy(rows > cols),
+        sqrt_diag=np.sqrt(diagonal),
+    )
+
+
+def _mlp(inputs: int, hidden: int, outputs: int) -> torch.nn.Sequential:
+    return torch.nn.Sequential(
+        torch.nn.Linear(inputs, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, outputs)
+    )
+
+
+class GraphICNet(torch.nn.Module):
+    """Message passing over A's graph -> L̂'s entries (see the module's docstring)."""
+
+    def __init__(self, hidden: int, layers: int) -> None:
+        super().__init__()
+        self.node_in = torch.nn.Linear(NODE_FEATURES, hidden)
+        self.edge_in = torch.nn.Linear(1, hidden)
+        self.edge_updates = torch.nn.ModuleList(
+            _mlp(3 * hidden, hidden, hidden) for _ in range(layers)
+        )
+        self.node_updates = torch.nn.ModuleList(
+            _mlp(2 * hidden, hidden, hidden) for _ in range(layers)
+        )
+        self.edge_out = _mlp(hidden, hidden, 1)
+        self.node_out = _mlp(hidden, hidden, 1)
+        for head in (self.edge_out, self.node_out):  # start at L̂ = tril(Â) + I
+            last = head[-1]
+            assert isinstance(last, torch.nn.Linear)
+            torch.nn.init.zeros_(last.weight)
+            torch.nn.init.zeros_(last.bias)
+
+    def forward(self, g: Graph) -> tuple[torch.Tensor, torch.Tensor]:
+        """(l̂ on the strictly lower edges, in `g.lower`'s order; l̂_ii, exactly positive)."""
+        h = self.node_in(g.nodes)
+        e = self.edge_in(g.values[:, None])
+        for edge_update, node_update in zip(self.edge_updates, self.node_updates, strict=True):
+            e = e + edge_update(torch.cat([e, h[g.rows], h[g.cols]], dim=1))
+            incoming = torch.zeros_like(h).index_add_(0, g.rows, e)
+            h = h + node_update(torch.cat([h, incoming], dim=1))
+        off = g.values[g.lower] + self.edge_out(e[g.lower])[:, 0]
+        shift = math.log(math.e - 1.0)  # softplus(shift) = 1
+        diag = torch.nn.functional.softplus(self.node_out(h)[:, 0] + shift) + DIAGONAL_FLOOR
+        return off, diag
+
+
+def parameter_count(config: GraphICConfig) -> int:
+    return sum(p.numel() for p in GraphICNet(config.hidden, config.layers).parameters())
+
+
+def _lower_times(g: Graph, off: torch.Tensor, diag: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """L̂ y for y (n, p)."""
+    rows, cols = g.rows[g.lower], g.cols[g.lower]
+    return (diag[:, None] * y).index_add(0, rows, off[:, None] * y[cols])
+
+
+def _lower_t_times(
+    g: Graph, off: torch.Tensor, diag: torch.Tensor, z: torch.Tensor
+) -> torch.Tensor:
+    """L̂^T z for z (n, p)."""
+    rows, cols = g.rows[g.lower], g.cols[g.lower]
+    return (diag[:, None] * z).index_add(0, cols, off[:, None] * z[rows])
+
+
+def _a_times(g: Graph, z: torch.Tensor) -> torch.Tensor:
+    """Â z (unit diagonal)."""
+    return z.index_add(0, g.rows, g.values[:, None] * z[g.cols])
+
+
+def stochastic_loss(net: GraphICNet, g: Graph, probes: int, gen: torch.Generator) -> torch.Tensor:
+    """||(L̂ L̂^T - Â) z||^2 / ||Â z||^2 over `probes` Gaussian columns z."""
+    off, diag = net(g)
+    z = torch.randn(g.n, probes, generator=gen, dtype=g.values.dtype)
+    az = _a_times(g, z)
+    residual = _lower_times(g, off, diag, _lower_t_times(g, off, diag, z)) - az
+    return torch.sum(residual**2) / torch.sum(az**2)
+
+
+@dataclass
+class TrainedGraphIC:
+    net: GraphICNet
+    loss: np.ndarray
+    elapsed_s: np.ndarray
+    train_time_s: float
+
+
+def train_graph_ic(config: GraphICConfig) -> TrainedGraphIC:
+    """Adam (cosine-annealed from `lr`), one training matrix a step, in float32 on the CPU.
+    The training matrices are built first, untimed as part of training."""
+    from nnbench.corpus import MATRIX_FAMILIES
+
+    torch.manual_seed(config.seed)
+    gen = torch.Generator().manual_seed(config.seed)
+    graphs = [
+        graph_of(MATRIX_FAMILIES[family].make(n, seed=seed))
+        for family, n, seed in config.train_matrices()
+    ]
+    net = GraphICNet(config.hidden, config.layers)
+    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.steps)
+    order = torch.randint(0, len(graphs), (config.steps,), generator=gen)
+    losses, elapsed = [], []
+    start = time.perf_counter()
+    for step in range(config.steps):
+        loss = stochastic_loss(net, graphs[int(order[step])], config.probes, gen)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        losses.append(float(loss.detach()))
+        elapsed.append(time.perf_counter() - start)
+        if not math.isfinite(losses[-1]):
+            raise NNBenchError("training the graph preconditioner diverged", "lower its lr")
+    return TrainedGraphIC(net.eval(), np.array(losses), np.array(elapsed), elapsed[-1])
+
+
+class GraphICStore:
+    """Trained graph preconditioners in a folder: KEY.pt, KEY.json (config, training time),
+    KEY.loss.npz; KEY = the config's key and the code fingerprint of the method."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _stem(self, config: GraphICConfig, code: str) -> Path:
+        return self.folder / f"graph-ic-{config.key}-{code}"
+
+    def load_or_train(self, config: GraphICConfig, code: str, log: Any) -> TrainedGraphIC:
+        stem = self._stem(config, code)
+        if stem.with_suffix(".json").is_file():
+            net = GraphICNet(config.hidden, config.layers)
+            net.load_state_dict(torch.load(stem.with_suffix(".pt"), weights_only=True))
+            curve = np.load(stem.with_suffix(".loss.npz"))
+            info = json.loads(stem.with_suffix(".json").read_text())
+            return TrainedGraphIC(
+                net.eval(), curve["loss"], curve["elapsed_s"], float(info["train_time_s"])
+            )
+        log(f"training the graph preconditioner once -> {self.folder}")
+        trained = train_graph_ic(config)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        torch.save(trained.net.state_dict(), stem.with_suffix(".pt"))
+        np.savez(stem.with_suffix(".loss.npz"), loss=trained.loss, elapsed_s=trained.elapsed_s)
+        info = {
+            "config": dataclasses.asdict(config),
+            "train_time_s": trained.train_time_s,
+            "parameters": parameter_count(config),
+        }
+        stem.with_suffix(".json").write_text(json.dumps(info, indent=1))  # last: marks done
+        return trained
+
+
+class GraphIC(Method):
+    """`amortized-gnn-ic`: the learned preconditioner applied to an unseen sparse SPD A. The
+    timed call is the network's forward pass on A's graph and the assembly of the sparse L
+    (what a user must do before CG can start); training is `train_time_s`."""
+
+    kind = "precond"
+    group = "amortized"
+    backend = "numpy"
+    square_only = True
+    takes_sparse = True
+    requires = SPD
+    config: GraphICConfig
+
+    def __init__(self, name: str, config: GraphICConfig, description: str) -> None:
+        self.name, self.config, self.description = name, config, description
+        self.trained: TrainedGraphIC | None = None
+        self.train_time_s = math.nan
+
+    def setup(self, context: RunContext) -> GraphIC:
+        store = GraphICStore(context.folder / MODELS_DIR)
+        ready = copy.copy(self)
+        ready.trained = store.load_or_train(self.config, self.code_hash, context.log)
+        ready.train_time_s = ready.trained.train_time_s
+        return ready
+
+    def small_budget(self) -> Method:
+        cfg = self.config
+        small = dataclasses.replace(cfg, steps=min(cfg.steps, 10), count=2, sizes=(64,))
+        return self.with_config(small)
+
+    def settings(self, n: int) -> Settings:
+        cfg = self.config
+        return Settings(
+            optimizer="adam",
+            lr=cfg.lr,
+            init="L̂ = tril(Â) + I (zero output heads)",
+            data_size=cfg.count,
+            loss="||(L L^T - A) z||^2 / ||A z||^2, z ~ N(0, I), Jacobi-scaled A; over "
+            + "+".join(cfg.families),
+            trained_on="+".join(cfg.families),
+        )
+
+    def prepare(self, a: Any, *, device: str) -> Any:
+        spd_only(a)
+        return a if scipy.sparse.issparse(a) else scipy.sparse.csr_array(np.asarray(a))
+
+    def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw:
+        if self.trained is None:  # a notebook's own instance: set it up in a scratch folder
+            import tempfile
+
+            ready = self.setup(RunContext(folder=Path(tempfile.mkdtemp(prefix="nnbench-gic-"))))
+            self.trained, self.train_time_s = ready.trained, ready.train_time_s
+        assert self.trained is not None
+        g = graph_of(x)
+        with torch.no_grad():
+            off, diag = self.trained.net(g)
+        lower_rows = g.rows[g.lower].numpy()
+        lower_cols = g.cols[g.lower].numpy()
+        n = g.n
+        rows = np.concatenate([lower_rows, np.arange(n)])
+        cols = np.concatenate([lower_cols, np.arange(n)])
+        values = np.concatenate([off.double().numpy(), diag.double().numpy()])
+        values *= g.sqrt_diag[rows]  # L = D^1/2 L̂
+        lower = scipy.sparse.csr_array((values, (rows, cols)), shape=(n, n))
+        history = TrainingHistory(self.trained.loss, self.trained.elapsed_s)
+        return {"operator": triangular_inverse(lower), "history": history}
+
+
+def graph_ic_method(config: GraphICConfig | None = None) -> GraphIC:
+    cfg = config or GraphICConfig()
+    return GraphIC(
+        "amortized-gnn-ic",
+        cfg,
+        "NeuralIF-style learned preconditioner: a message-passing network "
+        f"({cfg.layers} rounds, width {cfg.hidden}, {parameter_count(cfg):,} parameters) over "
+        "A's sparsity graph predicts L on the pattern of tril(A) with an exactly positive "
+        f"diagonal; trained once on {cfg.count} sparse "
+        f"{'/'.join(cfg.families)} systems (n = {'/'.join(map(str, cfg.sizes))}), "
+        "sparse O(nnz) inference, M^-1 by two sparse triangular solves",
+    )

@@ -1,0 +1,273 @@
+"""Where learning could win (1): a learned sparse preconditioner at scale (issue 24).
+
+`amortized-gnn-ic` (a message-passing network over A's graph, NeuralIF-style) is trained once
+on sparse diffusion-2d and graph-laplacian systems and applied to held-out ones of those
+families, of an anisotropic diffusion family and of random sparse SPD matrices it never saw,
+at n = 1,024 to 16,384, beside no preconditioner, Jacobi, sparse IC(0), ILUT, smoothed-
+aggregation AMG and a sparse direct solve, all from one run on the same matrices. Scored by
+what a user pays: CG iterations, build, solve and total time to 1e-8."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from nnbench.report.spec import TableSpec
+from nnbench.running.grid import Grid
+from nnbench.studies.study import Study
+
+LEARNED = "amortized-gnn-ic"
+TRAINED_ON = ("diffusion-2d", "graph-laplacian")
+HELD_OUT_FAMILIES = ("diffusion-aniso", "sparse-spd")
+FAMILIES = (*TRAINED_ON, *HELD_OUT_FAMILIES)
+CLASSICAL = ("cg-none", "cg-jacobi", "sparse-ic0", "amg", "sparse-direct")
+PROBLEM = ["matrix", "n"]
+INSTANCE = ["matrix", "n", "repeat"]
+BOOTSTRAP = 2000
+
+
+def _ok(results: pd.DataFrame) -> pd.DataFrame:
+    return results[(results.kind == "precond") & (results.status == "ok")]
+
+
+def _interval(values: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
+    """Median of `values` and its 95% bootstrap interval (percentile, `BOOTSTRAP` draws)."""
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return math.nan, math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    draws = np.median(rng.choice(values, size=(BOOTSTRAP, values.size)), axis=1)
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return float(np.median(values)), float(low), float(high)
+
+
+def _spread(median: float, low: float, high: float) -> str:
+    if not math.isfinite(median):
+        return "n/a"
+    return f"{median:.2g} [{low:.2g}, {high:.2g}]"
+
+
+def summary(results: pd.DataFrame) -> pd.DataFrame:
+    """Per family, n and method: in or out of the learned model's training families, how many
+    matrices, how many ended `diverged` or `skipped`, and the median (95% bootstrap interval
+    over matrices) of CG iterations and of the build, solve and total times."""
+    cells = results[results.kind == "precond"]
+    if cells.empty:
+        return pd.DataFrame()
+    rows = []
+    for (matrix, n, method), group in cells.groupby(["matrix", "n", "method_base"], sort=True):
+        ok = group[group.status == "ok"]
+        row = {
+            "matrix": matrix,
+            "n": n,
+            "in_training_families": matrix in TRAINED_ON,
+            "method": method,
+            "matrices": len(group),
+            "ok": len(ok),
+            "diverged": int((group.status == "diverged").sum()),
+            "skipped": int((group.status == "skipped").sum()),
+        }
+        for column, label in (
+            ("cg_iterations", "iterations"),
+            ("time_s", "build_s"),
+            ("cg_solve_s", "solve_s"),
+            ("cg_total_s", "total_s"),
+        ):
+            row[label] = _spread(*_interval(ok[column].to_numpy(float)))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _paired_ratio(mine: pd.DataFrame, theirs: pd.DataFrame, column: str) -> tuple[float, ...]:
+    """Median over matrices of mine / theirs on the same matrix, with its interval."""
+    joined = mine.set_index(INSTANCE)[column] / theirs.set_index(INSTANCE)[column]
+    return _interval(joined.dropna().to_numpy(float))
+
+
+def comparison(results: pd.DataFrame) -> pd.DataFrame:
+    """Per problem (family, n): the learned preconditioner against IC(0), against AMG and
+    against that problem's fastest classical method by median total time, as paired ratios
+    (learned / classical on the same matrix; > 1: the learned one needs more) of iterations
+    and total time, with 95% bootstrap intervals over matrices; and the break-even count: how
+    many systems must be solved before training + its solves cost less than the classical
+    method's (inf: never, its solves alone are slower)."""
+    ok = _ok(results)
+    learned = ok[ok.method_base == LEARNED]
+    if learned.empty:
+        return pd.DataFrame()
+    rows = []
+    for (matrix, n), mine in learned.groupby(PROBLEM, sort=True):
+        same = ok[(ok.matrix == matrix) & (ok.n == n) & (ok.group == "classical")]
+        if same.empty:
+            continue
+        fastest = same.groupby("method_base").cg_total_s.median().idxmin()
+        for label, rival in (("sparse-ic0", "sparse-ic0"), ("amg", "amg"), ("fastest", fastest)):
+            theirs = same[same.method_base == rival]
+            if theirs.empty:
+                continue
+            iterations = _paired_ratio(mine, theirs, "cg_iterations")
+            total = _paired_ratio(mine, theirs, "cg_total_s")
+            gain = theirs.cg_total_s.median() - mine.cg_total_s.median()
+            train = float(mine.train_time_s.iloc[0])
+            rows.append(
+                {
+                    "matrix": matrix,
+                    "n": n,
+                    "in_training_families": matrix in TRAINED_ON,
+                    "against": rival if label != "fastest" else f"{rival} (fastest)",
+                    "iterations_ratio": _spread(*iterations),
+                    "total_time_ratio": _spread(*total),
+                    "train_time_s": train,
+                    "break_even_systems": train / gain if gain > 0 else math.inf,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def slopes(results: pd.DataFrame) -> pd.DataFrame:
+    """Per method and family: the fitted exponent p of total time ~ n^p (least squares on the
+    log of each matrix's time against log n, over every size run)."""
+    ok = _ok(results)
+    rows = []
+    for (method, matrix), group in ok.groupby(["method_base", "matrix"], sort=True):
+        sizes = group.n.nunique()
+        if sizes < 2:
+            continue
+        x, y = np.log(group.n.to_numpy(float)), np.log(group.cg_total_s.to_numpy(float))
+        p = float(np.polyfit(x, y, 1)[0])
+        rows.append(
+            {
+                "method": method,
+                "matrix": matrix,
+                "sizes": sizes,
+                "n_range": f"{group.n.min()}-{group.n.max()}",
+                "total_time_exponent": p,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def headline(results: pd.DataFrame) -> pd.DataFrame:
+    """The answer in words, per comparison, pooled over every held-out matrix at the largest
+    n run: where the learned preconditioner stands against IC(0) and against AMG, by
+    iterations and by total time, with 95% intervals."""
+    ok = _ok(results)
+    learned = ok[ok.method_base == LEARNED]
+    if learned.empty:
+        return pd.DataFrame()
+    n = int(learned.n.max())
+    mine = learned[learned.n == n]
+    rows = []
+    for rival in ("sparse-ic0", "amg", "cg-jacobi"):
+        theirs = ok[(ok.method_base == rival) & (ok.n == n)]
+        if theirs.empty:
+            continue
+        it = _paired_ratio(mine, theirs, "cg_iterations")
+        tt = _paired_ratio(mine, theirs, "cg_total_s")
+        matched = mine.set_index(INSTANCE).index.intersection(theirs.set_index(INSTANCE).index)
+        if not math.isfinite(it[0]):
+            continue
+        words = (
+            f"At n = {n:,}, on {len(matched)} held-out matrices that both solved, "
+            f"{LEARNED} needs {it[0]:.2g}x [{it[1]:.2g}, {it[2]:.2g}] the CG iterations of "
+            f"{rival} and {tt[0]:.2g}x [{tt[1]:.2g}, {tt[2]:.2g}] its total time (build + "
+            f"solve to 1e-8) ({'fewer' if it[0] < 1 else 'more'} iterations, "
+            f"{'faster' if tt[0] < 1 else 'slower'}); CPU, one thread."
+        )
+        rows.append({"against": rival, "n": n, "matrices": len(matched), "headline": words})
+    skipped = results[(results.kind == "precond") & (results.status != "ok")]
+    if not skipped.empty:
+        counts = skipped.groupby(["method_base", "status"]).size()
+        what = "; ".join(f"{m} {s} on {c}" for (m, s), c in counts.items())
+        rows.append({"against": "not run", "n": n, "matrices": len(skipped), "headline": what})
+    return pd.DataFrame(rows)
+
+
+TABLES = (
+    TableSpec(
+        name="precond_headline",
+        title="Learned sparse preconditioner: the answer",
+        nav="Precond headline",
+        make=lambda res: headline(res.results),
+        leading=True,
+        note="Ratios are learned / classical on the same matrix (paired), median over matrices "
+        "with a 95% bootstrap interval; > 1 means the learned preconditioner needs more.",
+    ),
+    TableSpec(
+        name="precond_comparison",
+        title="Learned preconditioner against IC(0), AMG and each problem's fastest classical "
+        "method: iterations, total time, break-even",
+        nav="Precond vs classical",
+        make=lambda res: comparison(res.results),
+        leading=True,
+        note="total time = build (the timed call) + CG solve to ||r|| <= 1e-8 ||b||. "
+        "break_even_systems = train_time_s / (classical median total - learned median total): "
+        "systems to solve before training pays; inf: never. in_training_families: the test "
+        "family is one the model was trained on (the seeds never are).",
+    ),
+    TableSpec(
+        name="precond_summary",
+        title="Sparse preconditioners per family and size: CG iterations, build, solve and "
+        "total time (median [95% interval] over matrices)",
+        nav="Precond summary",
+        make=lambda res: summary(res.results),
+    ),
+    TableSpec(
+        name="precond_slopes",
+        title="Total time against n: fitted exponent p of time ~ n^p",
+        nav="Precond slopes",
+        make=lambda res: slopes(res.results),
+    ),
+)
+
+
+def _grids(*, quick: bool) -> tuple[Grid, ...]:
+    learned = f"{LEARNED}[steps=200,count=16,sizes=256]" if quick else f"{LEARNED}[steps=2000]"
+    if quick:
+        return (
+            Grid(
+                matrices=FAMILIES,
+                methods=(learned, *CLASSICAL),
+                sizes=(256, 1024),
+                repeats=2,
+                timing_repeats=3,
+            ),
+        )
+    return (
+        Grid(  # >= 50 held-out matrices at n = 4096: 4 families x 13
+            matrices=FAMILIES,
+            methods=(learned, *CLASSICAL),
+            sizes=(1024, 4096),
+            repeats=13,
+            timing_repeats=3,
+        ),
+        Grid(  # ILUT is for CG only where its M stays near-symmetric (diverges elsewhere)
+            matrices=("diffusion-2d", "diffusion-aniso"),
+            methods=("ilut",),
+            sizes=(1024, 4096),
+            repeats=13,
+            timing_repeats=3,
+        ),
+        Grid(  # the largest size; the sparse direct solve of sparse-spd fills in: left out
+            matrices=(*TRAINED_ON, "diffusion-aniso"),
+            methods=(learned, *CLASSICAL),
+            sizes=(16384,),
+            repeats=3,
+            timing_repeats=3,
+        ),
+    )
+
+
+STUDY = Study(
+    "sparse-precond",
+    "a learned sparse preconditioner at scale: a message-passing network (NeuralIF-style) "
+    "trained once on diffusion-2d and graph-laplacian systems, on held-out ones and on two "
+    "families it never saw (anisotropic diffusion, random sparse SPD), n = 1,024 .. 16,384, "
+    "beside none, Jacobi, IC(0), ILUT, AMG and a sparse direct solve: CG iterations and "
+    "build, solve and total time",
+    grids=_grids(quick=False),
+    quick=_grids(quick=True),
+    tables=TABLES,
+)
