@@ -125,3 +125,17 @@ def test_the_config_is_set_from_the_command_line_syntax():
     assert config.sizes == (256, 1024) and config.families == ("diffusion-2d",)
     assert dataclasses.replace(config, steps=3).key != config.key
     assert not math.isnan(get_method("amortized-gnn-ic").config.lr)
+
+
+def test_held_out_mtx_files_give_the_learned_method_ok_rows(tmp_path):
+    import scipy.io
+
+    matrices = []
+    for family in ("diffusion-2d", "sparse-spd"):
+        path = tmp_path / f"{family}.mtx"
+        scipy.io.mmwrite(path, MATRIX_FAMILIES[family].make(1024, seed=4242))
+        matrices.append(f"file:{path}")
+    grid = Grid(matrices=tuple(matrices), methods=(SMALL, "cg-jacobi", "amg"))
+    rows = run_grid(grid, out=tmp_path / "res").results
+    assert (rows.status == "ok").all(), rows.reason
+    assert rows[["time_s", "cg_solve_s", "cg_total_s", "cg_iterations"]].gt(0).all().all()
