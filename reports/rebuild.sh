@@ -10,7 +10,7 @@ if [ -n "$(git status --porcelain -- nnbench pyproject.toml)" ]; then
   echo "reports/rebuild.sh: nnbench/ has uncommitted changes; commit them first" >&2
   exit 2
 fi
-py=.venv/bin/python
+py=${NNBENCH_PYTHON:-.venv/bin/python}
 rerun_studies=0
 targets=()
 for arg in "$@"; do
@@ -22,8 +22,23 @@ fresh() {  # a new results folder: nothing reused from an earlier run or commit
   rm -rf "$1" && mkdir -p "$(dirname "$1")"
 }
 
+index() {  # reports/README.md: one line per report from its rebuild.txt
+  {
+    echo "# Committed reports"
+    echo
+    echo "Each was rebuilt by \`bash reports/rebuild.sh REPORT\` from the clean commit named (a"
+    echo "fresh results folder, one job on this machine); its \`results/run.json\` holds the full"
+    echo "provenance. Open a report's \`index.html\` (figures embedded) or read its \`report.md\`."
+    echo
+    echo "| report | commit | finished (UTC) | machine | wall time | command |"
+    echo "|---|---|---|---|---|---|"
+    for f in reports/*/rebuild.txt; do cat "$f"; done
+  } > reports/README.md
+}
+
 for report in "${targets[@]}"; do
   echo "== reports/$report"
+  began=$(date +%s)
   case "$report" in
     sample)
       fresh reports/sample/results
@@ -62,4 +77,10 @@ for report in "${targets[@]}"; do
         --out reports/studies ;;
     *) echo "reports/rebuild.sh: unknown report '$report'" >&2; exit 2 ;;
   esac
+  rerun="re-run"
+  [ "$report" = studies ] && [ "$rerun_studies" = 0 ] && rerun="page only, from committed results"
+  echo "| [$report]($report/report.md) | $(git rev-parse --short HEAD) | $(date -u +%Y-%m-%dT%H:%MZ) |" \
+    "$(nproc) cores, $(uname -m) | $(( $(date +%s) - began )) s ($rerun) |" \
+    "\`bash reports/rebuild.sh $report\` |" > "reports/$report/rebuild.txt"
+  index
 done

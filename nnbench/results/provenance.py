@@ -24,9 +24,11 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def git_commit() -> str:
-    """HEAD of the nnbench checkout (with `-dirty` if modified), or '' outside git."""
-    root = Path(__file__).resolve().parent.parent
+def git_commit(root: Path | None = None) -> str:
+    """HEAD of the nnbench checkout (or of `root`), with `-dirty` if a tracked file outside
+    `reports/` is modified (a report's rebuild rewrites its own committed results, which is
+    not the code that ran), or '' outside git."""
+    root = Path(__file__).resolve().parent.parent if root is None else root
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"],
@@ -37,7 +39,7 @@ def git_commit() -> str:
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!reports"],
             cwd=root,
             capture_output=True,
             text=True,
