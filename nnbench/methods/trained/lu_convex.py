@@ -1,21 +1,24 @@
 """A gradient-only LU that converges (issue 25 item 3): learn G ~ L^-1 by optimizer steps on a
-convex loss, then read L and U from it.
+convex loss, then L ~ G^-1 by optimizer steps on a second one; U = triu(G A).
 
 For A that needs no pivoting (every leading principal minor nonzero: diagonally dominant or
 SPD matrices, say), A = L U with L unit lower, and G = L^-1 is the one unit-lower matrix that
 makes G A upper triangular. The loss f(G) = ||tril(G A, -1)||_F^2 / ||A||_F^2 over G's
 strictly lower entries (G = I + those) is a convex quadratic, zero exactly there: each row i
 of G is a least-squares problem with the leading block A[:i, :i], so the optimizer's progress
-is set by the leading blocks' condition numbers (squared). L-BFGS (strong Wolfe, torch's) is
-the only thing that changes G: the method is `neural`. Afterwards L = G^-1 (one unit-lower
-triangular inverse) and U = triu(G A) are read from the weights, untimed by nothing: both are
-in the timed call. Where A needs pivoting the minimum does not exist (a zero leading minor) or
-is ill-conditioned: the method declines such matrices (`needs_pivoting`)."""
+is set by the leading blocks' condition numbers (squared). L is then the unit-lower minimizer
+of ||tril(G L, -1)||_F^2 (convex again, zero at L = G^-1), and U = triu(G A) (a product).
+L-BFGS (strong Wolfe, torch's) is the only thing that changes G and L, and no factorization
+or solve runs anywhere: the method is `neural`. The loss curve holds both stages
+(`switch_step`: where the second began); `passes` counts the first stage's reads of A.
+Where A needs pivoting the minimum does not exist (a zero leading minor) or is
+ill-conditioned: the method declines such matrices (`needs_pivoting`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,21 +54,26 @@ class ConvexLU:
             )
 
 
-def _strict_lower_index(n: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    rows, cols = torch.tril_indices(n, n, offset=-1, device=device)
-    return rows, cols
+def fit_unit_lower(
+    objective: Callable[[torch.Tensor], torch.Tensor],
+    like: torch.Tensor,
+    cfg: ConvexLU,
+    rec: LossRecorder,
+    *,
+    tol: float,
+    reads_a: bool,
+) -> torch.Tensor:
+    """The unit-lower X (I + its strictly lower entries, the weights) that minimizes the
+    convex `objective(X)`, by L-BFGS from X = I; every loss goes to `rec` (and, where
+    `reads_a`, each evaluation counts a pass over A)."""
+    n = like.shape[0]
+    rows, cols = torch.tril_indices(n, n, offset=-1, device=like.device)
+    weights = torch.zeros(rows.numel(), dtype=like.dtype, device=like.device, requires_grad=True)
+    eye = torch.eye(n, dtype=like.dtype, device=like.device)
+    eps = torch.finfo(like.dtype).eps
 
-
-def fit_inverse_factor(a: torch.Tensor, cfg: ConvexLU) -> tuple[torch.Tensor, LossRecorder]:
-    """G (unit lower) with tril(G A, -1) ~ 0, by L-BFGS on the convex loss."""
-    n = a.shape[0]
-    rows, cols = _strict_lower_index(n, a.device)
-    weights = torch.zeros(rows.numel(), dtype=a.dtype, device=a.device, requires_grad=True)
-    eye = torch.eye(n, dtype=a.dtype, device=a.device)
-    scale = float(torch.sum(a * a)) or 1.0
-    eps = torch.finfo(a.dtype).eps
-    tol = (n * eps) ** 2 if cfg.tol is None else cfg.tol
-    rec = LossRecorder(a.dtype, patience=cfg.patience)
+    def unit_lower() -> torch.Tensor:
+        return eye.index_put((rows, cols), weights)
 
     def lbfgs() -> torch.optim.LBFGS:
         return torch.optim.LBFGS(
@@ -73,31 +81,52 @@ def fit_inverse_factor(a: torch.Tensor, cfg: ConvexLU) -> tuple[torch.Tensor, Lo
             tolerance_grad=0.0, tolerance_change=0.0, line_search_fn="strong_wolfe",
         )  # fmt: skip
 
-    optimizer = lbfgs()
-
-    def unit_lower() -> torch.Tensor:
-        return eye.index_put((rows, cols), weights)
-
-    def closure() -> torch.Tensor:  # each evaluation reads A once (G A)
+    def closure() -> torch.Tensor:
         optimizer.zero_grad(set_to_none=True)
-        loss = torch.sum(torch.tril(unit_lower() @ a, -1) ** 2) / scale
-        rec.passes += 1
+        loss = objective(unit_lower())
+        rec.passes += int(reads_a)
         loss.backward()
         return loss
 
-    best = math.inf
+    optimizer, best, start = lbfgs(), math.inf, len(rec.losses)
     for _ in range(cfg.max_steps):
         optimizer.step(closure)
         with torch.no_grad():
-            loss = float(torch.sum(torch.tril(unit_lower() @ a, -1) ** 2) / scale)
-        rec.passes += 1
+            loss = float(objective(unit_lower()))
+        rec.passes += int(reads_a)
         if rec.record(loss) or loss <= tol:
             break
         if not loss < best * (1.0 - 4.0 * eps):  # stalled (a failed line search): restart
-            optimizer = lbfgs()  # L-BFGS from the current G, its curvature pairs dropped
+            optimizer = lbfgs()  # L-BFGS from the current X, its curvature pairs dropped
         best = min(best, loss)
+    rec.switch = len(rec.losses) - start
     with torch.no_grad():
-        return unit_lower(), rec
+        return unit_lower()
+
+
+def convex_lu(a: torch.Tensor, cfg: ConvexLU) -> tuple[torch.Tensor, torch.Tensor, LossRecorder]:
+    """L, U and the losses of both convex stages: G with tril(G A, -1) ~ 0 (G ~ L^-1), then
+    L with tril(G L, -1) ~ 0 (L ~ G^-1), both by L-BFGS from the identity; U = triu(G A)."""
+    n = a.shape[0]
+    eps = torch.finfo(a.dtype).eps
+    tol = (n * eps) ** 2 if cfg.tol is None else cfg.tol
+    scale = float(torch.sum(a * a)) or 1.0
+    rec = LossRecorder(a.dtype, patience=cfg.patience)
+
+    def triangularizes_a(g: torch.Tensor) -> torch.Tensor:
+        return torch.sum(torch.tril(g @ a, -1) ** 2) / scale
+
+    g = fit_unit_lower(triangularizes_a, a, cfg, rec, tol=tol, reads_a=True)
+    first = len(rec.losses)
+    rec.reset_plateau()
+
+    def inverts_g(lower: torch.Tensor) -> torch.Tensor:
+        return torch.sum(torch.tril(g @ lower, -1) ** 2) / n
+
+    lower = fit_unit_lower(inverts_g, a, cfg, rec, tol=tol, reads_a=False)
+    rec.switch = first
+    with torch.no_grad():
+        return lower, torch.triu(g @ a), rec
 
 
 class ConvexNeuralLU(TrainedMethod):
@@ -130,12 +159,8 @@ class ConvexNeuralLU(TrainedMethod):
         )
 
     def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw:
-        g, rec = fit_inverse_factor(x, self.config)
-        n = x.shape[0]
-        eye = torch.eye(n, dtype=x.dtype, device=x.device)
-        lower = torch.linalg.solve_triangular(g, eye, upper=False, unitriangular=True)
-        upper = torch.triu(g @ x)
-        return {"L": lower, "U": upper, "history": rec.history(lr=1.0)}
+        lower, upper, rec = convex_lu(x, self.config)
+        return {"L": lower, "U": upper, "history": rec.history(lr=1.0, switch_step=rec.switch)}
 
 
 CONVEX_LU = ConvexNeuralLU(

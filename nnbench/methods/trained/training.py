@@ -120,6 +120,7 @@ class LossRecorder:
     _best: float = math.inf
     _since_best: int = 0
     passes: int = 0  # reads of A as a whole so far (a trainer counts them: `Problem.read_a`)
+    switch: int | None = None  # the record at which a second stage took over, where one did
 
     def record(self, loss: float) -> bool:
         """Store `loss`; True when training should stop."""
@@ -135,6 +136,10 @@ class LossRecorder:
         else:
             self._since_best += 1
         return loss == 0.0 or self._since_best >= self.patience
+
+    def reset_plateau(self) -> None:
+        """Start the plateau count afresh (a second training stage with its own loss)."""
+        self._best, self._since_best = math.inf, 0
 
     def history(
         self, *, lr: float | None = None, switch_step: int | None = None
