@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from nnbench.errors import NNBenchError
+from nnbench.report.fairness import PAGE_HIDES, headline
 from nnbench.report.figures import FIGURES
 from nnbench.report.spec import FigureSpec, Missing, NoteSpec, TableSpec
 from nnbench.report.tables import HISTORY, TABLES, history_table
@@ -39,6 +40,7 @@ figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee
 figcaption{font-size:13px;color:#555}.missing{color:#955;font-style:italic}
 nav a{margin-right:1rem}code{background:#f4f4f4;padding:0 3px}
 .note{font-size:13px;color:#444;max-width:75rem}
+.headline{font-size:15px;max-width:75rem;border-left:4px solid #357;padding-left:.6rem}
 table.wrap-last td:last-child{min-width:16rem;max-width:30rem;text-align:left}
 """
 
@@ -90,15 +92,17 @@ def _table_markdown(table: pd.DataFrame, digits: int = 4) -> str:
 WRAPPED = ("note", "reason", "command")  # long text: a last column of these wraps
 WIDE = 12  # a table with more columns shows those that hold one value as a line above it
 
-CSV_ONLY = ("time_iqr_s", "rel_err_fro_max")  # in a compacted table's CSV, not its page
+CSV_ONLY = ("time_iqr_s", "rel_err_fro_max", *PAGE_HIDES)  # a compact table's CSV, not its page
 
 
 def _compact(spec: TableSpec, table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """A wide error table without its constant columns, and the line that states them (the
-    CSV keeps every column). Other tables keep every column: a verdict stays a column."""
-    if not spec.compact or len(table.columns) <= WIDE or len(table) < 2:
+    """A compact table without its CSV_ONLY columns and, where it is wide, its constant
+    columns, and the line that states them (the CSV keeps every column). Other tables keep
+    every column: a reproduction verdict stays a column."""
+    if not spec.compact:
         return table, ""
-    constant = [c for c in table.columns[1:] if table[c].nunique(dropna=False) == 1]
+    wide = len(table.columns) > WIDE and len(table) >= 2
+    constant = [c for c in table.columns[1:] if wide and table[c].nunique(dropna=False) == 1]
     hidden = [c for c in CSV_ONLY if c in table.columns and c not in constant]
     lines = []
     if constant:
@@ -165,7 +169,9 @@ def build_report(
 ) -> Path:
     """Write the report for the combined results of `runs` into `out`: the report's own
     tables and figures and the given `sections` (the studies': see
-    `nnbench.studies.report_sections`), laid out as leading tables, figures, other tables.
+    `nnbench.studies.report_sections`), laid out as the headline (one sentence per task, from
+    the verdict: `fairness.headline`), the cell count and the notes, leading tables, figures,
+    other tables.
     An asv history section is added when `history` (from `load_asv_results`) is given.
 
     The page is written to a temporary folder beside `out` and moved into place whole, so a
@@ -182,6 +188,7 @@ def build_report(
         tables.append(replace(HISTORY, make=lambda _: history_table(history)))
     figures: list[FigureSpec] = [*FIGURES, *(s for s in sections if isinstance(s, FigureSpec))]
     notes = [s.text for s in sections if isinstance(s, NoteSpec) and s.applies(res)]
+    sentences = headline(res.results)  # first after the title: the verdict in words
     names = [spec.name for spec in tables] + [spec.name for spec in figures]
     if len(set(names)) != len(names):
         shared = sorted({n for n in names if names.count(n) > 1})
@@ -190,7 +197,7 @@ def build_report(
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     staging.chmod(0o777 & ~umask())  # mkdtemp's folder is owner-only; a report is not
     try:
-        _write(res, staging, tables, figures, notes)
+        _write(res, staging, tables, figures, notes, sentences)
         _replace(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -236,6 +243,7 @@ def _write(
     table_specs: list[TableSpec],
     figure_specs: list[FigureSpec],
     notes: list[str],
+    sentences: list[str],
 ) -> None:
     tables = {spec.name: (spec, spec.make(res)) for spec in table_specs}
     tables = {name: made for name, made in tables.items() if not made[1].empty}
@@ -244,9 +252,18 @@ def _write(
 
     counts = res.results["status"].value_counts().to_dict()
     summary = f"{len(res.results)} cells: " + ", ".join(f"{v} {k}" for k, v in counts.items())
-    md = ["# nnbench report", "", summary, "", *(line for note in notes for line in (note, ""))]
+    md = [
+        "# nnbench report",
+        "",
+        *(line for sentence in sentences for line in (sentence, "")),
+        summary,
+        "",
+        *(line for note in notes for line in (note, "")),
+    ]
     body = [
-        f"<h1>nnbench report</h1><p>{html.escape(summary)}</p>",
+        "<h1>nnbench report</h1>",
+        *(f'<p class="headline">{html.escape(sentence)}</p>' for sentence in sentences),
+        f"<p>{html.escape(summary)}</p>",
         *(f"<p>{html.escape(note)}</p>" for note in notes),
     ]
     nav = []

@@ -7,7 +7,8 @@ matrix instances and its median time. From the points: error-vs-time fronts, the
 each method needs to reach an accuracy (or "not reached", or "not measurable" where rounding
 alone can cost that much on the problem), and a verdict per task that puts the best hybrid and
 neural method beside each problem's own fastest classical one at matched accuracy, leaving
-out the problems where that accuracy says nothing (with the reason)."""
+out the problems where that accuracy says nothing (with the reason), each ratio with a 95%
+bootstrap interval; and the headline, that verdict in one sentence per task."""
 
 from __future__ import annotations
 
@@ -205,8 +206,8 @@ def _no_level_measurable(accuracy: Accuracy, floor: float) -> str:
 
 def budget_points(results: pd.DataFrame) -> pd.DataFrame:
     """One row per (problem, method variant) whose cells all ended ok: the worst accuracy over
-    the problem's matrix instances, the median time, the method's group and base, and the
-    problem's `floor` and `left_out` reason (see `Accuracy`)."""
+    the problem's matrix instances, the median time and each cell's (`times`), the method's
+    group and base, and the problem's `floor` and `left_out` reason (see `Accuracy`)."""
     frames = []
     for kind, accuracy in ACCURACY.items():
         cells = results[results.kind == kind]
@@ -218,6 +219,7 @@ def budget_points(results: pd.DataFrame) -> pd.DataFrame:
         points = cells.groupby(keys, dropna=False).agg(
             accuracy=("accuracy", "max"),
             time_s=("time_s", "median"),
+            times=("time_s", tuple),  # each cell's (repeat's): the verdict's intervals
             cells=("status", "size"),
             ok=("status", lambda s: int((s == "ok").sum())),
             floor=("floor", "first"),
@@ -281,15 +283,18 @@ def time_to_accuracy(results: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Judged:
-    """One problem as the verdict sees it: its matched accuracy (`level`) and each group's
-    fastest point within it (a group run there that reached none is in `groups` only), or
-    why it is left out (`left_out`; then `level` is NaN)."""
+    """One problem as the verdict sees it: its matched accuracy (`level`), the groups with a
+    cell there that was not skipped (`groups`; one that reached nothing is there only), each
+    group's fastest point within the level (`fastest`) and the points at that same time, one
+    per method (`tied`: a tie names them all); or why it is left out (`left_out`; then
+    `level` is NaN)."""
 
     problem: dict[str, object]
     level: float
     left_out: str
     groups: frozenset[str]
     fastest: dict[str, pd.Series]
+    tied: dict[str, pd.DataFrame]
 
 
 def matched_level(accuracy: Accuracy, dtype: str, floor: float) -> float:
@@ -299,8 +304,23 @@ def matched_level(accuracy: Accuracy, dtype: str, floor: float) -> float:
     return min(lv for lv in accuracy.levels if lv >= target and not lv < floor)
 
 
-def judge(points: pd.DataFrame) -> list[Judged]:
-    """Each problem of `budget_points`, in order."""
+Key = tuple[object, ...]
+
+
+def _key(values: Sequence[object]) -> Key:
+    """A problem's key with missing values (an LU's rank) as None, so that keys compare."""
+    return tuple(None if pd.isna(v) else v for v in values)
+
+
+def groups_run(results: pd.DataFrame) -> dict[Key, frozenset[str]]:
+    """Per problem (`_key`), the groups with a cell there that was not skipped: a method that
+    failed or diverged ran there; one that declined the input did not."""
+    run = results[results.status != "skipped"].groupby(PROBLEM, dropna=False).group
+    return {_key(key): frozenset(map(str, groups)) for key, groups in run}
+
+
+def judge(points: pd.DataFrame, ran: dict[Key, frozenset[str]]) -> list[Judged]:
+    """Each problem of `budget_points`, in order (`ran`: `groups_run` of the results)."""
     judged = []
     for key, mine in points.groupby(PROBLEM, dropna=False, sort=True):
         problem = dict(zip(PROBLEM, key, strict=True))
@@ -310,8 +330,13 @@ def judge(points: pd.DataFrame) -> list[Judged]:
             np.nan if reason else matched_level(accuracy, str(problem["dtype"]), mine.floor.max())
         )
         within = mine[mine.accuracy <= level].sort_values("time_s", kind="stable")
-        fastest = {str(g): rows.iloc[0] for g, rows in within.groupby("group")}
-        judged.append(Judged(problem, level, reason, frozenset(map(str, mine.group)), fastest))
+        fastest, tied = {}, {}
+        for group, rows in within.groupby("group"):
+            fastest[str(group)] = rows.iloc[0]
+            at_best = rows[rows.time_s == rows.time_s.iloc[0]]
+            tied[str(group)] = at_best.drop_duplicates("method_base")
+        groups = ran.get(_key(key), frozenset()) | frozenset(map(str, mine.group))
+        judged.append(Judged(problem, level, reason, groups, fastest, tied))
     return judged
 
 
@@ -321,9 +346,10 @@ def _task(problem: dict[str, object]) -> str:
     return f"{problem['kind']}{times}, {problem['dtype']}, {problem['device']}"
 
 
-def _best(judged: Judged, group: str) -> str:
-    if group in judged.fastest:
-        return str(judged.fastest[group].method)
+def _best(judged: Judged, group: str, column: str = "method") -> str:
+    """The group's fastest on the problem ("a = b" where methods tie), or why there is none."""
+    if group in judged.tied:
+        return " = ".join(map(str, judged.tied[group][column]))
     return "none reached" if group in judged.groups else "not run"
 
 
@@ -334,7 +360,7 @@ def verdict_by_problem(results: pd.DataFrame) -> pd.DataFrame:
     points = budget_points(results)
     if points.empty:
         return pd.DataFrame()
-    judged = judge(points)
+    judged = judge(points, groups_run(results))
     groups = [g for g in GROUP_ORDER[1:] if any(g in j.groups for j in judged)]
     columns = ["task", "matrix", "n", "rank", "matched accuracy"]
     columns += ["classical: fastest", "classical: time_s"]
@@ -365,46 +391,218 @@ def verdict_by_problem(results: pd.DataFrame) -> pd.DataFrame:
     return table.assign(rank=pd.to_numeric(table["rank"]))  # LU's none: NaN, shown blank
 
 
-def verdict(results: pd.DataFrame) -> pd.DataFrame:
-    """Per task, dtype and device: the matched accuracy; how many problems it judges and how
-    many it leaves out (`verdict_by_problem` says why); the classical methods that were each
-    problem's fastest (`best classical`, with on how many problems where they differ), and
-    for the other groups their fastest methods, the `time ratio` (median over the problems
-    both reached of its time / that problem's fastest classical time) and on how many
-    problems the group reached the matched accuracy at all."""
+RESAMPLES = 2000
+SEED = 0  # fixed: the same results give the same intervals
+
+
+def _resampled_medians(times: Sequence[float], draws: int, rng: np.random.Generator) -> np.ndarray:
+    """`draws` medians of `times` drawn with replacement, shape (draws,)."""
+    t = np.asarray(times, dtype=float)
+    return np.median(t[rng.integers(0, t.size, (draws, t.size))], axis=1)
+
+
+def ratio_interval(
+    times: Sequence[tuple[Sequence[float], Sequence[float]]],
+    *,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> tuple[float, float]:
+    """The 95% percentile-bootstrap interval of the median over problems of a group's time /
+    the classical time. `times` holds per problem the group's repeated times and the
+    classical method's (their medians are the points' `time_s`). Two levels: each resample
+    draws the problems with replacement, then for each drawn problem its repeated times,
+    each side apart. (NaN, NaN) where nothing can vary: one problem, each side timed once."""
+    if not times or (len(times) == 1 and all(len(side) == 1 for side in times[0])):
+        return np.nan, np.nan
+    rng = np.random.default_rng(seed)
+    ratios = np.stack(
+        [
+            _resampled_medians(own, resamples, rng) / _resampled_medians(ref, resamples, rng)
+            for own, ref in times
+        ]
+    )  # (problems, resamples): each problem's ratio under resampled times
+    count = len(times)
+    drawn = rng.integers(0, count, (resamples, count))
+    redrawn = rng.integers(0, resamples, (resamples, count))  # its times, drawn anew each time
+    medians = np.median(ratios[drawn, redrawn], axis=1)
+    low, high = np.percentile(medians, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def two_digits(x: float) -> str:
+    """`x` to two significant digits, positional (1200, 78, 7.9, 0.52, 0.0012)."""
+    if not np.isfinite(x) or x == 0:
+        return f"{x:g}"
+    rounded = round(x, 1 - int(np.floor(np.log10(abs(x)))))
+    decimals = 1 - int(np.floor(np.log10(abs(rounded))))  # again: 9.96 rounds to 10
+    return f"{rounded:.{max(decimals, 0)}f}"
+
+
+def _interval_text(low: float, high: float) -> str:
+    if not np.isfinite(low):
+        return "[no interval: one problem, timed once]"
+    return f"[{two_digits(low)}, {two_digits(high)}]"
+
+
+def ratio_text(ratio: float, low: float, high: float) -> str:
+    """A time ratio in words with its interval: "7.9× slower [4.1, 9.5]", "0.52× (faster)
+    [0.40, 0.61]"; "" where there is none."""
+    if not np.isfinite(ratio):
+        return ""
+    shown = two_digits(ratio)
+    way = "slower" if float(shown) > 1 else "(faster)" if float(shown) < 1 else "(as fast)"
+    return f"{shown}× {way} {_interval_text(low, high)}"
+
+
+Counts = tuple[tuple[str, int], ...]  # names with on how many problems, most often first
+
+
+def _counts(names: Sequence[str]) -> Counts:
+    counts = pd.Series(names, dtype=object).value_counts(sort=False)
+    return tuple(sorted(((str(k), int(v)) for k, v in counts.items()), key=lambda c: (-c[1], c[0])))
+
+
+def _names(counts: Counts) -> str:
+    """The names, with their counts where there are several."""
+    if not counts:
+        return "none reached"
+    if len(counts) == 1:
+        return counts[0][0]
+    return ", ".join(f"{name} ({count})" for name, count in counts)
+
+
+@dataclass(frozen=True)
+class GroupVerdict:
+    """One non-classical group on one task: on how many judged problems it ran and reached
+    the matched accuracy, its fastest methods there, and over the `compared` problems where
+    it and a classical method both reached it, the median of its time / the classical one's
+    with the 95% interval (`ratio_interval`; NaN: none)."""
+
+    group: str
+    ran: int
+    reached: int
+    methods: Counts
+    compared: int
+    ratio: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class TaskVerdict:
+    """One task, dtype and device: its judged problems and how many it leaves out, each
+    judged problem's fastest classical method (ties as "a = b"), the groups with a cell
+    anywhere on it (`ran`), and a `GroupVerdict` for each non-classical one of those."""
+
+    problem: dict[str, object]  # its first problem: the task, dtype and device
+    accuracy: str  # the matched accuracy, in words
+    judged: tuple[Judged, ...]
+    left_out: int
+    classical: Counts
+    ran: frozenset[str]
+    groups: tuple[GroupVerdict, ...]
+
+    @property
+    def not_run(self) -> list[str]:
+        return [g for g in GROUP_ORDER[1:] if g not in self.ran]
+
+
+def task_verdicts(results: pd.DataFrame) -> list[TaskVerdict]:
+    """One per task, dtype and device with an ok cell, in order."""
     points = budget_points(results)
     if points.empty:
-        return pd.DataFrame()
-    return pd.DataFrame([_verdict_row(judge(mine)) for _, mine in points.groupby(TASK)])
+        return []
+    ran = groups_run(results)
+    return [_task_verdict(judge(mine, ran)) for _, mine in points.groupby(TASK)]
 
 
-def _verdict_row(problems: list[Judged]) -> dict[str, object]:
-    """One task's verdict from its problems (all of one task, dtype and device)."""
+def _task_verdict(problems: list[Judged]) -> TaskVerdict:
     first = problems[0].problem
-    accuracy = ACCURACY[str(first["kind"])]
     kept = [j for j in problems if not j.left_out]
-    classical = [j.fastest["classical"] for j in kept if "classical" in j.fastest]
+    ran = frozenset[str]().union(*(j.groups for j in problems))
+    reached = [_best(j, "classical", "method_base") for j in kept if "classical" in j.fastest]
+    return TaskVerdict(
+        problem=first,
+        accuracy=_matched_text(
+            ACCURACY[str(first["kind"])], str(first["dtype"]), [j.level for j in kept]
+        ),
+        judged=tuple(kept),
+        left_out=len(problems) - len(kept),
+        classical=_counts(reached),
+        ran=ran,
+        groups=tuple(_group_verdict(kept, g) for g in GROUP_ORDER[1:] if g in ran),
+    )
+
+
+def _group_verdict(kept: list[Judged], group: str) -> GroupVerdict:
+    own = [j for j in kept if group in j.fastest]
+    both = [(j.fastest[group], j.fastest["classical"]) for j in own if "classical" in j.fastest]
+    ratios = [mine.time_s / classical.time_s for mine, classical in both]
+    low, high = ratio_interval([(mine.times, classical.times) for mine, classical in both])
+    return GroupVerdict(
+        group=group,
+        ran=sum(group in j.groups for j in kept),
+        reached=len(own),
+        methods=_counts([_best(j, group, "method_base") for j in own]),
+        compared=len(both),
+        ratio=float(np.median(ratios)) if ratios else np.nan,
+        low=low,
+        high=high,
+    )
+
+
+TASK_COLUMNS = ("task", "n", "matched accuracy", "problems", "left out", "best classical")
+RATIO_NUMBERS = ("time ratio", "time ratio low", "time ratio high")
+PAGE_HIDES = tuple(f"{g}: {c}" for g in GROUP_ORDER[1:] for c in RATIO_NUMBERS)
+"""The verdict's ratios as numbers: its CSV has them, its page the words."""
+
+
+def verdict(results: pd.DataFrame) -> pd.DataFrame:
+    """Per task, dtype and device: its sizes n, the matched accuracy; how many problems it
+    judges and how many it leaves out (`verdict_by_problem` says why); the classical methods
+    that were each problem's fastest (`best classical`, with on how many problems where they
+    differ), and for the other groups their fastest methods, the `time ratio` (median over
+    the problems both reached of its time / that problem's fastest classical time) with its
+    95% interval (`time ratio low`, `high`; in words in `time ratio [95% CI]`), and on how
+    many of the judged problems where it ran the group reached the matched accuracy."""
+    rows = [_verdict_row(task) for task in task_verdicts(results)]
+    if not rows:
+        return pd.DataFrame()
+    own = ("best", "time ratio [95% CI]", "reached", *RATIO_NUMBERS)
+    every = [*TASK_COLUMNS, *(f"{g}: {c}" for g in GROUP_ORDER[1:] for c in own)]
+    return pd.DataFrame(rows, columns=[c for c in every if any(c in row for row in rows)])
+
+
+def _verdict_row(task: TaskVerdict) -> dict[str, object]:
     row: dict[str, object] = {
-        "task": _task(first),
-        "matched accuracy": _matched_text(accuracy, str(first["dtype"]), [j.level for j in kept]),
-        "problems": len(kept),
-        "left out": len(problems) - len(kept),
-        "best classical": _names([p.method_base for p in classical]),
+        "task": _task(task.problem),
+        "n": _sizes(task),
+        "matched accuracy": task.accuracy,
+        "problems": len(task.judged),
+        "left out": task.left_out,
+        "best classical": _names(task.classical),
     }
-    for group in GROUP_ORDER[1:]:
-        if not any(group in j.groups for j in problems):
-            row[f"{group}: best"] = "not run"
-            continue
-        own = [j for j in kept if group in j.fastest]
-        ratios = [
-            j.fastest[group].time_s / j.fastest["classical"].time_s
-            for j in own
-            if "classical" in j.fastest
-        ]
-        row[f"{group}: best"] = _names([j.fastest[group].method_base for j in own])
-        row[f"{group}: time ratio"] = float(np.median(ratios)) if ratios else np.nan
-        row[f"{group}: reached"] = f"{len(own)}/{len(kept)}"
+    for group in task.not_run:
+        row[f"{group}: best"] = "not run"
+    for own in task.groups:
+        g = own.group
+        row |= {
+            f"{g}: best": _names(own.methods),
+            f"{g}: time ratio [95% CI]": ratio_text(own.ratio, own.low, own.high),
+            f"{g}: reached": f"{own.reached}/{own.ran}",
+            f"{g}: time ratio": own.ratio,
+            f"{g}: time ratio low": own.low,
+            f"{g}: time ratio high": own.high,
+        }
     return row
+
+
+def _sizes(task: TaskVerdict) -> str:
+    """The judged problems' n: "64" or "8..1024"."""
+    ns = sorted({int(str(j.problem["n"])) for j in task.judged})
+    if not ns:
+        return ""
+    return str(ns[0]) if len(ns) == 1 else f"{ns[0]}..{ns[-1]}"
 
 
 def _matched_text(accuracy: Accuracy, dtype: str, levels: Sequence[float]) -> str:
@@ -419,12 +617,90 @@ def _matched_text(accuracy: Accuracy, dtype: str, levels: Sequence[float]) -> st
     return f"{text} ({where} whose floor is above {target:g})"
 
 
-def _names(methods: Sequence[object]) -> str:
-    """The methods, most often first, with their counts where there are several."""
-    counts = pd.Series(methods, dtype=object).value_counts(sort=False)
-    if counts.empty:
-        return "none reached"
-    if len(counts) == 1:
-        return str(counts.index[0])
-    ordered = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
-    return ", ".join(f"{name} ({count})" for name, count in ordered)
+KIND_WORDS = {"lu": "LU", "qr": "QR", "svd": "SVD", "rank-k": "Rank-k"}
+
+
+def headline(results: pd.DataFrame) -> list[str]:
+    """One sentence per task that ran a classical method, in words, from its verdict: where
+    the best other group stands against each problem's fastest classical method at matched
+    accuracy, with the 95% interval, and which groups did not run. Empty without such a
+    task (a report with no fair comparison has no headline)."""
+    return [_headline(task) for task in task_verdicts(results) if "classical" in task.ran]
+
+
+def _headline(task: TaskVerdict) -> str:
+    label = _task_words(task.problem)
+    not_run = f" Not run: {', '.join(task.not_run)}." if task.not_run else ""
+    if not task.judged:
+        why = "'Verdict by problem' says why"
+        return f"{label}: the verdict leaves out every problem it has ({why}).{not_run}"
+    count = len(task.judged)
+    scope = f"n = {_sizes(task)}, {count} problem{'s' * (count != 1)}"
+    if task.left_out:
+        scope += f" ({task.left_out} left out)"
+    return f"{label}: {_claim(task)}, {scope}.{not_run}"
+
+
+def _claim(task: TaskVerdict) -> str:
+    """What the verdict says of the non-classical groups against the classical ones."""
+    accuracy = task.accuracy.replace("<=", "≤")
+    reached = sum(count for _, count in task.classical)
+    if not reached:
+        return f"no classical method reaches {accuracy} on any problem, so nothing is compared"
+    classical = _leaders(task.classical, reached)
+    if not task.groups:
+        return f"only classical methods ran; the fastest at {accuracy}: {classical}"
+    others = _joined([g.group for g in task.groups], "or")
+    compared = [g for g in task.groups if g.compared]
+    if not compared:
+        return (
+            f"no {others} method reaches {accuracy} on a problem where a classical one does "
+            f"(the fastest classical: {classical})"
+        )
+    best = min(compared, key=lambda g: g.ratio)
+    name = best.methods[0][0] if len(best.methods) == 1 else _leaders(best.methods, best.reached)
+    ratio = f"{two_digits(best.ratio)}× {_interval_text(best.low, best.high)}"
+    where = f" on the {best.compared} problems where both reach it"
+    where = "" if best.compared == len(task.judged) else where
+    high = best.high if np.isfinite(best.high) else best.ratio
+    low = best.low if np.isfinite(best.low) else best.ratio
+    if high < 1:
+        return (
+            f"the best {best.group}, {name}, is faster than each problem's fastest classical "
+            f"method at {accuracy}: it takes {ratio} its time{where} ({classical})"
+        )
+    if low > 1:
+        return (
+            f"no {others} method is faster than the fastest classical one at {accuracy} — the "
+            f"best {best.group}, {name}, is slower: it takes {ratio} the time of each "
+            f"problem's fastest classical method{where} ({classical})"
+        )
+    return (
+        f"the best {best.group}, {name}, is neither clearly faster nor slower than each "
+        f"problem's fastest classical method at {accuracy}: it takes {ratio} its "
+        f"time{where} ({classical})"
+    )
+
+
+def _task_words(problem: dict[str, object]) -> str:
+    """ "LU, float64, CPU"; a batched task "LU (stacks of 50), float32, CUDA"."""
+    kind = KIND_WORDS.get(str(problem["kind"]), str(problem["kind"]))
+    batch = problem["batch"]
+    stacks = f" (stacks of {batch})" if isinstance(batch, (int, np.integer)) and batch > 1 else ""
+    return f"{kind}{stacks}, {problem['dtype']}, {str(problem['device']).upper()}"
+
+
+def _leaders(counts: Counts, total: int) -> str:
+    """The most often named, every one of them where several tie, on how many of `total`."""
+    top = counts[0][1]
+    names = [name for name, count in counts if count == top]
+    if len(names) > 1:
+        return f"{_joined(names, 'and')}, on {top} of {total} problems each"
+    if top == total:
+        return f"{names[0]} on {'the one problem' if total == 1 else f'all {total} problems'}"
+    return f"{names[0]} on {top} of {total} problems"
+
+
+def _joined(words: Sequence[str], last: str) -> str:
+    """ "a", "a or b", "a, b or c"."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"

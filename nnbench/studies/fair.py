@@ -26,6 +26,7 @@ FAIR_LU = (
     "torch-cholesky",
     *(f"hybrid-lu-newton[steps={s}]" for s in (1, 2, 3, 50)),
     *(f"neural-lu-adam[steps={s}]" for s in (300, 1000, 5000)),
+    *(f"neural-lu-convex[max_steps={s}]" for s in (1, 3, 10, 500)),
 )
 FAIR_BATCH_LU = (
     "torch-lu",
