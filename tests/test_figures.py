@@ -197,3 +197,13 @@ def test_a_users_own_run_gets_no_study_sections_and_short_file_names(tmp_path):
     assert "file:coins.png" in page and "/home/someone" not in page
     studies = build_report([synthetic()], tmp_path / "s", sections=report_sections())
     assert "stand-in is the 26 capitals" in (studies / "index.html").read_text()
+
+
+def test_error_vs_time_of_preconditioners_alone_is_missing_not_a_crash():
+    """A precond-only run has no factorization error to plot (operators have none)."""
+    from nnbench.api import Grid, run_grid
+    from nnbench.report.figures import error_vs_time
+    from nnbench.report.spec import Missing
+
+    res = run_grid(Grid(matrices=("diffusion-2d",), methods=("amg", "cg-jacobi"), sizes=(64,)))
+    assert isinstance(error_vs_time(res), Missing)

@@ -139,3 +139,21 @@ def test_held_out_mtx_files_give_the_learned_method_ok_rows(tmp_path):
     rows = run_grid(grid, out=tmp_path / "res").results
     assert (rows.status == "ok").all(), rows.reason
     assert rows[["time_s", "cg_solve_s", "cg_total_s", "cg_iterations"]].gt(0).all().all()
+
+
+def test_the_study_headline_says_where_it_stands_first_on_the_page(tmp_path):
+    from nnbench.report import build_report
+    from nnbench.studies import report_sections
+    from nnbench.studies.precond import headline
+
+    grid = Grid(
+        matrices=("diffusion-2d",), methods=(SMALL, "sparse-ic0", "amg", "cg-jacobi"),
+        sizes=(256,), repeats=3,
+    )  # fmt: skip
+    res = run_grid(grid, out=tmp_path / "res")
+    sentences = headline(res.results).headline.tolist()
+    assert len(sentences) == 1 and "IC(0)" in sentences[0] and "AMG" in sentences[0]
+    assert "[" in sentences[0] and "fastest classical method by total time" in sentences[0]
+    build_report([res], tmp_path / "report", sections=report_sections())
+    lines = (tmp_path / "report" / "report.md").read_text().splitlines()
+    assert lines[0] == "# nnbench report" and lines[2] == sentences[0]

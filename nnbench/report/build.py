@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from nnbench.errors import NNBenchError
 from nnbench.report.fairness import PAGE_HIDES, headline
 from nnbench.report.figures import FIGURES
-from nnbench.report.spec import FigureSpec, Missing, NoteSpec, TableSpec
+from nnbench.report.spec import FigureSpec, HeadlineSpec, Missing, NoteSpec, TableSpec
 from nnbench.report.tables import HISTORY, TABLES, history_table
 from nnbench.results import Results
 from nnbench.results.table import umask
@@ -164,7 +164,7 @@ def build_report(
     runs: list[Results],
     out: str | Path,
     *,
-    sections: Sequence[TableSpec | FigureSpec | NoteSpec] = (),
+    sections: Sequence[TableSpec | FigureSpec | NoteSpec | HeadlineSpec] = (),
     history: pd.DataFrame | None = None,
 ) -> Path:
     """Write the report for the combined results of `runs` into `out`: the report's own
@@ -188,7 +188,10 @@ def build_report(
         tables.append(replace(HISTORY, make=lambda _: history_table(history)))
     figures: list[FigureSpec] = [*FIGURES, *(s for s in sections if isinstance(s, FigureSpec))]
     notes = [s.text for s in sections if isinstance(s, NoteSpec) and s.applies(res)]
-    sentences = headline(res.results)  # first after the title: the verdict in words
+    sentences = [  # first after the title: the verdict in words, then the studies' answers
+        *headline(res.results),
+        *(line for s in sections if isinstance(s, HeadlineSpec) for line in s.make(res)),
+    ]
     names = [spec.name for spec in tables] + [spec.name for spec in figures]
     if len(set(names)) != len(names):
         shared = sorted({n for n in names if names.count(n) > 1})

@@ -213,10 +213,11 @@ def time_vs_n(res: Results) -> Figure | Missing:
 
 def error_vs_time(res: Results) -> Figure | Missing:
     df = _ok(res)
-    df = df[df.dtype == "float64"].copy()
-    if df.empty:
-        return Missing("needs ok cells: run a study, e.g. --study quick")
+    df = df[(df.dtype == "float64") & (df.kind != "precond")].copy()  # precond: iterations
     df["error"] = np.where(df.kind == "rank-k", df.ratio_fro - 1.0, df.rel_err_fro)
+    df = df[np.isfinite(df["error"].astype(float))]
+    if df.empty:
+        return Missing("needs ok factorization cells in float64: run e.g. --study quick")
     df["error"] = df["error"].clip(lower=1e-17)
     theme()
     grid = sns.relplot(

@@ -62,6 +62,15 @@ class FigureSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class HeadlineSpec:
+    """Sentences a study adds to the report's headline (after the verdict's, before
+    everything else): `make` returns them from the results ([] where its cells are absent)."""
+
+    name: str
+    make: Callable[[Results], list[str]]
+
+
+@dataclass(frozen=True, kw_only=True)
 class NoteSpec:
     """A paragraph under the report's title, shown where `applies` holds for the results
     (a study's note on the stand-in pictures it uses, say)."""

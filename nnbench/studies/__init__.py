@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from nnbench.report.reproduction import reproduction_tables
-from nnbench.report.spec import FigureSpec, NoteSpec, TableSpec
+from nnbench.report.spec import FigureSpec, HeadlineSpec, NoteSpec, TableSpec
 from nnbench.selection import unknown_name_error
 from nnbench.studies import (
     amortized,
@@ -33,10 +33,10 @@ STUDIES: dict[str, Study] = {
         fair.FAIR,
         fair.FAIR_GPU,
         scale.GPU_SCALE_STUDY,
+        precond.STUDY,
         amortized.AMORTIZED_LU,
         amortized.AMORTIZED_SKETCH,
         amortized.AMORTIZED_PRECOND,
-        precond.STUDY,
         scale.CLASSICAL_SCALE,
         study002.STUDY,
         study000.STUDY,
@@ -56,16 +56,16 @@ def get_study(name: str) -> Study:
 
 def report_sections(
     studies: Iterable[Study] | None = None,
-) -> list[TableSpec | FigureSpec | NoteSpec]:
+) -> list[TableSpec | FigureSpec | NoteSpec | HeadlineSpec]:
     """The report sections of `studies` (default: every registered one): the reproduction
     tables of all their targets, then each study's own tables and figures (a section shared
     by several studies once). Each appears in a report only where its cells are."""
     chosen = list(STUDIES.values() if studies is None else studies)
     targets = sorted((t for s in chosen for t in s.targets), key=lambda t: t.study)
     answers = [a for s in chosen for a in s.known_answers]
-    sections: list[TableSpec | FigureSpec | NoteSpec] = []
+    sections: list[TableSpec | FigureSpec | NoteSpec | HeadlineSpec] = []
     if targets or answers:
         sections += reproduction_tables(targets, answers)
     for study in chosen:
-        sections += [*study.notes, *study.tables, *study.figures]
+        sections += [*study.headlines, *study.notes, *study.tables, *study.figures]
     return list(dict.fromkeys(sections))

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from nnbench.report.spec import TableSpec
+from nnbench.report.spec import HeadlineSpec, TableSpec
 from nnbench.running.grid import Grid
 from nnbench.studies.study import Study
 
@@ -149,52 +149,70 @@ def slopes(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _clearly(ratio: tuple[float, ...], below: str, above: str) -> str:
+    """`below` / `above` where the whole 95% interval is below / above 1, else neither."""
+    _, low, high = ratio
+    if high < 1:
+        return below
+    if low > 1:
+        return above
+    return f"not clearly {below} or {above} (the interval holds 1)"
+
+
 def headline(results: pd.DataFrame) -> pd.DataFrame:
-    """The answer in words, per comparison, pooled over every held-out matrix at the largest
-    n run: where the learned preconditioner stands against IC(0) and against AMG, by
-    iterations and by total time, with 95% intervals."""
+    """The answer in words, one sentence per family at the largest n it ran: where the
+    learned preconditioner stands against IC(0) and against AMG, by iterations and by total
+    time (paired ratios over the held-out matrices, 95% bootstrap intervals), and the fastest
+    classical method there by total time; then what was not scored."""
     ok = _ok(results)
     learned = ok[ok.method_base == LEARNED]
-    if learned.empty:
-        return pd.DataFrame()
-    n = int(learned.n.max())
-    mine = learned[learned.n == n]
     rows = []
-    for rival in ("sparse-ic0", "amg", "cg-jacobi"):
-        theirs = ok[(ok.method_base == rival) & (ok.n == n)]
-        if theirs.empty:
+    for matrix, part in learned.groupby("matrix", sort=True):
+        n = int(part.n.max())
+        mine = part[part.n == n]
+        here = ok[(ok.matrix == matrix) & (ok.n == n) & (ok.group == "classical")]
+        if here.empty:
             continue
-        it = _paired_ratio(mine, theirs, "cg_iterations")
-        tt = _paired_ratio(mine, theirs, "cg_total_s")
-        matched = mine.set_index(INSTANCE).index.intersection(theirs.set_index(INSTANCE).index)
-        if not math.isfinite(it[0]):
-            continue
+        clauses = []
+        for rival, label in (("sparse-ic0", "IC(0)"), ("amg", "AMG")):
+            theirs = here[here.method_base == rival]
+            if theirs.empty:
+                continue
+            it = _paired_ratio(mine, theirs, "cg_iterations")
+            tt = _paired_ratio(mine, theirs, "cg_total_s")
+            pairs = len(
+                mine.set_index(INSTANCE).index.intersection(theirs.set_index(INSTANCE).index)
+            )
+            where = "" if pairs == len(mine) else f" (on the {pairs} where {label} ran)"
+            clauses.append(
+                f"{_words(it)} the CG iterations of {label} ({_clearly(it, 'fewer', 'more')}) "
+                f"and {_words(tt)} its total time ({_clearly(tt, 'faster', 'slower')}){where}"
+            )
+        fastest = here.groupby("method_base").cg_total_s.median().idxmin()
+        vs = _paired_ratio(mine, here[here.method_base == fastest], "cg_total_s")
+        seen = "a training family" if matrix in TRAINED_ON else "a family it never saw"
         words = (
-            f"At n = {n:,}, on {len(matched)} held-out matrices that both solved, "
-            f"{LEARNED} needs {it[0]:.2g}x [{it[1]:.2g}, {it[2]:.2g}] the CG iterations of "
-            f"{rival} and {tt[0]:.2g}x [{tt[1]:.2g}, {tt[2]:.2g}] its total time (build + "
-            f"solve to 1e-8) ({'fewer' if it[0] < 1 else 'more'} iterations, "
-            f"{'faster' if tt[0] < 1 else 'slower'}); CPU, one thread."
+            f"{matrix} ({seen}), n = {n:,}, {len(mine)} held-out matrices: {LEARNED} needs "
+            + "; ".join(clauses or ["no IC(0) or AMG row to compare"])
+            + f". The fastest classical method by total time (build + CG to 1e-8) is {fastest}, "
+            f"which the learned one takes {_words(vs)} the time of. CPU, one thread."
         )
-        rows.append({"against": rival, "n": n, "matrices": len(matched), "headline": words})
-    skipped = results[(results.kind == "precond") & (results.status != "ok")]
-    if not skipped.empty:
-        counts = skipped.groupby(["method_base", "status"]).size()
-        what = "; ".join(f"{m} {s} on {c}" for (m, s), c in counts.items())
-        rows.append({"against": "not run", "n": n, "matrices": len(skipped), "headline": what})
+        rows.append({"matrix": matrix, "n": n, "matrices": len(mine), "headline": words})
+    stopped = results[(results.kind == "precond") & (results.status != "ok")]
+    if rows and not stopped.empty:
+        counts = stopped.groupby(["method_base", "status", "matrix"]).size()
+        what = "; ".join(f"{m} {s} on {c} {x} matrices" for (m, s, x), c in counts.items())
+        words = f"Not scored (all sizes): {what} (the summary table gives the reasons)."
+        rows.append({"matrix": "", "n": None, "matrices": len(stopped), "headline": words})
     return pd.DataFrame(rows)
 
 
+def _words(ratio: tuple[float, ...]) -> str:
+    median, low, high = ratio
+    return f"{median:.2g}x [{low:.2g}, {high:.2g}]"
+
+
 TABLES = (
-    TableSpec(
-        name="precond_headline",
-        title="Learned sparse preconditioner: the answer",
-        nav="Precond headline",
-        make=lambda res: headline(res.results),
-        leading=True,
-        note="Ratios are learned / classical on the same matrix (paired), median over matrices "
-        "with a 95% bootstrap interval; > 1 means the learned preconditioner needs more.",
-    ),
     TableSpec(
         name="precond_comparison",
         title="Learned preconditioner against IC(0), AMG and each problem's fastest classical "
@@ -260,6 +278,11 @@ def _grids(*, quick: bool) -> tuple[Grid, ...]:
     )
 
 
+HEADLINE = HeadlineSpec(
+    name="precond_headline",
+    make=lambda res: list(headline(res.results).get("headline", pd.Series(dtype=str))),
+)
+
 STUDY = Study(
     "sparse-precond",
     "a learned sparse preconditioner at scale: a message-passing network (NeuralIF-style) "
@@ -270,4 +293,5 @@ STUDY = Study(
     grids=_grids(quick=False),
     quick=_grids(quick=True),
     tables=TABLES,
+    headlines=(HEADLINE,),
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nnbench.report.reproduction import KnownAnswers, Target
-from nnbench.report.spec import FigureSpec, NoteSpec, TableSpec
+from nnbench.report.spec import FigureSpec, HeadlineSpec, NoteSpec, TableSpec
 from nnbench.running.grid import Grid
 
 
@@ -28,6 +28,7 @@ class Study:
     tables: tuple[TableSpec, ...] = ()
     figures: tuple[FigureSpec, ...] = ()
     notes: tuple[NoteSpec, ...] = ()
+    headlines: tuple[HeadlineSpec, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.grids or not self.quick:
