@@ -207,3 +207,20 @@ def test_error_vs_time_of_preconditioners_alone_is_missing_not_a_crash():
 
     res = run_grid(Grid(matrices=("diffusion-2d",), methods=("amg", "cg-jacobi"), sizes=(64,)))
     assert isinstance(error_vs_time(res), Missing)
+
+
+def test_performance_profile_ratios_are_to_each_problems_fastest_at_matched_accuracy():
+    import math
+
+    import numpy as np
+    from test_fairness import _points_table
+
+    from nnbench.report.profiles import profile_ratios, profiles
+
+    ratios = profile_ratios(_points_table()).set_index("method_base").ratio
+    assert ratios["b"] == 1.0  # its 1e-9 budget at 0.5 ms is the fastest to 1e-6
+    assert ratios["a"] == pytest.approx(2.0) and ratios["h"] == pytest.approx(10.0)
+    assert math.isinf(ratios["nn"])  # stuck at 1e-4: never reaches the level
+    rho = profiles(profile_ratios(_points_table()), np.array([1.0, 5.0, 1e9]))
+    nn = rho[rho.method_base == "nn"].rho.tolist()
+    assert nn == [0.0, 0.0, 0.0] and rho[rho.method_base == "b"].rho.tolist() == [1.0] * 3

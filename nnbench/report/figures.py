@@ -16,6 +16,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from nnbench.report.fairness import ACCURACY, GROUP_ORDER, PROBLEM, budget_points
+from nnbench.report.profiles import TASK, profile_ratios, profiles
 from nnbench.report.spec import FigureSpec, Missing
 from nnbench.report.tables import spectra
 from nnbench.results import Results
@@ -319,7 +320,60 @@ def fronts(res: Results) -> Figure | Missing:
     return fig
 
 
+LEGEND_MAX = 12  # methods per panel; past it, the ones fastest most often are drawn
+
+
+def performance_profiles(res: Results) -> Figure | Missing:
+    """Dolan-More profiles per task (`report.profiles`): rho(tau), the fraction of problems on
+    which a method is within tau x the fastest at matched accuracy; colour by group."""
+    ratios = profile_ratios(res.results)
+    if ratios.empty:
+        return Missing("needs judged fair-comparison problems: run --study fair-quick")
+    taus = np.geomspace(1.0, 1e4, 200)
+    curves = profiles(ratios, taus)
+    tasks = curves.groupby(TASK, dropna=False).size().index[:MAX_FACETS]
+    theme()
+    cols = min(3, len(tasks))
+    rows = -(-len(tasks) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 4.4 * rows), squeeze=False)
+    for ax, task in zip(axes.flat, tasks, strict=False):
+        mine = curves[(curves[TASK].astype(str) == pd.Series(task, index=TASK).astype(str)).all(1)]
+        area = mine.groupby("method_base").rho.mean().sort_values(ascending=False)
+        shown = list(area.index[:LEGEND_MAX])
+        for base in shown:
+            line = mine[mine.method_base == base]
+            group = str(line.group.iloc[0])
+            index = shown.index(base)
+            ax.step(line.tau, line.rho, where="post", lw=1.3, color=GROUP_COLORS.get(group, "gray"),
+                    ls=("-", "--", ":", "-.")[index % 4], label=f"{base} ({group})")  # fmt: skip
+        kind, batch, dtype, device = task
+        stack = f" x{batch}" if batch and batch > 1 else ""
+        hidden = len(area) - len(shown)
+        ax.set_title(f"{kind}{stack}, {dtype}, {device}" + (f" (+{hidden} more)" if hidden else ""),
+                     fontsize=9)  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("tau: time / fastest at matched accuracy")
+        ax.set_ylabel("fraction of problems within tau")
+        ax.legend(fontsize=6, loc="lower right")
+    for ax in list(axes.flat)[len(tasks) :]:
+        ax.set_axis_off()
+    fig.suptitle("Performance profiles (Dolan-More) at each task's matched accuracy")
+    fig.tight_layout()
+    return fig
+
+
 FIGURES: tuple[FigureSpec, ...] = (
+    FigureSpec(
+        name="performance_profiles",
+        title="Performance profiles",
+        caption="For each task, the fraction of its problems on which a method reaches the "
+        "matched accuracy within tau times the fastest method's time there (tau = 1: it is the "
+        "fastest; the right end: how often it gets there at all). Blue classical, orange "
+        "hybrid, green neural, purple amortized; at most 12 methods a panel, those most often "
+        "near the fastest.",
+        make=performance_profiles,
+    ),
     FigureSpec(
         name="fronts",
         title="Error against time, by budget",

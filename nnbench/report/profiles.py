@@ -1,0 +1,67 @@
+"""Dolan-More performance profiles (Dolan & More, Math. Programming 2002) at matched accuracy:
+pure functions of the results.
+
+On each problem the verdict judges (`fairness.judge`: not left out, at its matched accuracy
+level), every method that ran there gets r = (its least time to reach the level over its
+budget variants) / (the least such time of any method on the problem); r = inf where it never
+got there. A method's profile is rho(tau) = the fraction of a task's problems with r <= tau:
+rho(1) is how often it is the fastest, rho(inf) how often it reaches the accuracy at all."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from nnbench.report.fairness import PROBLEM, budget_points, groups_run, judge
+
+TASK = ["kind", "batch", "dtype", "device"]
+
+
+def profile_ratios(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per (judged problem, method that ran there): its time ratio r to the problem's
+    fastest method at the matched level (inf: not reached)."""
+    points = budget_points(results)
+    if points.empty:
+        return pd.DataFrame()
+    rows = []
+    for judged in judge(points, groups_run(results)):
+        if judged.left_out or not math.isfinite(judged.level):
+            continue
+        key = tuple(judged.problem[c] for c in PROBLEM)
+        same = points[_on(points, judged.problem)]
+        reached = same[same.accuracy <= judged.level]
+        if reached.empty:
+            continue
+        best = float(reached.time_s.min())
+        least = reached.groupby("method_base").time_s.min()
+        for (base, group), _ in same.groupby(["method_base", "group"]):
+            ratio = float(least[base]) / best if base in least.index else math.inf
+            rows.append({**dict(zip(PROBLEM, key, strict=True)), "method_base": base,
+                         "group": group, "ratio": ratio})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _on(points: pd.DataFrame, problem: dict[str, object]) -> pd.Series:
+    keep = pd.Series(True, index=points.index)
+    for column in PROBLEM:
+        value = problem[column]
+        same = points[column].isna() if pd.isna(value) else points[column] == value
+        keep &= same.fillna(False).astype(bool)
+    return keep
+
+
+def profiles(ratios: pd.DataFrame, taus: np.ndarray) -> pd.DataFrame:
+    """rho(tau) per task and method: the fraction of the task's problems with r <= tau (a
+    problem where the method did not run counts as not reached: r = inf)."""
+    rows = []
+    for task, mine in ratios.groupby(TASK, dropna=False):
+        problems = mine.groupby([c for c in PROBLEM if c not in TASK], dropna=False).ngroups
+        for (base, group), r in mine.groupby(["method_base", "group"]):
+            values = r.ratio.to_numpy(float)
+            for tau in taus:
+                rows.append({**dict(zip(TASK, task, strict=True)), "method_base": base,
+                             "group": group, "tau": float(tau),
+                             "rho": float(np.sum(values <= tau)) / problems})  # fmt: skip
+    return pd.DataFrame(rows)
