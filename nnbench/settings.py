@@ -13,7 +13,8 @@ class Settings:
     `lr` is the step size used (NaN where none is), `lr_rule` the rule that chose it; `loss`
     says what the training loss (hence `final_loss`) measures: losses of different
     definitions are not comparable. `trained_on`: the families an amortized model was
-    trained on ("+"-joined), before it met the cell's matrix."""
+    trained on ("+"-joined), before it met the cell's matrix; `parameters`: its model size
+    (trainable parameters; NaN where not stated)."""
 
     optimizer: str = ""
     switch_to: str = ""
@@ -23,3 +24,4 @@ class Settings:
     data_size: float = math.nan
     loss: str = ""
     trained_on: str = ""
+    parameters: float = math.nan

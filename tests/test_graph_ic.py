@@ -157,3 +157,11 @@ def test_the_study_headline_says_where_it_stands_first_on_the_page(tmp_path):
     build_report([res], tmp_path / "report", sections=report_sections())
     lines = (tmp_path / "report" / "report.md").read_text().splitlines()
     assert lines[0] == "# nnbench report" and lines[2] == sentences[0]
+
+
+def test_the_model_size_is_counted_right():
+    from nnbench.methods.amortized.graph_ic import parameter_count
+
+    for config in (GraphICConfig(), GraphICConfig(hidden=8, layers=1)):
+        net = GraphICNet(config.hidden, config.layers)
+        assert parameter_count(config) == sum(p.numel() for p in net.parameters())

@@ -120,6 +120,7 @@ def comparison(results: pd.DataFrame) -> pd.DataFrame:
                     "iterations_ratio": _spread(*iterations),
                     "total_time_ratio": _spread(*total),
                     "train_time_s": train,
+                    "parameters": mine.parameters.iloc[0],
                     "break_even_systems": train / gain if gain > 0 else math.inf,
                 }
             )

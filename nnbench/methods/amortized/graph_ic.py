@@ -176,7 +176,17 @@ class GraphICNet(torch.nn.Module):
 
 
 def parameter_count(config: GraphICConfig) -> int:
-    return sum(p.numel() for p in GraphICNet(config.hidden, config.layers).parameters())
+    """GraphICNet's trainable parameters, counted from its shape (no net built: no RNG drawn)."""
+    h = config.hidden
+
+    def linear(inputs: int, outputs: int) -> int:
+        return inputs * outputs + outputs
+
+    def mlp(inputs: int, outputs: int) -> int:
+        return linear(inputs, h) + linear(h, outputs)
+
+    per_layer = mlp(3 * h, h) + mlp(2 * h, h)
+    return linear(NODE_FEATURES, h) + linear(1, h) + config.layers * per_layer + 2 * mlp(h, 1)
 
 
 def _lower_times(g: Graph, off: torch.Tensor, diag: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -319,6 +329,7 @@ class GraphIC(Method):
             loss="||(L L^T - A) z||^2 / ||A z||^2, z ~ N(0, I), Jacobi-scaled A; over "
             + "+".join(cfg.families),
             trained_on="+".join(cfg.families),
+            parameters=float(parameter_count(cfg)),
         )
 
     def prepare(self, a: Any, *, device: str) -> Any:
