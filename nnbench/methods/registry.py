@@ -6,12 +6,14 @@ from __future__ import annotations
 from nnbench.methods.amortized import AMORTIZED_METHODS, graph_ic_method
 from nnbench.methods.base import GROUPS, KINDS, Method
 from nnbench.methods.classical import CLASSICAL_METHODS
+from nnbench.methods.streaming import STREAMING_METHODS
 from nnbench.methods.trained import CONVEX_LU, NEURAL_LOWRANK_METHODS, NEURAL_LU_METHODS
 from nnbench.methods.variants import parse_term, split_terms, with_options
 from nnbench.selection import select, unknown_name_error
 
 REGISTERED: tuple[Method, ...] = (
     *CLASSICAL_METHODS,
+    *STREAMING_METHODS,
     *NEURAL_LU_METHODS,
     CONVEX_LU,
     *NEURAL_LOWRANK_METHODS,

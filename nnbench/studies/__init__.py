@@ -16,6 +16,7 @@ from nnbench.studies import (
     precond,
     quick,
     scale,
+    streaming,
     study000,
     study000_sensitivity,
     study001,
@@ -44,6 +45,7 @@ STUDIES: dict[str, Study] = {
         scale.LU_SCALE,
         study001.STUDY,
         scale.LOWRANK_SCALE,
+        streaming.STUDY,
     )
 }
 
