@@ -14,6 +14,7 @@ from nnbench.running.grid import Grid
 from nnbench.studies.study import Study
 
 BUDGETS = (1, 2, 4, np.inf)
+STREAMING = ("stream-fd", "stream-rsvd1", "neural-gha")
 METHODS = (
     "stream-fd",
     "stream-rsvd1",
@@ -31,7 +32,7 @@ def by_passes(results: pd.DataFrame) -> pd.DataFrame:
     lowest median excess error (||A - A_k||_F / ||A - A_k*||_F - 1, over the problems) among
     those whose passes fit, its passes, memory (floats, median) and median time."""
     ok = results[(results.kind == "rank-k") & (results.status == "ok")].copy()
-    if ok.empty:
+    if ok.empty or not ok.method_base.isin(STREAMING).any():  # a streaming study's table
         return pd.DataFrame()
     ok["excess"] = ok.ratio_fro - 1.0
     per = ok.groupby(["method", "group"]).agg(
