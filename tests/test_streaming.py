@@ -46,3 +46,24 @@ def test_the_hebbian_network_learns_the_top_subspace_with_updates_only():
     assert errors[1] < errors[0] and errors[1] <= 2.0 * optimum
     method = get_method("neural-gha")
     assert method.group == "neural" and method.cost((400, 40), 3).passes == 4
+
+
+def test_the_learned_sparse_sketch_keeps_countsketchs_sparsity(tmp_path):
+    """One entry a column, at rows fixed before training (only the values learn), none empty."""
+    import dataclasses
+
+    import torch
+
+    from nnbench.methods.amortized.models import SparseSketchNet
+    from nnbench.methods.base import RunContext
+
+    method = get_method("amortized-sparse-sketch")
+    config = dataclasses.replace(method.config, n=48, count=8, steps=15, rows=12, rank=4)
+    before = SparseSketchNet(config).get_buffer("bucket").clone()
+    ready = method.with_config(config).setup(RunContext(folder=tmp_path))
+    net = ready.trained.net
+    s = net.sketch().detach()
+    assert torch.equal(net.get_buffer("bucket"), before)
+    assert torch.all((s != 0).sum(dim=0) == 1) and torch.all((s != 0).sum(dim=1) >= 1)
+    assert not torch.equal(s.abs(), torch.ones_like(s).where(s != 0, 0.0))  # values learned
+    assert method.cost((256, 256), 10).passes == 2

@@ -16,6 +16,7 @@ from nnbench.studies import (
     precond,
     quick,
     scale,
+    sketches,
     streaming,
     study000,
     study000_sensitivity,
@@ -46,6 +47,7 @@ STUDIES: dict[str, Study] = {
         study001.STUDY,
         scale.LOWRANK_SCALE,
         streaming.STUDY,
+        sketches.STUDY,
     )
 }
 

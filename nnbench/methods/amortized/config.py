@@ -13,15 +13,18 @@ from nnbench.errors import NNBenchError
 from nnbench.methods.trained.training import check_choice
 from nnbench.seeds import derive_seed, stable_hash
 
-STRUCTURES = ("lu", "cholesky", "sketch", "precond")
+STRUCTURES = ("lu", "cholesky", "sketch", "sparse-sketch", "precond")
+SKETCHES = ("sketch", "sparse-sketch")
 TRAIN_NAMESPACE = "amortized-train"  # training seeds derive from it; cells' never do
 
 
 @dataclass(frozen=True)
 class AmortizedConfig:
     """A model and the distribution it is trained on. `structure`: `lu` (unit-lower L, upper
-    U), `cholesky` (lower L with a positive diagonal, U = L^T) or `sketch` (a learned m x n
-    sketch S for rank-k approximation, m = `rows`, trained for k = `rank`); `refine`:
+    U), `cholesky` (lower L with a positive diagonal, U = L^T), `sketch` (a learned m x n
+    sketch S for rank-k approximation, m = `rows`, trained for k = `rank`) or `sparse-sketch`
+    (the same with CountSketch's sparsity: one entry a column at a fixed random row, its value
+    learned, as Indyk, Vakilian & Yuan do); `refine`:
     gradient steps on ||L U - A||_F^2 per matrix after the forward pass (inference work)."""
 
     structure: str = "lu"
@@ -41,7 +44,7 @@ class AmortizedConfig:
 
     def __post_init__(self) -> None:
         check_choice(self.structure, dict.fromkeys(STRUCTURES), "structure")
-        if self.structure == "sketch" and not 1 <= self.rank <= self.rows <= self.n:
+        if self.structure in SKETCHES and not 1 <= self.rank <= self.rows <= self.n:
             raise NNBenchError("a sketch needs 1 <= rank <= rows <= n", "fix rank, rows or n")
         if self.n < 1 or self.count < 1 or self.steps < 0 or self.batch_size < 1:
             raise NNBenchError("n, count, batch_size must be >= 1", "fix the amortized config")

@@ -99,6 +99,31 @@ class SketchNet(torch.nn.Module):
         return best_in_row_space(a, self.s @ a, k)
 
 
+class SparseSketchNet(torch.nn.Module):
+    """A learned m x n sketch with CountSketch's sparsity (Indyk, Vakilian & Yuan, NeurIPS
+    2019): column j has one nonzero, at row h(j) drawn once (seeded, balanced so that no row
+    is empty) and kept; its value is learned, starting at CountSketch's random sign."""
+
+    def __init__(self, config: AmortizedConfig) -> None:
+        super().__init__()
+        gen = torch.Generator().manual_seed(config.seed)
+        self.rows = config.rows
+        # balanced random rows (a random permutation of 0..n-1 modulo m): no row of S is empty
+        bucket = torch.randperm(config.n, generator=gen) % config.rows
+        self.register_buffer("bucket", bucket)
+        sign = torch.randint(0, 2, (config.n,), generator=gen).to(torch.float32) * 2 - 1
+        self.values = torch.nn.Parameter(sign)
+
+    def sketch(self) -> torch.Tensor:
+        n = self.values.shape[0]
+        s = self.values.new_zeros((self.rows, n))
+        bucket = self.get_buffer("bucket")
+        return s.index_put((bucket, torch.arange(n, device=s.device)), self.values)
+
+    def forward(self, a: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return best_in_row_space(a, self.sketch() @ a, k)
+
+
 def _sketch_loss(
     net: torch.nn.Module, a: torch.Tensor, gen: torch.Generator, config: AmortizedConfig
 ) -> torch.Tensor:
@@ -223,6 +248,18 @@ MODELS: dict[str, Model] = {
             "within the row space of S A"
         ),
         init="Gaussian S / sqrt(rows)",
+        classical_solve=True,
+    ),
+    "sparse-sketch": Model(
+        kind="rank-k",
+        build=SparseSketchNet,
+        loss=_sketch_loss,
+        infer=_sketch_infer,
+        loss_formula=(
+            "batch mean of ||A - A_k||_F^2 / ||A||_F^2, A_k the best rank-{k} approximation "
+            "within the row space of S A, S with CountSketch's sparsity (values learned)"
+        ),
+        init="CountSketch: one random sign a column, at a random row (kept)",
         classical_solve=True,
     ),
     "precond": Model(
