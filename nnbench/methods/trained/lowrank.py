@@ -8,11 +8,12 @@ of rank <= k by construction; biases, when present, are trained but are not part
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from typing import Any
 
 import torch
 
-from nnbench.methods.base import Method, Raw, Settings
+from nnbench.methods.base import Cost, Method, Raw, Settings
 from nnbench.methods.trained.lowrank_net import LinearNet, init_layers, layer_widths
 from nnbench.methods.trained.lowrank_training import TRAINERS, LowRankTraining, Problem
 from nnbench.methods.trained.training import INPUTS, LossRecorder, TrainedMethod, generator
@@ -54,6 +55,20 @@ class NeuralLowRank(TrainedMethod):
             loss=INPUTS[cfg.inputs].loss.format(M="A_k^T", A="A^T")
             + (" (network with biases)" if cfg.bias else ""),
         )
+
+    def cost(self, shape: tuple[int, int], rank: int | None) -> Cost:
+        """Memory to leading order: the layers' weights, the training data beyond A (random
+        inputs and their targets x A^T; on the identity batch the targets are A itself) and
+        the residual of a full batch (m x n). Passes are counted as the training reads A."""
+        if rank is None:
+            return Cost()
+        m, n = shape
+        cfg = self.config
+        widths = layer_widths(cfg.architecture, n, min(rank + cfg.oversample, m, n), m)
+        weights = sum(a * b for a, b in itertools.pairwise(widths))
+        batch = m * n if cfg.inputs == "full" else cfg.batch_size * m
+        data = 0 if cfg.inputs == "full" else cfg.samples * (n + m)
+        return Cost(memory_floats=float(weights + data + batch))
 
     def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw:
         cfg, a = self.config, x
