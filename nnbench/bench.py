@@ -305,7 +305,7 @@ def _library_calls() -> dict[str, tuple[str, Callable[[Any, int], Callable[[], o
     import scipy.linalg
     import torch
     from pyamg import smoothed_aggregation_solver
-    from scipy.sparse import csc_array, csr_array
+    from scipy.sparse import csc_array, csr_array, diags_array
     from scipy.sparse.linalg import spilu, splu, svds
 
     from nnbench.elimination import doolittle_lu
@@ -313,6 +313,9 @@ def _library_calls() -> dict[str, tuple[str, Callable[[Any, int], Callable[[], o
     from nnbench.methods.classical import closed_form_cholesky as closed_cholesky
     from nnbench.methods.classical import closed_form_lu as closed_lu
     from nnbench.methods.preconditioners import ic0, sparse_ic0
+    from nnbench.methods.streaming import SinglePass, Stream
+    from nnbench.methods.streaming import frequent_directions as fd
+    from nnbench.methods.streaming import single_pass_rsvd as one_pass
 
     def csr(x: Any) -> Any:
         return csr_array(np.asarray(x, dtype=np.float64))
@@ -329,6 +332,12 @@ def _library_calls() -> dict[str, tuple[str, Callable[[Any, int], Callable[[], o
     )
 
     power = PowerSketch()
+    stream, single = Stream(), SinglePass()
+
+    def eye_csr(n: int) -> object:
+        from scipy.sparse import eye_array
+
+        return eye_array(n, format="csr")
 
     def pca_sketched(x: Any, k: int) -> Callable[[], object]:
         s = SKETCH_PCA.sketch(x.shape[0], min(2 * k, x.shape[0]), x)  # fitted, as in `prepare`
@@ -396,10 +405,15 @@ def _library_calls() -> dict[str, tuple[str, Callable[[Any, int], Callable[[], o
             "torch.svd_lowrank",
             lambda x, k: partial(torch.svd_lowrank, x, q=min(k + 10, *x.shape), niter=4),
         ),
-        "cg-none": ("np.eye", lambda x, k: partial(np.eye, x.shape[0], dtype=x.dtype)),
+        "cg-none": ("scipy.sparse.eye_array (CSR)", lambda x, k: partial(eye_csr, x.shape[0])),
         "cg-jacobi": (
-            "np.diag(np.sqrt(np.diag(x)))",
-            lambda x, k: lambda: np.diag(np.sqrt(np.diag(x))),
+            "diags_array(sqrt(diag(x))) (CSR)",
+            lambda x, k: lambda: diags_array(np.sqrt(np.diagonal(x)), format="csr"),
+        ),
+        "stream-fd": ("frequent_directions (own loop)", lambda x, k: partial(fd, x, k, 0, stream)),
+        "stream-rsvd1": (
+            "single_pass_rsvd (own loop)",
+            lambda x, k: partial(one_pass, x, k, 0, single),
         ),
         "ic0": ("ic0 (textbook loop)", lambda x, k: partial(ic0, x)),
         "sketch-gaussian": ("best_in_row_space (sketch)", sketched(gaussian_sketch)),
