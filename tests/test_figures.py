@@ -224,3 +224,141 @@ def test_performance_profile_ratios_are_to_each_problems_fastest_at_matched_accu
     rho = profiles(profile_ratios(_points_table()), np.array([1.0, 5.0, 1e9]))
     nn = rho[rho.method_base == "nn"].rho.tolist()
     assert nn == [0.0, 0.0, 0.0] and rho[rho.method_base == "b"].rho.tolist() == [1.0] * 3
+
+
+def _image_results(picture: np.ndarray, methods: dict[str, tuple[str, float]]) -> Results:
+    """Rank-5 cells on one image matrix: `methods` maps a method to (its base, its error)."""
+    rows, artifacts = [], {}
+    for i, (method, (base, err)) in enumerate(methods.items()):
+        rows.append(
+            _row(i, matrix="image-camera-255", family="image-camera", tags="image,square",
+                 method=method, method_base=base, kind="rank-k", rank=5, rel_err_2=err)
+        )  # fmt: skip
+        artifacts[f"c{i:04d}"] = Artifact(picture=picture, approx_picture=picture * 0.9)
+    return Results(
+        results=to_frame(rows), curves=pd.DataFrame(columns=CURVE_COLUMNS), artifacts=artifacts
+    )
+
+
+def test_a_0_to_255_picture_and_its_approximations_are_drawn_on_its_own_scale():
+    from nnbench.report.figures import image_panels
+
+    picture = RNG.random((8, 8)) * 255.0
+    made = image_panels(_image_results(picture, {"scipy-tsvd": ("scipy-tsvd", 0.1)}))
+    assert isinstance(made, list)
+    images = [im for ax in made[0][1].axes for im in ax.get_images()]
+    assert len(images) == 2  # the original and the SVD
+    for im in images:
+        assert im.get_clim() == pytest.approx((0.0, picture.max()))
+        assert np.asarray(im.get_array()).max() > 1.0  # not clipped to [0, 1]
+
+
+def test_image_panels_show_each_networks_most_accurate_budget_variant():
+    from nnbench.report.figures import image_panels
+
+    methods = {
+        "scipy-tsvd": ("scipy-tsvd", 0.1),
+        "hybrid-lowrank-als[max_steps=16]": ("hybrid-lowrank-als", 0.3),
+        "hybrid-lowrank-als[max_steps=64]": ("hybrid-lowrank-als", 0.11),
+    }
+    made = image_panels(_image_results(RNG.random((8, 8)), methods))
+    assert isinstance(made, list)
+    titles = [ax.get_title() for ax in made[0][1].axes]
+    assert any("hybrid-lowrank-als[max_steps=64]" in t for t in titles)
+    assert not any("max_steps=16" in t for t in titles)
+
+
+def test_loss_curves_show_every_group_in_a_grid_of_at_most_12_panels():
+    from nnbench.report.figures import loss_curves
+
+    names = [(f"a-hybrid-{i:02d}", "hybrid") for i in range(14)]  # first alphabetically
+    names += [("z-neural-lu", "neural"), ("z-neural-qr", "neural"), ("z-amortized", "amortized")]
+    rows, curves = [], []
+    steps = np.arange(1, 11)
+    for i, (method, group) in enumerate(names):
+        rows.append(_row(i, method=method, method_base=method, group=group))
+        curves.append(
+            pd.DataFrame({"cell_id": f"c{i:04d}", "step": steps, "unit": "step",
+                          "loss": 1.0 / steps, "elapsed_s": steps})
+        )  # fmt: skip
+    res = Results(results=to_frame(rows), curves=pd.concat(curves, ignore_index=True))
+    fig = loss_curves(res)
+    assert isinstance(fig, Figure)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert len(titles) <= 12
+    assert all(any(name in t for t in titles) for name in ("z-neural-lu", "z-amortized"))
+    assert any("a-hybrid" in t for t in titles)
+    width, height = fig.get_size_inches()
+    assert width <= 3 * 4.6 + 1e-9 and height > 3.8  # several rows, not one wide strip
+
+
+def test_error_vs_time_colours_by_group_with_at_most_12_legend_entries_beside_the_axes():
+    from matplotlib.colors import to_rgba
+
+    from nnbench.report.figures import GROUP_COLORS, error_vs_time
+
+    rows = [
+        _row(i, method=f"{group}-{i:02d}", method_base=f"{group}-{i:02d}", group=group,
+             rel_err_fro=10.0 ** -(i % 15), time_s=1e-3 * (i + 1))
+        for i, group in enumerate(["classical", "hybrid", "neural"] * 14)
+    ]  # fmt: skip
+    fig = error_vs_time(Results(results=to_frame(rows), curves=pd.DataFrame()))
+    assert isinstance(fig, Figure)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert len(labels) <= 12 and any(label.startswith("other ") for label in labels)
+    colours = {to_rgba(c) for c in GROUP_COLORS.values()}
+    for collection in ax.collections:
+        assert {tuple(c) for c in np.round(collection.get_facecolors()[:, :3], 6)} <= {
+            tuple(np.round(c[:3], 6)) for c in colours
+        }
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    box, frame = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
+    assert box.x0 >= frame.x1 or box.y1 <= frame.y0  # beside or below, not over the title
+
+
+def test_time_vs_n_fits_slopes_per_family_over_large_n_only():
+    from nnbench.report.figures import time_vs_n
+
+    rows, i = [], 0
+    for family, sizes in (("spd", (8, 16, 32, 64, 128, 256)), ("randsvd", (8, 16, 32))):
+        for n in sizes:
+            time = 1e-2 if n < 64 else 1e-9 * n**3  # small n: overheads, flat
+            rows.append(_row(i, matrix=family, family=family, n=n, n_rows=n, n_cols=n, time_s=time))
+            i += 1
+    fig = time_vs_n(Results(results=to_frame(rows), curves=pd.DataFrame()))
+    assert isinstance(fig, Figure)
+    labels = {
+        ax.get_title(): [t.get_text() for t in ax.get_legend().get_texts()]
+        for ax in fig.axes
+        if ax.get_legend()
+    }
+    spd = next(v for k, v in labels.items() if "spd" in k)
+    randsvd = next(v for k, v in labels.items() if "randsvd" in k)
+    assert spd == ["scipy-lu (slope 3.00)"]
+    assert randsvd == ["scipy-lu"]  # no size >= 64: no slope printed
+
+
+def test_singular_value_panels_are_titled_by_their_matrix():
+    from nnbench.report.figures import singular_values
+
+    res = synthetic()  # image-logo and the alphabet
+    fig = singular_values(res)
+    assert isinstance(fig, Figure)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert len(titles) == 2
+    assert any("image-logo" in t for t in titles) and any("alphabet" in t for t in titles)
+    assert not any("alphabet" in t for t in titles if "image-logo" in t)
+
+
+@pytest.mark.parametrize("spec", FIGURES, ids=lambda s: s.name)
+def test_every_plot_names_its_metric_on_the_y_axis(spec):
+    made = spec.make(synthetic())
+    assert not isinstance(made, Missing), made
+    for _, fig in made if isinstance(made, list) else [(spec.name, made)]:
+        for ax in fig.axes:
+            if ax.get_images() or not (ax.lines or ax.collections):
+                continue  # a picture panel, or an empty cell of a grid
+            assert ax.get_ylabel().strip(), f"{spec.name}: {ax.get_title()!r} has no y label"

@@ -22,6 +22,7 @@ from nnbench.report.tables import spectra
 from nnbench.results import Results
 
 MAX_FACETS = 9
+LEGEND_MAX = 12  # legend entries (methods) per panel; past it, a figure says which it drew
 
 
 def _ok(results: Results) -> pd.DataFrame:
@@ -64,17 +65,28 @@ def error_vs_rank(res: Results) -> Figure | Missing:
     )
     grid.set(yscale="log")
     grid.set_axis_labels("rank k", "relative 2-norm error (median, IQR band)")
+    for ax in grid.axes.flat:  # seaborn names only the first column's y axis
+        ax.set_ylabel("relative 2-norm error (median, IQR band)")
     grid.figure.suptitle("Error against rank: networks vs truncated SVD", y=1.02)
     return grid.figure
 
 
-def picture(ax: Any, image: np.ndarray | None, title: str) -> None:
-    """One grayscale picture panel (values clipped to [0, 1]), titled, without ticks."""
+def picture(ax: Any, image: np.ndarray | None, title: str, vmax: float | None = None) -> None:
+    """One grayscale picture panel, titled, without ticks, on the scale [0, vmax]: by default
+    the picture's own, max(1, its largest value), so a 0-255 image is not clipped to white.
+    Give an approximation its original's `vmax` so both are drawn alike."""
     assert image is not None  # the figures draw only cells whose artifacts kept one
-    ax.imshow(np.clip(image, 0, 1), cmap="gray", vmin=0, vmax=1)
+    ax.imshow(image, cmap="gray", vmin=0.0, vmax=picture_scale(image) if vmax is None else vmax)
     ax.set_title(title, fontsize=8)
     ax.set_xticks([])
     ax.set_yticks([])
+
+
+def picture_scale(image: np.ndarray | None) -> float:
+    """The top of a picture's grey scale: 1 for a [0, 1] picture, its maximum above that."""
+    finite = np.asarray(image, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    return max(1.0, float(finite.max())) if finite.size else 1.0
 
 
 def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
@@ -88,16 +100,20 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
             "in artifacts/): run --study study002-reproduce or quick"
         )
     df = res.results[res.results.cell_id.isin(pictures.keys())]
-    # one column per method at its registered budget (a budget sweep would add dozens)
-    df = df[(df["dtype"] == "float64") & (df["repeat"] == 0) & (df.method == df.method_base)]
+    df = df[(df["dtype"] == "float64") & (df["repeat"] == 0)]
     if df.empty:
-        return Missing("needs float64 rank-k cells of registered methods on image matrices")
+        return Missing("needs float64 rank-k cells on image matrices")
+    # one column per method: of its budget variants (a fair sweep runs networks only as
+    # variants), the most accurate at each rank, labelled with the variant's name
+    df = df.sort_values(["rel_err_2", "method"], na_position="last")
+    df = df.drop_duplicates(["matrix", "n", "method_base", "rank"])
     figures = []
     for (matrix, n), group in df.groupby(["matrix", "n"], sort=True):
-        methods = sorted(group.method.unique(), key=lambda m: (m != "scipy-tsvd", m))
+        methods = sorted(group.method_base.unique(), key=lambda m: (m != "scipy-tsvd", m))
         ranks = sorted(group["rank"].unique())
         first = group.iloc[0]
         artifact = pictures[first.cell_id]
+        scale = picture_scale(artifact.picture)  # the original's, for its approximations too
         cols = 1 + len(methods)
         fig, axes = plt.subplots(  # constrained: titles never overlap the row above
             len(ranks), cols, figsize=(2.3 * cols, 2.7 * len(ranks)), squeeze=False,
@@ -107,16 +123,16 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
             ax.set_axis_off()
         for i, rank in enumerate(ranks):
             axes[i, 0].set_axis_on()
-            picture(axes[i, 0], artifact.picture, "original")
+            picture(axes[i, 0], artifact.picture, "original", vmax=scale)
             axes[i, 0].set_ylabel(f"k = {rank}")
             for j, method in enumerate(methods, start=1):
-                cell = group[(group.method == method) & (group["rank"] == rank)]
+                cell = group[(group.method_base == method) & (group["rank"] == rank)]
                 if cell.empty:
                     continue
                 approx = pictures[cell.cell_id.iloc[0]].approx_picture
                 axes[i, j].set_axis_on()
-                title = f"{method}\nrel. err {cell.rel_err_2.iloc[0]:.3g}"
-                picture(axes[i, j], approx, title)
+                title = f"{cell.method.iloc[0]}\nrel. err {cell.rel_err_2.iloc[0]:.3g}"
+                picture(axes[i, j], approx, title, vmax=scale)
         label = f": {artifact.picture_label}" if artifact.picture_label else ""
         fig.suptitle(f"{matrix} ({first.n_rows}x{first.n_cols}){label}")
         figures.append((f"images_{matrix}_{n}", fig))
@@ -130,16 +146,21 @@ def loss_curves(res: Results) -> Figure | Missing:
     amortized method's model was trained once: one line, "its training"."""
     if res.curves.empty:
         return Missing("needs trained (neural) methods: run --study quick or study002-reproduce")
-    meta = res.results.set_index("cell_id")[["method", "group", "matrix", "n", "rank", "dtype"]]
+    columns = ["method", "method_base", "group", "matrix", "n", "rank", "dtype"]
+    meta = res.results.set_index("cell_id")[columns]
     curves = res.curves.join(meta, on="cell_id")
     once = curves.group == "amortized"  # one model's training, copied to each of its cells
     first = curves[once].groupby(["method", "dtype"]).cell_id.transform("min")
     model = curves[once][curves[once].cell_id == first].assign(matrix="its training", n=0)
     curves = pd.concat([curves[~once], model], ignore_index=True)
-    methods = sorted(curves.method.unique())[:MAX_FACETS]
+    methods = curve_methods(curves[["method", "method_base", "group"]].drop_duplicates())
     theme()
-    fig, axes = plt.subplots(1, len(methods), figsize=(4.6 * len(methods), 3.8), squeeze=False)
-    for ax, method in zip(axes[0], methods, strict=False):
+    cols = min(3, len(methods))
+    rows = -(-len(methods) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.8 * rows), squeeze=False)
+    for ax in list(axes.flat)[len(methods) :]:
+        ax.set_axis_off()
+    for ax, method in zip(axes.flat, methods, strict=False):
         sub = curves[curves.method == method]
         dtype = "float64" if (sub.dtype == "float64").any() else sub.dtype.iloc[0]
         sub = sub[sub.dtype == dtype]
@@ -157,32 +178,75 @@ def loss_curves(res: Results) -> Figure | Missing:
         ax.set_yscale("log")
         ax.set_title(f"{method} ({dtype})", fontsize=10)
         ax.set_xlabel(str(sub.unit.iloc[0]) if len(sub) else "step")
-        ax.set_ylabel("training loss (see its loss column)")
+        ax.set_ylabel("training loss (the method's objective)")
         ax.legend(fontsize=7, loc="upper right")
     fig.suptitle("Loss per step (median over seeds, IQR band)")
     fig.tight_layout()
     return fig
 
 
+CURVES_MAX = 12  # loss-curve panels
+
+
+def curve_methods(methods: pd.DataFrame, most: int = CURVES_MAX) -> list[str]:
+    """At most `most` of the methods (rows: method, method_base, group), taken from each group
+    in turn (GROUP_ORDER, then any other) so that every group present gets panels, and within
+    a group one variant of each method_base before a second of any; sorted by group."""
+    order = [*GROUP_ORDER, *sorted(set(methods.group.astype(str)) - set(GROUP_ORDER))]
+    methods = methods.sort_values(["method_base", "method"])
+    methods = methods.assign(turn=methods.groupby("method_base").cumcount())
+    queues = {
+        g: list(methods[methods.group == g].sort_values(["turn", "method_base"]).method)
+        for g in order
+    }
+    chosen: list[str] = []
+    while len(chosen) < most and any(queues.values()):
+        for group in order:
+            if queues[group] and len(chosen) < most:
+                chosen.append(queues[group].pop(0))
+    rank = {g: i for i, g in enumerate(order)}
+    group_of = dict(zip(methods.method, methods.group.astype(str), strict=False))
+    return sorted(chosen, key=lambda m: (rank[group_of[m]], m))
+
+
+SLOPE_MIN_N = 64  # below it, overheads, not the O(n^p) work, set the time
+
+
+def fitted_slope(line: pd.DataFrame) -> float | None:
+    """Log-log slope of median time against n over sizes n >= SLOPE_MIN_N; None with fewer
+    than 3 such sizes (tiny n measures overheads, not the algorithm's order)."""
+    big = line[line.n >= SLOPE_MIN_N]
+    if big.n.nunique() < 3:
+        return None
+    return float(np.polyfit(np.log(big.n), np.log(big.time_s), 1)[0])
+
+
 def time_vs_n(res: Results) -> Figure | Missing:
-    """Median time against n, log-log, one panel per (device, dtype), each line a method with
-    its fitted slope (3 for O(n^3) work). Batch cells and non-square matrices are left out."""
+    """Median time against n, log-log, one panel per (device, dtype, matrix family), each line
+    a method with its slope fitted over n >= 64 (3 for O(n^3) work) where 3 such sizes exist.
+    Batch cells and non-square matrices are left out."""
     df = _ok(res)
     df = df[(df.n_rows == df.n_cols) & (df.batch == 1)]
-    sizes = df.groupby(["device", "dtype", "method"]).n.nunique()
+    line = ["device", "dtype", "family", "method"]
+    sizes = df.groupby(line).n.nunique()
     keep = sizes[sizes >= 3].index
     if len(keep) == 0:
         return Missing(
-            "needs 3 or more sizes per method: run --study gpu-scale, classical-scale or "
+            "needs 3 or more sizes of one matrix family per method: run --study gpu-scale, "
+            "classical-scale or "
             "lowrank-scale"
         )
-    df = df.set_index(["device", "dtype", "method"]).loc[list(keep)].reset_index()
-    med = df.groupby(["device", "dtype", "method", "n"]).time_s.median().reset_index()
-    panels = sorted(med.groupby(["device", "dtype"]).groups)[:MAX_FACETS]
+    df = df.set_index(line).loc[list(keep)].reset_index()
+    med = df.groupby([*line, "n"]).time_s.median().reset_index()
+    lines = med.groupby(["device", "dtype", "family"]).method.nunique()
+    # the panels with the most methods, shown in name order
+    panels = sorted(lines.sort_values(ascending=False, kind="stable").index[:MAX_FACETS])
     theme()
-    most = int(med.groupby(["device", "dtype"]).method.nunique().max())
+    most = int(lines.max())
+    cols = min(3, len(panels))
+    rows = -(-len(panels) // cols)
     fig, axes = plt.subplots(
-        1, len(panels), figsize=(6.5 * len(panels), 4.5 + 0.16 * most), squeeze=False
+        rows, cols, figsize=(6.0 * cols, (4.5 + 0.16 * most) * rows), squeeze=False
     )
     colors = sns.color_palette("tab10", 10)
     style = {  # one look per method in every panel: 10 colours x line styles and markers
@@ -193,11 +257,12 @@ def time_vs_n(res: Results) -> Figure | Missing:
         }
         for i, method in enumerate(sorted(med.method.unique()))
     }
-    for ax, (device, dtype) in zip(axes[0], panels, strict=False):
-        panel = med[(med.device == device) & (med.dtype == dtype)]
+    for ax, (device, dtype, family) in zip(axes.flat, panels, strict=False):
+        panel = med[(med.device == device) & (med.dtype == dtype) & (med.family == family)]
         for method, g in panel.groupby("method"):
-            slope = np.polyfit(np.log(g.n), np.log(g.time_s), 1)[0]
-            ax.plot(g.n, g.time_s, ms=5, label=f"{method} (slope {slope:.2f})", **style[method])
+            slope = fitted_slope(g)
+            label = f"{method}" + ("" if slope is None else f" (slope {slope:.2f})")
+            ax.plot(g.n, g.time_s, ms=5, label=label, **style[method])
         ax.set_xscale("log")
         ax.set_yscale("log")
         n_values = sorted(panel.n.unique())
@@ -205,59 +270,101 @@ def time_vs_n(res: Results) -> Figure | Missing:
         ax.set_xticks(n_values, [str(n) for n in n_values])
         ax.set_xlabel("n (matrix side)")
         ax.set_ylabel("time per factorization / fit [s] (median)")
-        ax.set_title(f"{device}, {dtype}", fontsize=10)
+        ax.set_title(f"{family}: {device}, {dtype}", fontsize=10)
         ax.legend(fontsize=7, ncol=1, loc="upper center", bbox_to_anchor=(0.5, -0.15))
-    fig.suptitle("Time against size, log-log, with fitted slopes (all families)")
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.set_axis_off()
+    fig.suptitle(
+        f"Time against size per matrix family, log-log; slopes fitted over n >= {SLOPE_MIN_N}"
+    )
     fig.tight_layout()
     return fig
 
 
+ERROR_LABEL = {  # each panel's y axis: what its "error" column holds
+    "rank-k": "rel. Frobenius error / optimal rank-k error - 1",
+}
+ERROR_DEFAULT = "relative Frobenius error ||A - rebuilt||_F / ||A||_F"
+
+
+def legend_methods(panel: pd.DataFrame, most: int) -> list[str]:
+    """The methods a panel names in its legend, most accurate (median) first, leaving room in
+    `most` entries for one "other <group>" entry per group of the rest."""
+    best = panel.groupby("method").error.median().sort_values(kind="stable")
+    group_of = panel.groupby("method").group.first().astype(str)
+    named = list(best.index)
+    while len(named) + len(set(group_of[list(best.index[len(named) :])])) > most:
+        named.pop()
+    return named
+
+
 def error_vs_time(res: Results) -> Figure | Missing:
+    """Every float64 cell's error against its time, one panel per kind, coloured by group:
+    at most LEGEND_MAX legend entries a panel (the most accurate methods by name, the rest as
+    "other <group>")."""
     df = _ok(res)
     df = df[(df.dtype == "float64") & (df.kind != "precond")].copy()  # precond: iterations
     df["error"] = np.where(df.kind == "rank-k", df.ratio_fro - 1.0, df.rel_err_fro)
     df = df[np.isfinite(df["error"].astype(float))]
     if df.empty:
         return Missing("needs ok factorization cells in float64: run e.g. --study quick")
-    df["error"] = df["error"].clip(lower=1e-17)
+    df["error"] = df["error"].astype(float).clip(lower=1e-17)
+    kinds = sorted(df.kind.unique())[:MAX_FACETS]
     theme()
-    grid = sns.relplot(
-        data=df,
-        x="time_s",
-        y="error",
-        hue="method",
-        col="kind",
-        palette="tab20",
-        col_wrap=2,
-        height=3.3,
-        aspect=1.3,
-        alpha=0.6,
-        s=18,
-        facet_kws={"sharey": False, "sharex": False},
+    cols = min(2, len(kinds))
+    rows = -(-len(kinds) // cols)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(7.2 * cols, 4.0 * rows), squeeze=False, layout="constrained"
     )
-    grid.set(xscale="log", yscale="log")
-    grid.set_axis_labels("time [s]", "rel. Frobenius error (rank-k: ratio - 1)")
-    grid.figure.suptitle("What accuracy each method buys per second (float64; floor 1e-17)", y=1.02)
-    return grid.figure
+    for ax, kind in zip(axes.flat, kinds, strict=False):
+        panel = df[df.kind == kind]
+        named = legend_methods(panel, LEGEND_MAX)
+        for (group, method), cells in panel[panel.method.isin(named)].groupby(["group", "method"]):
+            bases = sorted(panel[panel.group == group].method.unique())
+            ax.scatter(cells.time_s, cells.error, s=18, alpha=0.7, label=f"{method} ({group})",
+                       color=GROUP_COLORS.get(str(group), "gray"),
+                       marker=MARKERS[bases.index(method) % len(MARKERS)])  # fmt: skip
+        for group, cells in panel[~panel.method.isin(named)].groupby("group"):
+            ax.scatter(cells.time_s, cells.error, s=8, alpha=0.35, marker=".",
+                       color=GROUP_COLORS.get(str(group), "gray"),
+                       label=f"other {group} ({cells.method.nunique()} methods)")  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(kind, fontsize=10)
+        ax.set_xlabel("time [s]")
+        ax.set_ylabel(ERROR_LABEL.get(kind, ERROR_DEFAULT), fontsize=8)
+        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+    for ax in list(axes.flat)[len(kinds) :]:
+        ax.set_axis_off()
+    fig.suptitle("What accuracy each method buys per second (float64; floor 1e-17)")
+    return fig
 
 
 def singular_values(res: Results) -> Figure | Missing:
-    """Normalised singular values of every image matrix the run kept (study 001, Fig. 5)."""
-    sigmas = spectra(res)
+    """Normalised singular values of every image matrix the run kept (study 001, Fig. 5), one
+    panel per matrix titled by its name, a line per shape."""
+    sigmas = {key: s for key, s in spectra(res).items() if s.size and s[0] > 0}
     if not sigmas:
         return Missing(
             "needs rank-k cells on image matrices: run --study study001-alphabet or quick"
         )
+    matrices = sorted({matrix for matrix, _, _ in sigmas})[:MAX_FACETS]
     theme()
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for (matrix, m, n), s in sigmas.items():
-        if s.size and s[0] > 0:
-            ax.semilogy(np.arange(1, s.size + 1), s / s[0], marker=".", label=f"{matrix} {m}x{n}")
-    ax.set_xscale("log")
-    ax.set_xlabel("index i")
-    ax.set_ylabel("sigma_i / sigma_1")
-    ax.set_title("Singular values of the image matrices (study 001, Fig. 5: the alphabet)")
-    ax.legend(fontsize=7, ncol=2)
+    cols = min(3, len(matrices))
+    rows = -(-len(matrices) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.0 * cols, 3.8 * rows), squeeze=False)
+    for ax, matrix in zip(axes.flat, matrices, strict=False):
+        for (name, m, n), s in sigmas.items():
+            if name == matrix:
+                ax.semilogy(np.arange(1, s.size + 1), s / s[0], marker=".", label=f"{m}x{n}")
+        ax.set_xscale("log")
+        ax.set_xlabel("index i")
+        ax.set_ylabel("sigma_i / sigma_1")
+        ax.set_title(f"Singular values of {matrix}", fontsize=10)
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(matrices) :]:
+        ax.set_axis_off()
+    fig.suptitle("Normalised singular values of the image matrices")
     fig.tight_layout()
     return fig
 
@@ -318,9 +425,6 @@ def fronts(res: Results) -> Figure | Missing:
     fig.suptitle("Accuracy per second: each method's budget variants (floor 1e-17)")
     fig.tight_layout()
     return fig
-
-
-LEGEND_MAX = 12  # methods per panel; past it, the ones fastest most often are drawn
 
 
 def performance_profiles(res: Results) -> Figure | Missing:
