@@ -54,7 +54,7 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
     matrices, how many ended `diverged` or `skipped`, and the median (95% bootstrap interval
     over matrices) of CG iterations and of the build, solve and total times."""
     cells = results[results.kind == "precond"]
-    if cells.empty:
+    if cells.empty or not (cells.method_base == LEARNED).any():  # this study's table
         return pd.DataFrame()
     rows = []
     for (matrix, n, method), group in cells.groupby(["matrix", "n", "method_base"], sort=True):
@@ -131,6 +131,8 @@ def slopes(results: pd.DataFrame) -> pd.DataFrame:
     """Per method and family: the fitted exponent p of total time ~ n^p (least squares on the
     log of each matrix's time against log n, over every size run)."""
     ok = _ok(results)
+    if not (ok.method_base == LEARNED).any():  # this study's table
+        return pd.DataFrame()
     rows = []
     for (method, matrix), group in ok.groupby(["method_base", "matrix"], sort=True):
         sizes = group.n.nunique()
