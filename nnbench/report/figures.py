@@ -16,7 +16,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from nnbench.report.fairness import ACCURACY, GROUP_ORDER, PROBLEM, budget_points
-from nnbench.report.profiles import TASK, profile_ratios, profiles
+from nnbench.report.profiles import TASK, on_problem, profile_ratios, profiles
 from nnbench.report.spec import FigureSpec, Missing
 from nnbench.report.tables import spectra
 from nnbench.results import Results
@@ -375,16 +375,6 @@ GROUP_COLORS = dict(
 )
 
 
-def _same_problem(points: pd.DataFrame, problem: pd.Series) -> pd.Series:
-    """Rows of `points` on `problem` (missing values, such as an LU's rank, match each other)."""
-    keep = pd.Series(True, index=points.index)
-    for column in PROBLEM:
-        value = problem[column]
-        same = points[column].isna() if pd.isna(value) else (points[column] == value)
-        keep &= same.fillna(False).astype(bool)
-    return keep
-
-
 def fronts(res: Results) -> Figure | Missing:
     """Error against time per method, its budget variants joined in order of time: each
     method's front on the largest problems of each task (classical blue, hybrid orange,
@@ -402,7 +392,7 @@ def fronts(res: Results) -> Figure | Missing:
     rows = -(-len(problems) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.2 * rows), squeeze=False)
     for ax, (_, problem) in zip(axes.flat, problems.iterrows(), strict=False):
-        mine = points[_same_problem(points, problem)]
+        mine = points[on_problem(points, problem)]
         for (group, base), line in mine.groupby(["group", "method_base"]):
             line = line.sort_values("time_s")
             marker = MARKERS[sorted(set(mine[mine.group == group].method_base)).index(base) % 8]

@@ -10,6 +10,7 @@ rho(1) is how often it is the fastest, rho(inf) how often it reaches the accurac
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ def profile_ratios(results: pd.DataFrame) -> pd.DataFrame:
         if judged.left_out or not math.isfinite(judged.level):
             continue
         key = tuple(judged.problem[c] for c in PROBLEM)
-        same = points[_on(points, judged.problem)]
+        same = points[on_problem(points, judged.problem)]
         reached = same[same.accuracy <= judged.level]
         if reached.empty:
             continue
@@ -43,7 +44,8 @@ def profile_ratios(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _on(points: pd.DataFrame, problem: dict[str, object]) -> pd.Series:
+def on_problem(points: pd.DataFrame, problem: Mapping[str, object]) -> pd.Series:
+    """Rows of `points` on `problem` (missing values, such as an LU's rank, match each other)."""
     keep = pd.Series(True, index=points.index)
     for column in PROBLEM:
         value = problem[column]
