@@ -122,6 +122,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> None:
         dtypes=args.dtypes or (None if study else _native_dtypes(args.matrices or ())),
         devices=args.devices,
         repeats=args.repeats,
+        runs=args.runs,
         batches=args.batches,
         seed=args.seed,
         threads=args.threads,
@@ -203,6 +204,12 @@ def _run_options(run: argparse.ArgumentParser) -> None:
     )
     run.add_argument("--devices", type=_split(str), help="cpu,cuda,mps")
     run.add_argument("--repeats", type=int, help="matrix instances (seeds) per cell")
+    run.add_argument(
+        "--runs",
+        type=int,
+        help="independent repetitions of the whole grid, each in its own cell order (the "
+        "report's intervals resample them)",
+    )
     run.add_argument(
         "--batches",
         type=_split(int),

@@ -177,8 +177,8 @@ def test_time_to_accuracy_takes_each_methods_cheapest_budget_that_reaches():
     from nnbench.report.fairness import time_to_accuracy
 
     table = time_to_accuracy(_points_table()).set_index("method")
-    assert table.loc["b", "time to <= 0.01"] == "0.0001 s [niter=0]"
-    assert table.loc["b", "time to <= 1e-06"] == "0.0005 s [niter=4]"
+    assert table.loc["b", "time to <= 0.01"] == "0.0001 s (niter=0)"
+    assert table.loc["b", "time to <= 1e-06"] == "0.0005 s (niter=4)"
     assert table.loc["a", "time to <= 1e-12"] == "0.001 s"
     assert table.loc["nn", "time to <= 1e-06"] == "not reached"
     assert list(table.group) == ["classical", "classical", "hybrid", "neural"]
@@ -270,3 +270,41 @@ def test_on_a_singular_matrix_factors_with_one_percent_error_never_reach_1e_6():
     assert df.rel_err_fro.iloc[0] > 0.01 and accuracy.iloc[0] > 1e-6  # not a factorization
     assert df.solve_backward_err.iloc[0] < 1e-6  # which a solve's backward error would credit
     assert accuracy.iloc[0] >= df.rel_err_fro.iloc[0]
+
+
+def test_time_to_accuracy_shows_the_range_of_the_cells_times():
+    from nnbench.report.fairness import time_to_accuracy
+
+    df = _points_table()
+    df.loc[df.method == "a", "time_s"] = [1e-3, 3e-3]  # two runs of the same cell, say
+    table = time_to_accuracy(df).set_index("method")
+    assert table.loc["a", "time to <= 1e-12"] == "0.002 s [0.0010, 0.0030]"
+
+
+def test_fronts_join_only_one_configurations_budgets_and_only_its_pareto_points():
+    from nnbench.report.fronts import configuration, pareto_front
+
+    assert configuration("neural-lu-adam", "steps=300,lr=0.1") == "neural-lu-adam[lr=0.1]"
+    assert configuration("torch-rsvd", "niter=4") == "torch-rsvd"
+    assert configuration("hybrid-lu-newton", "init=identity,pivot=false,steps=2") == (
+        "hybrid-lu-newton[init=identity,pivot=false]"
+    )
+    points = pd.DataFrame(
+        {"time_s": [1.0, 2.0, 3.0, 4.0], "accuracy": [1e-2, 1e-1, 1e-6, 1e-6]}
+    )  # the 2 s point is beaten by the faster 1 s one; 4 s adds nothing over 3 s
+    assert pareto_front(points).time_s.tolist() == [1.0, 3.0]
+
+
+def test_reverse_comparison_asks_the_classical_methods_for_each_networks_own_accuracy():
+    from nnbench.report.fronts import reverse_comparison, reverse_pairs
+
+    pairs = reverse_pairs(_points_table()).set_index("configuration")
+    # the hybrid's final accuracy 1e-9: b[niter=4] (0.5 ms) gets there, a (1 ms) too
+    assert pairs.loc["h", "classical"] == "b[niter=4]"
+    assert pairs.loc["h", "ratio"] == pytest.approx(5e-3 / 5e-4)
+    # the network stops at 1e-4: b[niter=4] is the fastest at or below it (niter=0: 1e-3)
+    assert pairs.loc["nn", "classical"] == "b[niter=4]"
+    assert pairs.loc["nn", "ratio"] == pytest.approx(5e-2 / 5e-4)
+    table = reverse_comparison(_points_table()).set_index("configuration")
+    assert table.loc["nn", "time ratio [95% CI]"].startswith("100× slower")
+    assert table.loc["h", "classical reaches it"] == "1/1"

@@ -56,6 +56,11 @@ def synthetic() -> Results:
             size = {"n": n, "n_rows": n, "n_cols": n}
             rows.append(_row(i, **size, method=method, method_base=method, time_s=1e-6 * n**3))
             i += 1
+        rows.append(  # the reverse comparison: a hybrid beside them
+            _row(i, **size, method="hybrid-lu-newton", method_base="hybrid-lu-newton",
+                 group="hybrid", time_s=2e-6 * n**3)
+        )  # fmt: skip
+        i += 1
     picture = RNG.random((8, 8)).astype(np.float32)
     for rank in (1, 2, 3):  # error vs rank, image panels, spectra, loss curves
         for method in ("scipy-tsvd", "hybrid-lowrank-als"):

@@ -275,3 +275,23 @@ def test_results_files_get_the_users_umask(tmp_path):
     assert len(files) > len(names)
     for path in files:
         assert stat.S_IMODE(path.stat().st_mode) == 0o640, path.name
+
+
+def test_runs_repeat_every_cell_with_the_same_seeds_in_an_order_of_their_own():
+    from nnbench.running.cells import expand, interleaved
+
+    grid = Grid(matrices=("random-gaussian",), methods=("scipy-lu", "torch-lu"), sizes=(4, 8),
+                runs=3)  # fmt: skip
+    cells = expand(grid)
+    assert len(cells) == 12 and {c.run for c in cells} == {0, 1, 2}
+    assert len({c.cell_id for c in cells}) == 12  # each run's cell is a cell of its own
+    by_run = {r: [c for c in interleaved(cells) if c.run == r] for r in range(3)}
+    assert [c.seed for c in by_run[0]] == [c.seed for c in cells if c.run == 0]
+    orders = {tuple((c.method.name, c.n) for c in by_run[r]) for r in range(3)}
+    assert len(orders) > 1  # not the same order every run
+    assert {c.seed for c in by_run[1]} == {c.seed for c in by_run[0]}
+    results = run_grid(grid).results
+    assert sorted(results.run.unique()) == [0, 1, 2]
+    assert results.groupby(["method", "n"]).rel_err_fro.nunique().eq(1).all()
+    with pytest.raises(NNBenchError, match="runs 0 is out of range"):
+        expand(replace(grid, runs=0))

@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from nnbench.errors import NNBenchError
-from nnbench.report.fairness import PAGE_HIDES, headline
+from nnbench.report.fairness import PAGE_HIDES, RATIO_NUMBERS, headline
 from nnbench.report.figures import FIGURES
 from nnbench.report.spec import FigureSpec, HeadlineSpec, Missing, NoteSpec, TableSpec
 from nnbench.report.tables import HISTORY, TABLES, history_table
@@ -79,11 +79,21 @@ def _figure_bytes(fig: Figure) -> tuple[bytes, bytes]:
     return png.getvalue(), svg.getvalue()
 
 
+def _blank_missing(table: pd.DataFrame) -> pd.DataFrame:
+    """Every missing value (NaN, None, pd.NA, in any column) as a blank cell: a page shows
+    no `nan`, `None` or `<NA>`. Float columns stay numbers (their formatter blanks NaN)."""
+    shown = table.copy()
+    for column in shown.columns:
+        if shown[column].dtype.kind != "f" and shown[column].isna().any():
+            shown[column] = shown[column].astype(object).where(shown[column].notna(), "")
+    return shown
+
+
 def _table_markdown(table: pd.DataFrame, digits: int = 4) -> str:
-    """Floats to `digits` significant digits (NaN blank); strings as they are. tabulate would
-    parse a number-like string such as the study's "1.00146" and round it, hence
-    disable_numparse."""
-    shown = table.map(
+    """Floats to `digits` significant digits (missing values blank); strings as they are.
+    tabulate would parse a number-like string such as the study's "1.00146" and round it,
+    hence disable_numparse."""
+    shown = _blank_missing(table).map(
         lambda v: ("" if v != v else f"{v:.{digits}g}") if isinstance(v, float) else v
     )
     return str(shown.to_markdown(index=False, disable_numparse=True))
@@ -92,7 +102,8 @@ def _table_markdown(table: pd.DataFrame, digits: int = 4) -> str:
 WRAPPED = ("note", "reason", "command")  # long text: a last column of these wraps
 WIDE = 12  # a table with more columns shows those that hold one value as a line above it
 
-CSV_ONLY = ("time_iqr_s", "rel_err_fro_max", *PAGE_HIDES)  # a compact table's CSV, not its page
+# a compact table's CSV, not its page
+CSV_ONLY = ("time_iqr_s", "rel_err_fro_max", *PAGE_HIDES, *RATIO_NUMBERS)
 
 
 def _compact(spec: TableSpec, table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
@@ -121,7 +132,7 @@ def _plain(value: object) -> str:
 
 def _table_html(table: pd.DataFrame, digits: int = 4) -> str:
     wrap = len(table.columns) and table.columns[-1] in WRAPPED
-    page = table.to_html(
+    page = _blank_missing(table).to_html(
         index=False,
         na_rep="",
         border=0,

@@ -242,13 +242,21 @@ def _cell(best: pd.DataFrame, key: tuple[object, ...], level: float, floor: floa
     if key not in best.index:
         return "not reached"
     row = best.loc[key]
-    variant = f" [{row.options}]" if row.options else ""
-    return f"{row.time_s:.3g} s{variant}"
+    variant = f" ({row.options})" if row.options else ""
+    return f"{row.time_s:.3g} s{_spread(row.times)}{variant}"
+
+
+def _spread(times: Sequence[float]) -> str:
+    """The range of a point's cell times (its matrix instances and runs), " [low, high]" to
+    two significant digits; "" for a single time or where they agree to two digits."""
+    low, high = two_digits(float(np.min(times))), two_digits(float(np.max(times)))
+    return "" if low == high else f" [{low}, {high}]"
 
 
 def time_to_accuracy(results: pd.DataFrame) -> pd.DataFrame:
-    """Per problem and method: the least time to reach each accuracy level of its task, with
-    the budget that did it; "not reached" within the budgets the run tried, or "not
+    """Per problem and method: the least time to reach each accuracy level of its task (the
+    median over its cells, with their range in brackets: matrix instances and runs), with
+    the budget that did it in parentheses; "not reached" within the budgets the run tried, or "not
     measurable" where the level is below the problem's `floor` (see `Accuracy`)."""
     points = budget_points(results)
     if points.empty:

@@ -16,6 +16,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from nnbench.report.fairness import ACCURACY, GROUP_ORDER, PROBLEM, budget_points
+from nnbench.report.fronts import pareto_front, reverse_pairs, with_configuration
 from nnbench.report.profiles import TASK, on_problem, profile_ratios, profiles
 from nnbench.report.spec import FigureSpec, Missing
 from nnbench.report.tables import spectra
@@ -100,7 +101,7 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
             "in artifacts/): run --study study002-reproduce or quick"
         )
     df = res.results[res.results.cell_id.isin(pictures.keys())]
-    df = df[(df["dtype"] == "float64") & (df["repeat"] == 0)]
+    df = df[(df["dtype"] == "float64") & (df["repeat"] == 0) & (df["run"] == 0)]
     if df.empty:
         return Missing("needs float64 rank-k cells on image matrices")
     # one column per method: of its budget variants (a fair sweep runs networks only as
@@ -147,8 +148,9 @@ def loss_curves(res: Results) -> Figure | Missing:
     if res.curves.empty:
         return Missing("needs trained (neural) methods: run --study quick or study002-reproduce")
     columns = ["method", "method_base", "group", "matrix", "n", "rank", "dtype"]
-    meta = res.results.set_index("cell_id")[columns]
-    curves = res.curves.join(meta, on="cell_id")
+    first_run = res.results[res.results.run == res.results.run.min()]  # runs repeat a curve
+    meta = first_run.set_index("cell_id")[columns]
+    curves = res.curves.join(meta, on="cell_id", how="inner")
     once = curves.group == "amortized"  # one model's training, copied to each of its cells
     first = curves[once].groupby(["method", "dtype"]).cell_id.transform("min")
     model = curves[once][curves[once].cell_id == first].assign(matrix="its training", n=0)
@@ -373,16 +375,27 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 GROUP_COLORS = dict(
     zip(GROUP_ORDER, ("tab:blue", "tab:orange", "tab:green", "tab:purple"), strict=True)
 )
+GROUP_MAPS = dict(zip(GROUP_ORDER, ("Blues", "Oranges", "Greens", "Purples"), strict=True))
+
+
+def shade(group: str, index: int, count: int) -> Any:
+    """The `index`-th of `count` shades of the group's colour (dark to light): methods of one
+    group told apart in one panel while the group still reads at a glance."""
+    if group not in GROUP_MAPS or count <= 1:
+        return GROUP_COLORS.get(group, "gray")
+    return matplotlib.colormaps[GROUP_MAPS[group]](0.95 - 0.5 * index / (count - 1))
 
 
 def fronts(res: Results) -> Figure | Missing:
-    """Error against time per method, its budget variants joined in order of time: each
-    method's front on the largest problems of each task (classical blue, hybrid orange,
-    neural green)."""
+    """Error against time per method configuration (`report.fronts.configuration`: its
+    options but the budget), on the largest problems of each task: every budget variant a
+    marker, the configuration's Pareto front a line (never joining two configurations), at
+    most LEGEND_MAX configurations a panel, those on the problem's overall front first."""
     points = budget_points(res.results)
     if points.empty:
         return Missing("needs ok cells: run --study fair-quick")
-    varied = points.groupby(PROBLEM, dropna=False).method.nunique()
+    points = with_configuration(points)
+    varied = points.groupby(PROBLEM, dropna=False).configuration.nunique()
     problems = varied[varied >= 3].reset_index()
     problems = problems.sort_values(["kind", "n"]).groupby("kind").tail(2).head(MAX_FACETS)
     if problems.empty:
@@ -390,29 +403,85 @@ def fronts(res: Results) -> Figure | Missing:
     theme()
     cols = min(3, len(problems))
     rows = -(-len(problems) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.2 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 4.4 * rows), squeeze=False)
     for ax, (_, problem) in zip(axes.flat, problems.iterrows(), strict=False):
         mine = points[on_problem(points, problem)]
-        for (group, base), line in mine.groupby(["group", "method_base"]):
-            line = line.sort_values("time_s")
-            marker = MARKERS[sorted(set(mine[mine.group == group].method_base)).index(base) % 8]
-            color = GROUP_COLORS.get(group, "gray")
-            ax.plot(line.time_s, line.accuracy.clip(lower=1e-17), marker=marker, ms=4, lw=1,
-                    color=color, alpha=0.85, label=f"{base} ({group})")  # fmt: skip
+        leaders = pareto_front(mine).configuration.drop_duplicates().tolist()
+        rest = mine.sort_values("accuracy").configuration.drop_duplicates().tolist()
+        shown = list(dict.fromkeys([*leaders, *rest]))[:LEGEND_MAX]
+        groups = mine.drop_duplicates("configuration").set_index("configuration").group
+        for index, config in enumerate(shown):
+            own = mine[mine.configuration == config]
+            group = str(own.group.iloc[0])
+            same = [c for c in shown if groups[c] == group]
+            color = shade(group, same.index(config), len(same))
+            marker = MARKERS[index % len(MARKERS)]
+            ax.scatter(own.time_s, own.accuracy.clip(lower=1e-17), s=14, marker=marker,
+                       color=color, alpha=0.45)  # fmt: skip
+            front = pareto_front(own)
+            ax.plot(front.time_s, front.accuracy.clip(lower=1e-17), marker=marker, ms=4, lw=1.1,
+                    color=color, label=f"{config} ({group})")  # fmt: skip
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         kind = str(problem["kind"])  # item access: Series.dtype and friends are attributes
         rank = "" if pd.isna(problem["rank"]) else f", k={problem['rank']}"
+        hidden = mine.configuration.nunique() - len(shown)
+        more = f" (+{hidden} more)" if hidden > 0 else ""
         ax.set_title(
-            f"{kind}: {problem['matrix']} n={problem['n']}{rank}, {problem['dtype']}", fontsize=9
+            f"{kind}: {problem['matrix']} n={problem['n']}{rank}, {problem['dtype']}{more}",
+            fontsize=9,
         )
         ax.set_xlabel("time [s] (median)")
         ax.set_ylabel(ACCURACY[kind].short, fontsize=8)  # the label is in the tables
-        ax.legend(fontsize=6, ncol=2)
+        ax.legend(fontsize=6, ncol=1, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     for ax in list(axes.flat)[len(problems) :]:
         ax.set_axis_off()
-    fig.suptitle("Accuracy per second: each method's budget variants (floor 1e-17)")
+    fig.suptitle("Accuracy per second: each configuration's Pareto front over its budgets")
+    fig.tight_layout()
+    return fig
+
+
+def reverse_comparison_figure(res: Results) -> Figure | Missing:
+    """Per task: each non-classical configuration's final accuracy on each problem (x) and
+    its time / the fastest classical method's time to that same accuracy there (y): above 1,
+    a classical method gets as far sooner. `report.fronts.reverse_pairs` is the data."""
+    pairs = reverse_pairs(res.results)
+    if pairs.empty or pairs.ratio.notna().sum() == 0:
+        return Missing("needs hybrid or neural cells beside classical ones: run fair-quick")
+    pairs = pairs[pairs.ratio.notna()]
+    tasks = pairs.groupby(TASK, dropna=False).size().index[:MAX_FACETS]
+    theme()
+    cols = min(3, len(tasks))
+    rows = -(-len(tasks) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.8 * cols, 4.4 * rows), squeeze=False)
+    for ax, task in zip(axes.flat, tasks, strict=False):
+        same = (pairs[TASK].astype(str) == pd.Series(task, index=TASK).astype(str)).all(axis=1)
+        mine = pairs[same]
+        configs = mine.groupby("configuration").ratio.median().sort_values().index
+        groups = mine.drop_duplicates("configuration").set_index("configuration").group
+        shown = list(configs[:LEGEND_MAX])
+        for index, config in enumerate(shown):
+            own = mine[mine.configuration == config]
+            group = str(own.group.iloc[0])
+            same = [c for c in shown if groups[c] == group]
+            ax.scatter(own.target.clip(lower=1e-17), own.ratio, s=22,
+                       marker=MARKERS[index % len(MARKERS)],
+                       color=shade(group, same.index(config), len(same)), alpha=0.85,
+                       label=f"{config} ({group})")  # fmt: skip
+        ax.axhline(1.0, color="black", lw=0.8, ls="--")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        kind, batch, dtype, device = task
+        stack = f" x{batch}" if batch and batch > 1 else ""
+        ax.set_title(f"{kind}{stack}, {dtype}, {device}", fontsize=9)
+        ax.set_xlabel(f"its final accuracy ({ACCURACY[str(kind)].short})", fontsize=8)
+        ax.set_ylabel("its time / fastest classical time to it", fontsize=8)
+        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    for ax in list(axes.flat)[len(tasks) :]:
+        ax.set_axis_off()
+    fig.suptitle("Reverse comparison: what the fastest classical method needs to match each "
+                 "network's own final accuracy (above 1: classical is faster)")  # fmt: skip
     fig.tight_layout()
     return fig
 
@@ -431,7 +500,7 @@ def performance_profiles(res: Results) -> Figure | Missing:
     rows = -(-len(tasks) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 4.4 * rows), squeeze=False)
     for ax, task in zip(axes.flat, tasks, strict=False):
-        mine = curves[(curves[TASK].astype(str) == pd.Series(task, index=TASK).astype(str)).all(1)]
+        mine = curves[(curves[TASK].astype(str) == pd.Series(task, index=TASK).astype(str)).all(axis=1)]
         area = mine.groupby("method_base").rho.mean().sort_values(ascending=False)
         shown = list(area.index[:LEGEND_MAX])
         for base in shown:
@@ -469,10 +538,23 @@ FIGURES: tuple[FigureSpec, ...] = (
         make=performance_profiles,
     ),
     FigureSpec(
+        name="reverse_comparison_figure",
+        title="Reverse comparison: the classical cost of each network's own accuracy",
+        caption="For each hybrid, neural or amortized configuration on each problem: its final "
+        "(most accurate) point's accuracy, and its time divided by the fastest classical "
+        "method's time to reach that same accuracy (never tighter than the problem's rounding "
+        "floor) on the same problem in the same run. Above the dashed line a classical method "
+        "gets as far sooner. The table 'Reverse comparison' gives the medians with 95% "
+        "intervals.",
+        make=reverse_comparison_figure,
+    ),
+    FigureSpec(
         name="fronts",
         title="Error against time, by budget",
-        caption="Each line is a method; its points are budgets (power iterations, steps, "
-        "tolerance). Lower and further left is better.",
+        caption="Each colour and marker is one method configuration (its options but the "
+        "budget); its markers are its budgets (power iterations, steps, tolerance) and its "
+        "line joins its Pareto front, the budgets no faster budget beats; different "
+        "configurations are never joined. Lower and further left is better.",
         make=fronts,
     ),
     FigureSpec(

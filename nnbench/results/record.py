@@ -42,6 +42,7 @@ class CellSpec:
     seed: int
     matrix_seed: int
     repeat: int
+    run: int = 0  # the independent repetition of the grid (`--runs`): same matrix and seed
     batch: int  # matrices factorized together in one call (1: a single matrix)
     threads: int
     options: str  # the options a method variant changed, e.g. "optimizer=sgd,lr=0.01"

@@ -59,6 +59,7 @@ def cell_spec(cell: Cell) -> CellSpec:
         seed=cell.seed,
         matrix_seed=cell.matrix_seed,
         repeat=cell.repeat,
+        run=cell.run,
         batch=cell.batch,
         threads=cell.threads,
         options=cell.method.options,

@@ -4,9 +4,11 @@ run at all; `expand` turns a `Grid` into them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from itertools import product
 from typing import Any
+
+import numpy as np
 
 from nnbench.corpus import MATRIX_FAMILIES, MatrixFamily, select_matrices
 from nnbench.corpus.sparse import DENSE_LIMIT, densify_skip_reason
@@ -34,6 +36,9 @@ class Cell:
     timing_repeats: int
     threads: int
     shape: tuple[int, int] = field(compare=False)
+    run: int = 0
+    """Which independent repetition of the grid (`Grid.runs`): the same matrix, method and
+    seed, timed again at another moment, in another order."""
     shared: str = field(default="", compare=False)  # `RunContext.folder` of the method's setup
     ready: Method | None = field(default=None, compare=False, repr=False)
     """The method its `setup` returned in this process (the runner's); None: set it up in the
@@ -92,6 +97,7 @@ class Cell:
             method.code_hash,
             self.timing_repeats,
             self.threads,
+            *((("run", self.run),) if self.run else ()),  # run 0: the ids of a single run
         )
 
     @property
@@ -138,6 +144,8 @@ def validate(grid: Grid) -> None:
             raise NNBenchError(f"no {name}s given", f"pass at least one {name}")
         if any(v < 1 for v in values):
             raise NNBenchError(f"{name} {min(values)} is out of range", f"use {name}s >= 1")
+    if grid.runs < 1:
+        raise NNBenchError(f"runs {grid.runs} is out of range", "use --runs 1 or more")
     if grid.repeats < 1:
         raise NNBenchError(f"repeats {grid.repeats} is out of range", "use --repeats 1 or more")
     if grid.timing_repeats < 1:
@@ -150,7 +158,8 @@ def validate(grid: Grid) -> None:
 
 
 def expand(grid: Grid) -> list[Cell]:
-    """All cells of the grid, in a fixed order. Raises NNBenchError on bad selections."""
+    """All cells of the grid, each of its runs in turn, in a fixed order (`interleaved` gives
+    the order they run in). Raises NNBenchError on bad selections."""
     validate(grid)
     families = select_matrices(list(grid.matrices))
     methods = select_methods(list(grid.methods))
@@ -160,7 +169,22 @@ def expand(grid: Grid) -> list[Cell]:
             f"no matrix of the selection fits --max-size {grid.max_size}", "raise --max-size"
         )
     _check_ranks(grid, cells, methods)
-    return cells
+    return [replace(cell, run=run) for run in range(grid.runs) for cell in cells]
+
+
+def interleaved(cells: list[Cell]) -> list[Cell]:
+    """The order cells run in: run by run; run 0 in the grids' order, every later run in an
+    order of its own (a permutation seeded by the run), so that a drift of the machine (load,
+    heat, caches) falls on different cells in each run rather than on the same ones."""
+    runs = sorted({cell.run for cell in cells})
+    ordered: list[Cell] = []
+    for run in runs:
+        mine = [cell for cell in cells if cell.run == run]
+        if run:
+            order = np.random.default_rng(derive_seed(0, "run order", run)).permutation(len(mine))
+            mine = [mine[i] for i in order]
+        ordered += mine
+    return ordered
 
 
 def _cells(grid: Grid, families: list[MatrixFamily], methods: list[Method]) -> Iterator[Cell]:

@@ -21,6 +21,7 @@ class Grid:
     dtypes: tuple[str, ...] = ("float64",)
     devices: tuple[str, ...] = ("cpu",)
     repeats: int = 1
+    runs: int = 1  # independent repetitions of the whole grid, each in its own order
     batches: tuple[int, ...] = (1,)  # > 1: a cell factorizes a stack of that many instances
     seed: int = 0
     max_size: int | None = None

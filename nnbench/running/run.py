@@ -24,7 +24,7 @@ from nnbench.results import Results, Row, to_frame
 from nnbench.results.provenance import provenance
 from nnbench.results.table import CURVE_COLUMNS
 from nnbench.running.cell import CellResult, scratch_folder
-from nnbench.running.cells import Cell, expand, static_skip_reason
+from nnbench.running.cells import Cell, expand, interleaved, static_skip_reason
 from nnbench.running.executors import EXECUTORS, Execution, run_inline
 from nnbench.running.grid import Grid
 from nnbench.running.journal import Journal
@@ -87,7 +87,8 @@ def _version_of(row: Row) -> tuple[object, ...]:
     """A cell apart from the code, configuration and inputs' contents that computed it: rows
     of one key are versions of one cell (before and after an edit of its method, say)."""
     c = row.cell
-    return c.matrix, c.n, c.method, c.rank, c.dtype, c.device, c.repeat, c.batch, c.seed, c.threads
+    return (c.matrix, c.n, c.method, c.rank, c.dtype, c.device, c.repeat, c.run, c.batch, c.seed,
+            c.threads)  # fmt: skip
 
 
 def _folder_cells(this_run: list[CellResult], journaled: dict[str, CellResult]) -> list[CellResult]:
@@ -188,7 +189,7 @@ def run_grids(
         if c.cell_id in journaled and _reusable(journaled[c.cell_id], execution)
     }
     cached = len(finished)
-    todo = [c for c in cells if c.cell_id not in finished]
+    todo = interleaved([c for c in cells if c.cell_id not in finished])
     try:
         skipped = [c for c in todo if static_skip_reason(c)]  # cheap: no worker needed
         runnable = [c for c in todo if not static_skip_reason(c)]

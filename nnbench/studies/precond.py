@@ -24,7 +24,7 @@ HELD_OUT_FAMILIES = ("diffusion-aniso", "sparse-spd")
 FAMILIES = (*TRAINED_ON, *HELD_OUT_FAMILIES)
 CLASSICAL = ("cg-none", "cg-jacobi", "sparse-ic0", "amg", "sparse-direct")
 PROBLEM = ["matrix", "n"]
-INSTANCE = ["matrix", "n", "repeat"]
+INSTANCE = ["matrix", "n", "repeat", "run"]  # the same matrix, timed in the same run
 BOOTSTRAP = 2000
 
 
