@@ -88,6 +88,7 @@ def _execution(args: argparse.Namespace) -> Any:
         force=args.force,
         keep_failures=args.keep_failures,
         progress=not args.no_progress,
+        deadline=args.deadline,
     )
 
 
@@ -221,6 +222,12 @@ def _run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--out", type=Path, help="results folder (default: results/STUDY)")
     run.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1)")
     run.add_argument("--timeout", type=float, help="seconds per cell, enforced by killing it")
+    run.add_argument(
+        "--deadline",
+        type=float,
+        help="seconds from the start after which no cell starts (the rest: skipped rows saying "
+        "so; a later run of --out runs them), e.g. a lent GPU's budget",
+    )
     run.add_argument("--scheduler", help="dask.distributed scheduler, e.g. tcp://HOST:8786")
     run.add_argument(
         "--force", action="store_true", help="recompute this run's cells already in --out"

@@ -295,3 +295,16 @@ def test_runs_repeat_every_cell_with_the_same_seeds_in_an_order_of_their_own():
     assert results.groupby(["method", "n"]).rel_err_fro.nunique().eq(1).all()
     with pytest.raises(NNBenchError, match="runs 0 is out of range"):
         expand(replace(grid, runs=0))
+
+
+def test_a_deadline_stops_starting_cells_and_says_so_on_their_rows(tmp_path):
+    from nnbench.running.executors import Execution
+
+    grid = Grid(matrices=("random-gaussian",), methods=("scipy-lu", "torch-lu"), sizes=(4, 8))
+    results = run_grid(grid, out=tmp_path, execution=Execution(deadline=1e-9)).results
+    assert (results.status == "skipped").all()
+    assert results.reason.str.contains("--deadline of 1e-09 s had passed").all()
+    rerun = run_grid(grid, out=tmp_path).results  # not journaled: a later run runs them
+    assert (rerun.status == "ok").all()
+    with pytest.raises(NNBenchError, match="--deadline needs the cells run one after"):
+        Execution(deadline=10.0, jobs=2)

@@ -38,7 +38,9 @@ class Execution:
     (so it needs workers); scheduler: a dask.distributed address; force: recompute cells
     already in the results folder; keep_failures: reuse its `failed` cells too (by default
     they run again; cells of every other status are reused); progress: a progress bar on an
-    interactive terminal."""
+    interactive terminal; deadline: seconds from the run's start after which no cell starts
+    (a lent GPU's budget): the rest are `skipped` rows saying so, not journaled, so that a
+    later run of the folder runs them."""
 
     jobs: int = 1
     timeout: float | None = None
@@ -46,8 +48,18 @@ class Execution:
     force: bool = False
     keep_failures: bool = False
     progress: bool = False
+    deadline: float | None = None
 
     def __post_init__(self) -> None:
+        if self.deadline is not None and self.deadline <= 0:
+            raise NNBenchError(
+                f"deadline {self.deadline} is out of range", "use --deadline SECONDS > 0"
+            )
+        if self.deadline is not None and (self.jobs > 1 or self.timeout or self.scheduler):
+            raise NNBenchError(
+                "--deadline needs the cells run one after another in this process",
+                "drop --jobs, --timeout and --scheduler, or drop --deadline",
+            )
         if self.jobs < 1:
             raise NNBenchError(f"jobs {self.jobs} is out of range", "use --jobs 1 or more")
         if self.timeout is not None and self.timeout <= 0:

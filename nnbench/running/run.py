@@ -11,7 +11,8 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Generator, Iterator, Sequence
+import time
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from nnbench.methods import Method, RunContext
 from nnbench.results import Results, Row, to_frame
 from nnbench.results.provenance import provenance
 from nnbench.results.table import CURVE_COLUMNS
-from nnbench.running.cell import CellResult, scratch_folder
+from nnbench.running.cell import CellResult, scratch_folder, stopped
 from nnbench.running.cells import Cell, expand, interleaved, static_skip_reason
 from nnbench.running.executors import EXECUTORS, Execution, run_inline
 from nnbench.running.grid import Grid
@@ -145,8 +146,20 @@ def _ctrl_c_deferred() -> Iterator[None]:
             signal.raise_signal(signal.SIGINT)
 
 
+def _until(
+    cells: list[Cell], deadline: float | None, clock: float, late: list[Cell]
+) -> Iterator[Cell]:
+    """`cells` one by one while fewer than `deadline` seconds have passed since `clock`
+    (`time.monotonic`); the ones never handed out go to `late`."""
+    for index, cell in enumerate(cells):
+        if deadline is not None and time.monotonic() - clock > deadline:
+            late.extend(cells[index:])
+            return
+        yield cell
+
+
 def _executed(
-    skipped: list[Cell], work: list[Cell], execution: Execution
+    skipped: list[Cell], work: Iterable[Cell], execution: Execution
 ) -> Generator[CellResult, None, None]:
     """The rows of cells known to be skipped (cheap: in this process), then the results of
     the others from the run's executor, as they complete."""
@@ -174,6 +187,7 @@ def run_grids(
     RunInterrupted (a KeyboardInterrupt) on Ctrl-C, with the finished cells journaled."""
     from tqdm.auto import tqdm
 
+    clock = time.monotonic()
     execution = execution or Execution()
     if out is not None:
         _check_out(Path(out))
@@ -206,7 +220,9 @@ def run_grids(
             file=sys.stderr,
         )
         expected = {c.cell_id for c in todo}
-        with bar, contextlib.closing(_executed(skipped, work, execution)) as stream:
+        late: list[Cell] = []  # not started: the deadline had passed
+        started_work = _until(work, execution.deadline, clock, late) if work else work
+        with bar, contextlib.closing(_executed(skipped, started_work, execution)) as stream:
             for result in stream:
                 spec, outcome = result.row.cell, result.row.outcome
                 if spec.cell_id not in expected:  # a worker's fingerprint of the cell differed
@@ -227,6 +243,9 @@ def run_grids(
                         f"{spec.dtype}: {outcome.status} in {outcome.time_s:.1f} s",
                         file=sys.stderr,
                     )
+        for cell in late:  # rows, not journaled: a later run of the folder runs them
+            reason = f"not started: the run's --deadline of {execution.deadline:g} s had passed"
+            finished[cell.cell_id] = stopped(cell, "skipped", reason)
         this_run = [finished[c.cell_id] for c in cells]
         info = _provenance(grids, execution, command, started) | {"cached_cells": cached}
         if out is None:
@@ -258,6 +277,7 @@ def _provenance(
         "executor": execution.executor,
         "jobs": execution.jobs,
         "timeout_s": execution.timeout,
+        "deadline_s": execution.deadline,
     }
 
 
