@@ -14,7 +14,6 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-import pyamg
 import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
@@ -187,6 +186,8 @@ def _ilut(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
 
 
 def _amg(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
+    import pyamg  # here: nnbench imports where pyamg is missing (a bare GPU machine)
+
     hierarchy = pyamg.smoothed_aggregation_solver(_csr(x))
     v_cycle = hierarchy.aspreconditioner(cycle="V")
     return {"operator": InverseOperator(n=x.shape[0], apply=v_cycle.matvec)}

@@ -49,13 +49,19 @@ def _fair(
     dtypes: tuple[str, ...] = ("float64",),
     devices: tuple[str, ...] = ("cpu",),
     repeats: int = 2,
+    runs: int = 3,
+    rank_k_matrices: tuple[str, ...] = FAIR_RANK_K_MATRICES,
+    rank_k_methods: tuple[str, ...] = FAIR_RANK_K,
+    lu_methods: tuple[str, ...] = FAIR_LU,
 ) -> tuple[Grid, ...]:
-    base = Grid(dtypes=dtypes, devices=devices, repeats=repeats, timing_repeats=3)
+    """The fair grids; `runs` independent repetitions of each (the verdict's intervals
+    resample them)."""
+    base = Grid(dtypes=dtypes, devices=devices, repeats=repeats, runs=runs, timing_repeats=3)
     return (
         base.replace(
-            matrices=FAIR_RANK_K_MATRICES, methods=FAIR_RANK_K, sizes=rank_k_sizes, ranks=ranks
+            matrices=rank_k_matrices, methods=rank_k_methods, sizes=rank_k_sizes, ranks=ranks
         ),
-        base.replace(matrices=FAIR_LU_MATRICES, methods=FAIR_LU, sizes=lu_sizes),
+        base.replace(matrices=FAIR_LU_MATRICES, methods=lu_methods, sizes=lu_sizes),
         base.replace(matrices=("random-gaussian", "randsvd"), methods=FAIR_QR, sizes=rank_k_sizes),
         base.replace(
             matrices=("random-gaussian", "spd"),
@@ -67,13 +73,26 @@ def _fair(
     )
 
 
+QUICK = _fair(rank_k_sizes=(64,), lu_sizes=(16,), ranks=(5,), batches=(100,), repeats=1, runs=1)
+FAIR_GPU_RANK_K = (  # the fair sweep at budgets a few minutes of one GPU can run
+    *(m for m in FAIR_RANK_K if not m.startswith(("neural-", "hybrid-lowrank-als"))),
+    *(f"hybrid-lowrank-als[max_steps={s}]" for s in (1, 4, 16, 64)),
+    *(f"neural-lowrank-adam[max_steps={s}]" for s in (300, 3000)),
+    *(f"neural-lowrank-lbfgs[max_steps={s}]" for s in (200, 1000)),
+)
+FAIR_GPU_LU = (
+    *(m for m in FAIR_LU if not m.startswith("neural-")),
+    *(f"neural-lu-adam[steps={s}]" for s in (300, 1000)),
+    *(f"neural-lu-convex[max_steps={s}]" for s in (3, 100)),
+)
+
 FAIR_QUICK = Study(
     "fair-quick",
     "the fair comparison on this CPU: rank-k (n = 64, 256; k = 5, 20), LU (n = 16, 64), "
     "QR, and stacks of 1000 2x2 / 8x8 LUs, every group with its budgets swept: fronts, "
     "time to accuracy, verdict",
     grids=_fair(rank_k_sizes=(64, 256), lu_sizes=(16, 64), ranks=(5, 20)),
-    quick=_fair(rank_k_sizes=(64,), lu_sizes=(16,), ranks=(5,), batches=(100,), repeats=1),
+    quick=QUICK,
 )
 
 FAIR = Study(
@@ -88,21 +107,27 @@ FAIR = Study(
         batch_sizes=(2, 8, 32),
         batches=(1000, 10_000),
     ),
-    quick=_fair(rank_k_sizes=(64,), lu_sizes=(16,), ranks=(5,), batches=(100,), repeats=1),
+    quick=QUICK,
 )
 
 FAIR_GPU = Study(
     "fair-gpu",
-    "the fair comparison on a CUDA GPU: rank-k n = 1024..8192 (k = 10, 100), LU "
-    "n = 256..1024, float32 and float64 (scipy's CPU-only methods give skipped rows)",
+    "the fair comparison on a CUDA GPU, sized for a few minutes of a lent H100/H200 "
+    "(`bash reports/gpu.sh`): rank-k n = 1024, 4096 (k = 10, 100) on randsvd and "
+    "low-rank-plus-noise, LU n = 256, 1024, stacks of 10,000 8x8 / 32x32 LUs, float32 and "
+    "float64, 3 runs (scipy's CPU-only methods give skipped rows)",
     grids=_fair(
-        rank_k_sizes=(1024, 4096, 8192),
+        rank_k_sizes=(1024, 4096),
         lu_sizes=(256, 1024),
         ranks=(10, 100),
         dtypes=("float32", "float64"),
         devices=("cuda",),
-        batch_sizes=(2, 8, 32, 128),
-        batches=(100, 10_000),
+        batch_sizes=(8, 32),
+        batches=(10_000,),
+        repeats=1,
+        rank_k_matrices=("randsvd", "lowrank-noise"),
+        rank_k_methods=FAIR_GPU_RANK_K,
+        lu_methods=FAIR_GPU_LU,
     ),
-    quick=_fair(rank_k_sizes=(64,), lu_sizes=(16,), ranks=(5,), batches=(100,), repeats=1),
+    quick=QUICK,
 )

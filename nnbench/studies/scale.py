@@ -28,20 +28,22 @@ GPU_SCALE_METHODS = (  # every LU, QR, SVD and rank-k method, each group, at bud
 GPU_SCALE = Grid(
     matrices=("random-gaussian", "spd"),
     methods=GPU_SCALE_METHODS,
-    sizes=(256, 1024, 4096, 8192),
+    sizes=(1024, 4096),
     ranks=(10,),
     dtypes=("float32", "float64", "tf32"),
     devices=("cuda",),
-    repeats=3,
+    repeats=2,
     timing_repeats=3,
 )
 
 
 GPU_SCALE_STUDY = Study(
     "gpu-scale",
-    "time, peak device memory and accuracy against n = 256 .. 8192 on a CUDA GPU for "
+    "time, peak device memory and accuracy at n = 1024 and 4096 on a CUDA GPU for "
     "every LU, QR, SVD and rank-k method (each group; trained ones at short budgets), "
-    "float32, float64 and TF32, 3 instances; --quick: n = 32, 64 on the CPU",
+    "float32, float64 and TF32, 2 instances, sized for a few minutes of a lent GPU "
+    "(`bash reports/gpu.sh`; --sizes 256,1024,4096,8192 for the whole range); --quick: "
+    "n = 32, 64 on the CPU",
     grids=(GPU_SCALE,),
     quick=(
         GPU_SCALE.replace(
