@@ -3,7 +3,7 @@
 # its results folder (one job: timing is never measured two jobs to two cores), then the report
 # is built from that folder alone. `reports/studies` is rebuilt from its committed results
 # (re-running study 002 alone takes about an hour here); pass --rerun-studies to re-run it too.
-# Usage: bash reports/rebuild.sh [sample|fair-quick|cpu-scale|amortized|sparse-precond|streaming|learned-sketch|studies ...]
+# Usage: bash reports/rebuild.sh [sample|fair-quick|cpu-scale|amortized|sparse-precond|streaming|learned-sketch|warm-start|studies ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -n "$(git status --porcelain -- nnbench pyproject.toml)" ]; then
@@ -16,7 +16,7 @@ targets=()
 for arg in "$@"; do
   if [ "$arg" = "--rerun-studies" ]; then rerun_studies=1; else targets+=("$arg"); fi
 done
-[ ${#targets[@]} -gt 0 ] || targets=(sample fair-quick cpu-scale amortized sparse-precond streaming learned-sketch studies)
+[ ${#targets[@]} -gt 0 ] || targets=(sample fair-quick cpu-scale amortized sparse-precond streaming learned-sketch warm-start studies)
 
 fresh() {  # a new results folder: nothing reused from an earlier run or commit
   rm -rf "$1" && mkdir -p "$(dirname "$1")"
@@ -68,6 +68,10 @@ for report in "${targets[@]}"; do
       fresh reports/streaming/results
       $py -m nnbench run --study streaming --no-progress --out reports/streaming/results
       $py -m nnbench report --results reports/streaming/results --out reports/streaming ;;
+    warm-start)
+      fresh reports/warm-start/results
+      $py -m nnbench run --study lu-warm-start --no-progress --out reports/warm-start/results
+      $py -m nnbench report --results reports/warm-start/results --out reports/warm-start ;;
     learned-sketch)
       fresh reports/learned-sketch/results
       $py -m nnbench run --study learned-sketch --no-progress --out reports/learned-sketch/results

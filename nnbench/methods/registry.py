@@ -9,6 +9,7 @@ from nnbench.methods.classical import CLASSICAL_METHODS
 from nnbench.methods.streaming import STREAMING_METHODS
 from nnbench.methods.trained import CONVEX_LU, NEURAL_LOWRANK_METHODS, NEURAL_LU_METHODS
 from nnbench.methods.variants import parse_term, split_terms, with_options
+from nnbench.methods.warm_start import GMRES_WARM_LU
 from nnbench.selection import select, unknown_name_error
 
 REGISTERED: tuple[Method, ...] = (
@@ -19,6 +20,7 @@ REGISTERED: tuple[Method, ...] = (
     *NEURAL_LOWRANK_METHODS,
     *AMORTIZED_METHODS,
     graph_ic_method(),
+    GMRES_WARM_LU,
 )
 
 METHODS: dict[str, Method] = {method.name: method for method in REGISTERED}

@@ -22,6 +22,7 @@ from nnbench.studies import (
     study000_sensitivity,
     study001,
     study002,
+    warm_start,
     worked,
 )
 from nnbench.studies.study import Study
@@ -48,6 +49,7 @@ STUDIES: dict[str, Study] = {
         scale.LOWRANK_SCALE,
         streaming.STUDY,
         sketches.STUDY,
+        warm_start.STUDY,
     )
 }
 

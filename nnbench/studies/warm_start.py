@@ -1,0 +1,218 @@
+"""Where learning could win (4): the amortized LU as a warm start (issue 25 item 4).
+
+`gmres-warm-lu` preconditions restarted GMRES (restart 20, rtol 1e-10, fixed Gaussian b)
+with M = L̂ Û from each start, on the same held-out matrices of the amortized-lu study's
+families: the amortized network's factors (trained once on diagonally dominant matrices,
+seeds disjoint from the cells'), the closed-form one step, no preconditioner (cold), and the
+classical scale: ILU and the exact pivoted LU (one iteration). Scored by the iterations saved,
+paired per matrix, and by setup (build), solve and total time."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from nnbench.report.spec import HeadlineSpec, TableSpec
+from nnbench.results import Results
+from nnbench.running.grid import Grid
+from nnbench.studies.precond import _interval, _spread
+from nnbench.studies.study import Study
+
+METHOD = "gmres-warm-lu"
+STARTS = ("amortized", "closed-form", "cold", "ilu", "exact")
+RIVALS = ("closed-form", "cold")  # what the network's start is paired against
+FAMILIES = ("diag-dominant", "spd", "random-uniform", "random-gaussian")
+TRAINED_ON = ("diag-dominant",)
+INSTANCE = ["matrix", "n", "matrix_seed"]
+
+
+def _cells(res: Results) -> pd.DataFrame:
+    """This study's rows with `start` (the `init` column) and the solve's seconds (the last
+    point of each cell's GMRES curve) and the setup's (total - solve)."""
+    df = res.results
+    cells = df[df.method_base == METHOD].copy()
+    if cells.empty:
+        return cells
+    cells["start"] = cells["init"]
+    curves = res.curves
+    solve = (
+        curves[curves.cell_id.isin(cells.cell_id)].groupby("cell_id").elapsed_s.last()
+        if len(curves)
+        else pd.Series(dtype=float)
+    )
+    cells["solve_s"] = cells.cell_id.map(solve).astype(float)
+    cells["setup_s"] = (cells.time_s - cells.solve_s).clip(lower=0.0)
+    cells["iterations"] = cells.steps
+    cells["final_residual"] = cells.final_loss
+    return cells
+
+
+def summary(res: Results) -> pd.DataFrame:
+    """Per family, n and start: matrices, how many ended `diverged` / `skipped`, and the
+    median [95% bootstrap interval over matrices] of GMRES iterations, setup, solve and total
+    time, and the final relative residual."""
+    cells = _cells(res)
+    rows = []
+    for (matrix, n, start), group in cells.groupby(["matrix", "n", "start"], sort=True):
+        ok = group[group.status == "ok"]
+        row = {
+            "matrix": matrix,
+            "n": n,
+            "in_training_family": matrix in TRAINED_ON,
+            "start": start,
+            "group": group.group.iloc[0],
+            "matrices": len(group),
+            "ok": len(ok),
+            "diverged": int((group.status == "diverged").sum()),
+            "skipped": int((group.status == "skipped").sum()),
+        }
+        for column in ("iterations", "setup_s", "solve_s", "time_s", "final_residual"):
+            label = "total_s" if column == "time_s" else column
+            row[label] = _spread(*_interval(ok[column].to_numpy(float)))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _paired(cells: pd.DataFrame, rival: str, column: str) -> tuple[pd.Series, pd.Series]:
+    """(network's, rival's) `column` on the matrices where both ended ok, aligned."""
+    ok = cells[cells.status == "ok"]
+    mine = ok[ok.start == "amortized"].set_index(INSTANCE)[column]
+    theirs = ok[ok.start == rival].set_index(INSTANCE)[column]
+    both = mine.index.intersection(theirs.index)
+    return mine.loc[both].astype(float), theirs.loc[both].astype(float)
+
+
+def savings(res: Results) -> pd.DataFrame:
+    """Per family and n, the network's start against the closed-form and the cold start,
+    paired per matrix (both ok): iterations saved (rival - network) and the ratio network /
+    rival of iterations and of total time, median [95% bootstrap interval over matrices];
+    `rival_diverged`: matrices where the rival hit the cap and the network's start did not."""
+    cells = _cells(res)
+    if cells.empty or not (cells.start == "amortized").any():
+        return pd.DataFrame()
+    rows = []
+    for (matrix, n), part in cells.groupby(["matrix", "n"], sort=True):
+        for rival in RIVALS:
+            mine, theirs = _paired(part, rival, "iterations")
+            mine_t, theirs_t = _paired(part, rival, "time_s")
+            status = part.set_index(INSTANCE)
+            ok_mine = status[(status.start == "amortized") & (status.status == "ok")].index
+            lost = status[(status.start == rival) & (status.status == "diverged")].index
+            rows.append(
+                {
+                    "matrix": matrix,
+                    "n": n,
+                    "in_training_family": matrix in TRAINED_ON,
+                    "against": rival,
+                    "paired_matrices": len(mine),
+                    "iterations_saved": _spread(*_interval((theirs - mine).to_numpy())),
+                    "iterations_ratio": _spread(*_interval((mine / theirs).to_numpy())),
+                    "total_time_ratio": _spread(*_interval((mine_t / theirs_t).to_numpy())),
+                    "rival_diverged": len(ok_mine.intersection(lost)),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def headline(res: Results) -> list[str]:
+    """One sentence per family and n: the network's start against the closed-form and the
+    cold start, by iterations (paired median ratio, 95% interval), and the exact LU's count."""
+    cells = _cells(res)
+    if cells.empty or not (cells.start == "amortized").any():
+        return []
+    words = []
+    for (matrix, n), part in cells.groupby(["matrix", "n"], sort=True):
+        clauses = []
+        for rival in RIVALS:
+            mine, theirs = _paired(part, rival, "iterations")
+            if mine.empty:
+                continue
+            median, low, high = _interval((mine / theirs).to_numpy())
+            clauses.append(
+                f"{median:.2g}x [{low:.2g}, {high:.2g}] the iterations of the {rival} start "
+                f"(median {np.median(mine):.3g} vs {np.median(theirs):.3g}, {len(mine)} matrices)"
+            )
+        ok = part[part.status == "ok"]
+        exact = ok[ok.start == "exact"].iterations.median()
+        seen = "its training family" if matrix in TRAINED_ON else "a family it never saw"
+        scale = "" if math.isnan(exact) else f"; the exact LU takes {exact:.3g}"
+        words.append(
+            f"{matrix} ({seen}), n = {n}: GMRES (restart 20, rtol 1e-10) preconditioned by the "
+            f"amortized LU takes " + ("; ".join(clauses) or "no paired matrix") + scale + "."
+        )
+    return words
+
+
+TABLES = (
+    TableSpec(
+        name="warm_start_savings",
+        title="The amortized LU as a GMRES preconditioner: iterations saved against the "
+        "closed-form and the cold start, paired per matrix",
+        nav="Warm start",
+        make=savings,
+        leading=True,
+        note="iterations_saved = rival's GMRES iterations - the network's start's, on the same "
+        "matrix and b; ratios are network / rival (< 1: the network's start needs fewer). "
+        "Median [95% bootstrap interval] over the held-out matrices where both ended ok; "
+        "rival_diverged: matrices where the rival hit the cap (10 n iterations) and the "
+        "network's start converged. Total time = building M (the network's forward pass, "
+        "the closed form) + the GMRES solve.",
+    ),
+    TableSpec(
+        name="warm_start_summary",
+        title="GMRES per start: iterations, setup, solve and total time, final residual "
+        "(median [95% interval] over matrices)",
+        nav="Warm start summary",
+        make=summary,
+        note="setup_s = total - solve_s, solve_s the GMRES solve's own seconds (the last point "
+        "of its curve); final_residual = ||b - A x|| / ||b|| of the x returned. ilu and exact "
+        "are the classical scale: an (almost) exact factorization converges in one or two "
+        "iterations.",
+    ),
+)
+
+HEADLINE = HeadlineSpec(name="warm_start_headline", make=headline)
+
+
+def _grids(*, quick: bool) -> tuple[Grid, ...]:
+    """The starts on held-out matrices of the four families; quick: n = 8, a network trained
+    for 200 steps; full: n = 8 (the amortized-lu study's model) and n = 32, 20 matrices a
+    family."""
+    if quick:
+        trained = f"{METHOD}[train_steps=200,count=256]"
+        return (
+            Grid(
+                matrices=FAMILIES[:2],
+                methods=(trained, *(f"{METHOD}[start={s}]" for s in STARTS[1:])),
+                sizes=(8,),
+                dtypes=("float32",),
+                repeats=4,
+                timing_repeats=1,
+            ),
+        )
+    return tuple(
+        Grid(
+            matrices=FAMILIES,
+            methods=tuple(f"{METHOD}[start={s},n={n}]" for s in STARTS),
+            sizes=(n,),
+            dtypes=("float32",),
+            repeats=20,
+            timing_repeats=3,
+        )
+        for n in (8, 32)
+    )
+
+
+STUDY = Study(
+    "lu-warm-start",
+    "the amortized LU as a warm start: its factors as the GMRES preconditioner M = L U on "
+    "held-out matrices of the amortized-lu study's families, beside the closed-form one step, "
+    "no preconditioner, ILU and the exact LU: iterations saved (paired per matrix, 95% "
+    "intervals), setup, solve and total time",
+    grids=_grids(quick=False),
+    quick=_grids(quick=True),
+    tables=TABLES,
+    headlines=(HEADLINE,),
+)
