@@ -4,6 +4,7 @@ table and its Figures 3-6 as heatmaps and a line plot (pure functions of the res
 
 from __future__ import annotations
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -129,16 +130,26 @@ def grid_cells(df: pd.DataFrame, index: str, columns: str) -> tuple[pd.DataFrame
     values = np.log10(loss.astype(float))
     text = values.map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
     text = text.where(share.isna() | (share < 1), "div")
-    return values, text.where(~((share > 0) & (share < 1)), text + "*")
+    text = text.where(~((share > 0) & (share < 1)), text + "*")
+    return values, text.where(share.notna(), "not run")  # no cell of the grid ran there
 
 
 def _heatmap(df: pd.DataFrame, index: str, columns: str, title: str) -> Figure:
     values, text = grid_cells(df, index, columns)
     theme()
     fig, ax = plt.subplots(figsize=(1.6 + 1.2 * values.shape[1], 1.2 + 0.45 * values.shape[0]))
-    sns.heatmap(values, ax=ax, cmap="viridis_r", cbar_kws={"label": "log10 final loss"})
-    for (i, j), label in np.ndenumerate(text.to_numpy()):  # seaborn skips NaN (diverged) cells
-        ax.text(j + 0.5, i + 0.5, label, ha="center", va="center", fontsize=8)
+    cmap = matplotlib.colormaps["viridis_r"]
+    sns.heatmap(values, ax=ax, cmap=cmap, cbar_kws={"label": "log10 final loss"})
+    ax.patch.set_facecolor("white")  # seaborn leaves NaN cells (diverged, not run) empty:
+    ax.patch.set_hatch("//")  # hatched, so that they never pass for a colour of the scale
+    ax.patch.set_edgecolor("lightgray")
+    low, high = np.nanmin(values.to_numpy(float)), np.nanmax(values.to_numpy(float))
+    for (i, j), label in np.ndenumerate(text.to_numpy()):
+        value = values.iloc[i, j]
+        shade = cmap((value - low) / (high - low) if high > low else 0.5)
+        dark = not pd.isna(value) and 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2] < 0.5
+        ax.text(j + 0.5, i + 0.5, label, ha="center", va="center", fontsize=8,
+                color="white" if dark else "black")  # fmt: skip
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig
