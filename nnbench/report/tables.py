@@ -29,6 +29,10 @@ SUMMARIES: dict[str, tuple[str, str]] = {
     "factor_err": ("factor_err", "median"),
     "solve_backward_err": ("solve_backward_err", "median"),
     "det_rel_err": ("det_rel_err", "median"),
+    "cg_iterations": ("cg_iterations", "median"),  # preconditioners: CG to 1e-8 and 1e-6
+    "cg_iterations_1e6": ("cg_iterations_1e6", "median"),
+    "cg_solve_s": ("cg_solve_s", "median"),
+    "cg_total_s": ("cg_total_s", "median"),
     "loss": ("loss", "first"),  # what final_loss measures: compare like with like only
     "final_loss": ("final_loss", "median"),
     "steps": ("steps", "median"),
