@@ -1,4 +1,5 @@
-"""Image families from files that ship with scikit-image, and two generated ones.
+"""Image families from files that ship with scikit-image (photos, crops of them, frames of a
+window moving across them), and two generated ones.
 
 The studies' own images are not available; these are the stand-ins the report names:
 study 002's portrait photo -> `camera` (or `astronaut`), its Apple logo -> scikit-image's
@@ -8,6 +9,7 @@ study 002's portrait photo -> `camera` (or `astronaut`), its Apple logo -> sciki
 
 from __future__ import annotations
 
+import math
 import string
 from functools import lru_cache
 
@@ -76,6 +78,45 @@ def photo_crop(n: int, rng: np.random.Generator) -> np.ndarray:
     top = int(rng.integers(photo.shape[0] - side + 1))
     left = int(rng.integers(photo.shape[1] - side + 1))
     return resize(photo[top : top + side, left : left + side], (n, n))
+
+
+def frame_shape(n: int) -> tuple[int, int]:
+    """(h, w) with h * w = n and h the largest divisor of n not above sqrt(n): 16 x 16 frames
+    for n = 256, 32 x 32 for 1024, a 1 x n strip for a prime n."""
+    h = max(d for d in range(1, math.isqrt(n) + 1) if n % d == 0)
+    return h, n // h
+
+
+def bounce(start: int, step: int, frames: int, span: int) -> np.ndarray:
+    """Positions start + step * t (t = 0..frames-1) reflected into [0, span]: a path that
+    bounces off the edges, as a window kept inside its picture."""
+    if span == 0:
+        return np.zeros(frames, dtype=np.int64)
+    p = (start + step * np.arange(frames)) % (2 * span)
+    return np.where(p <= span, p, 2 * span - p)
+
+
+DIRECTIONS = tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0))
+
+
+def moving_crop(n: int, rng: np.random.Generator) -> np.ndarray:
+    """n frames of an h x w window (`frame_shape(n)`, h * w = n) moving one pixel a frame
+    across a bundled photo, bouncing off its edges, as columns: column t is frame t, row-major
+    (n x n float64 in [0, 1]), like a video's frames. The seed picks the photo, its scale (its
+    shorter side 4 to 10 times sqrt(n), at least the frame's), the start and one of 8
+    directions, so that instances share the statistics of such videos but not their frames."""
+    h, w = frame_shape(n)
+    photo = bundled_image(CROP_PHOTOS[int(rng.integers(len(CROP_PHOTOS)))])
+    side = max(h, w, math.sqrt(n) * float(rng.uniform(4.0, 10.0)))
+    ratio = side / min(photo.shape)
+    shape = (max(h, round(photo.shape[0] * ratio)), max(w, round(photo.shape[1] * ratio)))
+    picture = resize(photo, shape)
+    dy, dx = DIRECTIONS[int(rng.integers(len(DIRECTIONS)))]
+    span_y, span_x = shape[0] - h, shape[1] - w
+    ys = bounce(int(rng.integers(span_y + 1)), dy, n, span_y)
+    xs = bounce(int(rng.integers(span_x + 1)), dx, n, span_x)
+    frames = [picture[y : y + h, x : x + w].reshape(-1) for y, x in zip(ys, xs, strict=True)]
+    return np.stack(frames, axis=1)
 
 
 def colour_wheel(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -220,6 +220,15 @@ FAMILIES: tuple[MatrixFamily, ...] = (
         numeric_tags=_pixels,
     ),
     MatrixFamily(
+        "image-moving-crop",
+        images.moving_crop,
+        IMG,
+        "n frames (columns) of an h x w window (h w = n) moving across a bundled photo",
+        default_n=64,
+        source="a video-like distribution: seeds differ by photo, scale, start and direction",
+        numeric_tags=_pixels,
+    ),
+    MatrixFamily(
         "image-astronaut",
         partial(images.skimage_image, image="astronaut"),
         IMG,

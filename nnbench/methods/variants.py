@@ -63,7 +63,12 @@ def _parse(text: str, current: object) -> object:
 
 
 def _format(value: object) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    """An option's value as a name shows it: 0.01, a tuple of names as "a+b"."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return "+".join(map(_format, value))
+    return str(value)
 
 
 def with_options(method: Method, options: dict[str, str]) -> Method:

@@ -500,7 +500,8 @@ def performance_profiles(res: Results) -> Figure | Missing:
     rows = -(-len(tasks) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 4.4 * rows), squeeze=False)
     for ax, task in zip(axes.flat, tasks, strict=False):
-        mine = curves[(curves[TASK].astype(str) == pd.Series(task, index=TASK).astype(str)).all(axis=1)]
+        same = (curves[TASK].astype(str) == pd.Series(task, index=TASK).astype(str)).all(axis=1)
+        mine = curves[same]
         area = mine.groupby("method_base").rho.mean().sort_values(ascending=False)
         shown = list(area.index[:LEGEND_MAX])
         for base in shown:

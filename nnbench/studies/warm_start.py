@@ -25,7 +25,7 @@ STARTS = ("amortized", "closed-form", "cold", "ilu", "exact")
 RIVALS = ("closed-form", "cold")  # what the network's start is paired against
 FAMILIES = ("diag-dominant", "spd", "random-uniform", "random-gaussian")
 TRAINED_ON = ("diag-dominant",)
-INSTANCE = ["matrix", "n", "matrix_seed"]
+INSTANCE = ["matrix", "n", "matrix_seed", "run"]  # the same matrix, timed in the same run
 
 
 def _cells(res: Results) -> pd.DataFrame:
@@ -54,6 +54,8 @@ def summary(res: Results) -> pd.DataFrame:
     median [95% bootstrap interval over matrices] of GMRES iterations, setup, solve and total
     time, and the final relative residual."""
     cells = _cells(res)
+    if cells.empty:
+        return pd.DataFrame()
     rows = []
     for (matrix, n, start), group in cells.groupby(["matrix", "n", "start"], sort=True):
         ok = group[group.status == "ok"]

@@ -15,6 +15,7 @@ from nnbench.seeds import derive_seed, stable_hash
 
 STRUCTURES = ("lu", "cholesky", "sketch", "sparse-sketch", "precond")
 SKETCHES = ("sketch", "sparse-sketch")
+POSITIONS = ("random", "learned")  # of a sparse sketch's entries (`AmortizedConfig.positions`)
 TRAIN_NAMESPACE = "amortized-train"  # training seeds derive from it; cells' never do
 
 
@@ -23,9 +24,14 @@ class AmortizedConfig:
     """A model and the distribution it is trained on. `structure`: `lu` (unit-lower L, upper
     U), `cholesky` (lower L with a positive diagonal, U = L^T), `sketch` (a learned m x n
     sketch S for rank-k approximation, m = `rows`, trained for k = `rank`) or `sparse-sketch`
-    (the same with CountSketch's sparsity: one entry a column at a fixed random row, its value
-    learned, as Indyk, Vakilian & Yuan do); `refine`:
-    gradient steps on ||L U - A||_F^2 per matrix after the forward pass (inference work)."""
+    (the same with CountSketch's sparsity: one entry a column, its value learned, as Indyk,
+    Vakilian & Yuan do); `positions` (sparse sketch): where those entries sit, `random` (a
+    balanced random row each, as CountSketch) or `learned` (Li, Liu, Vakilian, Wang &
+    Woodruff, ICLR 2023: the `heavy` rows of A with the largest mean rank-k ridge leverage
+    scores over the training matrices get a row of S each, the others are hashed at random
+    into the remaining rows; None: rows // 2 heavy rows); `refine`: gradient steps on
+    ||L U - A||_F^2 per matrix after the forward pass (inference work). `families` may be
+    given as one string, '+' joined (a command-line option)."""
 
     structure: str = "lu"
     families: tuple[str, ...] = ("diag-dominant",)
@@ -40,14 +46,34 @@ class AmortizedConfig:
     refine_lr: float = 0.05
     rank: int = 10  # sketch: the k it is trained for
     rows: int = 20  # sketch: m, the rows of S
+    positions: str = "random"  # sparse sketch: `POSITIONS`
+    heavy: int | None = None  # sparse sketch, learned positions: rows of A with a row of S each
     seed: int = 0
 
     def __post_init__(self) -> None:
+        if isinstance(self.families, str):  # a command-line option: "a+b"
+            object.__setattr__(self, "families", tuple(self.families.split("+")))
         check_choice(self.structure, dict.fromkeys(STRUCTURES), "structure")
+        check_choice(self.positions, dict.fromkeys(POSITIONS), "positions")
         if self.structure in SKETCHES and not 1 <= self.rank <= self.rows <= self.n:
             raise NNBenchError("a sketch needs 1 <= rank <= rows <= n", "fix rank, rows or n")
+        if self.heavy is not None and not 0 <= self.heavy < self.rows:
+            raise NNBenchError(
+                "heavy rows need 0 <= heavy < rows (the other rows of A hash into the rest)",
+                f"set heavy below rows={self.rows}, or heavy=none for rows // 2",
+            )
+        if self.positions != "random" and self.structure != "sparse-sketch":
+            raise NNBenchError(
+                f"positions={self.positions} is an option of the sparse sketch only",
+                "drop positions=, or use structure=sparse-sketch",
+            )
         if self.n < 1 or self.count < 1 or self.steps < 0 or self.batch_size < 1:
             raise NNBenchError("n, count, batch_size must be >= 1", "fix the amortized config")
+
+    @property
+    def heavy_rows(self) -> int:
+        """How many rows of A get a row of S of their own (learned positions)."""
+        return self.rows // 2 if self.heavy is None else self.heavy
 
     @property
     def key(self) -> str:

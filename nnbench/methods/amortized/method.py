@@ -164,9 +164,10 @@ AMORTIZED_METHODS: tuple[AmortizedMethod, ...] = (
         "amortized-sparse-sketch",
         SPARSE_SKETCH,
         "a 20 x 256 sketch with CountSketch's sparsity (one entry a column at a fixed random "
-        "row), its values learned as Indyk, Vakilian & Yuan do (Adam 5e-2 on the rank-10 "
-        "error through QR and SVD, 600 steps of 16 crops of bundled photos, n = 256); then "
-        "the best rank-k approximation within the row space of S A",
+        "row; positions=learned: the rows of A with the top mean ridge leverage scores alone "
+        "in a row, as Li et al. 2023), its values learned as Indyk, Vakilian & Yuan do (Adam "
+        "5e-2 on the rank-10 error through QR and SVD, 600 steps of 16 crops of bundled "
+        "photos, n = 256); then the best rank-k approximation within the row space of S A",
     ),
     AmortizedMethod(
         "amortized-sketch",

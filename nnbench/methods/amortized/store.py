@@ -29,8 +29,8 @@ class Trained:
 
 
 def train(config: AmortizedConfig, device: str = "cpu", dtype: str = "float32") -> Trained:
-    """Adam (cosine-annealed from `lr`) on minibatches of the training set, on the model's
-    loss (`MODELS`)."""
+    """The model's `place` step on the training set, if it has one, then Adam
+    (cosine-annealed from `lr`) on minibatches of it, on the model's loss (`MODELS`)."""
     torch_dtype = getattr(torch, dtype)
     gen = torch.Generator(device=device).manual_seed(config.seed)
     torch.manual_seed(config.seed)
@@ -41,6 +41,8 @@ def train(config: AmortizedConfig, device: str = "cpu", dtype: str = "float32") 
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(config.steps, 1))
     losses, elapsed = [], []
     start = time.perf_counter()
+    if model.place is not None:  # data-dependent set-up (a sketch's positions): training time
+        model.place(net, data, config)
     for _ in range(config.steps):
         idx = torch.randint(0, data.shape[0], (config.batch_size,), generator=gen, device=device)
         loss = model.loss(net, data[idx], gen, config)
