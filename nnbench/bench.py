@@ -313,8 +313,9 @@ def _library_calls() -> dict[str, tuple[str, Callable[[Any, int], Callable[[], o
     from nnbench.methods.classical import closed_form_cholesky as closed_cholesky
     from nnbench.methods.classical import closed_form_lu as closed_lu
     from nnbench.methods.preconditioners import ic0, sparse_ic0
-    from nnbench.methods.streaming import SinglePass, Stream
+    from nnbench.methods.streaming import Incremental, SinglePass, Stream
     from nnbench.methods.streaming import frequent_directions as fd
+    from nnbench.methods.streaming import incremental_svd as isvd
     from nnbench.methods.streaming import single_pass_rsvd as one_pass
 
     def csr(x: Any) -> Any:
@@ -414,6 +415,10 @@ def _library_calls() -> dict[str, tuple[str, Callable[[Any, int], Callable[[], o
         "stream-rsvd1": (
             "single_pass_rsvd (own loop)",
             lambda x, k: partial(one_pass, x, k, 0, single),
+        ),
+        "stream-isvd": (
+            "incremental_svd (own loop)",
+            lambda x, k: partial(isvd, x, k, 0, Incremental()),
         ),
         "ic0": ("ic0 (textbook loop)", lambda x, k: partial(ic0, x)),
         "sketch-gaussian": ("best_in_row_space (sketch)", sketched(gaussian_sketch)),

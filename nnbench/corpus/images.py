@@ -58,11 +58,20 @@ def bundled_image(name: str) -> np.ndarray:
     return img
 
 
+@lru_cache(maxsize=32)
+def _resized(name: str, n: int) -> np.ndarray:
+    """The bundled image at n x n, read-only: made once per process, since every method's
+    cell on the image makes it again (an anti-aliased resize costs more than a small cell)."""
+    image = resize(bundled_image(name), (n, n))
+    image.setflags(write=False)
+    return image
+
+
 def skimage_image(
     n: int, rng: np.random.Generator, *, image: str, scale: float = 1.0
 ) -> np.ndarray:
     """The bundled image resized to n x n, pixels in [0, scale] (1: floats, 255: 8-bit values)."""
-    return scale * resize(bundled_image(image), (n, n))
+    return scale * _resized(image, n)
 
 
 CROP_PHOTOS = ("camera", "astronaut", "coffee", "chelsea", "rocket", "moon", "coins")
