@@ -156,7 +156,8 @@ def _row(method, group, passes, error, *, matrix="lowrank-noise", time_s=1.0):
     return {
         "kind": "rank-k", "status": "ok", "matrix": matrix, "n": 64, "n_rows": 64,
         "n_cols": 64, "rank": 5, "dtype": "float64", "device": "cpu", "method": method,
-        "method_base": method, "group": group, "passes": passes, "memory_floats": 64.0 * 5,
+        "method_base": "neural-gha" if group == "neural" else method, "group": group,
+        "passes": passes, "memory_floats": 64.0 * 5,
         "time_s": time_s, "opt_err_2": 0.5, "opt_err_fro": 0.5, "rel_err_2": 0.5 + 0.5 * error,
         "rel_err_fro": 0.5 + 0.5 * error, "expected_rank": 64,
     }  # fmt: skip
@@ -203,6 +204,14 @@ def test_the_cost_model_verdict_picks_each_groups_best_within_each_budget():
         1,
     ]
     assert verdict.loc["few passes", ["classical: wins", "neural: wins"]].tolist() == [1, 1]
-    assert (
-        "tied on 1 (lowrank-noise n=64: classical = neural)" in verdict.loc["one pass", "headline"]
-    )
+    assert "tied on 1 (classical = neural on 1;" in verdict.loc["one pass", "headline"]
+    assert by_cost_model(frame[frame.group == "classical"]).empty  # no streaming network
+
+
+def test_the_cost_model_verdict_knows_every_streaming_network():
+    from nnbench.methods import METHODS
+    from nnbench.methods.streaming import STREAMING_METHODS
+    from nnbench.report.costs import STREAMING_NETWORKS
+
+    networks = {m.name for m in STREAMING_METHODS if m.group != "classical"}
+    assert networks == set(STREAMING_NETWORKS) and networks <= set(METHODS)
