@@ -153,3 +153,12 @@ def test_the_studys_training_seeds_never_meet_its_cells():
         )
     assert learned > 0
     assert get_method("amortized-sparse-sketch").config.positions == "random"
+
+
+def test_the_studys_headline_puts_the_learned_sketch_beside_countsketch_and_sketch_pca(quick_run):
+    from nnbench.studies.sketches import headline
+
+    res, _ = quick_run("learned-sketch")
+    words = headline(res)
+    assert words and all(w.startswith("Sketches, ") for w in words)
+    assert all("CountSketch" in w and "sketch-pca" in w and "[" in w for w in words)

@@ -26,7 +26,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from nnbench.report.spec import TableSpec
+from nnbench.report.spec import HeadlineSpec, TableSpec
+from nnbench.results import Results
 from nnbench.running.grid import Grid
 from nnbench.studies.precond import _interval, _spread
 from nnbench.studies.study import Study
@@ -126,6 +127,40 @@ def sketch_summary(results: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["matrix", "n", "median_excess"]).reset_index(drop=True)
 
 
+def _best_of(table: pd.DataFrame, prefix: str) -> pd.Series | None:
+    """The row of the lowest median excess among methods named `prefix` (or its variants)."""
+    mine = table[(table.method == prefix) | table.method.str.startswith(prefix + "[")]
+    return None if mine.empty else mine.sort_values("median_excess").iloc[0]
+
+
+def headline(res: Results) -> list[str]:
+    """One sentence per held-out family and n: the best learned sparse sketch (values, or
+    values and positions) beside CountSketch, the data-driven sketch-pca and sketch-power, by
+    median excess error with its 95% interval and passes over A."""
+    table = sketch_summary(res.results)
+    if table.empty:
+        return []
+    words = []
+    for (matrix, n), part in table.groupby(["matrix", "n"], sort=True):
+        learned = _best_of(part, LEARNED)
+        if learned is None:
+            continue
+        shown = [
+            (f"the best learned sparse sketch ({learned.method})", learned),
+            ("CountSketch", _best_of(part, "sketch-countsketch")),
+            ("sketch-pca (its training data, one eigendecomposition, no gradient steps)",
+             _best_of(part, "sketch-pca")),
+            ("sketch-power", _best_of(part, "sketch-power")),
+        ]  # fmt: skip
+        clauses = [
+            f"{label} {row['excess [95% CI]']} in {row.passes:g} passes"
+            for label, row in shown
+            if row is not None
+        ]
+        words.append(f"Sketches, {matrix}, n = {n}, median excess error: " + "; ".join(clauses))
+    return [w + "." for w in words]
+
+
 TABLES = (
     TableSpec(
         name="sketch_summary",
@@ -151,4 +186,5 @@ STUDY = Study(
     grids=_grids(quick=False),
     quick=_grids(quick=True),
     tables=TABLES,
+    headlines=(HeadlineSpec(name="learned_sketch_headline", make=headline),),
 )

@@ -140,9 +140,18 @@ def headline(res: Results) -> list[str]:
         exact = ok[ok.start == "exact"].iterations.median()
         seen = "its training family" if matrix in TRAINED_ON else "a family it never saw"
         scale = "" if math.isnan(exact) else f"; the exact LU takes {exact:.3g}"
+        converged = ", ".join(
+            f"{start} start on {(ok.start == start).sum()} of {(part.start == start).sum()}"
+            for start in ("amortized", *RIVALS)
+        )
+        claim = (
+            "takes " + "; ".join(clauses)
+            if clauses
+            else f"cannot be paired with a rival: GMRES converges with the {converged}"
+        )
         words.append(
             f"{matrix} ({seen}), n = {n}: GMRES (restart 20, rtol 1e-10) preconditioned by the "
-            f"amortized LU takes " + ("; ".join(clauses) or "no paired matrix") + scale + "."
+            f"amortized LU {claim}{scale}."
         )
     return words
 
