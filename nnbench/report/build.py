@@ -112,6 +112,7 @@ def _table_markdown(table: pd.DataFrame, digits: int = 4) -> str:
     return str(shown.to_markdown(index=False, disable_numparse=True))
 
 
+PAGE_ROWS = 200  # rows of a table on the page and in report.md (the CSV has them all)
 WRAPPED = ("note", "reason", "command")  # long text: a last column of these wraps
 WIDE = 12  # a table with more columns shows those that hold one value as a line above it
 
@@ -299,7 +300,11 @@ def _write(
         name = spec.name
         table.to_csv(out / "tables" / f"{safe_name(name)}.csv", index=False)
         shown, constant = _compact(spec, table)
-        note = " ".join(filter(None, [spec.note, constant]))
+        cut = ""
+        if len(shown) > PAGE_ROWS:  # a page a person reads; the CSV keeps every row
+            shown = shown.head(PAGE_ROWS)
+            cut = f"The page shows the first {PAGE_ROWS} of {len(table)} rows; the CSV has all."
+        note = " ".join(filter(None, [spec.note, constant, cut]))
         md.extend(
             [
                 "## " + spec.title,
