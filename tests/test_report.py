@@ -228,3 +228,20 @@ def test_each_row_times_its_evaluation_apart_and_the_report_gives_the_ratio():
         row = df[df.method == method].iloc[0]
         assert table.loc[method, f"n={EVAL_COST_FROM}"] == row.eval_time_s / row.time_s
     assert evaluation_cost(df.assign(n=EVAL_COST_FROM - 1)).empty  # small n: overheads only
+
+
+def test_a_page_shows_no_nan_none_or_na_for_a_missing_value():
+    from nnbench.report.build import _table_html, _table_markdown
+
+    table = pd.DataFrame(
+        {
+            "int": pd.array([1, None], dtype="Int64"),
+            "nullable": pd.array([0.5, None], dtype="Float64"),
+            "text": ["a", None],
+            "float": [1.5, float("nan")],
+        }
+    )
+    page, md = _table_html(table), _table_markdown(table)
+    for shown in (page, md):
+        assert not any(word in shown for word in ("&lt;NA&gt;", "<NA>", "None", "nan", "NaN"))
+    assert "0.5" in page and "1.5" in md

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -97,7 +98,8 @@ def _blank_missing(table: pd.DataFrame) -> pd.DataFrame:
     no `nan`, `None` or `<NA>`. Float columns stay numbers (their formatter blanks NaN)."""
     shown = table.copy()
     for column in shown.columns:
-        if shown[column].dtype.kind != "f" and shown[column].isna().any():
+        plain_float = isinstance(shown[column].dtype, np.dtype) and shown[column].dtype.kind == "f"
+        if not plain_float and shown[column].isna().any():  # nullable Float64 too: <NA>
             shown[column] = shown[column].astype(object).where(shown[column].notna(), "")
     return shown
 
@@ -113,7 +115,7 @@ def _table_markdown(table: pd.DataFrame, digits: int = 4) -> str:
 
 
 PAGE_ROWS = 200  # rows of a table on the page and in report.md (the CSV has them all)
-WRAPPED = ("note", "reason", "command")  # long text: a last column of these wraps
+WRAPPED = ("note", "reason", "command", "headline")  # long text: a last column of these wraps
 WIDE = 12  # a table with more columns shows those that hold one value as a line above it
 
 # a compact table's CSV, not its page
@@ -279,7 +281,11 @@ def _write(
         (out / sub).mkdir()
 
     counts = res.results["status"].value_counts().to_dict()
-    summary = f"{len(res.results)} cells: " + ", ".join(f"{v} {k}" for k, v in counts.items())
+    runs = res.results.run.nunique() if "run" in res.results else 1
+    repeated = f" ({runs} runs of each)" if runs > 1 else ""
+    summary = f"{len(res.results)} cells{repeated}: " + ", ".join(
+        f"{v} {k}" for k, v in counts.items()
+    )
     md = [
         "# nnbench report",
         "",

@@ -175,7 +175,8 @@ def loss_curves(res: Results) -> Figure | Missing:
             stats = g.groupby("step").loss.quantile([0.25, 0.5, 0.75]).unstack()
             label = f"{matrix} n={n}" if n else str(matrix)  # n = 0: a model's training
             label += "" if pd.isna(rank) else f" k={rank}"
-            ax.plot(stats.index, stats[0.5], color=color, label=label, lw=1.2)
+            marker = "o" if len(stats) < 3 else None  # a one-step curve is a point, not a line
+            ax.plot(stats.index, stats[0.5], color=color, label=label, lw=1.2, marker=marker, ms=4)
             ax.fill_between(stats.index, stats[0.25], stats[0.75], color=color, alpha=0.2, lw=0)
         ax.set_yscale("log")
         ax.set_title(f"{method} ({dtype})", fontsize=10)

@@ -169,7 +169,9 @@ TABLES = (
         "Median [95% bootstrap interval] over the held-out matrices where both ended ok; "
         "rival_diverged: matrices where the rival hit the cap (10 n iterations) and the "
         "network's start converged. Total time = building M (the network's forward pass, "
-        "the closed form) + the GMRES solve.",
+        "the closed form) + the GMRES solve. The rows say float32: the network runs in "
+        "float32, as the amortized-lu study trains it; every start's M is applied and GMRES "
+        "runs in float64.",
     ),
     TableSpec(
         name="warm_start_summary",
