@@ -473,6 +473,8 @@ def reverse_comparison_figure(res: Results) -> Figure | Missing:
         ax.axhline(1.0, color="black", lw=0.8, ls="--")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        for axis in (ax.xaxis, ax.yaxis):  # a narrow range labels its minor ticks: they collide
+            axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         kind, batch, dtype, device = task
         stack = f" x{batch}" if batch and batch > 1 else ""
         ax.set_title(f"{kind}{stack}, {dtype}, {device}", fontsize=9)
@@ -505,11 +507,14 @@ def performance_profiles(res: Results) -> Figure | Missing:
         mine = curves[same]
         area = mine.groupby("method_base").rho.mean().sort_values(ascending=False)
         shown = list(area.index[:LEGEND_MAX])
+        groups = mine.drop_duplicates("method_base").set_index("method_base").group
         for base in shown:
             line = mine[mine.method_base == base]
             group = str(line.group.iloc[0])
             index = shown.index(base)
-            ax.step(line.tau, line.rho, where="post", lw=1.3, color=GROUP_COLORS.get(group, "gray"),
+            same = [b for b in shown if groups[b] == group]
+            color = shade(group, same.index(base), len(same))
+            ax.step(line.tau, line.rho, where="post", lw=1.3, color=color,
                     ls=("-", "--", ":", "-.")[index % 4], label=f"{base} ({group})")  # fmt: skip
         kind, batch, dtype, device = task
         stack = f" x{batch}" if batch and batch > 1 else ""
