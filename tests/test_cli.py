@@ -194,3 +194,13 @@ def test_a_run_of_a_users_file_without_a_study_uses_the_documented_defaults(tmp_
         assert len(df) == 3 and sorted(df["rank"]) == [1, 5, 10]
         assert set(df.dtype) == {np.dtype(dtype).name} and set(df.repeat) == {0}
         assert df.timing_repeats.max() <= 5 and df.timing_repeats.max() > 3
+
+
+def test_runs_on_the_command_line_repeat_the_grid(tmp_path, capsys):
+    out = tmp_path / "runs"
+    argv = ["run", "--matrices", "random-gaussian", "--methods", "scipy-lu,torch-lu"]
+    argv += ["--sizes", "4", "--runs", "3", "--no-progress", "--out", str(out)]
+    assert main(argv) == 0
+    held = pd.read_parquet(out / "results.parquet")
+    assert sorted(held.run.unique()) == [0, 1, 2] and len(held) == 6
+    assert held.groupby("method").seed.nunique().eq(1).all()  # the same seed in every run

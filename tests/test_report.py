@@ -245,3 +245,18 @@ def test_a_page_shows_no_nan_none_or_na_for_a_missing_value():
     for shown in (page, md):
         assert not any(word in shown for word in ("&lt;NA&gt;", "<NA>", "None", "nan", "NaN"))
     assert "0.5" in page and "1.5" in md
+
+
+def test_a_long_table_shows_its_first_rows_on_the_page_and_all_of_them_in_its_csv(
+    tmp_path, monkeypatch
+):
+    import nnbench.report.build as build
+
+    monkeypatch.setattr(build, "PAGE_ROWS", 2)
+    grid = Grid(matrices=("random-gaussian", "spd"), methods=("scipy-lu", "torch-lu"), sizes=(4,))
+    out = build_report([run_grid(grid)], tmp_path / "report", sections=report_sections())
+    csv = pd.read_csv(out / "tables" / "errors_lu.csv")
+    assert len(csv) == 4  # 2 matrices x 2 methods
+    page, md = (out / "index.html").read_text(), (out / "report.md").read_text()
+    cut = "The page shows the first 2 of 4 rows; the CSV has all."
+    assert cut in page and cut in md
