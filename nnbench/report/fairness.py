@@ -348,7 +348,8 @@ def judge(points: pd.DataFrame, ran: dict[Key, frozenset[str]]) -> list[Judged]:
     return judged
 
 
-def _task(problem: dict[str, object]) -> str:
+def task_label(problem: dict[str, object]) -> str:
+    """A task as its tables name it: "lu x1000, float64, cpu"."""
     batch = problem["batch"]
     times = f" x{batch}" if isinstance(batch, (int, np.integer)) and batch > 1 else ""
     return f"{problem['kind']}{times}, {problem['dtype']}, {problem['device']}"
@@ -376,7 +377,7 @@ def verdict_by_problem(results: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for j in judged:
         row: dict[str, object] = {
-            "task": _task(j.problem),
+            "task": task_label(j.problem),
             "matrix": j.problem["matrix"],
             "n": j.problem["n"],
             "rank": j.problem["rank"],
@@ -583,7 +584,7 @@ def verdict(results: pd.DataFrame) -> pd.DataFrame:
 
 def _verdict_row(task: TaskVerdict) -> dict[str, object]:
     row: dict[str, object] = {
-        "task": _task(task.problem),
+        "task": task_label(task.problem),
         "n": _sizes(task),
         "matched accuracy": task.accuracy,
         "problems": len(task.judged),

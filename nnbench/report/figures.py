@@ -15,9 +15,9 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from nnbench.report.fairness import ACCURACY, GROUP_ORDER, PROBLEM, budget_points
+from nnbench.report.fairness import ACCURACY, GROUP_ORDER, PROBLEM, TASK, budget_points
 from nnbench.report.fronts import pareto_front, reverse_pairs, with_configuration
-from nnbench.report.profiles import TASK, on_problem, profile_ratios, profiles
+from nnbench.report.profiles import on_problem, profile_ratios, profiles
 from nnbench.report.spec import FigureSpec, Missing
 from nnbench.report.tables import spectra
 from nnbench.results import Results
@@ -28,6 +28,11 @@ LEGEND_MAX = 12  # legend entries (methods) per panel; past it, a figure says wh
 
 def _ok(results: Results) -> pd.DataFrame:
     return results.results[results.results.status == "ok"]
+
+
+def _on_task(frame: pd.DataFrame, task: tuple[object, ...]) -> pd.Series:
+    """Rows of `frame` on `task` (values of TASK; compared as text: a missing batch too)."""
+    return (frame[TASK].astype(str) == pd.Series(task, index=TASK).astype(str)).all(axis=1)
 
 
 def theme() -> None:
@@ -457,7 +462,7 @@ def reverse_comparison_figure(res: Results) -> Figure | Missing:
     rows = -(-len(tasks) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5.8 * cols, 4.4 * rows), squeeze=False)
     for ax, task in zip(axes.flat, tasks, strict=False):
-        same = (pairs[TASK].astype(str) == pd.Series(task, index=TASK).astype(str)).all(axis=1)
+        same = _on_task(pairs, task)
         mine = pairs[same]
         configs = mine.groupby("configuration").ratio.median().sort_values().index
         groups = mine.drop_duplicates("configuration").set_index("configuration").group
@@ -503,7 +508,7 @@ def performance_profiles(res: Results) -> Figure | Missing:
     rows = -(-len(tasks) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 4.4 * rows), squeeze=False)
     for ax, task in zip(axes.flat, tasks, strict=False):
-        same = (curves[TASK].astype(str) == pd.Series(task, index=TASK).astype(str)).all(axis=1)
+        same = _on_task(curves, task)
         mine = curves[same]
         area = mine.groupby("method_base").rho.mean().sort_values(ascending=False)
         shown = list(area.index[:LEGEND_MAX])

@@ -20,13 +20,14 @@ import pandas as pd
 from nnbench.report.fairness import (
     GROUP_ORDER,
     PROBLEM,
+    TASK,
     budget_points,
     ratio_interval,
     ratio_text,
+    task_label,
 )
 from nnbench.report.profiles import on_problem
 
-TASK = ["kind", "batch", "dtype", "device"]
 BUDGET_OPTIONS = frozenset({"steps", "max_steps", "niter", "tol", "epochs", "passes"})
 """Options that set how much work a method does, not which algorithm it is."""
 
@@ -119,7 +120,7 @@ def reverse_comparison(results: pd.DataFrame) -> pd.DataFrame:
         low, high = ratio_interval(list(zip(paired.times, paired.classical_times, strict=True)))
         rows.append(
             {
-                "task": _task_text(dict(zip(TASK, task, strict=True))),
+                "task": task_label(dict(zip(TASK, task, strict=True))),
                 "configuration": config,
                 "group": mine.group.iloc[0],
                 "problems": len(mine),
@@ -135,12 +136,6 @@ def reverse_comparison(results: pd.DataFrame) -> pd.DataFrame:
         )
     table = pd.DataFrame(rows).sort_values(["task", "_g", "time ratio"], kind="stable")
     return table.drop(columns="_g").reset_index(drop=True)
-
-
-def _task_text(task: dict[str, object]) -> str:
-    batch = task["batch"]
-    stack = f" x{batch}" if isinstance(batch, (int, np.integer)) and batch > 1 else ""
-    return f"{task['kind']}{stack}, {task['dtype']}, {task['device']}"
 
 
 def _accuracy_text(values: pd.Series) -> str:

@@ -15,9 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from nnbench.report.fairness import PROBLEM, budget_points, groups_run, judge
-
-TASK = ["kind", "batch", "dtype", "device"]
+from nnbench.report.fairness import PROBLEM, TASK, budget_points, groups_run, judge
 
 
 def profile_ratios(results: pd.DataFrame) -> pd.DataFrame:
