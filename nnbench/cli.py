@@ -148,6 +148,15 @@ def _report(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from nnbench.studies import report_sections
 
     check_report_folder(args.out)  # before reading results or running anything
+    if args.prune:
+        from nnbench.report.prune import prune_results
+
+        if not args.results:
+            raise NNBenchError(
+                "--prune prunes results folders, and none was given",
+                "name them with --results DIR ...",
+            )
+        print(prune_results(args.results, report_sections()), file=sys.stderr)
     if args.results:
         runs = [load_results(folder) for folder in args.results]
     else:
@@ -255,6 +264,13 @@ def _report_options(report: argparse.ArgumentParser) -> None:
         help="results folders (default: run the quick study first)",
     )
     report.add_argument("--out", type=Path, default=Path("reports/quick"), help="report folder")
+    report.add_argument(
+        "--prune",
+        action="store_true",
+        help="first prune the --results folders to what this report draws (artifacts' "
+        "pictures as grey levels, loss curves at most 256 steps each), for committing "
+        "results a report is rebuilt from",
+    )
     report.add_argument(
         "--asv",
         type=Path,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rebuild the committed reports from a clean checkout: each report's studies are re-run into
-# its results folder (one job: timing is never measured two jobs to two cores), then the report
-# is built from that folder alone. `reports/studies` is rebuilt from its committed results
+# its results folder (one job: timing is never measured two jobs to two cores), the folder is
+# pruned to what the report draws (`--prune`: the committed artifacts and curves), then the
+# report is built from that folder alone. `reports/studies` is rebuilt from its committed results
 # (re-running study 002 alone takes about an hour here); pass --rerun-studies to re-run it too.
 # Usage: bash reports/rebuild.sh [sample|fair-quick|cpu-scale|amortized|sparse-precond|streaming|learned-sketch|warm-start|studies ...]
 set -euo pipefail
@@ -43,39 +44,39 @@ for report in "${targets[@]}"; do
     sample)
       fresh reports/sample/results
       $py -m nnbench run --study quick --quick --no-progress --out reports/sample/results
-      $py -m nnbench report --results reports/sample/results --out reports/sample ;;
+      $py -m nnbench report --prune --results reports/sample/results --out reports/sample ;;
     fair-quick)
       fresh reports/fair-quick/results
       $py -m nnbench run --study fair-quick --no-progress --out reports/fair-quick/results
-      $py -m nnbench report --results reports/fair-quick/results --out reports/fair-quick ;;
+      $py -m nnbench report --prune --results reports/fair-quick/results --out reports/fair-quick ;;
     cpu-scale)
       fresh reports/cpu-scale/results
       $py -m nnbench run --study gpu-scale --devices cpu --methods classical \
         --sizes 256,512,1024 --dtypes float64,float32 --repeats 2 --no-progress \
         --out reports/cpu-scale/results
-      $py -m nnbench report --results reports/cpu-scale/results --out reports/cpu-scale ;;
+      $py -m nnbench report --prune --results reports/cpu-scale/results --out reports/cpu-scale ;;
     amortized)
       for study in amortized-lu amortized-sketch amortized-precond; do
         fresh "reports/amortized/results/$study"
         $py -m nnbench run --study "$study" --no-progress --out "reports/amortized/results/$study"
       done
-      $py -m nnbench report --results reports/amortized/results/* --out reports/amortized ;;
+      $py -m nnbench report --prune --results reports/amortized/results/* --out reports/amortized ;;
     sparse-precond)
       fresh reports/sparse-precond/results
       $py -m nnbench run --study sparse-precond --no-progress --out reports/sparse-precond/results
-      $py -m nnbench report --results reports/sparse-precond/results --out reports/sparse-precond ;;
+      $py -m nnbench report --prune --results reports/sparse-precond/results --out reports/sparse-precond ;;
     streaming)
       fresh reports/streaming/results
       $py -m nnbench run --study streaming --no-progress --out reports/streaming/results
-      $py -m nnbench report --results reports/streaming/results --out reports/streaming ;;
+      $py -m nnbench report --prune --results reports/streaming/results --out reports/streaming ;;
     warm-start)
       fresh reports/warm-start/results
       $py -m nnbench run --study lu-warm-start --no-progress --out reports/warm-start/results
-      $py -m nnbench report --results reports/warm-start/results --out reports/warm-start ;;
+      $py -m nnbench report --prune --results reports/warm-start/results --out reports/warm-start ;;
     learned-sketch)
       fresh reports/learned-sketch/results
       $py -m nnbench run --study learned-sketch --no-progress --out reports/learned-sketch/results
-      $py -m nnbench report --results reports/learned-sketch/results --out reports/learned-sketch ;;
+      $py -m nnbench report --prune --results reports/learned-sketch/results --out reports/learned-sketch ;;
     studies)
       studies=(worked-examples study000-reproduce study000-sensitivity study001-alphabet
                study002-reproduce lu-scale)
@@ -85,7 +86,7 @@ for report in "${targets[@]}"; do
           $py -m nnbench run --study "$study" --no-progress --out "reports/studies/results/$study"
         done
       fi
-      $py -m nnbench report --results "${studies[@]/#/reports/studies/results/}" \
+      $py -m nnbench report --prune --results "${studies[@]/#/reports/studies/results/}" \
         --out reports/studies ;;
     *) echo "reports/rebuild.sh: unknown report '$report'" >&2; exit 2 ;;
   esac

@@ -19,8 +19,9 @@ from nnbench.report.fairness import ACCURACY, GROUP_ORDER, PROBLEM, TASK, budget
 from nnbench.report.fronts import pareto_front, reverse_pairs, with_configuration
 from nnbench.report.profiles import on_problem, profile_ratios, profiles
 from nnbench.report.spec import FigureSpec, Missing
-from nnbench.report.tables import spectra
+from nnbench.report.tables import drawn_spectra, spectra
 from nnbench.results import Results
+from nnbench.results.artifact import picture_scale
 
 MAX_FACETS = 9
 LEGEND_MAX = 12  # legend entries (methods) per panel; past it, a figure says which it drew
@@ -88,11 +89,23 @@ def picture(ax: Any, image: np.ndarray | None, title: str, vmax: float | None = 
     ax.set_yticks([])
 
 
-def picture_scale(image: np.ndarray | None) -> float:
-    """The top of a picture's grey scale: 1 for a [0, 1] picture, its maximum above that."""
-    finite = np.asarray(image, dtype=float)
-    finite = finite[np.isfinite(finite)]
-    return max(1.0, float(finite.max())) if finite.size else 1.0
+def panel_cells(res: Results) -> pd.DataFrame:
+    """The cells the image panels show: float64, repeat 0, run 0, and of a method's budget
+    variants (a fair sweep runs networks only as variants) the most accurate at each rank;
+    a matrix's first row is also its original's picture."""
+    pictures = {k for k, a in res.artifacts.items() if a.approx_picture is not None}
+    df = res.results[res.results.cell_id.isin(pictures)]
+    df = df[(df["dtype"] == "float64") & (df["repeat"] == 0) & (df["run"] == 0)]
+    df = df.sort_values(["rel_err_2", "method"], na_position="last")
+    return df.drop_duplicates(["matrix", "n", "method_base", "rank"])
+
+
+def drawn_panels(res: Results) -> set[tuple[str, str]]:
+    """What the image panels draw: every shown cell's approximation, each matrix's first
+    cell's original."""
+    cells = panel_cells(res)
+    firsts = cells.drop_duplicates(["matrix", "n"]).cell_id
+    return {(c, "approx_picture") for c in cells.cell_id} | {(c, "picture") for c in firsts}
 
 
 def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
@@ -105,14 +118,9 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
             "needs rank-k cells on image matrices (their pictures are kept "
             "in artifacts/): run --study study002-reproduce or quick"
         )
-    df = res.results[res.results.cell_id.isin(pictures.keys())]
-    df = df[(df["dtype"] == "float64") & (df["repeat"] == 0) & (df["run"] == 0)]
+    df = panel_cells(res)
     if df.empty:
         return Missing("needs float64 rank-k cells on image matrices")
-    # one column per method: of its budget variants (a fair sweep runs networks only as
-    # variants), the most accurate at each rank, labelled with the variant's name
-    df = df.sort_values(["rel_err_2", "method"], na_position="last")
-    df = df.drop_duplicates(["matrix", "n", "method_base", "rank"])
     figures = []
     for (matrix, n), group in df.groupby(["matrix", "n"], sort=True):
         methods = sorted(group.method_base.unique(), key=lambda m: (m != "scipy-tsvd", m))
@@ -580,6 +588,7 @@ FIGURES: tuple[FigureSpec, ...] = (
         title="Images: original, SVD and networks",
         caption="Rank-k approximations side by side with each cell's relative 2-norm error.",
         make=image_panels,
+        draws=drawn_panels,
     ),
     FigureSpec(
         name="loss_curves",
@@ -604,6 +613,7 @@ FIGURES: tuple[FigureSpec, ...] = (
         title="Singular values of the image matrices",
         caption="Normalised singular values of each image matrix (repeat 0), log-log.",
         make=singular_values,
+        draws=drawn_spectra,
     ),
 )
 """The report's own figures; a study adds its own (`Study.figures`)."""

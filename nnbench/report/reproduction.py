@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from nnbench.report.spec import TableSpec
+from nnbench.report.spec import Draws, TableSpec
 from nnbench.results import Results
 
 SVD = "scipy-tsvd"
@@ -322,10 +322,13 @@ def not_run(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def reproduction_tables(
-    targets: Sequence[Target], known_answers: Sequence[KnownAnswers] = ()
+    targets: Sequence[Target],
+    known_answers: Sequence[KnownAnswers] = (),
+    answer_cells: Sequence[Draws] = (),
 ) -> tuple[TableSpec, ...]:
     """The report's reproduction sections for these targets: the table of the numbers the
-    run measured, the evidence for each chosen configuration, and the rows not run."""
+    run measured, the evidence for each chosen configuration, and the rows not run.
+    `answer_cells` name the cells whose kept factors the known answers read."""
 
     def table(res: Results) -> pd.DataFrame:
         full = reproduction_table(res, targets, known_answers)
@@ -349,6 +352,7 @@ def reproduction_tables(
             nav="Reproduction",
             make=table,
             leading=True,
+            draws=lambda res: {drawn for cells in answer_cells for drawn in cells(res)},
             digits=6,  # the re-runs sit beside numbers printed with up to 6 (2.59375, 1.00146)
             note="Verdicts: reproduced / not reproduced / different matrix (the study's matrix "
             "is not ours: not scored) / not run. Thresholds, by the row's criterion: "

@@ -21,6 +21,9 @@ class Missing:
 
 
 FigureMaker = Callable[[Results], "Figure | Missing | list[tuple[str, Figure]]"]
+Draws = Callable[[Results], set[tuple[str, str]]]
+"""What a section draws of the run's artifacts (`artifacts/CELL_ID.npz`), as (cell id, field)
+pairs: what a results folder keeps once pruned for committing (`nnbench report --prune`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +42,7 @@ class TableSpec:
     collapsed: bool = False
     compact: bool = False
     digits: int = 4
+    draws: Draws | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.title:
@@ -55,6 +59,7 @@ class FigureSpec:
     caption: str
     make: FigureMaker
     optional: bool = False
+    draws: Draws | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.title:

@@ -73,19 +73,30 @@ def status_table(results: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def spectra(res: Results) -> dict[tuple[str, int, int], np.ndarray]:
-    """Singular values of each image matrix instance the run kept, by (matrix, n_rows, n_cols),
-    repeat 0 (study 001's Figure 5 for the alphabet)."""
+def spectrum_cells(res: Results) -> dict[tuple[str, int, int], str]:
+    """The cell whose kept singular values stand for each image matrix instance, by (matrix,
+    n_rows, n_cols): the first by cell id of its repeat-0 cells."""
     rows = res.results.set_index("cell_id")
-    out: dict[tuple[str, int, int], np.ndarray] = {}
+    out: dict[tuple[str, int, int], str] = {}
     for cell_id, artifact in sorted(res.artifacts.items()):
         if artifact.sigma is None or cell_id not in rows.index:
             continue
         row = rows.loc[cell_id]
         if row["repeat"] == 0:  # item access: Series.repeat is a method
             key = (str(row["matrix"]), int(row["n_rows"]), int(row["n_cols"]))
-            out.setdefault(key, artifact.sigma)
+            out.setdefault(key, str(cell_id))
     return out
+
+
+def spectra(res: Results) -> dict[tuple[str, int, int], np.ndarray]:
+    """Singular values of each image matrix instance the run kept, by (matrix, n_rows, n_cols),
+    repeat 0 (study 001's Figure 5 for the alphabet)."""
+    sigmas = {key: res.artifacts[cell].sigma for key, cell in spectrum_cells(res).items()}
+    return {key: s for key, s in sigmas.items() if s is not None}
+
+
+def drawn_spectra(res: Results) -> set[tuple[str, str]]:
+    return {(cell, "sigma") for cell in spectrum_cells(res).values()}
 
 
 def spectrum_table(sigmas: dict[tuple[str, int, int], np.ndarray]) -> pd.DataFrame:
@@ -296,6 +307,7 @@ TABLES: tuple[TableSpec, ...] = (
         title="Effective rank of the image matrices (study 001: alphabet ~5)",
         nav="Effective rank",
         make=lambda res: effective_rank_table(spectra(res)),
+        draws=drawn_spectra,
         note="Whose measure is which: study 001's 'effective rank close to 5' is a visual "
         "judgement (the letter B is recognisable at r = 5; figure 'Study 001: the letter B at "
         "rank r'). The columns are ours: entropy_effective_rank is Roy & Vetterli's (2007), "
@@ -308,6 +320,7 @@ TABLES: tuple[TableSpec, ...] = (
         nav="Spectra",
         make=lambda res: spectrum_table(spectra(res)),
         collapsed=True,
+        draws=drawn_spectra,
     ),
 )
 """The report's own tables (every run has their data, or they are left out)."""

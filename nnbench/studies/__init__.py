@@ -69,9 +69,10 @@ def report_sections(
     chosen = list(STUDIES.values() if studies is None else studies)
     targets = sorted((t for s in chosen for t in s.targets), key=lambda t: t.study)
     answers = [a for s in chosen for a in s.known_answers]
+    answer_cells = [c for s in chosen for c in s.answer_cells]
     sections: list[TableSpec | FigureSpec | NoteSpec | HeadlineSpec] = []
     if targets or answers:
-        sections += reproduction_tables(targets, answers)
+        sections += reproduction_tables(targets, answers, answer_cells)
     for study in chosen:
         sections += [*study.headlines, *study.notes, *study.tables, *study.figures]
     return list(dict.fromkeys(sections))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nnbench.report.reproduction import KnownAnswers, Target
-from nnbench.report.spec import FigureSpec, HeadlineSpec, NoteSpec, TableSpec
+from nnbench.report.spec import Draws, FigureSpec, HeadlineSpec, NoteSpec, TableSpec
 from nnbench.running.grid import Grid
 
 
@@ -25,6 +25,7 @@ class Study:
     quick: tuple[Grid, ...]
     targets: tuple[Target, ...] = ()
     known_answers: tuple[KnownAnswers, ...] = ()
+    answer_cells: tuple[Draws, ...] = ()  # the cells whose kept factors the answers read
     tables: tuple[TableSpec, ...] = ()
     figures: tuple[FigureSpec, ...] = ()
     notes: tuple[NoteSpec, ...] = ()

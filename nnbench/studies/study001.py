@@ -9,8 +9,9 @@ from matplotlib.figure import Figure
 
 from nnbench.report.figures import picture
 from nnbench.report.spec import FigureSpec, Missing, NoteSpec
-from nnbench.report.tables import effective_rank, spectra
+from nnbench.report.tables import drawn_spectra, effective_rank, spectra
 from nnbench.results import Results
+from nnbench.results.artifact import picture_scale
 from nnbench.running.grid import Grid
 from nnbench.studies.competitors import RANK_K, RANK_K_QUICK
 from nnbench.studies.study import Study
@@ -20,13 +21,28 @@ def _ok(res: Results) -> pd.DataFrame:
     return res.results[res.results.status == "ok"]
 
 
+def _alphabet_cells(res: Results) -> pd.DataFrame:
+    """The truncated SVD's cells on the alphabet whose pictures were kept, one per rank."""
+    pictures = {k for k, a in res.artifacts.items() if a.approx_picture is not None}
+    ok = _ok(res)
+    cells = ok[(ok.matrix == "alphabet") & (ok.method == "scipy-tsvd") & ok.cell_id.isin(pictures)]
+    return cells[cells["repeat"] == 0].drop_duplicates("rank").sort_values("rank")
+
+
+def _drawn(res: Results) -> set[tuple[str, str]]:
+    cells = _alphabet_cells(res).cell_id
+    return (
+        {(c, "approx_picture") for c in cells}
+        | {(c, "picture") for c in cells[:1]}
+        | drawn_spectra(res)
+    )
+
+
 def alphabet_ranks(res: Results) -> Figure | Missing:
     """Study 001's 'effective rank close to 5', a visual judgement, beside our quantitative
     measures: the letter B of the truncated SVD at each rank run, with each measure named."""
-    pictures = {k: a for k, a in res.artifacts.items() if a.approx_picture is not None}
-    ok = _ok(res)
-    cells = ok[(ok.matrix == "alphabet") & (ok.method == "scipy-tsvd") & ok.cell_id.isin(pictures)]
-    cells = cells[cells["repeat"] == 0].drop_duplicates("rank").sort_values("rank")
+    pictures = res.artifacts
+    cells = _alphabet_cells(res)
     sigma = spectra(res).get(("alphabet", 900, 26))
     if cells.empty or sigma is None:
         return Missing(
@@ -38,10 +54,11 @@ def alphabet_ranks(res: Results) -> Figure | Missing:
     fig, axes = plt.subplots(
         1, cols, figsize=(1.6 * cols, 3.0), squeeze=False, layout="constrained"
     )
-    picture(axes[0, 0], first.picture, "original")
+    scale = picture_scale(first.picture)  # the original's, for its approximations too
+    picture(axes[0, 0], first.picture, "original", vmax=scale)
     for ax, (_, cell) in zip(axes[0, 1:], cells.iterrows(), strict=True):
         approx = pictures[cell.cell_id].approx_picture
-        picture(ax, approx, f"r = {int(cell['rank'])}\nrel. err {cell.rel_err_2:.2f}")
+        picture(ax, approx, f"r = {int(cell['rank'])}\nrel. err {cell.rel_err_2:.2f}", vmax=scale)
     fig.suptitle(
         "Letter B at rank r (truncated SVD). Study 001 (visual): recognisable at r ~ 5.  Ours: "
         f"entropy effective rank {measures['entropy_effective_rank']:.1f} (Roy & Vetterli), "
@@ -81,6 +98,7 @@ STUDY = Study(
             caption="The study's effective rank (~5) is a visual judgement; the title gives our "
             "quantitative measures and whose each one is.",
             make=alphabet_ranks,
+            draws=_drawn,
             optional=True,
         ),
     ),

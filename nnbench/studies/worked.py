@@ -33,11 +33,17 @@ STUDY_004_TARGET = Target(
 )  # fmt: skip
 
 
-def study004_rows(res: Results) -> list[dict[str, object]]:
-    """Study 004's worked example against the factors our `doolittle` cell kept."""
+def study004_cells(res: Results) -> set[tuple[str, str]]:
+    """The `doolittle` cell whose kept factors answer study 004's worked example: the first."""
     r = res.results
     cells = r[(r.matrix == "study004-doolittle") & (r.method == "doolittle") & (r.status == "ok")]
-    kept = [res.artifacts[c] for c in cells.cell_id if c in res.artifacts]
+    kept = [str(c) for c in cells.cell_id if c in res.artifacts]
+    return {(c, "factors") for c in kept[:1]}
+
+
+def study004_rows(res: Results) -> list[dict[str, object]]:
+    """Study 004's worked example against the factors our `doolittle` cell kept."""
+    kept = [res.artifacts[c] for c, _ in study004_cells(res)]
     ours = dict.fromkeys(STUDY_004, np.nan)
     if kept:
         lower, upper = kept[0].factors["L"], kept[0].factors["U"]
@@ -83,4 +89,5 @@ STUDY = Study(
     grids=(WORKED,),
     quick=(WORKED,),
     known_answers=(study004_rows,),
+    answer_cells=(study004_cells,),
 )
