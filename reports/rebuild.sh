@@ -28,8 +28,9 @@ index() {  # reports/README.md: one line per report from its rebuild.txt
     echo "# Committed reports"
     echo
     echo "Each was rebuilt by \`bash reports/rebuild.sh REPORT\` from the clean commit named (a"
-    echo "fresh results folder, one job on this machine); its \`results/run.json\` holds the full"
-    echo "provenance. Open a report's \`index.html\` (figures embedded) or read its \`report.md\`."
+    echo "fresh results folder, one job on this machine, pruned to what its page draws); its"
+    echo "\`results/run.json\` holds the full provenance, its committed artifacts and curves redraw"
+    echo "its figures. Open a report's \`index.html\` (figures embedded) or read its \`report.md\`."
     echo
     echo "| report | commit | finished (UTC) | machine | wall time | command |"
     echo "|---|---|---|---|---|---|"
