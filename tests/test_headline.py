@@ -167,3 +167,30 @@ def test_a_report_without_a_fair_comparison_has_no_headline(tmp_path):
     hybrid_only = [row for row in _lu([2.0]) if row.cell.group == "hybrid"]
     assert headline(to_frame(hybrid_only)) == []
     assert _report(hybrid_only, tmp_path)[2] == "1 cells: 1 ok"
+
+
+def test_a_group_the_suite_has_no_method_of_is_said_so_not_not_run():
+    """QR has classical methods only: its headline says the suite has no other, and does not
+    call them 'not run' as if a study had left them out."""
+    rows = [
+        _row(next(CELL_IDS), kind="qr", n=8, n_rows=8, n_cols=8, matrix="m8", method=method,
+             method_base=method, group="classical", rel_err_2=1e-15, rel_err_fro=1e-15,
+             structure_err=1e-15, expected_rank=8, repeat=0, time_s=time_s)
+        for method, time_s in (("scipy-qr", CLASSICAL_S), ("torch-qr", CLASSICAL_S / 2))
+    ]  # fmt: skip
+    (sentence,) = headline(to_frame(rows))
+    assert sentence.startswith("QR, float64, CPU: only classical methods ran")
+    assert sentence.endswith(" The suite has no hybrid, neural or amortized QR method.")
+    assert "Not run" not in sentence
+    row = verdict(to_frame(rows)).iloc[0]
+    assert row["neural: best"] == "none in the suite"
+
+
+def test_the_groups_offered_per_task_are_the_registry_s():
+    from nnbench.methods.registry import METHODS
+    from nnbench.report.fairness import OFFERED
+
+    registered: dict[str, set[str]] = {}
+    for method in METHODS.values():
+        registered.setdefault(method.kind, set()).add(method.group)
+    assert {kind: set(groups) for kind, groups in OFFERED.items()} == registered

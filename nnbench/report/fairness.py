@@ -513,7 +513,31 @@ class TaskVerdict:
 
     @property
     def not_run(self) -> list[str]:
-        return [g for g in GROUP_ORDER[1:] if g not in self.ran]
+        """The groups with a method for this task in the suite that did not run here."""
+        offered = offered_groups(str(self.problem["kind"]))
+        return [g for g in GROUP_ORDER[1:] if g not in self.ran and g in offered]
+
+    @property
+    def none_in_suite(self) -> list[str]:
+        """The groups the suite has no method of for this task (QR, SVD: classical only)."""
+        offered = offered_groups(str(self.problem["kind"]))
+        return [g for g in GROUP_ORDER[1:] if g not in self.ran and g not in offered]
+
+
+OFFERED: dict[str, frozenset[str]] = {
+    "lu": frozenset({"classical", "hybrid", "neural", "amortized"}),
+    "qr": frozenset({"classical"}),
+    "svd": frozenset({"classical"}),
+    "rank-k": frozenset({"classical", "hybrid", "neural", "amortized"}),
+    "precond": frozenset({"classical", "hybrid", "amortized"}),
+}
+"""The groups the method registry has for each task (a test keeps it equal to the registry;
+the report reads results only and never imports the methods, nor torch)."""
+
+
+def offered_groups(kind: str) -> frozenset[str]:
+    """The groups of the registered methods for a task; all of them for a kind unknown here."""
+    return OFFERED.get(kind, frozenset(GROUP_ORDER))
 
 
 def task_verdicts(results: pd.DataFrame) -> list[TaskVerdict]:
@@ -593,6 +617,8 @@ def _verdict_row(task: TaskVerdict) -> dict[str, object]:
     }
     for group in task.not_run:
         row[f"{group}: best"] = "not run"
+    for group in task.none_in_suite:
+        row[f"{group}: best"] = "none in the suite"
     for own in task.groups:
         g = own.group
         row |= {
@@ -640,6 +666,9 @@ def headline(results: pd.DataFrame) -> list[str]:
 def _headline(task: TaskVerdict) -> str:
     label = _task_words(task.problem)
     not_run = f" Not run: {', '.join(task.not_run)}." if task.not_run else ""
+    if none := task.none_in_suite:
+        kind = KIND_WORDS.get(str(task.problem["kind"]), str(task.problem["kind"]))
+        not_run += f" The suite has no {_either(none)} {kind} method."
     if not task.judged:
         why = "'Verdict by problem' says why"
         return f"{label}: the verdict leaves out every problem it has ({why}).{not_run}"
@@ -689,6 +718,11 @@ def _claim(task: TaskVerdict) -> str:
         f"problem's fastest classical method at {accuracy}: it takes {ratio} its "
         f"time{where} ({classical})"
     )
+
+
+def _either(groups: Sequence[str]) -> str:
+    """ "neural", "hybrid or neural", "hybrid, neural or amortized"."""
+    return groups[0] if len(groups) == 1 else f"{', '.join(groups[:-1])} or {groups[-1]}"
 
 
 def _task_words(problem: dict[str, object]) -> str:
