@@ -194,3 +194,23 @@ def test_the_groups_offered_per_task_are_the_registry_s():
     for method in METHODS.values():
         registered.setdefault(method.kind, set()).add(method.group)
     assert {kind: set(groups) for kind, groups in OFFERED.items()} == registered
+
+
+def test_a_problem_in_two_results_folders_is_judged_within_each_run():
+    """Run A: torch-lu 1 ms, the hybrid 2 ms on m8. Run B: the same problem, torch-lu timed
+    at 0.01 ms (another run, another machine state). Combined, the hybrid's ratio is 2 (its
+    own run's), never 200, and the problem counts once per run."""
+    from nnbench.report.build import combine
+    from nnbench.report.fairness import verdict_by_problem
+
+    run_a = to_frame(_lu([2.0]))
+    run_b = to_frame(_cells(8, "torch-lu", "classical", [CLASSICAL_S / 100]))
+    both = combine([Results(results=run_a), Results(results=run_b)]).results
+    row = verdict(both).iloc[0]
+    assert row["hybrid: time ratio"] == pytest.approx(2.0)
+    assert row["problems"] == 2
+    table = verdict_by_problem(both)
+    assert list(table["results folder"]) == [1, 2]
+    assert "source" not in verdict_by_problem(run_a) and "results folder" not in verdict_by_problem(
+        run_a
+    )

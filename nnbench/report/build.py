@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from nnbench.errors import NNBenchError
-from nnbench.report.fairness import PAGE_HIDES, RATIO_NUMBERS, headline
+from nnbench.report.fairness import PAGE_HIDES, RATIO_NUMBERS, SOURCE, headline
 from nnbench.report.figures import FIGURES
 from nnbench.report.spec import FigureSpec, HeadlineSpec, Missing, NoteSpec, TableSpec
 from nnbench.report.tables import HISTORY, TABLES, history_table
@@ -48,8 +48,11 @@ table.wrap-last td:last-child{min-width:16rem;max-width:30rem;text-align:left}
 
 def combine(runs: list[Results]) -> Results:
     """Several results folders as one Results (provenance keeps each run's entry). A cell in
-    several folders (the same cell_id) counts once: the last folder's row."""
-    results = _short_file_names(pd.concat([r.results for r in runs], ignore_index=True))
+    several folders (the same cell_id) counts once: the last folder's row. Each row's `source`
+    is its folder's place in `runs`: the verdict judges a problem within one run."""
+    results = _short_file_names(
+        pd.concat([r.results.assign(**{SOURCE: i}) for i, r in enumerate(runs)], ignore_index=True)
+    )
     # a folder without curves has an untyped empty table: concatenated, it would make the
     # loss column `object` (quantiles fail), so only non-empty curve tables are joined
     curves = pd.concat([r.curves for r in runs if len(r.curves)] or [runs[0].curves])

@@ -20,7 +20,17 @@ import pandas as pd
 
 from nnbench.precision import PRECISIONS
 
-PROBLEM = ["kind", "batch", "matrix", "n", "rank", "dtype", "device"]
+SOURCE = "source"  # which results folder (one run) a row came from: `build.combine` sets it
+PROBLEM = ["kind", "batch", "matrix", "n", "rank", "dtype", "device", SOURCE]
+"""A problem is judged within one run: the same matrix in two results folders is two
+problems, so no time is compared with one measured in another run."""
+
+
+def sourced(results: pd.DataFrame) -> pd.DataFrame:
+    """`results` with its `source` column: 0 throughout for a single run's table."""
+    return results if SOURCE in results.columns else results.assign(**{SOURCE: 0})
+
+
 GROUP_ORDER = ("classical", "hybrid", "neural", "amortized")
 TASK = ["kind", "batch", "dtype", "device"]  # a verdict row
 
@@ -209,6 +219,7 @@ def budget_points(results: pd.DataFrame) -> pd.DataFrame:
     the problem's matrix instances, the median time and each cell's (`times`), the method's
     group and base, and the problem's `floor` and `left_out` reason (see `Accuracy`)."""
     frames = []
+    results = sourced(results)
     for kind, accuracy in ACCURACY.items():
         cells = results[results.kind == kind]
         if cells.empty:
@@ -286,7 +297,18 @@ def time_to_accuracy(results: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=columns)
     order = {g: i for i, g in enumerate(GROUP_ORDER)}
     table = table.assign(_g=table.group.map(order))
-    return table.sort_values([*PROBLEM, "_g", "method"]).drop(columns="_g").reset_index(drop=True)
+    table = table.sort_values([*PROBLEM, "_g", "method"]).drop(columns="_g")
+    return _source_shown(table.reset_index(drop=True))
+
+
+def _source_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """A table's `source` as "results folder" (1, 2, ... in the provenance's order) where the
+    report combines several runs; left out for one."""
+    if table[SOURCE].nunique() <= 1:
+        return table.drop(columns=SOURCE)
+    return table.rename(columns={SOURCE: "results folder"}).assign(
+        **{"results folder": lambda t: t["results folder"] + 1}
+    )
 
 
 @dataclass(frozen=True)
@@ -323,6 +345,7 @@ def _key(values: Sequence[object]) -> Key:
 def groups_run(results: pd.DataFrame) -> dict[Key, frozenset[str]]:
     """Per problem (`_key`), the groups with a cell there that was not skipped: a method that
     failed or diverged ran there; one that declined the input did not."""
+    results = sourced(results)
     run = results[results.status != "skipped"].groupby(PROBLEM, dropna=False).group
     return {_key(key): frozenset(map(str, groups)) for key, groups in run}
 
@@ -371,7 +394,7 @@ def verdict_by_problem(results: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     judged = judge(points, groups_run(results))
     groups = [g for g in GROUP_ORDER[1:] if any(g in j.groups for j in judged)]
-    columns = ["task", "matrix", "n", "rank", "matched accuracy"]
+    columns = ["task", "matrix", "n", "rank", SOURCE, "matched accuracy"]
     columns += ["classical: fastest", "classical: time_s"]
     columns += [f"{g}: {c}" for g in groups for c in ("best", "time_s", "time ratio")]
     rows = []
@@ -381,6 +404,7 @@ def verdict_by_problem(results: pd.DataFrame) -> pd.DataFrame:
             "matrix": j.problem["matrix"],
             "n": j.problem["n"],
             "rank": j.problem["rank"],
+            SOURCE: j.problem[SOURCE],
             "matched accuracy": "" if j.left_out else f"<= {j.level:g}",
         }
         if not j.left_out:
@@ -397,7 +421,8 @@ def verdict_by_problem(results: pd.DataFrame) -> pd.DataFrame:
         row["reason"] = j.left_out  # last: the page wraps it
         rows.append(row)
     table = pd.DataFrame(rows, columns=[*columns, "reason"])
-    return table.assign(rank=pd.to_numeric(table["rank"]))  # LU's none: NaN, shown blank
+    table = table.assign(rank=pd.to_numeric(table["rank"]))  # LU's none: NaN, shown blank
+    return _source_shown(table)
 
 
 RESAMPLES = 2000
