@@ -140,3 +140,27 @@ def test_a_large_picture_is_kept_at_most_256_pixels_a_side_as_block_means(rng):
     assert edge is not None and edge.shape == (250, 75)
     kept = rng.uniform(0, 1, (256, 40)).astype(np.float32)
     np.testing.assert_array_equal(Artifact(picture=kept).only(["picture"]).picture, kept)
+
+
+def test_a_grey_figure_is_embedded_as_exact_8_bit_grey_and_a_colour_one_as_a_palette(rng):
+    import io
+
+    from PIL import Image
+
+    from nnbench.report.build import _palette_png
+
+    def encoded(cmap: str) -> tuple[Image.Image, np.ndarray]:
+        fig, ax = plt.subplots(figsize=(2, 2))
+        ax.imshow(rng.uniform(0, 1, (20, 20)), cmap=cmap)
+        ax.set_title("k = 5")
+        raw = io.BytesIO()
+        fig.savefig(raw, format="png", dpi=50)
+        plt.close(fig)
+        pixels = np.asarray(Image.open(io.BytesIO(raw.getvalue())).convert("RGB"))
+        return Image.open(io.BytesIO(_palette_png(raw.getvalue()))), pixels
+
+    grey, pixels = encoded("gray")
+    assert grey.mode == "L"
+    np.testing.assert_array_equal(np.asarray(grey), pixels[..., 0])  # lossless
+    colour, _ = encoded("viridis")
+    assert colour.mode == "P"
