@@ -164,3 +164,13 @@ def test_a_grey_figure_is_embedded_as_exact_8_bit_grey_and_a_colour_one_as_a_pal
     np.testing.assert_array_equal(np.asarray(grey), pixels[..., 0])  # lossless
     colour, _ = encoded("viridis")
     assert colour.mode == "P"
+
+
+def test_long_variant_names_wrap_after_brackets_and_commas():
+    from nnbench.report.figures import wrap_name
+
+    name = "amortized-sparse-sketch[families=image-moving-crop,n=1024,count=32,steps=100]"
+    lines = wrap_name(name, 30).splitlines()
+    assert "".join(lines) == name and len(lines) > 1
+    assert all(len(line) <= 30 for line in lines[1:])  # a token longer than a line stays whole
+    assert wrap_name("scipy-tsvd", 30) == "scipy-tsvd"

@@ -3,6 +3,7 @@ or a `Missing` that says what data it needs and which study produces it."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import matplotlib
@@ -78,6 +79,19 @@ def error_vs_rank(res: Results) -> Figure | Missing:
     return grid.figure
 
 
+def wrap_name(name: str, width: int) -> str:
+    """A method variant's name on lines of at most `width` characters where it can be, broken
+    after its '[' and commas ("amortized-sparse-sketch[families=image-moving-crop,\nn=1024,
+    ..."), so that neighbouring panels' titles never overlap."""
+    lines: list[str] = []
+    for token in re.split(r"(?<=[\[,])", name):
+        if lines and len(lines[-1]) + len(token) <= width:
+            lines[-1] += token
+        else:
+            lines.append(token)
+    return "\n".join(lines)
+
+
 def picture(ax: Any, image: np.ndarray | None, title: str, vmax: float | None = None) -> None:
     """One grayscale picture panel, titled, without ticks, on the scale [0, vmax]: by default
     the picture's own, max(1, its largest value), so a 0-255 image is not clipped to white.
@@ -145,7 +159,9 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
                     continue
                 approx = pictures[cell.cell_id.iloc[0]].approx_picture
                 axes[i, j].set_axis_on()
-                title = f"{cell.method.iloc[0]}\nrel. err {cell.rel_err_2.iloc[0]:.3g}"
+                title = (
+                    f"{wrap_name(cell.method.iloc[0], 30)}\nrel. err {cell.rel_err_2.iloc[0]:.3g}"
+                )
                 picture(axes[i, j], approx, title, vmax=scale)
         label = f": {artifact.picture_label}" if artifact.picture_label else ""
         fig.suptitle(f"{matrix} ({first.n_rows}x{first.n_cols}){label}")
@@ -192,7 +208,7 @@ def loss_curves(res: Results) -> Figure | Missing:
             ax.plot(stats.index, stats[0.5], color=color, label=label, lw=1.2, marker=marker, ms=4)
             ax.fill_between(stats.index, stats[0.25], stats[0.75], color=color, alpha=0.2, lw=0)
         ax.set_yscale("log")
-        ax.set_title(f"{method} ({dtype})", fontsize=10)
+        ax.set_title(wrap_name(f"{method} ({dtype})", 52), fontsize=10)
         ax.set_xlabel(str(sub.unit.iloc[0]) if len(sub) else "step")
         ax.set_ylabel("training loss (the method's objective)")
         ax.legend(fontsize=7, loc="upper right")
