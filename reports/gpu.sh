@@ -26,7 +26,7 @@ run() {  # STUDY DEADLINE_S
   else
     $py -m nnbench run --study "$1" --deadline "$2" --no-progress --out "$folder/results"
   fi
-  $py -m nnbench report --results "$folder/results" --out "$folder"
+  $py -m nnbench report --prune --results "$folder/results" --out "$folder"
   echo "== $1: $(( $(date +%s) - began )) s since the start"
 }
 run fair-gpu 270
