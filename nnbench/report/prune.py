@@ -21,6 +21,7 @@ from nnbench.report.spec import FigureSpec, HeadlineSpec, NoteSpec, TableSpec
 from nnbench.report.tables import TABLES
 from nnbench.results import Results, atomic_write, load_results
 from nnbench.results.artifact import read_artifact
+from nnbench.results.table import write_parquet
 
 CURVE_POINTS = 256  # a loss-curve panel is about 500 pixels wide
 
@@ -86,9 +87,5 @@ def prune_results(folders: Sequence[Path], sections: Iterable[Section]) -> Prune
             thin = thin_curves(curves)
             steps_before, steps_after = steps_before + len(curves), steps_after + len(thin)
             if len(thin) < len(curves):
-                atomic_write(curves_file, partial(_write_parquet, thin))
+                atomic_write(curves_file, partial(write_parquet, thin))
     return Pruned(kept, removed, (before, after), (steps_before, steps_after))
-
-
-def _write_parquet(table: pd.DataFrame, path: str) -> None:
-    table.to_parquet(path, index=False, compression="zstd")  # as `Results.save` writes it

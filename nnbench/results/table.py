@@ -10,6 +10,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +38,9 @@ class Results:
         """Write the results folder; existing files of the same names are replaced atomically."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        zstd = {"index": False, "compression": "zstd"}  # a fifth smaller than snappy
-        atomic_write(out / "results.parquet", lambda p: self.results.to_parquet(p, **zstd))
+        atomic_write(out / "results.parquet", partial(write_parquet, self.results))
         atomic_write(out / "results.csv", lambda p: self.results.to_csv(p, index=False))
-        atomic_write(out / "curves.parquet", lambda p: self.curves.to_parquet(p, **zstd))
+        atomic_write(out / "curves.parquet", partial(write_parquet, self.curves))
         if self.artifacts:
             (out / "artifacts").mkdir(exist_ok=True)
         for cell_id, artifact in self.artifacts.items():
@@ -48,6 +48,10 @@ class Results:
         text = json.dumps(self.provenance, indent=2, default=str)
         atomic_write(out / "run.json", lambda p: Path(p).write_text(text))
         return out
+
+
+def write_parquet(table: pd.DataFrame, path: str) -> None:
+    table.to_parquet(path, index=False, compression="zstd")  # a fifth smaller than snappy
 
 
 def umask() -> int:
