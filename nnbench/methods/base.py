@@ -178,6 +178,9 @@ class Method(ABC):
     # not grow; Gram-Schmidt's Q loses orthogonality like cond^2 eps, modified like cond eps)
     structure_cond_power: int = 0
     expensive: bool = False  # minutes per cell (a study's full budget): left out of asv
+    # its cells need a model trained first (by `setup`, or in `prepare`): minutes, so `kind:`
+    # selects it only where that model is already trained (`has_trained_model`)
+    trains_model: bool = False
     batchable: bool = False  # `compute` takes a stack (b, m, n) and returns stacked factors
     options: str = ""  # the options a variant changed, e.g. "optimizer=sgd,lr=0.01"
     base: str = ""  # a variant's registered method ("" for a registered one: see `base_name`)
@@ -272,6 +275,12 @@ class Method(ABC):
         untimed; a worker process calls it again for its cells, which must then be cheap
         (loading what the first call left in `context.folder`)."""
         return self
+
+    def has_trained_model(self, context: RunContext) -> bool:
+        """Whether `context.folder` holds the model this method's cells would otherwise train
+        first, for `context.device` and `context.dtype`, so that its `setup` only loads it
+        (True for a method that trains none)."""
+        return not self.trains_model
 
     def warmup_method(self) -> Method:
         """What the timing protocol's warm-up call runs: this method (trained ones shorten

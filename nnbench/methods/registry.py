@@ -3,8 +3,10 @@ is a function and a `LibraryMethod` line; a configuration of a trained model is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from nnbench.methods.amortized import AMORTIZED_METHODS, graph_ic_method
-from nnbench.methods.base import GROUPS, KINDS, Method
+from nnbench.methods.base import GROUPS, KINDS, Method, RunContext
 from nnbench.methods.classical import CLASSICAL_METHODS
 from nnbench.methods.streaming import STREAMING_METHODS
 from nnbench.methods.trained import CONVEX_LU, NEURAL_LOWRANK_METHODS, NEURAL_LU_METHODS
@@ -32,7 +34,15 @@ def get_method(name: str) -> Method:
     return METHODS[name]
 
 
-def _resolve(term: str) -> list[Method]:
+def _trains_unasked(method: Method, trained_in: Sequence[RunContext]) -> bool:
+    """Whether running `method` would first train a model that is not in every one of the
+    run's contexts (`trained_in`; none given: not known to be anywhere)."""
+    if not method.trains_model:
+        return False
+    return not trained_in or not all(method.has_trained_model(c) for c in trained_in)
+
+
+def _resolve(term: str, trained_in: Sequence[RunContext]) -> list[Method]:
     if term == "all":
         return list(METHODS.values())
     if term in GROUPS:
@@ -41,19 +51,29 @@ def _resolve(term: str) -> list[Method]:
         kind = term.removeprefix("kind:")
         if kind not in KINDS:
             raise unknown_name_error("kind", kind, KINDS, "methods")
-        return [m for m in METHODS.values() if m.kind == kind and not m.expensive]
+        return [
+            m
+            for m in METHODS.values()
+            if m.kind == kind and not m.expensive and not _trains_unasked(m, trained_in)
+        ]
     name, options = parse_term(term)
     return [with_options(get_method(name), options)]
 
 
-def select_methods(selector: str | list[str]) -> list[Method]:
-    """Names, groups (`classical`, `hybrid`, `neural`, `all`) or `kind:KIND` (every method of a
-    task but the minutes-long study budgets: `kind:rank-k`), comma separated, registry order.
-    A name may carry options: `neural-lu-study-final[optimizer=sgd,lr=0.01]` (see `variants`)."""
+def select_methods(
+    selector: str | list[str], *, trained_in: Sequence[RunContext] = ()
+) -> list[Method]:
+    """Names, groups (`classical`, `hybrid`, `neural`, `amortized`, `all`) or `kind:KIND`,
+    comma separated, registry order. `kind:rank-k` is every method of the task that runs in
+    seconds: not the minutes-long study budgets (`expensive`), nor a method that would first
+    train a model (`trains_model`: the amortized ones, `gmres-warm-lu`'s network start)
+    unless each of the run's contexts `trained_in` (folder, device, dtype) already holds it.
+    Named, a method runs whatever it costs. A name may carry options:
+    `neural-lu-study-final[optimizer=sgd,lr=0.01]` (see `variants`)."""
     terms = split_terms(selector) if isinstance(selector, str) else list(selector)
     return select(
         terms,
-        _resolve,
+        lambda term: _resolve(term, trained_in),
         lambda m: m.name,
         what="methods",
         example="--methods NAME[,NAME...], classical or all",

@@ -294,6 +294,16 @@ class GmresWarmStart(Method):
     def requires(self) -> Requirements:  # type: ignore[override]
         return self.start.requires
 
+    @property
+    def trains_model(self) -> bool:  # type: ignore[override]
+        return self.config.start == "amortized"
+
+    def has_trained_model(self, context: RunContext) -> bool:
+        """With the network's start: never, as far as `kind:` can tell. Its cells train a
+        network for each matrix size but `n` (in `prepare`, minutes at the default budget),
+        and which sizes a selection meets is not known when it is made."""
+        return not self.trains_model
+
     def with_config(self, config: Any) -> Method:
         variant = copy.copy(self)
         variant.config, variant.models = config, {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from itertools import product
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ from nnbench.corpus import MATRIX_FAMILIES, MatrixFamily, select_matrices
 from nnbench.corpus.sparse import DENSE_LIMIT, densify_skip_reason
 from nnbench.devices import DEVICES
 from nnbench.errors import NNBenchError
-from nnbench.methods import METHODS, Method, select_methods
+from nnbench.methods import METHODS, Method, RunContext, select_methods
 from nnbench.precision import PRECISIONS, tf32_skip_reason
 from nnbench.running.grid import Grid
 from nnbench.seeds import derive_seed, stable_hash
@@ -157,12 +158,20 @@ def validate(grid: Grid) -> None:
         raise NNBenchError(f"threads {grid.threads} is out of range", "use --threads 1 or more")
 
 
-def expand(grid: Grid) -> list[Cell]:
+def expand(grid: Grid, *, folder: str | Path | None = None) -> list[Cell]:
     """All cells of the grid, each of its runs in turn, in a fixed order (`interleaved` gives
-    the order they run in). Raises NNBenchError on bad selections."""
+    the order they run in). `folder`: the run's, where `kind:` selects a method that trains
+    a model if its model is there for every device and dtype of the grid (without one: not
+    at all). Raises NNBenchError on bad selections."""
     validate(grid)
     families = select_matrices(list(grid.matrices))
-    methods = select_methods(list(grid.methods))
+    contexts = [
+        RunContext(folder=Path(folder), device=device, dtype=PRECISIONS[dtype].storage)
+        for device in grid.devices
+        for dtype in grid.dtypes
+        if folder is not None
+    ]
+    methods = select_methods(list(grid.methods), trained_in=contexts)
     cells = list(_cells(grid, families, methods))
     if not cells:
         raise NNBenchError(

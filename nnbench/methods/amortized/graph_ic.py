@@ -265,9 +265,12 @@ class GraphICStore:
     def _stem(self, config: GraphICConfig, code: str) -> Path:
         return self.folder / f"graph-ic-{config.key}-{code}"
 
+    def has(self, config: GraphICConfig, code: str) -> bool:
+        return self._stem(config, code).with_suffix(".json").is_file()
+
     def load_or_train(self, config: GraphICConfig, code: str, log: Any) -> TrainedGraphIC:
         stem = self._stem(config, code)
-        if stem.with_suffix(".json").is_file():
+        if self.has(config, code):
             net = GraphICNet(config.hidden, config.layers)
             net.load_state_dict(torch.load(stem.with_suffix(".pt"), weights_only=True))
             curve = np.load(stem.with_suffix(".loss.npz"))
@@ -300,12 +303,17 @@ class GraphIC(Method):
     square_only = True
     takes_sparse = True
     requires = SPD
+    trains_model = True
     config: GraphICConfig
 
     def __init__(self, name: str, config: GraphICConfig, description: str) -> None:
         self.name, self.config, self.description = name, config, description
         self.trained: TrainedGraphIC | None = None
         self.train_time_s = math.nan
+
+    def has_trained_model(self, context: RunContext) -> bool:
+        """Trained on the CPU in float32 whatever the cells' device and dtype: one model."""
+        return GraphICStore(context.folder / MODELS_DIR).has(self.config, self.code_hash)
 
     def setup(self, context: RunContext) -> GraphIC:
         store = GraphICStore(context.folder / MODELS_DIR)

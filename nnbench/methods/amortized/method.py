@@ -26,6 +26,7 @@ class AmortizedMethod(Method):
     backend = "torch"
     square_only = True
     batchable = True
+    trains_model = True
     config: AmortizedConfig
 
     def __init__(self, name: str, config: AmortizedConfig, description: str) -> None:
@@ -76,6 +77,10 @@ class AmortizedMethod(Method):
             loss=f"{self.model.loss_formula.format(k=cfg.rank)}; over {'+'.join(cfg.families)}",
             trained_on="+".join(cfg.families),
         )
+
+    def has_trained_model(self, context: RunContext) -> bool:
+        store = ModelStore(context.folder / MODELS_DIR)
+        return store.has(self.config, context.device, context.dtype, code=self.code_hash)
 
     def setup(self, context: RunContext) -> AmortizedMethod:
         """This method with its trained model: loaded from `context.folder`, or trained there
