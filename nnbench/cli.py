@@ -25,6 +25,15 @@ def _split(cast: Callable[[str], object]) -> Callable[[str], tuple[object, ...]]
     return parse
 
 
+def _memory(text: str) -> float | None:
+    from nnbench.running.memory import parse_memory
+
+    try:
+        return parse_memory(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _list_matrices() -> None:
     from nnbench.corpus import MATRIX_FAMILIES
 
@@ -89,6 +98,8 @@ def _execution(args: argparse.Namespace) -> Any:
         keep_failures=args.keep_failures,
         progress=not args.no_progress,
         deadline=args.deadline,
+        # not given: Execution's own default (SUPPRESS leaves the attribute out)
+        **({"max_memory_mb": args.max_memory} if "max_memory" in vars(args) else {}),
     )
 
 
@@ -231,6 +242,18 @@ def _run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--out", type=Path, help="results folder (default: results/STUDY)")
     run.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1)")
     run.add_argument("--timeout", type=float, help="seconds per cell, enforced by killing it")
+    from nnbench.running.memory import DEFAULT_FRACTION
+
+    run.add_argument(
+        "--max-memory",
+        type=_memory,
+        default=argparse.SUPPRESS,
+        help="how far a cell may grow its process's resident memory: 4G, 300M, 512 (MB), 50%% "
+        f"of the machine's or none (default: {100 * DEFAULT_FRACTION:.0f}%% of the machine's). "
+        "A cell past it is stopped, a failed row saying so, and the run goes on: a worker "
+        "(--jobs, --timeout) is killed; in this process the cell gets a MemoryError at its "
+        "next Python step",
+    )
     run.add_argument(
         "--deadline",
         type=float,

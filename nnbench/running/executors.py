@@ -1,18 +1,21 @@
 """Where cells run: in this process, in local worker processes (`--jobs N`, with hard
 per-cell timeouts), or on a dask.distributed cluster (`--scheduler tcp://HOST:PORT`).
 `Execution` holds how a run executes (never what it computes); every executor yields one
-`CellResult` per cell, in completion order, and runs each cell at its own `threads`."""
+`CellResult` per cell, in completion order, and runs each cell at its own `threads`. Local
+executors bound each cell's memory (`running.memory`)."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing as mp
+import os
 import signal
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import groupby
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -20,6 +23,7 @@ from typing import Any
 from nnbench.errors import NNBenchError
 from nnbench.running.cell import CellResult, first_line, run_cell, stopped
 from nnbench.running.cells import Cell
+from nnbench.running.memory import MemoryGuard, default_max_memory_mb, exceeded, resident_mb
 from nnbench.running.threads import DEFAULT_THREADS, thread_limit
 
 POLL_S = 0.02
@@ -40,7 +44,11 @@ class Execution:
     they run again; cells of every other status are reused); progress: a progress bar on an
     interactive terminal; deadline: seconds from the run's start after which no cell starts
     (a lent GPU's budget): the rest are `skipped` rows saying so, not journaled, so that a
-    later run of the folder runs them."""
+    later run of the folder runs them; max_memory_mb: how far a cell may grow the resident
+    memory of the process running it (`running.memory`; default: `DEFAULT_FRACTION` of the
+    machine's memory, None: no limit) before it is stopped, a `failed` row saying so (a
+    worker process is killed, a cell in this process gets a MemoryError); not enforced on a
+    dask cluster, whose workers have their own `--memory-limit`."""
 
     jobs: int = 1
     timeout: float | None = None
@@ -49,8 +57,14 @@ class Execution:
     keep_failures: bool = False
     progress: bool = False
     deadline: float | None = None
+    max_memory_mb: float | None = field(default_factory=default_max_memory_mb)
 
     def __post_init__(self) -> None:
+        if self.max_memory_mb is not None and not self.max_memory_mb > 0:
+            raise NNBenchError(
+                f"max_memory_mb {self.max_memory_mb} is out of range",
+                "use --max-memory SIZE > 0 (4G, 300M, 50%) or --max-memory none",
+            )
         if self.deadline is not None and self.deadline <= 0:
             raise NNBenchError(
                 f"deadline {self.deadline} is out of range", "use --deadline SECONDS > 0"
@@ -89,8 +103,17 @@ def _at_their_threads(cells: Iterable[Cell]) -> Iterator[Cell]:
 
 
 def run_inline(cells: Iterable[Cell], execution: Execution) -> Iterator[CellResult]:
-    for cell in _at_their_threads(cells):
-        yield run_cell(cell)
+    limit = execution.max_memory_mb
+    if limit is None or resident_mb(os.getpid()) is None:  # no limit, or no /proc to read
+        for cell in _at_their_threads(cells):
+            yield run_cell(cell)
+        return
+    with MemoryGuard(limit) as guard:
+        for cell in _at_their_threads(cells):
+            result = guard.call(functools.partial(run_cell, cell))
+            if guard.over is not None or result is None:
+                result = stopped(cell, "failed", str(guard.over), time_s=guard.seconds)
+            yield result
 
 
 def _worker(conn: Connection, threads: int) -> None:
@@ -124,10 +147,17 @@ class _Worker:
         self.ready = False
         self.cell: Cell | None = None
         self.started = 0.0
+        self.base_mb: float | None = None  # its resident memory when its cell was sent
 
     def submit(self, cell: Cell) -> None:
         self.cell, self.started = cell, time.perf_counter()
+        self.base_mb = resident_mb(self.process.pid)
         self.conn.send(cell)
+
+    def grew_mb(self) -> float:
+        """How much its resident memory grew since its cell was sent (0 where unknown)."""
+        now = resident_mb(self.process.pid)
+        return 0.0 if now is None or self.base_mb is None else now - self.base_mb
 
     def kill(self) -> None:
         self.process.kill()
@@ -145,10 +175,12 @@ class _Worker:
 def run_processes(cells: Iterable[Cell], execution: Execution) -> Iterator[CellResult]:
     """Run cells on `execution.jobs` worker processes. A cell still running after
     `execution.timeout` seconds has its worker killed (so even a cell that never returns to
-    Python stops) and a fresh worker takes its place; the cell's row says `timeout`. A run
-    stopped early (Ctrl-C, an error) kills its workers at once."""
+    Python stops) and a fresh worker takes its place; the cell's row says `timeout`. So does
+    a cell whose worker's resident memory grew by more than `execution.max_memory_mb`
+    (read every `POLL_S` s); its row is `failed`, saying so. A run stopped early (Ctrl-C, an
+    error) kills its workers at once."""
     ctx = mp.get_context(START_METHOD)
-    timeout = execution.timeout
+    timeout, limit = execution.timeout, execution.max_memory_mb
     pending = deque(cells)
     threads = pending[0].threads if pending else DEFAULT_THREADS  # workers start pinned to it
     workers = [_Worker(ctx, threads) for _ in range(max(1, min(execution.jobs, len(pending))))]
@@ -166,6 +198,7 @@ def run_processes(cells: Iterable[Cell], execution: Execution) -> Iterator[CellR
             ready = wait(listening, timeout=max(0.0, min([POLL_S, *deadlines])))
             for i, worker in enumerate(workers):
                 elapsed = time.perf_counter() - worker.started
+                grew = worker.grew_mb() if worker.cell is not None and limit is not None else 0.0
                 if worker.conn in ready:
                     try:
                         message = worker.conn.recv()
@@ -189,6 +222,12 @@ def run_processes(cells: Iterable[Cell], execution: Execution) -> Iterator[CellR
                     workers[i] = _Worker(ctx, threads)
                     reason = f"killed after {elapsed:.1f} s (--timeout {timeout:g})"
                     yield stopped(cell, "timeout", reason, time_s=elapsed)
+                elif worker.cell is not None and limit is not None and grew > limit:
+                    cell = worker.cell
+                    worker.kill()
+                    workers[i] = _Worker(ctx, threads)
+                    reason = exceeded(limit, grew, elapsed)
+                    yield stopped(cell, "failed", reason, time_s=elapsed)
     except BaseException:  # stopped early: a busy worker would not read a stop message
         for worker in workers:
             worker.kill()
