@@ -1,5 +1,5 @@
 """The one place the report writes files: index.html (self-contained), report.md,
-tables/*.csv and figures/*.png + *.svg."""
+tables/*.csv and figures/*.png (and *.svg on request)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, MutableMapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -75,12 +77,31 @@ def _short_file_names(results: pd.DataFrame) -> pd.DataFrame:
     return results.assign(matrix=results.matrix.replace(short)) if short else results
 
 
-def _figure_bytes(fig: Figure) -> tuple[bytes, bytes]:
-    png, svg = io.BytesIO(), io.BytesIO()
+def _figure_bytes(fig: Figure, svg: bool) -> tuple[bytes, bytes | None]:
+    """The figure as the page's PNG, and as SVG where asked for (encoding both doubled a
+    report's figure time)."""
+    png = io.BytesIO()
     fig.savefig(png, format="png", dpi=110, bbox_inches="tight")
-    fig.savefig(svg, format="svg", bbox_inches="tight")
+    vector = None
+    if svg:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="svg", bbox_inches="tight")
+        vector = buffer.getvalue()
     plt.close(fig)
-    return _palette_png(png.getvalue()), svg.getvalue()
+    return _palette_png(png.getvalue()), vector
+
+
+Timings = MutableMapping[str, float]  # seconds per report section, filled as it is built
+
+
+@contextmanager
+def _timed(timings: Timings | None, name: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        if timings is not None:
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
 
 
 def _palette_png(png: bytes) -> bytes:
@@ -202,6 +223,8 @@ def build_report(
     *,
     sections: Sequence[TableSpec | FigureSpec | NoteSpec | HeadlineSpec] = (),
     history: pd.DataFrame | None = None,
+    svg: bool = False,
+    timings: Timings | None = None,
 ) -> Path:
     """Write the report for the combined results of `runs` into `out`: the report's own
     tables and figures and the given `sections` (the studies': see
@@ -209,6 +232,8 @@ def build_report(
     the verdict: `fairness.headline`), the cell count and the notes, leading tables, figures,
     other tables.
     An asv history section is added when `history` (from `load_asv_results`) is given.
+    `svg` writes each figure as SVG too; `timings`, where given, gets the seconds each
+    section took (its table or figure made, encoded and written) and "headline".
 
     The page is written to a temporary folder beside `out` and moved into place whole, so a
     failure leaves no half report and no file of an earlier build survives in `out`."""
@@ -224,10 +249,11 @@ def build_report(
         tables.append(replace(HISTORY, make=lambda _: history_table(history)))
     figures: list[FigureSpec] = [*FIGURES, *(s for s in sections if isinstance(s, FigureSpec))]
     notes = [s.text for s in sections if isinstance(s, NoteSpec) and s.applies(res)]
-    sentences = [  # first after the title: the verdict in words, then the studies' answers
-        *headline(res.results),
-        *(line for s in sections if isinstance(s, HeadlineSpec) for line in s.make(res)),
-    ]
+    with _timed(timings, "headline"):
+        sentences = [  # first after the title: the verdict in words, then the studies' answers
+            *headline(res.results),
+            *(line for s in sections if isinstance(s, HeadlineSpec) for line in s.make(res)),
+        ]
     names = [spec.name for spec in tables] + [spec.name for spec in figures]
     if len(set(names)) != len(names):
         shared = sorted({n for n in names if names.count(n) > 1})
@@ -236,7 +262,7 @@ def build_report(
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     staging.chmod(0o777 & ~umask())  # mkdtemp's folder is owner-only; a report is not
     try:
-        _write(res, staging, tables, figures, notes, sentences)
+        _write(res, staging, tables, figures, notes, sentences, svg, timings)
         _replace(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -283,8 +309,14 @@ def _write(
     figure_specs: list[FigureSpec],
     notes: list[str],
     sentences: list[str],
+    svg: bool,
+    timings: Timings | None,
 ) -> None:
-    tables = {spec.name: (spec, spec.make(res)) for spec in table_specs}
+    def made(spec: TableSpec) -> pd.DataFrame:
+        with _timed(timings, spec.name):
+            return spec.make(res)
+
+    tables = {spec.name: (spec, made(spec)) for spec in table_specs}
     tables = {name: made for name, made in tables.items() if not made[1].empty}
     for sub in ("tables", "figures"):
         (out / sub).mkdir()
@@ -348,27 +380,30 @@ def _write(
     md.extend(["## Figures", ""])
     missing: list[tuple[str, str]] = []
     for figure in figure_specs:
-        made = figure.make(res)
-        if isinstance(made, Missing):
-            if not figure.optional:
-                missing.append((figure.title, made.reason))
-            continue
-        parts = made if isinstance(made, list) else [(figure.name, made)]
-        body.append(f"<h3>{html.escape(figure.title)}</h3>")
-        md.extend([f"### {figure.title}", ""])
-        for name, fig in parts:
-            stem = safe_name(name)
-            png, svg = _figure_bytes(fig)
-            (out / "figures" / f"{stem}.png").write_bytes(png)
-            (out / "figures" / f"{stem}.svg").write_bytes(svg)
-            data = base64.b64encode(png).decode()
-            body.append(
-                f'<figure><img alt="{html.escape(name)}" '
-                f'src="data:image/png;base64,{data}">'
-                f"<figcaption>{html.escape(figure.caption)} "
-                f'(<a href="figures/{stem}.svg">SVG</a>)</figcaption></figure>'
-            )
-            md.extend([f"![{name}](figures/{stem}.png)", ""])
+        with _timed(timings, figure.name):
+            drawn = figure.make(res)
+            if isinstance(drawn, Missing):
+                if not figure.optional:
+                    missing.append((figure.title, drawn.reason))
+                continue
+            parts = drawn if isinstance(drawn, list) else [(figure.name, drawn)]
+            body.append(f"<h3>{html.escape(figure.title)}</h3>")
+            md.extend([f"### {figure.title}", ""])
+            for name, fig in parts:
+                stem = safe_name(name)
+                png, vector = _figure_bytes(fig, svg)
+                (out / "figures" / f"{stem}.png").write_bytes(png)
+                link = ""
+                if vector is not None:
+                    (out / "figures" / f"{stem}.svg").write_bytes(vector)
+                    link = f' (<a href="figures/{stem}.svg">SVG</a>)'
+                data = base64.b64encode(png).decode()
+                body.append(
+                    f'<figure><img alt="{html.escape(name)}" '
+                    f'src="data:image/png;base64,{data}">'
+                    f"<figcaption>{html.escape(figure.caption)}{link}</figcaption></figure>"
+                )
+                md.extend([f"![{name}](figures/{stem}.png)", ""])
     if missing:  # one line each, after the figures the run could draw
         items = "".join(
             f"<li>{html.escape(title)}: {html.escape(reason)}</li>" for title, reason in missing

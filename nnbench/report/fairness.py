@@ -12,8 +12,11 @@ bootstrap interval; and the headline, that verdict in one sentence per task."""
 
 from __future__ import annotations
 
+import functools
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -29,6 +32,28 @@ problems, so no time is compared with one measured in another run."""
 def sourced(results: pd.DataFrame) -> pd.DataFrame:
     """`results` with its `source` column: 0 throughout for a single run's table."""
     return results if SOURCE in results.columns else results.assign(**{SOURCE: 0})
+
+
+T = TypeVar("T")
+
+
+def per_table(fn: Callable[[pd.DataFrame], T]) -> Callable[[pd.DataFrame], T]:
+    """`fn(results)` computed once for each results table while the table lives: a report's
+    tables and figures ask the same question (its points, its verdict) of one table a dozen
+    times. Tables are never changed in place here, and neither is what `fn` returns."""
+    memo: dict[int, tuple[weakref.ref[pd.DataFrame], Any]] = {}
+
+    @functools.wraps(fn)
+    def cached(results: pd.DataFrame) -> T:
+        key = id(results)
+        hit = memo.get(key)
+        if hit is not None and hit[0]() is results:
+            return hit[1]
+        value = fn(results)
+        memo[key] = (weakref.ref(results, lambda _: memo.pop(key, None)), value)
+        return value
+
+    return cached
 
 
 GROUP_ORDER = ("classical", "hybrid", "neural", "amortized")
@@ -214,6 +239,7 @@ def _no_level_measurable(accuracy: Accuracy, floor: float) -> str:
     return f"no level is measurable: floor {floor:.2g} = {accuracy.floor_label} > {top:g}"
 
 
+@per_table
 def budget_points(results: pd.DataFrame) -> pd.DataFrame:
     """One row per (problem, method variant) whose cells all ended ok: the worst accuracy over
     the problem's matrix instances, the median time and each cell's (`times`), the method's
@@ -227,14 +253,18 @@ def budget_points(results: pd.DataFrame) -> pd.DataFrame:
         cells = _scored(cells, accuracy)
         cells = cells[cells.accuracy.notna() | (cells.status != "ok")]  # unmeasured: no point
         keys = [*PROBLEM, "group", "method_base", "method", "options"]
-        points = cells.groupby(keys, dropna=False).agg(
-            accuracy=("accuracy", "max"),
-            time_s=("time_s", "median"),
-            times=("time_s", tuple),  # each cell's (repeat's): the verdict's intervals
-            cells=("status", "size"),
-            ok=("status", lambda s: int((s == "ok").sum())),
-            floor=("floor", "first"),
-            left_out=("left_out", "first"),
+        points = (
+            cells.assign(is_ok=cells.status == "ok")
+            .groupby(keys, dropna=False)
+            .agg(
+                accuracy=("accuracy", "max"),
+                time_s=("time_s", "median"),
+                times=("time_s", tuple),  # each cell's (repeat's): the verdict's intervals
+                cells=("status", "size"),
+                ok=("is_ok", "sum"),
+                floor=("floor", "first"),
+                left_out=("left_out", "first"),
+            )
         )
         frames.append(points[points.ok == points.cells].reset_index())
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -243,18 +273,24 @@ def budget_points(results: pd.DataFrame) -> pd.DataFrame:
 def _least_time(points: pd.DataFrame, level: float) -> pd.DataFrame:
     """Per (problem, method_base): the fastest variant whose accuracy is within `level`."""
     reached = points[points.accuracy <= level]
-    best = reached.sort_values("time_s").groupby([*PROBLEM, "method_base"], dropna=False).head(1)
-    return best.set_index([*PROBLEM, "method_base"])
+    return reached.sort_values("time_s").groupby([*PROBLEM, "method_base"], dropna=False).head(1)
 
 
-def _cell(best: pd.DataFrame, key: tuple[object, ...], level: float, floor: float) -> str:
-    if level < floor:  # NaN floor: none stated
-        return "not measurable"
-    if key not in best.index:
-        return "not reached"
-    row = best.loc[key]
-    variant = f" ({row.options})" if row.options else ""
-    return f"{row.time_s:.3g} s{_spread(row.times)}{variant}"
+def _level_column(methods: pd.DataFrame, points: pd.DataFrame, level: float) -> pd.Series:
+    """One level's column of `time_to_accuracy` for `methods` (a row per problem and
+    method_base, with its problem's `floor`): the least time with its spread and budget, in
+    `methods`' order. (A merge, not a reindex: it matches an LU's missing rank to itself.)"""
+    keys = [*PROBLEM, "method_base"]
+    best = _least_time(points, level)
+    shown = best[keys].assign(
+        shown=[
+            f"{t:.3g} s{_spread(times)}" + (f" ({options})" if options else "")
+            for t, times, options in zip(best.time_s, best.times, best.options, strict=True)
+        ]
+    )
+    column = methods[keys].merge(shown, on=keys, how="left").shown
+    column = column.astype(object).fillna("not reached").set_axis(methods.index)
+    return column.mask(level < methods["floor"], "not measurable")  # NaN floor: none stated
 
 
 def _spread(times: Sequence[float]) -> str:
@@ -277,15 +313,10 @@ def time_to_accuracy(results: pd.DataFrame) -> pd.DataFrame:
         mine = points[points.kind == kind]
         if mine.empty:
             continue
-        best = {level: _least_time(mine, level) for level in accuracy.levels}
-        methods = mine.groupby([*PROBLEM, "method_base"], dropna=False)
-        for key, first in methods[["group", "floor"]].first().iterrows():
-            problem = dict(zip([*PROBLEM, "method"], key, strict=True))
-            floor = float(first["floor"])
-            levels = {
-                f"time to <= {lv:g}": _cell(best[lv], key, lv, floor) for lv in accuracy.levels
-            }
-            rows.append({**problem, "group": first["group"], "floor": floor, **levels})
+        methods = mine.groupby([*PROBLEM, "method_base"], dropna=False)[["group", "floor"]]
+        table = methods.first().reset_index()
+        levels = {f"time to <= {lv:g}": _level_column(table, mine, lv) for lv in accuracy.levels}
+        rows.append(table.assign(**levels).rename(columns={"method_base": "method"}))
     loosest_first = sorted({lv for a in ACCURACY.values() for lv in a.levels}, reverse=True)
     columns = [
         *PROBLEM,
@@ -294,7 +325,9 @@ def time_to_accuracy(results: pd.DataFrame) -> pd.DataFrame:
         "floor",
         *(f"time to <= {lv:g}" for lv in loosest_first),
     ]
-    table = pd.DataFrame(rows, columns=columns)
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    table = pd.concat(rows, ignore_index=True).reindex(columns=columns)
     order = {g: i for i, g in enumerate(GROUP_ORDER)}
     table = table.assign(_g=table.group.map(order))
     table = table.sort_values([*PROBLEM, "_g", "method"]).drop(columns="_g")
@@ -337,17 +370,18 @@ def matched_level(accuracy: Accuracy, dtype: str, floor: float) -> float:
 Key = tuple[object, ...]
 
 
-def _key(values: Sequence[object]) -> Key:
+def problem_key(values: Sequence[object]) -> Key:
     """A problem's key with missing values (an LU's rank) as None, so that keys compare."""
     return tuple(None if pd.isna(v) else v for v in values)
 
 
+@per_table
 def groups_run(results: pd.DataFrame) -> dict[Key, frozenset[str]]:
-    """Per problem (`_key`), the groups with a cell there that was not skipped: a method that
+    """Per problem (`problem_key`), the groups with a cell there that was not skipped: a method that
     failed or diverged ran there; one that declined the input did not."""
     results = sourced(results)
     run = results[results.status != "skipped"].groupby(PROBLEM, dropna=False).group
-    return {_key(key): frozenset(map(str, groups)) for key, groups in run}
+    return {problem_key(key): frozenset(map(str, groups)) for key, groups in run}
 
 
 def judge(points: pd.DataFrame, ran: dict[Key, frozenset[str]]) -> list[Judged]:
@@ -366,9 +400,16 @@ def judge(points: pd.DataFrame, ran: dict[Key, frozenset[str]]) -> list[Judged]:
             fastest[str(group)] = rows.iloc[0]
             at_best = rows[rows.time_s == rows.time_s.iloc[0]]
             tied[str(group)] = at_best.drop_duplicates("method_base")
-        groups = ran.get(_key(key), frozenset()) | frozenset(map(str, mine.group))
+        groups = ran.get(problem_key(key), frozenset()) | frozenset(map(str, mine.group))
         judged.append(Judged(problem, level, reason, groups, fastest, tied))
     return judged
+
+
+@per_table
+def judged_problems(results: pd.DataFrame) -> list[Judged]:
+    """`judge` of every problem of the results, in order."""
+    points = budget_points(results)
+    return [] if points.empty else judge(points, groups_run(results))
 
 
 def task_label(problem: dict[str, object]) -> str:
@@ -389,10 +430,9 @@ def verdict_by_problem(results: pd.DataFrame) -> pd.DataFrame:
     """Per problem: its matched accuracy, its own fastest classical method there with its
     time (the comparator of every time ratio on it), each other group's fastest method with
     its time and time / the classical one's; or, for a problem the verdict leaves out, why."""
-    points = budget_points(results)
-    if points.empty:
+    judged = judged_problems(results)
+    if not judged:
         return pd.DataFrame()
-    judged = judge(points, groups_run(results))
     groups = [g for g in GROUP_ORDER[1:] if any(g in j.groups for j in judged)]
     columns = ["task", "matrix", "n", "rank", SOURCE, "matched accuracy"]
     columns += ["classical: fastest", "classical: time_s"]
@@ -567,11 +607,10 @@ def offered_groups(kind: str) -> frozenset[str]:
 
 def task_verdicts(results: pd.DataFrame) -> list[TaskVerdict]:
     """One per task, dtype and device with an ok cell, in order."""
-    points = budget_points(results)
-    if points.empty:
-        return []
-    ran = groups_run(results)
-    return [_task_verdict(judge(mine, ran)) for _, mine in points.groupby(TASK)]
+    tasks: dict[Key, list[Judged]] = {}
+    for judged in judged_problems(results):  # in PROBLEM's order, which begins with TASK's
+        tasks.setdefault(tuple(judged.problem[c] for c in TASK), []).append(judged)
+    return [_task_verdict(problems) for _, problems in sorted(tasks.items(), key=lambda t: t[0])]
 
 
 def _task_verdict(problems: list[Judged]) -> TaskVerdict:

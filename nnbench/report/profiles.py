@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from nnbench.report.fairness import PROBLEM, TASK, budget_points, groups_run, judge
+from nnbench.report.fairness import PROBLEM, TASK, budget_points, judged_problems, problem_key
 
 
 def profile_ratios(results: pd.DataFrame) -> pd.DataFrame:
@@ -24,12 +24,13 @@ def profile_ratios(results: pd.DataFrame) -> pd.DataFrame:
     points = budget_points(results)
     if points.empty:
         return pd.DataFrame()
+    by_problem = {problem_key(key): same for key, same in points.groupby(PROBLEM, dropna=False)}
     rows = []
-    for judged in judge(points, groups_run(results)):
+    for judged in judged_problems(results):
         if judged.left_out or not math.isfinite(judged.level):
             continue
         key = tuple(judged.problem[c] for c in PROBLEM)
-        same = points[on_problem(points, judged.problem)]
+        same = by_problem[problem_key(key)]
         reached = same[same.accuracy <= judged.level]
         if reached.empty:
             continue

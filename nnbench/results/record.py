@@ -62,6 +62,7 @@ class Outcome:
     time_iqr_s: float = NAN
     time_per_matrix_s: float = NAN  # time_s / batch
     timing_repeats: int = 0
+    timed_s: float = NAN  # every timed call's seconds together: what the run spent measuring
     peak_mem_mb: float = NAN
     # rank-k cost model (`methods.Cost`): products with A or A^T as a whole (NaN: a dense
     # factorization, or not reported), and floats of working memory besides A (NaN: not modelled)

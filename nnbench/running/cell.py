@@ -27,6 +27,7 @@ from nnbench.precision import PRECISIONS, tf32_mode
 from nnbench.results import Artifact, CellSpec, Outcome, Row, Status
 from nnbench.results.table import CURVE_COLUMNS
 from nnbench.running.cells import Cell, static_skip_reason
+from nnbench.running.instances import INSTANCES
 from nnbench.running.timing import time_call, warmup_input, warmup_shape
 
 
@@ -172,7 +173,7 @@ def _run(cell: Cell) -> CellResult:
     device = DEVICES[cell.device]
     dense = cell.family.sparse and not cell.method.takes_sparse  # (n <= DENSE_LIMIT: static)
     instances = [
-        cell.family.make(cell.n, seed=s, dtype=cell.storage, dense=dense)
+        INSTANCES.make(cell.family, cell.n, seed=s, dtype=cell.storage, dense=dense)
         for s in cell.instance_seeds
     ]
     a = instances[0] if cell.batch == 1 else np.stack(instances)
@@ -221,6 +222,7 @@ def _timed(
             time_iqr_s=timing.iqr_s,
             time_per_matrix_s=timing.median_s / cell.batch,
             timing_repeats=timing.repeats,
+            timed_s=sum(timing.times_s),
             warning=_first_warning(caught),
         )
         facts = method.finish_batch(raw) if cell.batch > 1 else [method.finish(raw)]

@@ -31,6 +31,7 @@ STUDIES: dict[str, Study] = {
     study.name: study
     for study in (
         quick.STUDY,
+        quick.SURVEY,
         worked.STUDY,
         fair.FAIR_QUICK,
         fair.FAIR,
