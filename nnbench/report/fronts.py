@@ -22,11 +22,12 @@ from nnbench.report.fairness import (
     PROBLEM,
     TASK,
     budget_points,
+    per_table,
+    problem_key,
     ratio_interval,
     ratio_text,
     task_label,
 )
-from nnbench.report.profiles import on_problem
 
 BUDGET_OPTIONS = frozenset({"steps", "max_steps", "niter", "tol", "epochs", "passes"})
 """Options that set how much work a method does, not which algorithm it is."""
@@ -66,6 +67,7 @@ def final_points(points: pd.DataFrame) -> pd.DataFrame:
     return ordered.groupby([*PROBLEM, "configuration"], dropna=False).head(1)
 
 
+@per_table
 def reverse_pairs(results: pd.DataFrame) -> pd.DataFrame:
     """One row per (problem, non-classical configuration): its final accuracy and time, the
     accuracy asked of the classical methods (that one, or the problem's rounding floor if it
@@ -77,11 +79,13 @@ def reverse_pairs(results: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     points = points[points.left_out.astype(str) == ""]
     classical = points[points.group == "classical"]
+    by_problem = {problem_key(key): same for key, same in classical.groupby(PROBLEM, dropna=False)}
+    nothing = classical.iloc[:0]
     rows = []
     for _, own in final_points(points).iterrows():
         problem = {c: own[c] for c in PROBLEM}
         target = float(np.fmax(own.accuracy, own.floor))
-        same = classical[on_problem(classical, problem)]
+        same = by_problem.get(problem_key(list(problem.values())), nothing)
         reached = same[same.accuracy <= target].sort_values("time_s", kind="stable")
         first = reached.iloc[0] if len(reached) else None
         rows.append(
