@@ -4,8 +4,6 @@ is fast, AMG and a sparse direct solve need the iterations their theory promises
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import scipy.sparse
@@ -33,14 +31,11 @@ def test_sparse_ic0_equals_the_dense_one(family):
     np.testing.assert_allclose(lower, ic0(a), rtol=1e-12, atol=1e-14)
 
 
-def test_sparse_ic0_at_n_4096_takes_under_a_second():
-    """Under 1 s on an idle machine (measured 0.03 s); 5 s allowed for a loaded one."""
+def test_sparse_ic0_at_n_4096_keeps_the_pattern_and_preconditions_cg():
+    """(Its speed is a benchmark's question, not a test's: `nnbench bench timing-overhead`.)"""
     a = diffusion_2d_sparse(4096, np.random.default_rng(HELD_OUT))
-    start = time.perf_counter()
     lower = sparse_ic0(a)
-    seconds = time.perf_counter() - start
-    print(f"sparse IC(0), n = 4096, nnz(L) = {lower.nnz}: {seconds:.3f} s")
-    assert seconds < 5.0
+    assert lower.nnz == scipy.sparse.tril(a).nnz  # IC(0): no fill outside A's pattern
     b = np.random.default_rng(0).standard_normal(4096)
     fact = get_method("sparse-ic0").factorize(a.toarray())
     assert isinstance(fact, PreconditionerFactorization)
