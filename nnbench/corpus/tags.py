@@ -39,13 +39,16 @@ def is_symmetric(a: np.ndarray) -> bool:
 
 
 def is_spd(a: np.ndarray) -> bool:
+    """Symmetric, with a Cholesky factor, and not `singular`: rounding lets Cholesky finish
+    on a singular positive semidefinite matrix (a Laplacian without a shift), which is not
+    positive definite and must not carry both tags."""
     if not is_symmetric(a):
         return False
     try:
         np.linalg.cholesky(np.asarray(a, dtype=np.float64))
     except np.linalg.LinAlgError:
         return False
-    return True
+    return not is_singular(a)
 
 
 def is_diagonal(a: np.ndarray) -> bool:
@@ -163,7 +166,9 @@ def _sparse_dominant(a: Any) -> bool:
 
 def _sparse_ldl_positive(a: Any) -> bool | None:
     """Whether symmetric elimination without pivoting (a sparse LDL^T by SuperLU with a
-    symmetric ordering) meets only positive pivots, i.e. A is SPD; None if it breaks down."""
+    symmetric ordering) meets only positive pivots, i.e. A is SPD; None if it breaks down.
+    A pivot at rounding level (n eps max|a_ij|) counts as zero: a singular semidefinite A
+    (a Laplacian without a shift) meets one, and is not positive definite."""
     import scipy.sparse
     import scipy.sparse.linalg
 
@@ -176,7 +181,8 @@ def _sparse_ldl_positive(a: Any) -> bool | None:
         )
     except RuntimeError:  # an exactly zero pivot
         return None
-    return bool(np.all(lu.U.diagonal() > 0)) and bool(np.all(lu.perm_r == lu.perm_c))
+    tiny = a.shape[0] * np.finfo(np.float64).eps * float(abs(a).max())
+    return bool(np.all(lu.U.diagonal() > tiny)) and bool(np.all(lu.perm_r == lu.perm_c))
 
 
 def _sparse_spd(a: Any) -> bool:
@@ -242,7 +248,7 @@ SPARSE_TAG_CHECKS: dict[str, Callable[[Any], bool]] = {
     "square": is_square,
     "rectangular": is_rectangular,
     "symmetric": _sparse_symmetric,
-    "spd": _sparse_spd,
+    "spd": _small_dense(is_spd, _sparse_spd),
     "diagonal": _sparse_diagonal,
     "identity": lambda a: _sparse_diagonal(a) and bool(np.all(a.diagonal() == 1)),
     "diagonally_dominant": _sparse_dominant,

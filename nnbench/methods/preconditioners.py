@@ -28,7 +28,9 @@ from nnbench.methods.factorization import InverseOperator
 def spd_only(x: Any) -> None:
     """The check before timing (see `classical`): symmetric, and positive definite by a
     Cholesky attempt (an indefinite A would break CG down: a `diverged` row for no
-    fault of the preconditioner's). A sparse A: symmetric with a positive diagonal, checked
+    fault of the preconditioner's) that meets no pivot at rounding level (n eps max|a_ij|:
+    a singular semidefinite A, on which Cholesky may finish; then lambda_min is that small,
+    and A is `singular`, not `spd`). A sparse A: symmetric with a positive diagonal, checked
     sparse; its definiteness is its family's `spd` tag (checked by `corpus.tags`, sparse)."""
     message = "conjugate gradients needs a symmetric positive definite matrix"
     if is_sparse(x):
@@ -38,9 +40,12 @@ def spd_only(x: Any) -> None:
     if not np.allclose(x, x.T, rtol=1e-12, atol=0.0) or np.any(np.diag(x) <= 0):
         raise SkipCell(message)
     try:
-        scipy.linalg.cholesky(x, lower=True, check_finite=False)
+        lower = scipy.linalg.cholesky(x, lower=True, check_finite=False)
     except np.linalg.LinAlgError as exc:
         raise SkipCell(f"{message}; this one is not positive definite") from exc
+    tiny = x.shape[0] * np.finfo(x.dtype).eps * float(np.abs(x).max())
+    if float(np.diagonal(lower).min()) ** 2 <= tiny:
+        raise SkipCell(f"{message}; this one is singular (positive semidefinite at most)")
 
 
 def _identity(r: np.ndarray) -> np.ndarray:
