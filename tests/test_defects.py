@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
-from nnbench.corpus import MATRIX_FAMILIES, file_family, infer_tags
+from nnbench.api import Grid, run_grid
+from nnbench.corpus import MATRIX_FAMILIES, TAG_CHECKS, file_family, infer_tags
+from nnbench.corpus.tags import TAG_WORDS
 from nnbench.errors import SkipCell
 from nnbench.methods import METHODS
+
+
+def test_amortized_ic_declines_what_conjugate_gradients_cannot_solve():
+    """It preconditions CG, as the cg-* methods do: it needs what they need (an SPD matrix)
+    and says so instead of running CG to a breakdown (`diverged`)."""
+    method = METHODS["amortized-ic"]
+    assert method.requires == METHODS["cg-none"].requires
+    a = MATRIX_FAMILIES["random-gaussian"].make(8, seed=0)
+    assert not method.requires.met_by(a)
+    with pytest.raises(SkipCell, match="symmetric positive definite"):
+        method.prepare(a, device="cpu")
+    with pytest.raises(SkipCell):  # a stack with one unsuitable matrix
+        method.prepare(np.stack([np.eye(8), a]), device="cpu")
 
 
 @pytest.mark.parametrize("family", ["grid-laplacian", "graph-laplacian"])
@@ -24,7 +41,7 @@ def test_a_singular_laplacian_is_singular_and_not_spd(family, tmp_path):
     assert "singular" in tags and "spd" not in tags
 
 
-@pytest.mark.parametrize("method", ["cg-none", "cg-jacobi"])
+@pytest.mark.parametrize("method", ["cg-none", "cg-jacobi", "amortized-ic"])
 def test_methods_that_need_spd_decline_a_singular_laplacian(method):
     """What Cholesky finishes on with a pivot at rounding level is no SPD matrix for CG."""
     for n in (16, 256):  # Cholesky finishes on both (on n = 64 it fails: declined anyway)
@@ -37,3 +54,40 @@ def test_methods_that_need_spd_decline_a_singular_laplacian(method):
 def test_no_family_declares_spd_and_singular():
     for family in MATRIX_FAMILIES.values():
         assert not {"spd", "singular"} <= set(family.tags), family.name
+
+
+def test_every_tag_has_words_and_requirements_read_as_sentences():
+    assert set(TAG_WORDS) == set(TAG_CHECKS)
+    for method in METHODS.values():
+        words = str(method.requires)
+        assert words == "any matrix" or words.startswith("a matrix that "), method.name
+        assert not re.search(r"frozenset|Requirements\(|<\w|_", words), (method.name, words)
+
+
+def test_no_skip_reason_in_a_small_run_shows_python_internals(tmp_path):
+    """Every skip reason is a sentence: no reprs of sets, dataclasses or objects."""
+    grid = Grid(
+        matrices=("diagonal-mn0", "needs-pivoting", "random-gaussian", "rectangular", "spd"),
+        methods=(
+            "classical",
+            "gmres-warm-lu[start=exact]",
+            "gmres-warm-lu[start=closed-form]",
+            "gmres-warm-lu[start=cold]",
+            "amortized-ic[steps=5,count=8]",
+        ),
+        sizes=(6,),
+        ranks=(2,),
+        dtypes=("float64",),
+    )
+    rows = run_grid(grid, out=tmp_path / "run").results
+    skipped = rows[rows.status == "skipped"]
+    assert len(skipped) > 20
+    for reason in skipped.reason:
+        assert reason and not re.search(r"frozenset|Requirements\(|<\w", reason), reason
+    warm = skipped.set_index(["method", "matrix"]).reason
+    exact = warm["gmres-warm-lu[start=exact]", "diagonal-mn0"]
+    assert exact == "the exact start needs a matrix that is not singular"
+    ic = rows[rows.method.str.startswith("amortized-ic")].set_index("matrix")
+    assert ic.loc["random-gaussian", "status"] == "skipped"
+    assert "symmetric positive definite" in ic.loc["random-gaussian", "reason"]
+    assert ic.loc["spd", "status"] == "ok"

@@ -272,6 +272,24 @@ def _either(tag: str) -> Callable[[Any], bool]:
 TAG_CHECKS: dict[str, Callable[[Any], bool]] = {tag: _either(tag) for tag in DENSE_TAG_CHECKS}
 """Every boolean tag a family may carry, with the check that defines it (dense or sparse)."""
 
+TAG_WORDS: dict[str, tuple[str, str]] = {
+    "square": ("is square", "is not square"),
+    "rectangular": ("is rectangular", "is not rectangular"),
+    "symmetric": ("is symmetric", "is not symmetric"),
+    "spd": ("is symmetric positive definite", "is not symmetric positive definite"),
+    "diagonal": ("is diagonal", "is not diagonal"),
+    "identity": ("is the identity", "is not the identity"),
+    "diagonally_dominant": (
+        "is strictly diagonally dominant",
+        "is not strictly diagonally dominant",
+    ),
+    "needs_pivoting": ("needs pivoting", "needs no pivoting"),
+    "singular": ("is singular", "is not singular"),
+    "image": ("holds pixel intensities", "holds no pixel intensities"),
+}
+"""Each tag in words, as a matrix that has it and one that lacks it (skip reasons say what a
+method needs: "a matrix that is not singular")."""
+
 
 def has_rank(a: np.ndarray, rank: float) -> bool:
     return numerical_rank(a) == rank

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nnbench.corpus.sparse import as_csr, is_sparse, to_dense
-from nnbench.corpus.tags import TAG_CHECKS
+from nnbench.corpus.tags import TAG_CHECKS, TAG_WORDS
 from nnbench.devices import DEVICES, get_device
 from nnbench.errors import NNBenchError
 from nnbench.methods.factorization import FACTORIZATIONS, Factorization, InverseOperator
@@ -114,6 +114,12 @@ class Requirements:
         unknown = sorted((self.tags | self.without) - set(TAG_CHECKS))
         if unknown:
             raise NNBenchError(f"unknown tag {unknown[0]!r}", f"use {', '.join(TAG_CHECKS)}")
+
+    def __str__(self) -> str:
+        """In words, for skip reasons: "a matrix that is not singular"."""
+        words = [TAG_WORDS[t][0] for t in sorted(self.tags)]
+        words += [TAG_WORDS[t][1] for t in sorted(self.without)]
+        return f"a matrix that {' and '.join(words)}" if words else "any matrix"
 
     def met_by(self, a: np.ndarray) -> bool:
         """Whether `a` has every tag of `tags` and none of `without`."""

@@ -351,7 +351,7 @@ class GmresWarmStart(Method):
     def prepare(self, a: np.ndarray, *, device: str) -> Any:
         x = np.asarray(a, dtype=np.float64)
         if not self.requires.met_by(x):  # untimed: singular, or needs pivoting (no-pivot starts)
-            raise SkipCell(f"the {self.config.start} start needs A {self.requires}")
+            raise SkipCell(f"the {self.config.start} start needs {self.requires}")
         if self.config.start == "amortized":
             self.network_for(x.shape[0])  # untimed training where no model was set up
         return x

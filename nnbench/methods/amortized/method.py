@@ -8,6 +8,8 @@ import dataclasses
 import math
 from typing import Any
 
+import numpy as np
+
 from nnbench.errors import NNBenchError
 from nnbench.methods.amortized.config import SKETCHES, AmortizedConfig
 from nnbench.methods.amortized.models import MODELS, Model
@@ -33,6 +35,7 @@ class AmortizedMethod(Method):
         self.name, self.config, self.description = name, config, description
         self.kind = self.model.kind
         self.square_only = self.kind in ("lu", "precond")
+        self.requires = self.model.requires
         self.warmup_at_full_size = not self.model.any_size
         self.trained: Trained | None = None
         self.train_time_s = math.nan
@@ -54,6 +57,13 @@ class AmortizedMethod(Method):
                 f"train one for this size: {self.base_name}[n={shape[0]}]"
             )
         return reason
+
+    def prepare(self, a: np.ndarray, *, device: str) -> Any:
+        """The matrix (or stack) on `device`, once its model's `check` passed each matrix."""
+        if self.model.check is not None:
+            for matrix in a if a.ndim == 3 else a[None]:
+                self.model.check(matrix)
+        return super().prepare(a, device=device)
 
     def cost(self, shape: tuple[int, int], rank: int | None) -> Cost:
         """A learned sketch is applied as any sketch-and-solve is: two passes over A."""

@@ -8,9 +8,12 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from nnbench.methods.amortized.config import AmortizedConfig, unit_scaled
+from nnbench.methods.base import ANY_MATRIX, Requirements
+from nnbench.methods.preconditioners import SPD, spd_only
 from nnbench.methods.sketch import best_in_row_space
 from nnbench.seeds import derive_seed
 
@@ -278,7 +281,9 @@ class Model:
     every size; `loss_formula` and `init` say in words what `loss` computes (`{k}`: the rank
     a sketch is trained for) and where training starts (results columns); `place`: a step
     on the whole training set before the gradient steps (timed as training), that fixes what
-    gradients cannot move (a sparse sketch's positions)."""
+    gradients cannot move (a sparse sketch's positions); `requires`: what it needs of a
+    matrix (`Requirements`), which `check` (untimed, on each matrix of a stack) enforces by
+    raising `SkipCell`."""
 
     kind: str
     build: Callable[[AmortizedConfig], torch.nn.Module]
@@ -291,6 +296,8 @@ class Model:
     place: Callable[[torch.nn.Module, torch.Tensor, AmortizedConfig], None] | None = None
     any_size: bool = False
     classical_solve: bool = False  # inference ends in classical linear algebra (the sketch's)
+    requires: Requirements = ANY_MATRIX
+    check: Callable[[np.ndarray], None] | None = None
 
 
 PROBE = "one z ~ N(0, I) per matrix and step, A scaled to max|a_ij| = 1"
@@ -345,6 +352,8 @@ MODELS: dict[str, Model] = {
         loss_formula=f"batch mean of ||(L L^T - A) z||^2 / ||A||_F^2, {PROBE}",
         init="zero correction of (sqrt(a_ii), a_ij / sqrt(a_jj)) on the pattern of tril(A)",
         any_size=True,
+        requires=SPD,  # its M^-1 preconditions CG, which breaks down on any other matrix
+        check=spd_only,
     ),
 }
 
