@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from nnbench.api import Grid, run_grid
+from nnbench.cli import main
 from nnbench.corpus import MATRIX_FAMILIES, TAG_CHECKS, file_family, infer_tags
 from nnbench.corpus.tags import TAG_WORDS
 from nnbench.errors import SkipCell
@@ -91,3 +92,11 @@ def test_no_skip_reason_in_a_small_run_shows_python_internals(tmp_path):
     assert ic.loc["random-gaussian", "status"] == "skipped"
     assert "symmetric positive definite" in ic.loc["random-gaussian", "reason"]
     assert ic.loc["spd", "status"] == "ok"
+
+
+def test_a_dangling_link_says_where_it_points(tmp_path, capsys):
+    (tmp_path / "link.npy").symlink_to(tmp_path / "gone.npy")
+    argv = ["run", "--matrices", f"file:{tmp_path / 'link.npy'}", "--out", str(tmp_path / "o")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"is a symbolic link to {str(tmp_path / 'gone.npy')!r}, which does not exist" in err

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
+import os
 import warnings
 from collections.abc import Callable
 from functools import partial
@@ -132,8 +134,37 @@ def _npy(path: Path) -> np.ndarray:
 def _csv(path: Path) -> np.ndarray:
     with warnings.catch_warnings():  # an empty file: the empty matrix's error says it, once
         warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
-        a = np.loadtxt(path, delimiter=",", ndmin=2)
+        try:
+            a = np.loadtxt(path, delimiter=",", ndmin=2)
+        except ValueError:
+            ragged = _ragged_row(path)
+            if ragged is None:
+                raise
+            raise ragged from None
     return a if a.size else np.zeros((0, 0))  # (0, 1) would suggest a column was read
+
+
+def _ragged_row(path: Path) -> NNBenchError | None:
+    """The error for the first row of a CSV with another number of columns than its first
+    row (numpy's own words advise `usecols`, a keyword of a call the user does not make), or
+    None where every row has as many. Rows are lines as `loadtxt` reads them: blank lines
+    and `#` comments are none."""
+    first: tuple[int, int] | None = None
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, start=1):
+            text = line.split("#", 1)[0].strip()
+            if not text:
+                continue
+            columns = text.count(",") + 1
+            if first is None:
+                first = (number, columns)
+            elif columns != first[1]:
+                return NNBenchError(
+                    f"cannot read matrix file {str(path)!r}: line {number} has {columns} "
+                    f"columns and the first row (line {first[0]}) has {first[1]}",
+                    "give every row the same number of comma-separated values",
+                )
+    return None
 
 
 SPARSE_DENSITY = 0.1
@@ -196,6 +227,32 @@ def native_dtype(path: str | Path) -> str:
     return "float32" if dtype.itemsize <= 4 else "float64"
 
 
+def _missing(path: Path) -> NNBenchError:
+    """Why `path` names no file: a symbolic link that loops or leads nowhere, or nothing."""
+    if path.is_symlink() or any(p.is_symlink() for p in path.parents):
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:  # Python 3.11 and 3.12: "Symlink loop from ..."
+            return _loop(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # Python 3.13
+                return _loop(path)
+        if path.is_symlink():
+            target = os.readlink(path)
+            return NNBenchError(
+                f"matrix file {str(path)!r} is a symbolic link to {target!r}, which does not exist",
+                "point the link at the file, or give the file's own path",
+            )
+    return NNBenchError(f"matrix file {str(path)!r} does not exist", "check the path")
+
+
+def _loop(path: Path) -> NNBenchError:
+    return NNBenchError(
+        f"matrix file {str(path)!r} is a symbolic link that loops (it leads back to itself)",
+        "point the link at the file, or give the file's own path",
+    )
+
+
 def load_matrix_file(path: str | Path) -> Matrix:
     """The file's matrix as a validated float64 array, or CSR array for a sparse Matrix
     Market file (see `validate_matrix`)."""
@@ -211,10 +268,12 @@ def load_matrix_file(path: str | Path) -> Matrix:
             f"matrix file {str(path)!r} is a folder", f"give the path of a {suffix} file"
         )
     if not path.is_file():
-        raise NNBenchError(f"matrix file {str(path)!r} does not exist", "check the path")
+        raise _missing(path)
     _announce(path)
     try:
         a = READERS[suffix](path)
+    except NNBenchError:  # a reader that says itself what is wrong (a ragged CSV)
+        raise
     except Exception as exc:  # any reader's failure is the same user-facing problem
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise NNBenchError(
