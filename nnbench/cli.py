@@ -25,6 +25,20 @@ def _split(cast: Callable[[str], object]) -> Callable[[str], tuple[object, ...]]
     return parse
 
 
+def _method_terms(text: str) -> tuple[str, ...]:
+    """`--methods`: split on the commas between terms, not those inside a term's [...]."""
+    from nnbench.selection import split_terms
+
+    return tuple(split_terms(text))
+
+
+def _matrix_terms(text: str) -> tuple[str, ...]:
+    """`--matrices`: split on commas, a `file:` name kept whole where it holds commas."""
+    from nnbench.corpus.select import join_file_names
+
+    return tuple(term for term in join_file_names(text.split(",")) if term.strip())
+
+
 def _memory(text: str) -> float | None:
     from nnbench.running.memory import parse_memory
 
@@ -211,10 +225,12 @@ def _run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--quick", action="store_true", help="use the study's small variant")
     run.add_argument(
         "--matrices",
-        type=_split(str),
-        help="names, tag:EXPR (tag:spd, tag:square+!image), all, file:PATH",
+        type=_matrix_terms,
+        help="names, tag:EXPR (tag:spd, tag:square+!image), all, file:PATH (may hold commas)",
     )
-    run.add_argument("--methods", type=_split(str), help="names or groups: classical, neural, all")
+    run.add_argument(
+        "--methods", type=_method_terms, help="names or groups: classical, neural, all"
+    )
     run.add_argument("--sizes", type=_split(int), help="n for sizable families, e.g. 8,32,128")
     run.add_argument("--max-size", type=int, help="drop matrices with a side larger than this")
     run.add_argument("--ranks", type=_split(int), help="k for rank-k methods, e.g. 1,5,10")

@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from nnbench.api import Grid, run_grid
-from nnbench.cli import main
+from nnbench.cli import _method_terms, main
 from nnbench.corpus import MATRIX_FAMILIES, TAG_CHECKS, file_family, infer_tags
+from nnbench.corpus.select import join_file_names
 from nnbench.corpus.tags import TAG_WORDS
 from nnbench.errors import SkipCell
-from nnbench.methods import METHODS
+from nnbench.methods import METHODS, select_methods
 
 
 def test_amortized_ic_declines_what_conjugate_gradients_cannot_solve():
@@ -100,3 +102,46 @@ def test_a_dangling_link_says_where_it_points(tmp_path, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert f"is a symbolic link to {str(tmp_path / 'gone.npy')!r}, which does not exist" in err
+
+
+def test_a_file_name_with_commas_is_one_matrix(tmp_path, capsys):
+    np.save(tmp_path / "a,b.npy", np.eye(3) + 1.0)
+    np.save(tmp_path / "c.npy", np.eye(3))
+    out = tmp_path / "out"
+    selector = f"spd,file:{tmp_path / 'a,b.npy'},file:{tmp_path / 'c.npy'},identity"
+    argv = ["run", "--matrices", selector, "--methods", "scipy-lu", "--sizes", "4"]
+    assert main([*argv, "--no-progress", "--out", str(out)]) == 0
+    matrices = set(pd.read_parquet(out / "results.parquet").matrix)
+    assert matrices == {"spd", f"file:{tmp_path / 'a,b.npy'}", f"file:{tmp_path}/c.npy", "identity"}
+
+
+@pytest.mark.parametrize(
+    ("selector", "terms"),
+    [
+        ("file:{t}/a,b.npy,spd", ["file:{t}/a,b.npy", "spd"]),  # exists
+        ("file:{t}/x,y.npy,spd", ["file:{t}/x,y.npy", "spd"]),  # missing: the name meant
+        ("file:{t}/c.npy,spdd", ["file:{t}/c.npy", "spdd"]),  # a typo after a file
+        ("file:{t}/gone.npy,spdd", ["file:{t}/gone.npy", "spdd"]),  # the readable join
+        ("file:{t}/x,y", ["file:{t}/x,y"]),  # nothing readable: all of it
+        ("tag:spd,all,file:{t}/c.npy", ["tag:spd", "all", "file:{t}/c.npy"]),
+    ],
+)
+def test_file_names_are_joined_where_the_commas_split_them(tmp_path, selector, terms):
+    np.save(tmp_path / "a,b.npy", np.eye(2))
+    np.save(tmp_path / "c.npy", np.eye(2))
+    pieces = selector.format(t=tmp_path).split(",")
+    assert join_file_names(pieces) == [term.format(t=tmp_path) for term in terms]
+
+
+def test_methods_with_several_options_are_one_term():
+    """docs/methods.md's example: the commas inside [...] separate options, not methods."""
+    text = "neural-lu-study-final[optimizer=sgd,lr=0.01],hybrid-lu-newton[pivot=false]"
+    terms = _method_terms(text)
+    assert terms == (
+        "neural-lu-study-final[optimizer=sgd,lr=0.01]",
+        "hybrid-lu-newton[pivot=false]",
+    )
+    assert [m.options for m in select_methods(list(terms))] == [
+        "optimizer=sgd,lr=0.01",
+        "pivot=False",
+    ]

@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from nnbench.corpus.family import MatrixFamily
-from nnbench.corpus.files import file_family
+from nnbench.corpus.files import READERS, file_family
 from nnbench.corpus.registry import MATRIX_FAMILIES
 from nnbench.corpus.tags import TAG_CHECKS
 from nnbench.errors import NNBenchError
@@ -41,9 +43,42 @@ def _resolve(term: str) -> list[MatrixFamily]:
     raise unknown_name_error("matrix", term, list(MATRIX_FAMILIES), "matrices")
 
 
+def _is_selector(piece: str) -> bool:
+    """Whether a comma-split piece reads as a selector of its own, not part of a file name."""
+    term = piece.strip()
+    return term in ("all", *MATRIX_FAMILIES) or term.startswith(("tag:", "file:"))
+
+
+def join_file_names(pieces: list[str]) -> list[str]:
+    """The comma-split pieces of a selector with each `file:` path whole again. A piece
+    after `file:` that names no existing path may take the pieces after it that are no
+    selector of their own (a family, `all`, `tag:...`, `file:...`): up to the first join that
+    exists; if none does, the path meant (for the error) is the longest join with a readable
+    suffix (`file:a,b.npy`), else the longest (`file:a,b`)."""
+    terms: list[str] = []
+    i = 0
+    while i < len(pieces):
+        last = i + 1
+        if pieces[i].strip().startswith("file:") and not _path(pieces[i]).exists():
+            while last < len(pieces) and not _is_selector(pieces[last]):
+                last += 1
+        joins = {end: ",".join(pieces[i:end]) for end in range(i + 1, last + 1)}
+        existing = [end for end, term in joins.items() if _path(term).exists()]
+        readable = [end for end, term in joins.items() if _path(term).suffix.lower() in READERS]
+        i = (existing[:1] or readable[-1:] or [last])[0]
+        terms.append(joins[i])
+    return terms
+
+
+def _path(term: str) -> Path:
+    return Path(term.strip().removeprefix("file:"))
+
+
 def select_matrices(selector: str | list[str]) -> list[MatrixFamily]:
-    """Resolve a selector to families, in registry order then file order, without duplicates."""
-    terms = selector.split(",") if isinstance(selector, str) else list(selector)
+    """Resolve a selector to families, in registry order then file order, without duplicates.
+    Commas separate selectors, and a file name may hold commas (see `join_file_names`)."""
+    pieces = selector.split(",") if isinstance(selector, str) else list(selector)
+    terms = join_file_names(pieces)
     return select(
         terms,
         _resolve,

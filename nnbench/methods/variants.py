@@ -3,45 +3,16 @@ options (its config dataclass), e.g. `neural-lu-study-final[optimizer=sgd,lr=0.0
 
 from __future__ import annotations
 
-import re
 from dataclasses import fields, is_dataclass, replace
 from typing import Any, cast
 
 from nnbench.errors import NNBenchError
 from nnbench.methods.base import Method
 
-_TERM = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<options>[^\[\]]*)\]$")
-
-
-def split_terms(selector: str) -> list[str]:
-    """Split on commas that are not inside [...]."""
-    terms, depth, current = [], 0, ""
-    for char in selector:
-        depth += {"[": 1, "]": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            terms.append(current)
-            current = ""
-        else:
-            current += char
-    return [t.strip() for t in [*terms, current] if t.strip()]
-
-
-def parse_term(term: str) -> tuple[str, dict[str, str]]:
-    """`name[k=v,...]` -> (name, {k: v}); a plain name has no options."""
-    match = _TERM.match(term)
-    if match is None:
-        if "[" in term or "]" in term:
-            raise NNBenchError(
-                f"cannot read method {term!r}", "write NAME[option=value,option=value]"
-            )
-        return term, {}
-    options: dict[str, str] = {}
-    for pair in filter(None, (p.strip() for p in match["options"].split(","))):
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise NNBenchError(f"cannot read option {pair!r} in {term!r}", "write option=value")
-        options[key.strip()] = value.strip()
-    return match["name"].strip(), options
+# The term syntax lives with the selector loop (the command line reads it without loading
+# any method); the registry takes it from here.
+from nnbench.selection import parse_term as parse_term
+from nnbench.selection import split_terms as split_terms
 
 
 def _parse(text: str, current: object) -> object:
