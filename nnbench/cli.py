@@ -39,6 +39,23 @@ def _matrix_terms(text: str) -> tuple[str, ...]:
     return tuple(term for term in join_file_names(text.split(",")) if term.strip())
 
 
+def _check_names(args: argparse.Namespace) -> None:
+    """Refuse an unknown study, method or matrix name before the registries of methods and
+    studies load (seconds: torch, matplotlib), from their names (`nnbench.names`)."""
+    from nnbench.names import check_method_terms, check_study, name_index
+
+    index = name_index()
+    if args.study:
+        check_study(args.study, index)
+    if args.methods:
+        check_method_terms(args.methods, index)
+    named = [term for term in args.matrices or () if not term.strip().startswith("file:")]
+    if named:  # the corpus loads in a blink; files are read (and checked) by the run
+        from nnbench.corpus import select_matrices
+
+        select_matrices(named)
+
+
 def _memory(text: str) -> float | None:
     from nnbench.running.memory import parse_memory
 
@@ -60,11 +77,11 @@ def _list_matrices() -> None:
 
 
 def _list_methods() -> None:
-    from nnbench.methods import METHODS
+    from nnbench.methods import GROUPS, METHODS
 
     print(
-        "Methods (select by name or group: classical, hybrid, neural, all; change a "
-        "method's options with NAME[option=value,...]):"
+        f"Methods (select by name, group: {', '.join(GROUPS)}, all, or task: kind:KIND; "
+        "change a method's options with NAME[option=value,...]):"
     )
     width = max(len(name) for name in METHODS)
     for m in METHODS.values():
@@ -127,6 +144,7 @@ def _native_dtypes(matrices: Sequence[str]) -> tuple[str, ...]:
 
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    _check_names(args)
     from nnbench.api import run_study
     from nnbench.running.journal import Journal
 
@@ -229,7 +247,10 @@ def _run_options(run: argparse.ArgumentParser) -> None:
         help="names, tag:EXPR (tag:spd, tag:square+!image), all, file:PATH (may hold commas)",
     )
     run.add_argument(
-        "--methods", type=_method_terms, help="names or groups: classical, neural, all"
+        "--methods",
+        type=_method_terms,
+        help="names (NAME[option=value,...] to change options), groups (classical, hybrid, "
+        "neural, amortized), all, or a task's methods: kind:lu, qr, svd, rank-k or precond",
     )
     run.add_argument("--sizes", type=_split(int), help="n for sizable families, e.g. 8,32,128")
     run.add_argument("--max-size", type=int, help="drop matrices with a side larger than this")

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from nnbench import names
 from nnbench.api import Grid, run_grid
 from nnbench.cli import _method_terms, main
 from nnbench.corpus import MATRIX_FAMILIES, TAG_CHECKS, file_family, infer_tags
 from nnbench.corpus.select import join_file_names
 from nnbench.corpus.tags import TAG_WORDS
-from nnbench.errors import SkipCell
-from nnbench.methods import METHODS, select_methods
+from nnbench.errors import NNBenchError, SkipCell
+from nnbench.methods import GROUPS, KINDS, METHODS, select_methods
+from nnbench.studies import STUDIES
 
 
 def test_amortized_ic_declines_what_conjugate_gradients_cannot_solve():
@@ -145,3 +150,85 @@ def test_methods_with_several_options_are_one_term():
         "optimizer=sgd,lr=0.01",
         "pivot=False",
     ]
+
+
+def test_the_method_listing_and_help_name_every_group_and_kind(capsys):
+    assert main(["list", "methods"]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    usage = " ".join(capsys.readouterr().out.split())
+    methods_help = usage[usage.index("--methods METHODS") :]
+    for text in (header, methods_help):
+        assert all(group in text for group in GROUPS) and "all" in text and "kind:" in text
+    assert all(kind in methods_help for kind in KINDS)
+
+
+def test_the_name_index_is_the_registries_names():
+    index = names.name_index()
+    assert index == names.build_index()
+    assert index.methods == tuple(METHODS) and index.studies == tuple(STUDIES)
+    assert index.groups == GROUPS and index.kinds == KINDS
+    stored = json.loads(names.index_path().read_text())
+    assert names.NameIndex(**{k: tuple(v) for k, v in stored.items()}) == index
+
+
+def test_a_torn_name_index_is_built_again():
+    path = names.index_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"methods": ["scipy-lu"')
+    assert names.name_index() == names.build_index()
+
+
+@pytest.mark.parametrize(
+    "terms",
+    [
+        ["scipy-luu"],
+        ["scipy-lu", "torch-qrr"],
+        ["kind:lux"],
+        ["kind:lu", "classical", "amortized", "all"],
+        ["torch-rsvd[niter=4]", "neural-lu-adam[steps=3,lr=0.1]"],
+        ["scipy-lu[oops"],
+        ["nosuch[steps=3]"],
+    ],
+)
+def test_the_early_name_check_agrees_with_the_registry(terms):
+    """`names.check_method_terms` refuses what `select_methods` refuses for a name, with the
+    same words, and lets through what it accepts (option values are checked later)."""
+    try:
+        select_methods(terms)
+        expected = None
+    except NNBenchError as exc:
+        expected = str(exc)
+    try:
+        names.check_method_terms(terms, names.name_index())
+        early = None
+    except NNBenchError as exc:
+        early = str(exc)
+    assert early == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--methods", "scipy-luu", "--matrices", "spd"],
+            "unknown method 'scipy-luu'; did you mean",
+        ),
+        (["--study", "quik"], "unknown study 'quik'; did you mean 'quick'?"),
+        (["--matrices", "spdd", "--methods", "scipy-lu"], "unknown matrix 'spdd'; did you mean"),
+    ],
+)
+def test_a_mistyped_name_is_refused_before_torch_loads(tmp_path, argv, message):
+    """A typo costs the start of Python, not seconds of imports (torch, matplotlib)."""
+    names.source_hash.cache_clear()  # this source, as the subprocess reads it
+    names.name_index()  # what any earlier run of this source left in the cache folder
+    script = (
+        "import sys; from nnbench.cli import main; "
+        f"code = main({['run', *argv, '--out', str(tmp_path / 'out')]!r}); "
+        "print(sorted({'torch', 'matplotlib'} & set(sys.modules))); sys.exit(code)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert (done.returncode, done.stdout.strip()) == (2, "[]"), done.stderr
+    err = done.stderr.strip()
+    assert err.startswith("nnbench: error: ") and "\n" not in err and message in err

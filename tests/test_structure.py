@@ -21,7 +21,8 @@ from nnbench.studies import STUDIES
 PACKAGE = Path(__file__).resolve().parents[1] / "nnbench"
 STAGES = ("corpus", "methods", "metrics", "results", "running", "report", "studies")
 """In import order; modules outside them (errors, seeds, devices, ...) are shared below."""
-ABOVE_ALL = ("cli", "api", "bench")  # faces over the whole package (and every __main__)
+# faces over the whole package (and every __main__); `names` indexes the registries for `cli`
+ABOVE_ALL = ("cli", "api", "bench", "names")
 
 
 def _module(path: Path) -> str:
