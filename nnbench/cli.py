@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -153,6 +154,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> None:
     execution = _execution(args)
     if args.resume and not Journal(out).lines.is_file():
         raise NNBenchError(f"nothing to resume in {str(out)!r}", "run without --resume first")
+    start = time.perf_counter()
     results = run_study(
         study,
         quick=args.quick,
@@ -173,13 +175,24 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> None:
         max_size=args.max_size,
         timing_repeats=args.timing_repeats,
     )
+    _summary(results, out, time.perf_counter() - start)
+
+
+def _summary(results: Any, out: Path, wall_s: float) -> None:
+    """The run's closing line: its cells by status, what was reused, and how much of its wall
+    time the measured methods' timed calls were (the rest is the harness: matrices, checks,
+    metrics, journal)."""
     counts = results.results["status"].value_counts().to_dict()
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     cached = results.provenance.get("cached_cells", 0)
     held = results.provenance.get("folder_cells", len(results.results))
+    timed = float(results.results["timed_s"].sum())
+    share = (  # a reused cell's timed calls were made by an earlier run
+        f", of which timed calls {timed:.1f} s ({timed / wall_s:.0%})" if not cached else ""
+    )
     print(
-        f"{len(results.results)} cells of this run ({summary}; {cached} reused from {out}); "
-        f"the folder holds {held} -> {out}/results.parquet"
+        f"{len(results.results)} cells of this run ({summary}; {cached} reused from {out}) in "
+        f"{wall_s:.1f} s{share}; the folder holds {held} -> {out}/results.parquet"
     )
 
 
@@ -207,30 +220,36 @@ def _report(args: argparse.Namespace, argv: Sequence[str]) -> None:
         from nnbench.running.executors import Execution
 
         print("no --results given: running the quick study first", file=sys.stderr)
-        runs = [
-            run_study(
-                "quick",
-                quick=True,
-                out=args.out / "results",
-                execution=Execution(progress=True),
-                command="nnbench report (quick study)",
-            )
-        ]
+        start = time.perf_counter()
+        quick = run_study(
+            "quick",
+            quick=True,
+            out=args.out / "results",
+            execution=Execution(progress=True),
+            command="nnbench report (quick study)",
+        )
+        _summary(quick, args.out / "results", time.perf_counter() - start)
+        runs = [quick]
     history = load_asv_results(args.asv) if args.asv.is_dir() else None
-    build_report(runs, args.out, sections=report_sections(), history=history)
+    build_report(runs, args.out, sections=report_sections(), history=history, svg=args.svg)
     print(f"report -> {args.out}/report.md")
 
 
 def _bench(args: argparse.Namespace, argv: Sequence[str]) -> None:
-    from nnbench.bench import BENCHMARKS
+    from nnbench.bench import BENCHMARKS, TAKES_RESULTS
     from nnbench.running.threads import DEFAULT_THREADS, thread_limit
 
     if args.name not in BENCHMARKS:
         raise NNBenchError(
             f"unknown benchmark {args.name!r}", f"choose one of {', '.join(sorted(BENCHMARKS))}"
         )
+    options = {"results": args.results} if args.results is not None else {}
+    if options and args.name not in TAKES_RESULTS:
+        raise NNBenchError(
+            f"bench {args.name} takes no --results", f"only {', '.join(TAKES_RESULTS)} does"
+        )
     with thread_limit(DEFAULT_THREADS):
-        BENCHMARKS[args.name]()
+        BENCHMARKS[args.name](**options)
 
 
 def _run_options(run: argparse.ArgumentParser) -> None:
@@ -332,6 +351,9 @@ def _report_options(report: argparse.ArgumentParser) -> None:
         "results a report is rebuilt from",
     )
     report.add_argument(
+        "--svg", action="store_true", help="write each figure as SVG too, beside its PNG"
+    )
+    report.add_argument(
         "--asv",
         type=Path,
         default=Path(".asv/results"),
@@ -366,6 +388,11 @@ def _parser() -> argparse.ArgumentParser:
     _report_options(sub.add_parser("report", help="tables, figures and HTML from results"))
     bench = sub.add_parser("bench", help="benchmark scripts that print measured ratios")
     bench.add_argument("name", help="which benchmark (an unknown name lists them)")
+    bench.add_argument(
+        "--results",
+        type=Path,
+        help="report-build: the results folder to build from (default: run the quick study)",
+    )
     return parser
 
 
