@@ -28,7 +28,7 @@ from nnbench.running.cell import CellResult, scratch_folder, stopped
 from nnbench.running.cells import Cell, expand, interleaved, static_skip_reason
 from nnbench.running.executors import EXECUTORS, Execution, run_inline
 from nnbench.running.grid import Grid
-from nnbench.running.journal import Journal
+from nnbench.running.journal import FolderLock, Journal
 from nnbench.running.threads import thread_limit
 
 LONG_CELL_S = 10.0  # cells slower than this get their own line in the log
@@ -185,8 +185,9 @@ def run_grids(
     with `execution.keep_failures`; none with `execution.force`), and the results folder is
     written at the end: this run's cells and the journal's cells of earlier runs (their
     number is `provenance["folder_cells"]`). Returns this run's cells. Raises NNBenchError
-    before any work (and before writing anything) when the grids or `out` are invalid, and
-    RunInterrupted (a KeyboardInterrupt) on Ctrl-C, with the finished cells journaled."""
+    before any work (and before writing anything) when the grids or `out` are invalid, or
+    when another live run holds `out` (see `FolderLock`), and RunInterrupted (a
+    KeyboardInterrupt) on Ctrl-C, with the finished cells journaled."""
     from tqdm.auto import tqdm
 
     clock = time.monotonic()
@@ -198,15 +199,17 @@ def run_grids(
         reason = static_skip_reason(cells[0])
         raise NNBenchError(f"nothing to run: {reason}", "choose matrices and methods that fit")
     journal = Journal(out) if out is not None else None
-    journaled = journal.load() if journal is not None else {}
-    finished = {
-        c.cell_id: journaled[c.cell_id]
-        for c in cells
-        if c.cell_id in journaled and _reusable(journaled[c.cell_id], execution)
-    }
-    cached = len(finished)
-    todo = interleaved([c for c in cells if c.cell_id not in finished])
+    lock = FolderLock.take(out, command) if out is not None else None  # before reading it
+    finished: dict[str, CellResult] = {}
     try:
+        journaled = journal.load() if journal is not None else {}
+        finished = {
+            c.cell_id: journaled[c.cell_id]
+            for c in cells
+            if c.cell_id in journaled and _reusable(journaled[c.cell_id], execution)
+        }
+        cached = len(finished)
+        todo = interleaved([c for c in cells if c.cell_id not in finished])
         skipped = [c for c in todo if static_skip_reason(c)]  # cheap: no worker needed
         runnable = [c for c in todo if not static_skip_reason(c)]
         work = _set_up(runnable, out, execution.progress) if runnable else []
@@ -260,6 +263,13 @@ def run_grids(
     except KeyboardInterrupt:
         kept = journal is not None and journal.lines.is_file()
         raise RunInterrupted(len(finished), len(cells), str(out) if kept else None) from None
+    finally:
+        try:
+            if journal is not None:
+                journal.close()  # synced before the folder is let go
+        finally:
+            if lock is not None:
+                lock.release()
 
 
 def _provenance(
