@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import typing
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Literal, get_args
 
 import pandas as pd
@@ -93,6 +93,15 @@ class Row:
         # value, which costs more than a small cell on a run of thousands
         return {f: getattr(getattr(self, p), f) for p, names in _PART_FIELDS.items() for f in names}
 
+    def changed(self) -> dict[str, Any]:
+        """`flat` without the columns that hold their field's default (NaN for NaN):
+        `from_flat` restores them. A journal line is a third of a full row's."""
+        return {
+            name: value
+            for name, value in self.flat().items()
+            if name not in _DEFAULTS or not _same(value, _DEFAULTS[name])
+        }
+
     @classmethod
     def from_flat(cls, values: dict[str, Any]) -> Row:
         """The inverse of `flat` (journal lines); missing columns take their defaults."""
@@ -115,6 +124,20 @@ _PART_TYPES: dict[str, type] = {
 _PART_FIELDS: dict[str, tuple[str, ...]] = {
     name: tuple(f.name for f in fields(record)) for name, record in _PART_TYPES.items()
 }
+_DEFAULTS: dict[str, Any] = {
+    f.name: f.default
+    for record in _PART_TYPES.values()
+    for f in fields(record)
+    if f.default is not MISSING and isinstance(f.default, (str, int, float, bool, type(None)))
+}
+
+
+def _same(value: Any, default: Any) -> bool:
+    if isinstance(default, float) and default != default:  # NaN
+        return isinstance(value, float) and value != value
+    return type(value) is type(default) and value == default
+
+
 _TYPES: dict[str, str] = {
     f.name: str(f.type) for part in PARTS for f in fields(_PART_TYPES[part.name])
 }
@@ -143,8 +166,9 @@ _MISSING: dict[str, Any] = {
 
 
 def _restore(value: Any, annotation: Any) -> Any:
-    """A JSON value back in its field's type (JSON has no NaN-free floats or pd.NA)."""
-    if value is None:
+    """A JSON value (or a table's) back in its field's type (JSON has no NaN-free floats or
+    pd.NA)."""
+    if value is None or value is pd.NA:  # pd.NA: a checkpoint table's missing Int64
         return NAN if str(annotation) == "float" else None
     return value
 

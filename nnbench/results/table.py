@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,8 +35,10 @@ class Results:
     provenance: dict[str, Any] = field(default_factory=dict)
     artifacts: dict[str, Artifact] = field(default_factory=dict)  # by cell_id
 
-    def save(self, out: str | Path) -> Path:
-        """Write the results folder; existing files of the same names are replaced atomically."""
+    def save(self, out: str | Path, written: Callable[[str], Path] | None = None) -> Path:
+        """Write the results folder; existing files of the same names are replaced atomically.
+        `written(cell_id)` names where a cell's artifact is already written (the journal's
+        copy): that file is hard-linked into the folder rather than written again."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         atomic_write(out / "results.parquet", partial(write_parquet, self.results))
@@ -44,10 +47,21 @@ class Results:
         if self.artifacts:
             (out / "artifacts").mkdir(exist_ok=True)
         for cell_id, artifact in self.artifacts.items():
-            atomic_write(out / "artifacts" / f"{cell_id}.npz", artifact.write)
+            source = written(cell_id) if written is not None else None
+            write = partial(_link, source) if source is not None and source.is_file() else None
+            atomic_write(out / "artifacts" / f"{cell_id}.npz", write or artifact.write)
         text = json.dumps(self.provenance, indent=2, default=str)
         atomic_write(out / "run.json", lambda p: Path(p).write_text(text))
         return out
+
+
+def _link(source: Path, path: str) -> None:
+    """`path` as a hard link to `source` (a copy where the file system has no links)."""
+    os.unlink(path)  # atomic_write's temporary name, made empty
+    try:
+        os.link(source, path)
+    except OSError:
+        shutil.copyfile(source, path)
 
 
 def write_parquet(table: pd.DataFrame, path: str) -> None:

@@ -134,10 +134,13 @@ def _first_warning(caught: list[warnings.WarningMessage]) -> str:
 
 
 def _artifact(cell: Cell, x: MetricInput) -> Artifact | None:
-    """Pictures and singular values of image matrices under rank-k methods (the report shows
-    them side by side); the factors of every cell on a worked example."""
+    """Pictures and singular values of image matrices under rank-k methods, for the first
+    instance of the first run (the report shows those side by side: the other instances'
+    pictures doubled a quick results folder and were never drawn); the factors of every cell
+    on a worked example."""
     family, fact = cell.family, x.fact
-    picture = "image" in family.tags and fact.kind == "rank-k"
+    first = cell.repeat == 0 and cell.run == 0
+    picture = "image" in family.tags and fact.kind == "rank-k" and first
     if not (picture or family.keep_factors):
         return None
     return Artifact(

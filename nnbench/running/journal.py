@@ -8,6 +8,10 @@ Lines are keyed by `cell_id` (`Cell.description`), which holds the method's conf
 and code fingerprints: a line is reused only by a cell of the same id, so a cell computed by
 other code (an edited method) is recomputed, and a reworded description is not.
 
+A finished run compacts the journal (`Journal.compact`): its lines become one zstd parquet
+table, `cells.parquet` (a tenth of the text), which `load` reads before any lines appended
+since.
+
 A results folder has one writer at a time: a run holds its `FolderLock` from before it reads
 the journal until it has written the results."""
 
@@ -20,6 +24,7 @@ import shlex
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +33,10 @@ import numpy as np
 import pandas as pd
 
 from nnbench.errors import NNBenchError
-from nnbench.results import Row, atomic_write
+from nnbench.results import Row, atomic_write, to_frame
 from nnbench.results.artifact import Artifact, read_artifact
+from nnbench.results.record import conform
+from nnbench.results.table import write_parquet
 from nnbench.running.cell import CellResult
 
 JOURNAL_DIR = ".journal"
@@ -40,6 +47,15 @@ SYNC_S = 0.5
 HOLDER_WAIT_S = 1.0  # how long to wait for a new holder to write its name into the lock
 
 
+def _synced(path: str, frame: pd.DataFrame) -> None:
+    write_parquet(frame, path)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _plain(value: Any) -> Any:
     """JSON for what `json` cannot write itself: numpy scalars."""
     if isinstance(value, np.generic):
@@ -48,7 +64,9 @@ def _plain(value: Any) -> Any:
 
 
 def _json_line(row: Row) -> str:
-    return json.dumps(row.flat(), default=_plain)  # NaN and Infinity as Python's json writes
+    # the columns that differ from their defaults (`Row.changed`); NaN and Infinity as
+    # Python's json writes them
+    return json.dumps(row.changed(), default=_plain)
 
 
 class Journal:
@@ -71,20 +89,43 @@ class Journal:
         self.unsynced = 0  # cells appended since the last fsync
         self._synced_at = time.monotonic()
 
+    @property
+    def checkpoint(self) -> Path:
+        return self.dir / "cells.parquet"
+
     def load(self) -> dict[str, CellResult]:
-        """Finished cells by cell_id, in the order of their last lines."""
-        if not self.lines.is_file():
-            return {}
+        """Finished cells by cell_id, in the order of their last lines (the checkpoint's
+        first)."""
         done: dict[str, CellResult] = {}
-        for line in self.lines.read_bytes().split(b"\n"):
-            try:
-                row = Row.from_flat(json.loads(line))
-            except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):  # a torn tail
-                continue
+        for row in self._rows():
             cell_id = row.cell.cell_id
             done.pop(cell_id, None)
             done[cell_id] = CellResult(row, self._curve(cell_id), self._artifact(cell_id))
         return done
+
+    def _rows(self) -> Iterator[Row]:
+        if self.checkpoint.is_file():
+            for record in conform(pd.read_parquet(self.checkpoint)).to_dict("records"):
+                yield Row.from_flat(record)
+        if not self.lines.is_file():
+            return
+        for line in self.lines.read_bytes().split(b"\n"):
+            try:
+                yield Row.from_flat(json.loads(line))
+            except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):  # a torn tail
+                continue
+
+    def compact(self) -> None:
+        """The checkpoint's rows and every line after them, in order, as the checkpoint
+        table, and no lines: each line kept (a cell journaled twice is there twice, as in the
+        lines, and `load` counts it once), written and synced whole before the lines go, so a
+        kill in between leaves lines that `load` reads again, to the same cells."""
+        if not self.lines.is_file() or not self.lines.stat().st_size:
+            return
+        frame = to_frame(self._rows())
+        atomic_write(self.checkpoint, lambda p: _synced(p, frame))
+        os.truncate(self.lines, 0)
+        self.unsynced = 0
 
     def append(self, result: CellResult) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -96,7 +137,7 @@ class Journal:
                 lambda p: curve.to_parquet(p, index=False),
             )
         if artifact is not None:
-            atomic_write(self.dir / "artifacts" / f"{cell_id}.npz", artifact.write)
+            atomic_write(self.artifact_file(cell_id), artifact.write)
         line = (_json_line(result.row) + "\n").encode()
         fd = os.open(self.lines, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
         try:
@@ -133,8 +174,12 @@ class Journal:
         return pd.read_parquet(path) if path.is_file() else None
 
     def _artifact(self, cell_id: str) -> Artifact | None:
-        path = self.dir / "artifacts" / f"{cell_id}.npz"
+        path = self.artifact_file(cell_id)
         return read_artifact(path) if path.is_file() else None
+
+    def artifact_file(self, cell_id: str) -> Path:
+        """Where a cell's artifact is journaled (the results folder links it, not a copy)."""
+        return self.dir / "artifacts" / f"{cell_id}.npz"
 
 
 @dataclass(frozen=True)

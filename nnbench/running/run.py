@@ -194,7 +194,9 @@ def run_grids(
     execution = execution or Execution()
     if out is not None:
         _check_out(Path(out))
-    cells = list({cell.cell_id: cell for grid in grids for cell in expand(grid)}.values())
+    cells = list(  # with `out`: `kind:` may pick a method whose trained model is there
+        {cell.cell_id: cell for grid in grids for cell in expand(grid, folder=out)}.values()
+    )
     if all(static_skip_reason(c) for c in cells):
         reason = static_skip_reason(cells[0])
         raise NNBenchError(f"nothing to run: {reason}", "choose matrices and methods that fit")
@@ -258,7 +260,10 @@ def run_grids(
         folder = _folder_cells(this_run, journaled)
         info["folder_cells"] = len(folder)
         results = _results(this_run, info)
-        (results if len(folder) == len(this_run) else _results(folder, info)).save(out)
+        whole = results if len(folder) == len(this_run) else _results(folder, info)
+        whole.save(out, written=journal.artifact_file if journal is not None else None)
+        if journal is not None:
+            journal.compact()
         return results
     except KeyboardInterrupt:
         kept = journal is not None and journal.lines.is_file()
@@ -290,6 +295,7 @@ def _provenance(
         "jobs": execution.jobs,
         "timeout_s": execution.timeout,
         "deadline_s": execution.deadline,
+        "max_memory_mb": execution.max_memory_mb,
     }
 
 
