@@ -24,6 +24,7 @@ TINY: dict[str, dict[str, Any]] = {  # seconds, not the minutes of the defaults
     "lu-throughput": {"count": 4, "loops": 1, "repeats": 1, "steps": 20},
     "file-matrix": {"n": 64},
     "timing-overhead": {"sizes": (8,), "batch": 10, "repeats": 3},
+    "report-build": {"repeats": 2},  # on a small results folder (`--results`)
 }
 NUMBER = r"[\d,]+(?:\.\d+)?"
 
@@ -59,6 +60,22 @@ def test_agrees_allows_rounding_and_nothing_more():
 
 def test_every_benchmark_has_a_tiny_configuration():
     assert set(TINY) == set(BENCHMARKS)
+
+
+def test_report_build_prints_each_build_and_section(monkeypatch, capsys, tmp_path):
+    from nnbench.api import Grid, run_grid
+
+    grid = Grid(matrices=("spd", "image-logo"), methods=("scipy-lu", "scipy-tsvd"), sizes=(8,))
+    run_grid(grid, out=tmp_path / "results")
+    monkeypatch.setitem(BENCHMARKS, "report-build", partial(BENCHMARKS["report-build"], repeats=2))
+    assert main(["bench", "report-build", "--results", str(tmp_path / "results")]) == 0
+    out = capsys.readouterr().out
+    builds = re.search(rf"report build of 4 cells: ({NUMBER}), ({NUMBER}) s in 2 builds", out)
+    assert builds, out
+    sections = dict(re.findall(rf"^(\S+) +({NUMBER}) +\d+%$", out, re.MULTILINE))
+    assert {"headline", "verdict", "performance_profiles"} <= set(sections), out
+    assert sum(map(float, sections.values())) <= float(builds[1]) + float(builds[2])
+    assert main(["bench", "eval-cost", "--results", str(tmp_path)]) == 2  # takes none
 
 
 def test_eval_cost(monkeypatch, capsys):

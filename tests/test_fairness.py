@@ -8,7 +8,6 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from nnbench.api import METHODS, Grid, expand, select_methods
 from nnbench.corpus import MATRIX_FAMILIES
@@ -17,58 +16,44 @@ from nnbench.methods import RunContext
 from nnbench.methods.amortized import MODELS
 from nnbench.methods.classical import Krylov, RandomizedSVD
 from nnbench.running.cell import run_cell
+from nnbench.running.guard import GroupRuleViolation, refusing_linalg
 from nnbench.running.timing import warmup_shape
 
-CLASSICAL_LINALG = {  # what a `neural` method may not call: factorizations, solves, QR/SVD
-    torch.linalg: (
-        "qr", "svd", "svdvals", "lu", "lu_factor", "lu_factor_ex", "solve", "solve_ex",
-        "solve_triangular", "cholesky", "cholesky_ex", "lstsq", "eigh", "eig", "inv", "pinv",
-    ),
-    torch: ("cholesky_solve", "lu_unpack", "svd_lowrank", "pca_lowrank"),
-}  # fmt: skip
 TRAINED = [name for name, m in METHODS.items() if m.group != "classical" and not m.expensive]
 
 
-class ClassicalLinearAlgebra(AssertionError):
-    pass
-
-
-@pytest.fixture
-def no_classical_linalg(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise ClassicalLinearAlgebra("classical linear algebra called")
-
-    for module, names in CLASSICAL_LINALG.items():
-        for name in names:
-            monkeypatch.setattr(module, name, refuse)
-
-
 @pytest.mark.parametrize("name", TRAINED)
-def test_the_group_rule_holds_for_what_the_code_calls(name, no_classical_linalg, tmp_path):
-    """neural: optimizer steps only, so it runs with every factorization and solve refused;
-    amortized: the same for its training and its inference; hybrid: classical linear algebra
-    does part of its work, so refusing it must show."""
+def test_the_group_rule_holds_for_what_the_code_calls(name, tmp_path):
+    """neural: optimizer steps only, so it runs with every factorization and solve refused
+    (`running.guard.REFUSED`); amortized: the same for its training and its inference;
+    hybrid: classical linear algebra does part of its work, so refusing it must show."""
     method = METHODS[name].small_budget()
-    a = np.random.default_rng(0).standard_normal((12, 12)) + 12 * np.eye(12)
+    b = np.random.default_rng(0).standard_normal((12, 12))
+    a = (b + b.T) / 2 + 12 * np.eye(12)  # SPD: amortized-ic declines any other matrix
     rank = 3 if method.needs_rank else None
     if method.group == "amortized" and not hasattr(method.config, "n"):  # graph preconditioner
         spd = MATRIX_FAMILIES["diffusion-2d"].make(64, seed=0)  # sparse SPD, what it takes
-        method.setup(RunContext(folder=tmp_path)).factorize(spd)
+        with refusing_linalg(method):
+            method.setup(RunContext(folder=tmp_path)).factorize(spd)
         return
     if method.group == "amortized":
         config = dataclasses.replace(method.config, n=12, count=16, rank=3, rows=6)
         method = method.with_config(config)
         if MODELS[config.structure].classical_solve:  # the sketch's QR and SVD: it must show
-            with pytest.raises(ClassicalLinearAlgebra):
+            with pytest.raises(GroupRuleViolation), refusing_linalg(method):
                 method.setup(RunContext(folder=tmp_path))
             return
-        method.setup(RunContext(folder=tmp_path)).factorize(a, rank=rank)
-    elif method.group == "neural":
-        method.factorize(a, rank=rank)
+        with refusing_linalg(method):
+            method.setup(RunContext(folder=tmp_path)).factorize(a, rank=rank)
+        return
+    x = method.prepare(a, device="cpu")  # (untimed checks of the input may factorize)
+    if method.group == "neural":
+        with refusing_linalg(method):
+            method.finish(method.compute(x, rank=rank, seed=0))
     else:
         assert method.group == "hybrid"
-        with pytest.raises(ClassicalLinearAlgebra):
-            method.factorize(a, rank=rank)
+        with pytest.raises(GroupRuleViolation), refusing_linalg(method):
+            method.finish(method.compute(x, rank=rank, seed=0))
 
 
 def test_a_variant_takes_the_group_its_configuration_earns():
