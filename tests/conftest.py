@@ -97,6 +97,21 @@ def doubling_method(
     return compiled(source, "Doubling")()
 
 
+def shared_quick_run(name: str) -> str:
+    """The study whose quick run `quick_run(name)` reads (studies with the same quick grids
+    share one)."""
+    from nnbench.studies import STUDIES
+
+    return next(s.name for s in STUDIES.values() if s.quick == STUDIES[name].quick)
+
+
+def on_quick_run(name: str) -> pytest.MarkDecorator:
+    """The mark of a test that reads `quick_run(name)`: tests of one quick run go to one
+    xdist worker (`--dist loadgroup`), which builds it while the other worker runs other
+    tests, instead of waiting on the file lock."""
+    return pytest.mark.xdist_group(f"quick-{shared_quick_run(name)}")
+
+
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory, worker_id) -> Callable[[str], tuple[Results, Path]]:
     """The quick variant of a study, run once per distinct set of quick grids in a test
@@ -106,13 +121,12 @@ def quick_run(tmp_path_factory, worker_id) -> Callable[[str], tuple[Results, Pat
     from filelock import FileLock
 
     from nnbench.api import load_results, run_study
-    from nnbench.studies import STUDIES
 
     shared = tmp_path_factory.getbasetemp()
     shared = shared if worker_id == "master" else shared.parent
 
     def run(name: str) -> tuple[Results, Path]:
-        first = next(s.name for s in STUDIES.values() if s.quick == STUDIES[name].quick)
+        first = shared_quick_run(name)
         folder = shared / f"quick-{first}"
         with FileLock(f"{folder}.lock"):
             if not (folder / "results.parquet").is_file():

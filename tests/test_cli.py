@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import on_quick_run
 
 from nnbench.cli import main
 from nnbench.corpus import MATRIX_FAMILIES
@@ -27,6 +28,7 @@ def test_list_shows_every_family_with_tags_and_every_method(capsys):
 
 
 @pytest.mark.slow
+@on_quick_run("quick")
 def test_quick_classical_run_over_all_matrices_meets_the_accuracy_targets(
     tmp_path, quick_run, capsys
 ):

@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from conftest import on_quick_run
 
 from nnbench import corpus
 from nnbench.corpus import MATRIX_FAMILIES, MatrixFamily
@@ -155,6 +156,7 @@ def test_the_studys_training_seeds_never_meet_its_cells():
     assert get_method("amortized-sparse-sketch").config.positions == "random"
 
 
+@on_quick_run("learned-sketch")
 def test_the_studys_headline_puts_the_learned_sketch_beside_countsketch_and_sketch_pca(quick_run):
     from nnbench.studies.sketches import headline
 

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import on_quick_run
 
 from nnbench.cli import main
 from nnbench.report.figures import image_panels, loss_curves, panel_cells
@@ -20,6 +21,8 @@ from nnbench.results import load_results
 from nnbench.results.artifact import FIELDS, Artifact, read_artifact
 from nnbench.studies import report_sections
 from nnbench.studies.worked import study004_rows
+
+pytestmark = on_quick_run("quick")  # the `pruned` fixture reads the quick run
 
 
 def test_grey_levels_round_trip_within_half_a_level(tmp_path, rng):

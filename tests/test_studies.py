@@ -6,6 +6,7 @@ folder, and fill the study's own report sections. Studies whose quick grids are 
 from __future__ import annotations
 
 import pytest
+from conftest import on_quick_run
 
 from nnbench.api import STUDIES, expand, load_results
 from nnbench.report.spec import Missing
@@ -26,7 +27,7 @@ def test_full_variant_expands_to_distinct_cells(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", list(STUDIES))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=on_quick_run(n)) for n in STUDIES])
 def test_quick_variant_runs(name, quick_run):
     study = STUDIES[name]
     expected = {c.cell_id for grid in study.quick for c in expand(grid)}
@@ -45,6 +46,7 @@ def test_quick_variant_runs(name, quick_run):
 
 
 @pytest.mark.slow
+@on_quick_run("study002-reproduce")
 def test_study002_quick_fills_its_own_tables(quick_run):
     """The photo hypotheses, the funnel collapse rates and both bias configurations come from
     the study's own cells (at quick sizes here)."""
