@@ -8,13 +8,18 @@ import numpy as np
 import pytest
 from conftest import compiled, doubling_method, instance_id, instances
 
+from nnbench.check import (
+    accuracy_problem,
+    declines_by_shape,
+    factor_problem,
+    rank_k_problem,
+    structure_problem,
+)
 from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.corpus.sparse import to_dense
 from nnbench.errors import NNBenchError, SkipCell
 from nnbench.methods import (
     METHODS,
-    Factorization,
-    Method,
     Requirements,
     get_method,
     select_methods,
@@ -37,17 +42,6 @@ WELL_CONDITIONED = {
     "colour-wheel",
     "study004-doolittle",
 }
-
-
-def declines_by_shape(method: Method, shape: tuple[int, int], rank: int | None) -> bool:
-    """Whether what `method` declares of its input's shape rules this one out."""
-    m, n = shape
-    return (
-        (method.square_only and m != n)
-        or (method.tall_only and m < n)
-        or (method.needs_rank and (rank is None or not 1 <= rank <= min(shape)))
-        or (method.rank_below_min and rank is not None and rank >= min(shape))
-    )
 
 
 @pytest.mark.parametrize("name", METHOD_NAMES)
@@ -74,32 +68,20 @@ def test_contract(name, item):
             f"{name} declined a matrix that meets {method.requires}: {skip.reason}"
         )
         return
-    assert isinstance(fact, Factorization) and fact.kind == method.kind
-    assert all(isinstance(f, np.ndarray) for f in fact.factors.values())
-    approx = fact.reconstruct()
-    assert approx.shape == a.shape and approx.dtype == np.float64
-    if method.group == "neural":
-        assert fact.history is not None and fact.history.steps > 0
-        assert np.isfinite(fact.history.loss).all()
-    if method.kind == "rank-k":
-        s = np.linalg.svd(a, compute_uv=False)
-        optimum = np.sqrt(np.sum(s[rank:] ** 2) / np.sum(s**2))
-        assert np.linalg.matrix_rank(approx) <= rank
-        if method.optimal:  # truncations of a full SVD are the optimum
-            assert rel_err_fro(a, approx) == pytest.approx(optimum, abs=1e-12)
-        else:  # Eckart-Young: nothing of rank k does better
-            assert rel_err_fro(a, approx) >= optimum - 1e-12
+    assert factor_problem(method, a, fact) is None  # its kind, numpy, A's shape (history)
+    if method.kind == "rank-k":  # Eckart-Young: nothing of rank k does better
+        assert rank_k_problem(method, a, fact, rank) is None
     elif (
         method.group == "classical"
         and family.name in WELL_CONDITIONED
         and fact.exact
         and not method.approximate
     ):
-        assert rel_err_fro(a, approx) <= 1e-13
+        assert accuracy_problem(a, fact, 1e-13) is None
         # what a method loses by design (Gram-Schmidt's orthogonality) grows with cond(A)
         power = method.structure_cond_power
         lost = np.linalg.cond(a) ** power * 1e-15 if power else 0
-        assert fact.structure_error() <= 1e-13 + lost
+        assert structure_problem(fact, 1e-13 + lost) is None
 
 
 def test_declared_requirements_are_what_the_methods_decline():
