@@ -290,7 +290,7 @@ def test_each_grid_runs_at_its_own_thread_count(monkeypatch, jobs):
 class _ExitsWorker(Method):
     """Ends its dask worker's process on 5x5 matrices, as a crash in C code would."""
 
-    name, kind, group = "test-exits-worker", "lu", "neural"
+    name, kind, group = "test-exits-worker", "lu", "classical"
 
     def compute(self, x, *, rank, seed):
         if x.shape == (5, 5):
