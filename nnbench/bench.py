@@ -487,6 +487,93 @@ def _alternating_medians(
     return float(np.median(ours_s)), float(np.median(theirs_s))
 
 
+def _paired_ratios(
+    ours: Callable[[], object], theirs: Callable[[], object], *, pairs: int
+) -> tuple[float, np.ndarray]:
+    """The median seconds of `theirs` and each pair's ours / theirs: `pairs` calls of each,
+    alternating (a change in the machine's load hits both), timed by the runner's
+    `time_call`, after a warm-up call of each."""
+    from nnbench.devices import DEVICES
+    from nnbench.running.timing import time_call
+
+    cpu = DEVICES["cpu"]
+    ours()
+    theirs()
+    times = np.array(
+        [
+            (
+                time_call(ours, repeats=1, device=cpu)[1].median_s,
+                time_call(theirs, repeats=1, device=cpu)[1].median_s,
+            )
+            for _ in range(pairs)
+        ]
+    )
+    return float(np.median(times[:, 1])), times[:, 0] / times[:, 1]
+
+
+def _ratio_line(label: str, reference: str, seconds: float, ratios: np.ndarray) -> str:
+    low, high = np.percentile(ratios, [25, 75])  # a loaded machine stretches the extremes
+    return (
+        f"  {label:<34} {reference:<40} {seconds * 1e3:9.3f} ms  ours/theirs "
+        f"{np.median(ratios):5.2f}x [{low:.2f}, {high:.2f}]"
+    )
+
+
+def classical_speed(*, sizes: tuple[int, ...] = (4096, 65536), pairs: int = 31) -> None:
+    """nnbench's own classical code against the fastest independent implementation here, on
+    diffusion-2d (the 5-point Laplacian plus a diagonal shift): IC(0)'s build against ILU++'s
+    `ichol0` (same factor: the largest entry difference is printed), and one application of
+    (L L^T)^-1 against SuperLU's factor of L reused (`splu` in natural order, no pivoting),
+    each also in sparse products with A. Ratios: the median over alternating pairs of calls,
+    with their interquartile range."""
+    import scipy.sparse
+    import scipy.sparse.linalg
+
+    from nnbench.methods.preconditioners import sparse_ic0, triangular_inverse
+
+    try:
+        import ilupp
+    except ImportError:  # an optional reference: it builds from source in about 2 minutes
+        ilupp = None
+    print("ours against the fastest independent implementation (one thread):")
+    for n in sizes:
+        a = MATRIX_FAMILIES["diffusion-2d"].make(n, seed=1)
+        r = np.random.default_rng(0).standard_normal(n)
+        product = partial(a.__matmul__, r)
+        spmv, _ = _paired_ratios(product, product, pairs=pairs)
+        lower = sparse_ic0(a)
+        print(f" n = {n:,}, nnz(A) = {a.nnz:,}, one product with A {spmv * 1e3:.3f} ms")
+        if ilupp is None:
+            print("  sparse-ic0 build: ILU++ not installed (`pip install ilupp`), not compared")
+        else:
+            a32 = scipy.sparse.csr_matrix(a)
+            a32.indices, a32.indptr = a32.indices.astype(np.int32), a32.indptr.astype(np.int32)
+            theirs = scipy.sparse.csr_matrix(ilupp.ichol0(a32))
+            gap = abs(theirs - scipy.sparse.csr_matrix(lower)).max() / abs(lower).max()
+            seconds, ratios = _paired_ratios(
+                partial(sparse_ic0, a), partial(ilupp.ichol0, a32), pairs=pairs
+            )
+            print(_ratio_line("sparse-ic0 build", "ILU++ ichol0", seconds, ratios))
+            print(f"  {'':<34} same factor: largest entry difference {gap:.1e} (relative)")
+        apply = triangular_inverse(lower).apply
+        factor = scipy.sparse.linalg.splu(
+            scipy.sparse.csc_matrix(lower), permc_spec="NATURAL", diag_pivot_thresh=0.0
+        )
+
+        def superlu(r: np.ndarray, factor: Any) -> np.ndarray:
+            return np.asarray(factor.solve(factor.solve(r), trans="T"))
+
+        seconds, ratios = _paired_ratios(
+            partial(apply, r), partial(superlu, r, factor), pairs=pairs
+        )
+        print(_ratio_line("(L L^T)^-1 r, compiled solves", "SuperLU's factor of L reused", seconds,
+                          ratios))  # fmt: skip
+        ours_s = seconds * float(np.median(ratios))
+        print(
+            f"  {'':<34} in products with A: ours {ours_s / spmv:.1f}, SuperLU {seconds / spmv:.1f}"
+        )
+
+
 def timing_overhead(
     *,
     sizes: tuple[int, ...] = (16, 64, 256, 1024),
@@ -592,13 +679,105 @@ def report_build(*, results: Path | None = None, repeats: int = 3) -> None:
             print(f"{name:<34} {seconds:8.2f} {seconds / best:6.0%}")
 
 
+GUARDED = (
+    "neural-lu-adam[steps=200]",
+    "neural-lu-convex[max_steps=100]",
+    "neural-lowrank-adam[max_steps=200]",
+    "neural-lowrank-lbfgs[max_steps=40]",
+    "neural-gha",
+    "neural-eigengame",
+)
+"""The shipped neural methods (`expensive` study budgets aside), at budgets of 5-200 ms."""
+
+
+def group_rule_cost(
+    *,
+    n: int = 64,
+    rank: int = 8,
+    pairs: int = 41,
+    calls: int = 5,
+    budget_s: float = 30.0,
+    swaps: int = 1000,
+    seed: int = 0,
+) -> None:
+    """What enforcing the group rule (`running.guard`) costs the shipped neural methods'
+    timed calls: each one's `compute` on an n x n SPD matrix (rank-k ones at `rank`), `calls`
+    timed calls by the runner's `time_call` (their median, as a row's `time_s`) after an
+    untimed one, with the guard put in place around them as a cell does (before its warm-up
+    call), and as many without, alternating (and which goes first alternating too), up to `pairs` pairs within `budget_s` per method. Prints each
+    method's median per-pair ratio with its IQR, and the median of every pair's ratio with a
+    95% bootstrap interval; then what putting the guard in place and taking it away costs
+    (once per cell, untimed), the median of `swaps`. Goal: a ratio <= 1.02."""
+    import contextlib
+    import math
+
+    from nnbench.devices import DEVICES
+    from nnbench.methods import select_methods
+    from nnbench.running.guard import group_rule
+    from nnbench.running.threads import thread_limit
+    from nnbench.running.timing import time_call
+
+    cpu, a = DEVICES["cpu"], MATRIX_FAMILIES["spd"].make(n, seed=0)
+    print(
+        f"spd {n}x{n} float64, CPU, {DEFAULT_THREADS} thread(s); up to {pairs} alternating "
+        f"pairs of {calls} timed calls (their median), without and with the guard"
+    )
+    print(f"{'method':<36} {'without ms':>10} {'with ms':>10} {'ratio':>6} {'IQR':>15} pairs")
+    every: list[float] = []
+    with thread_limit(DEFAULT_THREADS):
+        for method in select_methods(list(GUARDED)):
+            x = method.prepare(a, device="cpu")
+            call = partial(method.compute, x, rank=rank if method.needs_rank else None, seed=0)
+
+            def timed(guarded: bool, method: Any = method, call: Any = call) -> float:
+                with group_rule(method) if guarded else contextlib.nullcontext():
+                    call()  # the cell's warm-up call, untimed, inside the guard as there
+                    timing = time_call(call, repeats=calls, device=cpu, budget_s=math.inf)[1]
+                return timing.median_s
+
+            timed(True), timed(False)  # warm-up
+            times: dict[bool, list[float]] = {False: [], True: []}
+            start = time.perf_counter()
+            while len(times[True]) < pairs and (
+                len(times[True]) < 5 or time.perf_counter() - start < budget_s
+            ):
+                first = len(times[True]) % 2 == 0
+                for guarded in (first, not first):
+                    times[guarded].append(timed(guarded))
+            ratios = np.array(times[True]) / np.array(times[False])
+            every += ratios.tolist()
+            q1, median, q3 = np.percentile(ratios, [25, 50, 75])
+            print(
+                f"{method.name:<36} {np.median(times[False]) * 1e3:>10.2f} "
+                f"{np.median(times[True]) * 1e3:>10.2f} {median:>6.3f} "
+                f"[{q1:.3f}, {q3:.3f}] {len(ratios):>5}"
+            )
+        method = select_methods(GUARDED[0])[0]
+        swap_s = []
+        for _ in range(swaps):
+            start = time.perf_counter()
+            with group_rule(method):
+                pass
+            swap_s.append(time.perf_counter() - start)
+    pooled = float(np.median(every))
+    resampled = np.random.default_rng(seed).choice(every, size=(2000, len(every)))
+    low, high = np.percentile(np.median(resampled, axis=1), [2.5, 97.5])
+    print(
+        f"every pair: median ratio {pooled:.3f} [95% {low:.3f}, {high:.3f}], {len(every)} "
+        f"pairs (goal <= 1.02: {'met' if pooled <= 1.02 else 'NOT met'}); the guard put in "
+        f"place and taken away: {np.median(swap_s) * 1e6:.0f} us (untimed, once per cell)"
+    )
+
+
 BENCHMARKS: dict[str, Callable[..., None]] = {
     "report-build": report_build,
+    "classical-speed": classical_speed,
     "eval-cost": eval_cost,
     "lowrank-vs-svd": lowrank_vs_svd,
     "jobs-speedup": jobs_speedup,
     "lu-throughput": lu_throughput,
     "timing-overhead": timing_overhead,
     "file-matrix": file_matrix,
+    "group-rule-cost": group_rule_cost,
 }
 TAKES_RESULTS = ("report-build",)  # benchmarks that read an existing results folder

@@ -24,7 +24,8 @@ TINY: dict[str, dict[str, Any]] = {  # seconds, not the minutes of the defaults
     "lu-throughput": {"count": 4, "loops": 1, "repeats": 1, "steps": 20},
     "file-matrix": {"n": 64},
     "timing-overhead": {"sizes": (8,), "batch": 10, "repeats": 3},
-    "report-build": {"repeats": 2},  # on a small results folder (`--results`)
+    "report-build": {"repeats": 2},
+    "classical-speed": {"sizes": (256,), "pairs": 3},  # on a small results folder (`--results`)
 }
 NUMBER = r"[\d,]+(?:\.\d+)?"
 
@@ -76,6 +77,17 @@ def test_report_build_prints_each_build_and_section(monkeypatch, capsys, tmp_pat
     assert {"headline", "verdict", "performance_profiles"} <= set(sections), out
     assert sum(map(float, sections.values())) <= float(builds[1]) + float(builds[2])
     assert main(["bench", "eval-cost", "--results", str(tmp_path)]) == 2  # takes none
+
+
+def test_classical_speed_times_ic0_and_its_apply_against_references(monkeypatch, capsys):
+    out = bench("classical-speed", monkeypatch, capsys)
+    assert "n = 256" in out and "(L L^T)^-1 r, compiled solves" in out
+    ratio = rf"ours/theirs +{NUMBER}x \[{NUMBER}, {NUMBER}\]"
+    assert re.search(rf"SuperLU's factor of L reused +{NUMBER} ms +{ratio}", out), out
+    pytest.importorskip("ilupp")
+    assert re.search(rf"ILU\+\+ ichol0 +{NUMBER} ms +{ratio}", out), out
+    gap = float(re.search(r"largest entry difference (\S+) \(relative\)", out)[1])
+    assert gap <= 1e-12  # the same factor
 
 
 def test_eval_cost(monkeypatch, capsys):

@@ -1,6 +1,7 @@
 """Classical preconditioners for conjugate gradients on SPD systems (kind `precond`): none,
-Jacobi, and on scipy.sparse IC(0), ILUT, smoothed-aggregation AMG (pyamg, one V-cycle) and a
-sparse direct solve (the exact reference: CG converges in one or two iterations); and the
+Jacobi, and on scipy.sparse IC(0) (a compiled kernel, applied by compiled triangular solves),
+ILUT, smoothed-aggregation AMG (pyamg, one V-cycle) and a sparse direct solve (the exact
+reference: CG converges in one or two iterations); and the
 textbook dense IC(0). What an amortized preconditioner (NeuralIF-style) is compared with.
 
 A sparse family's instance reaches the sparse methods as CSR (`corpus.sparse`: nothing n x n
@@ -10,7 +11,6 @@ matrix-vector product), as a user holding a dense array would have to."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from nnbench.corpus.sparse import is_sparse
 from nnbench.corpus.tags import SPARSE_TAG_CHECKS
 from nnbench.errors import NNBenchError, SkipCell
 from nnbench.methods.base import Raw, Requirements
+from nnbench.methods.compiled import ic0_csc, lower_csc, solve_lower_then_upper
 from nnbench.methods.factorization import InverseOperator
 
 
@@ -96,52 +97,28 @@ def _ic0(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
     return {"L": ic0(np.asarray(x))}
 
 
-@cache
-def _pairs(m: int) -> tuple[np.ndarray, np.ndarray]:
-    """(p, q) with p >= q over range(m): the lower triangle of an m x m outer product."""
-    return np.tril_indices(m)
+def sparse_ic0(a: scipy.sparse.sparray) -> scipy.sparse.csc_array:
+    """IC(0) of a sparse SPD A: L (CSC) on the pattern of tril(A), by the compiled
+    right-looking kernel (`compiled.ic0_csc`). SkipCell on a non-positive pivot."""
+    lower, broke = ic0_csc(a)
+    if broke >= 0:
+        start, end = lower.indptr[broke], lower.indptr[broke + 1]
+        on_diagonal = start < end and lower.indices[start] == broke
+        pivot = lower.data[start] if on_diagonal else 0.0
+        raise SkipCell(f"IC(0) broke down: pivot {broke + 1} is {pivot:.3g}")
+    return lower
 
 
-def sparse_ic0(a: scipy.sparse.sparray) -> scipy.sparse.csr_array:
-    """IC(0) of a sparse SPD A: L (CSR) on the pattern of tril(A). Right-looking, one column
-    at a time with numpy: column k is scaled by its pivot, then its outer product is
-    subtracted from the later columns where their pattern has an entry (found by one sorted
-    search over the keys col * n + row), O(nnz * average column length) in all. SkipCell on
-    a non-positive pivot."""
-    n = a.shape[0]
-    lower = scipy.sparse.csc_array(scipy.sparse.tril(a, format="csc"), dtype=np.float64)
-    lower.sum_duplicates()
-    lower.sort_indices()
-    indptr, rows, data = lower.indptr, lower.indices.astype(np.int64), lower.data.copy()
-    columns = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-    keys = columns * n + rows  # increasing: CSC with sorted rows
-    for k in range(n):
-        start, end = indptr[k], indptr[k + 1]
-        if start == end or rows[start] != k or not data[start] > 0:
-            pivot = data[start] if start < end and rows[start] == k else 0.0
-            raise SkipCell(f"IC(0) broke down: pivot {k + 1} is {pivot:.3g}")
-        data[start] = np.sqrt(data[start])
-        data[start + 1 : end] /= data[start]
-        below, values = rows[start + 1 : end], data[start + 1 : end]
-        if below.size == 0:
-            continue
-        p, q = _pairs(below.size)
-        wanted = below[q] * n + below[p]  # entry (row below[p], column below[q])
-        at = np.minimum(np.searchsorted(keys, wanted), keys.size - 1)
-        kept = keys[at] == wanted  # fill-in outside the pattern is dropped
-        data[at[kept]] -= values[p[kept]] * values[q[kept]]
-    lower.data = data
-    return scipy.sparse.csr_array(lower)
-
-
-def triangular_inverse(lower: scipy.sparse.csr_array) -> InverseOperator:
-    upper = scipy.sparse.csr_array(lower.T)
+def triangular_inverse(lower: scipy.sparse.sparray) -> InverseOperator:
+    """M^-1 = (L L^T)^-1 applied by one compiled forward and one back substitution (about two
+    sparse products' work): the same apply for every triangular-factor preconditioner,
+    classical (IC(0)) or learned; only the factor differs."""
+    csc = lower_csc(lower)
 
     def apply(r: np.ndarray) -> np.ndarray:
-        y = scipy.sparse.linalg.spsolve_triangular(lower, r, lower=True)
-        return np.asarray(scipy.sparse.linalg.spsolve_triangular(upper, y, lower=False))
+        return solve_lower_then_upper(csc, r)
 
-    return InverseOperator(n=lower.shape[0], apply=apply, lower=lower)
+    return InverseOperator(n=csc.shape[0], apply=apply, lower=csc)
 
 
 def _csr(x: Any) -> scipy.sparse.csr_array:

@@ -249,6 +249,13 @@ def _cg_total(x: MetricInput) -> float:
     return x.build_s + _cg_seconds(x)
 
 
+def _cg_iteration(x: MetricInput) -> float:
+    run = x.cg_run
+    if run is None or not run.iterations:
+        return NAN
+    return run.seconds / run.iterations
+
+
 def _factor(x: MetricInput) -> float:
     """The Doolittle factors of P^T A are shared by every cell with that instance and row
     order (the partial-pivoting methods agree on it), like A's spectrum."""
@@ -284,6 +291,7 @@ METRIC_FUNCTIONS: dict[str, Callable[[MetricInput], float | bool]] = {
     "cg_iterations_1e6": _cg_loose,
     "cg_solve_s": _cg_seconds,
     "cg_total_s": _cg_total,
+    "cg_iteration_s": _cg_iteration,
 }
 """The function that computes each metric, by its `MetricValues` field (checked below)."""
 
@@ -299,6 +307,7 @@ PRECOND_METRICS = (
     "cg_iterations_1e6",
     "cg_solve_s",
     "cg_total_s",
+    "cg_iteration_s",
     "structure_err",
 )
 """What an operator-only preconditioner is scored by (its other metrics are NaN)."""

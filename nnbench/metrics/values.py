@@ -70,6 +70,11 @@ class MetricValues:
     cg_total_s: float = _metric(
         "lower", "time to solution: the preconditioner's build (time_s) + cg_solve_s"
     )
+    cg_iteration_s: float = _metric(
+        "lower",
+        "seconds per CG iteration: cg_solve_s / cg_iterations (one product with A, "
+        "one application of M^-1)",
+    )
 
 
 METRICS: tuple[Metric, ...] = tuple(

@@ -8,6 +8,7 @@ import pandas as pd
 from nnbench.report.fairness import (
     ACCURACY,
     RESAMPLES,
+    outside_verdict,
     time_to_accuracy,
     verdict,
     verdict_by_problem,
@@ -33,6 +34,7 @@ SUMMARIES: dict[str, tuple[str, str]] = {
     "cg_iterations_1e6": ("cg_iterations_1e6", "median"),
     "cg_solve_s": ("cg_solve_s", "median"),
     "cg_total_s": ("cg_total_s", "median"),
+    "cg_iteration_s": ("cg_iteration_s", "median"),
     "loss": ("loss", "first"),  # what final_loss measures: compare like with like only
     "final_loss": ("final_loss", "median"),
     "steps": ("steps", "median"),
@@ -256,6 +258,21 @@ TABLES: tuple[TableSpec, ...] = (
         "can cost more than every level (rank-k: the zero matrix is within rounding of the "
         "optimum). A problem whose floor is above the target is judged at the tightest level "
         "above its floor, as the matched accuracy says.",
+    ),
+    TableSpec(
+        name="outside_verdict",
+        title="Verdict for methods nnbench does not ship (plug-ins): each one's time at matched "
+        "accuracy / each problem's fastest classical method of nnbench's, measured in the same "
+        "run",
+        nav="Plug-in verdict",
+        make=lambda res: outside_verdict(res.results),
+        leading=True,
+        compact=True,
+        note="source: the plug-in's file (its sha256 is in the provenance) or module. reached: "
+        "on how many of the judged problems where it ran it got to the matched accuracy; "
+        "time ratio [95% CI]: the median over the problems where one of nnbench's classical "
+        "methods got there too, with its 95% percentile-bootstrap interval, as in the verdict. "
+        "A plug-in's method also stands in the verdict in its group, like any method.",
     ),
     TableSpec(
         name="verdict_by_problem",

@@ -74,6 +74,7 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
             ("time_s", "build_s"),
             ("cg_solve_s", "solve_s"),
             ("cg_total_s", "total_s"),
+            ("cg_iteration_s", "iteration_s"),
         ):
             row[label] = _spread(*_interval(ok[column].to_numpy(float)))
         rows.append(row)
