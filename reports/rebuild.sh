@@ -4,7 +4,9 @@
 # pruned to what the report draws (`--prune`: the committed artifacts and curves), then the
 # report is built from that folder alone. `reports/studies` is rebuilt from its committed results
 # (re-running study 002 alone takes about an hour here); pass --rerun-studies to re-run it too.
-# Usage: bash reports/rebuild.sh [sample|fair-quick|cpu-scale|amortized|sparse-precond|streaming|learned-sketch|warm-start|studies ...]
+# --page-only re-renders each named page from its committed results (no study is re-run; the
+# index line keeps the run's commit and says which commit rendered the page).
+# Usage: bash reports/rebuild.sh [--page-only] [--rerun-studies] [sample|fair-quick|cpu-scale|amortized|sparse-precond|streaming|learned-sketch|warm-start|studies ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -n "$(git status --porcelain -- nnbench pyproject.toml)" ]; then
@@ -13,10 +15,25 @@ if [ -n "$(git status --porcelain -- nnbench pyproject.toml)" ]; then
 fi
 py=${NNBENCH_PYTHON:-.venv/bin/python}
 rerun_studies=0
+page_only=0
 targets=()
 for arg in "$@"; do
-  if [ "$arg" = "--rerun-studies" ]; then rerun_studies=1; else targets+=("$arg"); fi
+  case "$arg" in
+    --rerun-studies) rerun_studies=1 ;;
+    --page-only) page_only=1 ;;
+    *) targets+=("$arg") ;;
+  esac
 done
+studies=(worked-examples study000-reproduce study000-sensitivity study001-alphabet
+         study002-reproduce lu-scale)
+
+folders() {  # a report's committed results folders
+  case "$1" in
+    amortized) echo reports/amortized/results/* ;;
+    studies) echo "${studies[@]/#/reports/studies/results/}" ;;
+    *) echo "reports/$1/results" ;;
+  esac
+}
 [ ${#targets[@]} -gt 0 ] || targets=(sample fair-quick cpu-scale amortized sparse-precond streaming learned-sketch warm-start studies)
 
 fresh() {  # a new results folder: nothing reused from an earlier run or commit
@@ -40,6 +57,14 @@ index() {  # reports/README.md: one line per report from its rebuild.txt
 
 for report in "${targets[@]}"; do
   echo "== reports/$report"
+  if [ "$page_only" = 1 ]; then
+    # shellcheck disable=SC2046  # the folders are words
+    $py -m nnbench report --prune --results $(folders "$report") --out "reports/$report"
+    sed -i -E "s/ \(([^;)]*)(; page re-rendered at [0-9a-f]+ from these results)?\) \|/ (\1; page re-rendered at $(git rev-parse --short HEAD) from these results) |/" \
+      "reports/$report/rebuild.txt"
+    index
+    continue
+  fi
   began=$(date +%s)
   case "$report" in
     sample)
@@ -79,8 +104,6 @@ for report in "${targets[@]}"; do
       $py -m nnbench run --study learned-sketch --no-progress --out reports/learned-sketch/results
       $py -m nnbench report --prune --results reports/learned-sketch/results --out reports/learned-sketch ;;
     studies)
-      studies=(worked-examples study000-reproduce study000-sensitivity study001-alphabet
-               study002-reproduce lu-scale)
       if [ "$rerun_studies" = 1 ]; then
         for study in "${studies[@]}"; do
           fresh "reports/studies/results/$study"
