@@ -32,6 +32,7 @@ from nnbench.methods.factorization import FACTORIZATIONS, Factorization, Inverse
 from nnbench.methods.fingerprint import TEXT, code_fingerprint
 from nnbench.seeds import stable_hash
 from nnbench.settings import Settings
+from nnbench.sources import NNBENCH
 
 KINDS = tuple(FACTORIZATIONS)
 GROUPS = ("classical", "hybrid", "neural", "amortized")
@@ -192,6 +193,9 @@ class Method(ABC):
     base: str = ""  # a variant's registered method ("" for a registered one: see `base_name`)
     config: Any = None  # a trained method's options (a frozen dataclass)
     cost_model: CostModel | None = None  # rank-k: its passes over A and memory (see `Cost`)
+    # where it comes from: nnbench, or the plug-in that registered it (`nnbench.plugins` sets
+    # it; the rows' `method_source`). Not code: no part of a cell's id
+    source: str = NNBENCH
 
     @property
     def base_name(self) -> str:

@@ -35,10 +35,11 @@ from nnbench.seeds import stable_hash
 COVERED = ("nnbench.methods", "nnbench.elimination", "nnbench.seeds")
 """nnbench's factorization code: the methods, and the elimination kernels and seed derivation
 they share with the rest of nnbench."""
-TEXT = frozenset({"description"})
-"""Attributes and fields that are words about a thing (a method, an input distribution), not
-code: never part of a fingerprint. (A results column's text, such as a loss's, is part of it:
-a cell cached with other words would show them.)"""
+TEXT = frozenset({"description", "source"})
+"""Attributes and fields that are words about a thing (a method, an input distribution) or
+where it comes from (nnbench or a plug-in's file), not code: never part of a fingerprint. (A
+results column's text, such as a loss's, is part of it: a cell cached with other words would
+show them.)"""
 _NOT_CODE = frozenset({"_abc_impl"})  # abc's cache
 _SCALARS = (type(None), bool, int, float, complex, str, bytes, enum.Enum)
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from nnbench.devices import DEVICES, cpu_name
 from nnbench.results.table import SCHEMA_VERSION
+from nnbench.sources import PLUGINS
 
 PACKAGES = ("nnbench", "numpy", "scipy", "torch", "pandas", "pyarrow", "scikit-image")
 
@@ -71,4 +72,6 @@ def provenance(
         "devices": {d: (DEVICES[d].missing() or DEVICES[d].describe()) for d in devices},
         "threads": threads,
         "grids": grids,
+        # each plug-in loaded: its file's path and sha256, or its distribution and version
+        "plugins": [plugin.record() for plugin in PLUGINS.values()],
     }

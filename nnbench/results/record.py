@@ -34,6 +34,7 @@ class CellSpec:
     n_cols: int
     method: str
     method_base: str  # the registered method a variant (e.g. a budget) belongs to
+    method_source: str = "nnbench"  # where the method comes from: nnbench, or a plug-in's file
     group: str
     kind: str
     rank: int | None

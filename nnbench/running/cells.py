@@ -19,6 +19,7 @@ from nnbench.methods import METHODS, Method, RunContext, select_methods
 from nnbench.precision import PRECISIONS, tf32_skip_reason
 from nnbench.running.grid import Grid
 from nnbench.seeds import derive_seed, stable_hash
+from nnbench.sources import NNBENCH, PLUGINS
 
 
 @dataclass(frozen=True)
@@ -108,11 +109,15 @@ class Cell:
         return stable_hash(*self.description)
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        # Registered families and methods travel by name (workers rebuild them from their own
-        # registries); user matrices and unregistered methods travel whole.
-        registered = MATRIX_FAMILIES.get(self.family.name) is self.family
-        family = self.family.name if registered else self.family
-        method = self.method.name if METHODS.get(self.method.name) is self.method else self.method
+        # nnbench's families and methods travel by name (workers rebuild them from their own
+        # registries); user matrices, variants and plug-ins' objects travel whole (a worker
+        # need not have loaded the plug-in: unpickling imports its module)
+        shipped = MATRIX_FAMILIES.get(self.family.name) is self.family and not any(
+            self.family.name in plugin.families for plugin in PLUGINS.values()
+        )
+        family = self.family.name if shipped else self.family
+        registered = METHODS.get(self.method.name) is self.method
+        method = self.method.name if registered and self.method.source == NNBENCH else self.method
         rest = {
             f.name: getattr(self, f.name)
             for f in fields(self)

@@ -112,7 +112,16 @@ def _active() -> _Refusals | None:
     return getattr(_LOCAL, "active", None)
 
 
+_WRAPPERS: dict[tuple[int, str], tuple[Any, Callable[..., Any]]] = {}
+"""Each refused function's wrapper, made once (a guard is put in place per cell), by the
+function's id and name; the function is kept with it, so that its id is not reused."""
+
+
 def _refusing(original: Callable[..., Any], call: str) -> Callable[..., Any]:
+    made = _WRAPPERS.get((id(original), call))
+    if made is not None and made[0] is original:
+        return made[1]
+
     @functools.wraps(original)
     def refusing(*args: Any, **kwargs: Any) -> Any:
         active = _active()
@@ -120,9 +129,11 @@ def _refusing(original: Callable[..., Any], call: str) -> Callable[..., Any]:
             return original(*args, **kwargs)
         raise active.refuse(call)
 
+    _WRAPPERS[id(original), call] = (original, refusing)
     return refusing
 
 
+@functools.cache
 def _owner(path: str) -> Any:
     """The module (or class: `torch.Tensor`) at an import path."""
     try:
@@ -199,14 +210,16 @@ def _own_places(method: Method) -> list[Any]:
 
 
 @contextlib.contextmanager
-def refusing_linalg(method: Method) -> Iterator[None]:
+def refusing_linalg(method: Method, *more: Method) -> Iterator[None]:
     """Inside the block, in this thread, every call of `REFUSED` raises
-    `GroupRuleViolation`; and if any was made, the block ends by raising the first, even where
-    the method caught it (an `except Exception` of its own) and went on."""
+    `GroupRuleViolation` (in the name of `method`; `more`: its other forms the block runs,
+    such as its warm-up form); and if any was made, the block ends by raising the first, even
+    where the method caught it (an `except Exception` of its own) and went on."""
     refusals = _Refusals(method.name)
     outer = _active()
+    places = {id(p): p for m in (method, *more) for p in _own_places(m)}
     with _LOCK:
-        held = _install(_own_places(method))
+        held = _install(list(places.values()))
     _LOCAL.active = refusals
     try:
         yield
@@ -222,8 +235,10 @@ def refusing_linalg(method: Method) -> Iterator[None]:
         raise GroupRuleViolation(method.name, refusals.calls[0])
 
 
-def group_rule(method: Method) -> contextlib.AbstractContextManager[None]:
-    """The group rule where `method` works: calls of `REFUSED` refused for a `neural` method;
-    nothing for the others (`hybrid` is told apart from `classical` by declaration and by
-    `nnbench check`, a `classical` method is judged as classical)."""
-    return refusing_linalg(method) if method.group == "neural" else contextlib.nullcontext()
+def group_rule(method: Method, *more: Method) -> contextlib.AbstractContextManager[None]:
+    """The group rule where `method` (and its other forms, `more`) works: calls of `REFUSED`
+    refused for a `neural` method; nothing for the others (`hybrid` is told apart from
+    `classical` by declaration and by `nnbench check`; `classical` is judged as declared)."""
+    if method.group != "neural":
+        return contextlib.nullcontext()
+    return refusing_linalg(method, *more)
