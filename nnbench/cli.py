@@ -1,4 +1,4 @@
-"""`nnbench list|run|report|bench` (also `python -m nnbench ...`): a thin face over the Python
+"""`nnbench list|run|check|report|bench` (also `python -m nnbench ...`): a thin face over the Python
 API (`nnbench.api`: `run_study`, `build_report`, the registries). `python -m nnbench.report`
 is `nnbench report`. Each command imports what it needs: a report from existing results
 loads no torch and no method."""
@@ -40,16 +40,46 @@ def _matrix_terms(text: str) -> tuple[str, ...]:
     return tuple(term for term in join_file_names(text.split(",")) if term.strip())
 
 
-def _check_names(args: argparse.Namespace) -> None:
-    """Refuse an unknown study, method or matrix name before the registries of methods and
-    studies load (seconds: torch, matplotlib), from their names (`nnbench.names`)."""
-    from nnbench.names import check_method_terms, check_study, name_index
+def _plugins(args: argparse.Namespace) -> list[Any]:
+    """Load the installed plug-ins and those of `--plugin` (none: nothing is imported)."""
+    from nnbench.sources import installed_plugins
 
-    index = name_index()
-    if args.study:
+    given = getattr(args, "plugin", None) or []
+    if not given and not installed_plugins():
+        return []
+    from nnbench.plugins import load_plugins
+
+    return load_plugins(given)
+
+
+def _method_terms_added(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`--methods` as (the methods in place of a study's, the `+NAME` ones added to them)."""
+    terms = tuple(args.methods or ())
+    added = tuple(term[1:].strip() for term in terms if term.startswith("+"))
+    if added and len(added) != len(terms):
+        raise NNBenchError(
+            "--methods mixes +NAME terms (added to the study's own methods) with plain ones "
+            "(in place of them)",
+            "write every term with + to add methods, or none to replace the study's",
+        )
+    if "" in added:
+        raise NNBenchError("--methods has a + without a name", "write +NAME, e.g. +my-lu")
+    return (() if added else terms), added
+
+
+def _check_names(args: argparse.Namespace, plugins: list[Any]) -> None:
+    """Refuse an unknown study, method or matrix name before the registries of methods and
+    studies load (seconds: torch, matplotlib), from their names (`nnbench.names`); with
+    plug-ins (which have loaded them), from the registries as the plug-ins left them."""
+    from nnbench.names import build_index, check_method_terms, check_study, name_index
+    from nnbench.studies.study_file import is_study_file
+
+    index = build_index() if plugins else name_index()
+    if args.study and not is_study_file(args.study):  # a file is read (and checked) by the run
         check_study(args.study, index)
-    if args.methods:
-        check_method_terms(args.methods, index)
+    methods, added = _method_terms_added(args)
+    if methods or added:
+        check_method_terms(methods or added, index)
     named = [term for term in args.matrices or () if not term.strip().startswith("file:")]
     if named:  # the corpus loads in a blink; files are read (and checked) by the run
         from nnbench.corpus import select_matrices
@@ -79,14 +109,19 @@ def _list_matrices() -> None:
 
 def _list_methods() -> None:
     from nnbench.methods import GROUPS, METHODS
+    from nnbench.sources import NNBENCH
 
     print(
         f"Methods (select by name, group: {', '.join(GROUPS)}, all, or task: kind:KIND; "
         "change a method's options with NAME[option=value,...]):"
     )
     width = max(len(name) for name in METHODS)
-    for m in METHODS.values():
-        print(f"  {m.name:<{width}} {m.kind:<7} {m.group:<10} {m.backend:<6} {m.description}")
+    sources = dict.fromkeys(m.source for m in METHODS.values())  # nnbench's first
+    for source in sources:
+        if source != NNBENCH:
+            print(f"Methods of the plug-in {source}:")
+        for m in (m for m in METHODS.values() if m.source == source):
+            print(f"  {m.name:<{width}} {m.kind:<7} {m.group:<10} {m.backend:<6} {m.description}")
 
 
 def _list_studies() -> None:
@@ -114,6 +149,7 @@ LISTINGS: dict[str, Callable[[], None]] = {
 
 
 def _list(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    _plugins(args)
     for name, show in LISTINGS.items():
         if args.what in ("all", name):
             show()
@@ -145,13 +181,19 @@ def _native_dtypes(matrices: Sequence[str]) -> tuple[str, ...]:
 
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> None:
-    _check_names(args)
+    plugins = _plugins(args)
+    _check_names(args, plugins)
     from nnbench.api import run_study
     from nnbench.running.journal import Journal
 
-    study = args.study or ("quick" if args.quick or not (args.matrices or args.methods) else None)
-    out = args.out or Path("results") / (study or "run")
+    methods, added = _method_terms_added(args)
+    study = args.study or ("quick" if args.quick or not (args.matrices or methods) else None)
+    out = args.out or Path("results") / (Path(study).stem if study else "run")
     execution = _execution(args)
+    if plugins:
+        from nnbench.plugins import check_execution
+
+        check_execution(execution)
     if args.resume and not Journal(out).lines.is_file():
         raise NNBenchError(f"nothing to resume in {str(out)!r}", "run without --resume first")
     start = time.perf_counter()
@@ -162,7 +204,8 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> None:
         execution=execution,
         command="nnbench " + shlex.join(argv),
         matrices=args.matrices,
-        methods=args.methods,
+        methods=methods or None,
+        add_methods=added,
         sizes=args.sizes,
         ranks=args.ranks,
         dtypes=args.dtypes or (None if study else _native_dtypes(args.matrices or ())),
@@ -214,7 +257,13 @@ def _report(args: argparse.Namespace, argv: Sequence[str]) -> None:
             )
         print(prune_results(args.results, report_sections()), file=sys.stderr)
     if args.results:
-        runs = [load_results(folder) for folder in args.results]
+        from dataclasses import replace
+
+        # each folder's path beside its provenance: the page names the folder of each verdict
+        runs = [
+            replace(res, provenance={**res.provenance, "folder": str(folder)})
+            for folder, res in ((f, load_results(f)) for f in args.results)
+        ]
     else:
         from nnbench.api import run_study
         from nnbench.running.executors import Execution
@@ -235,6 +284,25 @@ def _report(args: argparse.Namespace, argv: Sequence[str]) -> None:
     print(f"report -> {args.out}/report.md")
 
 
+def _check(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """`nnbench check [--plugin P ...] [NAME ...]`: the conformance checks of the named
+    methods, or of the `--plugin` plug-ins' (without either: every installed plug-in's)."""
+    plugins = _plugins(args)
+    from nnbench.check import check_methods, print_results
+    from nnbench.methods import select_methods
+    from nnbench.plugins import load_plugins
+
+    terms = [term for names in args.names for term in names]
+    if not terms:
+        named = load_plugins(args.plugin, installed=False) if args.plugin else plugins
+        terms = [name for plugin in named for name in plugin.methods]
+    if not terms:
+        raise NNBenchError(
+            "nothing to check", "name methods (nnbench check NAME ...) or a plug-in (--plugin PATH)"
+        )
+    return print_results(check_methods(select_methods(terms)))
+
+
 def _bench(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from nnbench.bench import BENCHMARKS, TAKES_RESULTS
     from nnbench.running.threads import DEFAULT_THREADS, thread_limit
@@ -252,12 +320,27 @@ def _bench(args: argparse.Namespace, argv: Sequence[str]) -> None:
         BENCHMARKS[args.name](**options)
 
 
+def _plugin_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="PATH.py|MODULE",
+        help="load a plug-in: a Python file or an importable module whose NNBENCH_METHODS "
+        "(NNBENCH_FAMILIES, NNBENCH_STUDIES) lists methods built from nnbench.api "
+        "(repeatable; installed ones with an `nnbench` entry point load on their own; "
+        "docs/plugins.md)",
+    )
+
+
 def _run_options(run: argparse.ArgumentParser) -> None:
+    _plugin_option(run)
     run.add_argument(
         "--study",
-        help="named set of grids (default: quick when no --matrices or --methods are given; "
-        "with them, one grid of the documented defaults: float64 (a .npy file: its own "
-        "precision), one instance, 5 timed calls, k = 1)",
+        help="named set of grids, or a TOML file of them (path/study.toml) (default: quick "
+        "when no --matrices or --methods are given; with them, one grid of the documented "
+        "defaults: float64 (a .npy file: its own precision), one instance, 5 timed calls, "
+        "k = 1)",
     )
     run.add_argument("--quick", action="store_true", help="use the study's small variant")
     run.add_argument(
@@ -269,7 +352,8 @@ def _run_options(run: argparse.ArgumentParser) -> None:
         "--methods",
         type=_method_terms,
         help="names (NAME[option=value,...] to change options), groups (classical, hybrid, "
-        "neural, amortized), all, or a task's methods: kind:lu, qr, svd, rank-k or precond",
+        "neural, amortized), all, or a task's methods: kind:lu, qr, svd, rank-k or precond; "
+        "+NAME,+OTHER adds methods to the study's own (to its grids of their kind)",
     )
     run.add_argument("--sizes", type=_split(int), help="n for sizable families, e.g. 8,32,128")
     run.add_argument("--max-size", type=int, help="drop matrices with a side larger than this")
@@ -361,9 +445,10 @@ def _report_options(report: argparse.ArgumentParser) -> None:
     )
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], None]] = {
+COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], int | None]] = {
     "list": _list,
     "run": _run,
+    "check": _check,
     "report": _report,
     "bench": _bench,
 }
@@ -384,7 +469,18 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     lister = sub.add_parser("list", help="show matrix families, methods, studies or metrics")
     lister.add_argument("what", nargs="?", default="all", choices=["all", *LISTINGS])
+    _plugin_option(lister)
     _run_options(sub.add_parser("run", help="run a study or a grid; write a results folder"))
+    checker = sub.add_parser(
+        "check", help="check that methods (a plug-in's) keep the method contract"
+    )
+    _plugin_option(checker)
+    checker.add_argument(
+        "names",
+        nargs="*",
+        type=_method_terms,
+        help="methods to check (default: the --plugin plug-ins' methods)",
+    )
     _report_options(sub.add_parser("report", help="tables, figures and HTML from results"))
     bench = sub.add_parser("bench", help="benchmark scripts that print measured ratios")
     bench.add_argument("name", help="which benchmark (an unknown name lists them)")
@@ -400,7 +496,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     try:
-        COMMANDS[args.command](args, argv)
+        code = COMMANDS[args.command](args, argv)
     except NNBenchError as exc:
         print(f"nnbench: error: {exc}", file=sys.stderr)
         return 2
@@ -416,4 +512,4 @@ def main(argv: Sequence[str] | None = None) -> int:
             message += f" before any of its {exc.total} cells finished; nothing is kept"
         print(message, file=sys.stderr)
         return 130
-    return 0
+    return code or 0

@@ -21,8 +21,9 @@ from nnbench.studies import STUDIES
 PACKAGE = Path(__file__).resolve().parents[1] / "nnbench"
 STAGES = ("corpus", "methods", "metrics", "results", "running", "report", "studies")
 """In import order; modules outside them (errors, seeds, devices, ...) are shared below."""
-# faces over the whole package (and every __main__); `names` indexes the registries for `cli`
-ABOVE_ALL = ("cli", "api", "bench", "names")
+# faces over the whole package (and every __main__); `names` indexes the registries for `cli`;
+# `plugins` loads into every registry, `check` runs methods as the runner does
+ABOVE_ALL = ("cli", "api", "bench", "names", "plugins", "check")
 
 
 def _module(path: Path) -> str:

@@ -26,6 +26,7 @@ from nnbench.studies import (
     worked,
 )
 from nnbench.studies.study import Study
+from nnbench.studies.study_file import is_study_file, load_study
 
 STUDIES: dict[str, Study] = {
     study.name: study
@@ -56,6 +57,9 @@ STUDIES: dict[str, Study] = {
 
 
 def get_study(name: str) -> Study:
+    """A registered study, or the study a TOML file describes (a name ending in .toml)."""
+    if is_study_file(name):
+        return load_study(name)
     if name not in STUDIES:
         raise unknown_name_error("study", name, list(STUDIES), "studies")
     return STUDIES[name]
