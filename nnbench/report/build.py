@@ -22,7 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from nnbench.errors import NNBenchError
-from nnbench.report.fairness import PAGE_HIDES, RATIO_NUMBERS, SOURCE, headline
+from nnbench.report.fairness import MACHINE, PAGE_HIDES, RATIO_NUMBERS, SOURCE, headline
 from nnbench.report.figures import FIGURES
 from nnbench.report.spec import FigureSpec, HeadlineSpec, Missing, NoteSpec, TableSpec
 from nnbench.report.tables import HISTORY, TABLES, history_table
@@ -51,9 +51,16 @@ table.wrap-last td:last-child{min-width:16rem;max-width:30rem;text-align:left}
 def combine(runs: list[Results]) -> Results:
     """Several results folders as one Results (provenance keeps each run's entry). A cell in
     several folders (the same cell_id) counts once: the last folder's row. Each row's `source`
-    is its folder's place in `runs`: the verdict judges a problem within one run."""
+    is its folder's place in `runs` (the verdict judges a problem within one run), its
+    `machine` the machine that folder ran on (`machine`)."""
     results = _short_file_names(
-        pd.concat([r.results.assign(**{SOURCE: i}) for i, r in enumerate(runs)], ignore_index=True)
+        pd.concat(
+            [
+                r.results.assign(**{SOURCE: i, MACHINE: machine(r.provenance)})
+                for i, r in enumerate(runs)
+            ],
+            ignore_index=True,
+        )
     )
     # a folder without curves has an untyped empty table: concatenated, it would make the
     # loss column `object` (quantiles fail), so only non-empty curve tables are joined
@@ -65,6 +72,13 @@ def combine(runs: list[Results]) -> Results:
         provenance={"runs": [r.provenance for r in runs]},
         artifacts={k: v for r in runs for k, v in r.artifacts.items()},
     )
+
+
+def machine(provenance: dict) -> str:
+    """The machine a run's times were measured on, from its provenance: CPU, threads, GPUs."""
+    threads = provenance.get("threads", "?")
+    gpus = [str(v) for k, v in provenance.get("devices", {}).items() if k != "cpu"]
+    return ", ".join([f"CPU {provenance.get('cpu', '?')}", f"{threads} thread(s)", *gpus])
 
 
 def _short_file_names(results: pd.DataFrame) -> pd.DataFrame:
@@ -196,14 +210,27 @@ def _table_html(table: pd.DataFrame, digits: int = 4) -> str:
     )
 
 
+def _plugins_text(run: dict) -> str:
+    """A run's plug-ins: each file with its sha256, or module with its distribution."""
+    shown = [
+        f"{p.get('label', '?')} (sha256 {str(p.get('sha256', ''))[:12]})"
+        for p in run.get("plugins", [])
+    ]
+    return f"plug-ins: {'; '.join(shown)}" if shown else ""
+
+
 def _provenance_html(provenance: dict) -> str:
+    """Each results folder, numbered as the tables' "results folder" column numbers them."""
     items = []
     for run in provenance.get("runs", []):
         versions = ", ".join(f"{k} {v}" for k, v in run.get("versions", {}).items())
         devices = "; ".join(f"{k}: {v}" for k, v in run.get("devices", {}).items())
+        folder = f"<code>{html.escape(run['folder'])}</code>: " if run.get("folder") else ""
+        plugins = f"<br>{html.escape(_plugins_text(run))}" if run.get("plugins") else ""
         items.append(
-            "<li><code>{}</code><br>started {} finished {}; commit <code>{}</code>; "
-            "{} thread(s); CPU {}; devices: {}; Python {} on {}<br>{}</li>".format(
+            "<li>{}<code>{}</code><br>started {} finished {}; commit <code>{}</code>; "
+            "{} thread(s); CPU {}; devices: {}; Python {} on {}<br>{}{}</li>".format(
+                folder,
                 *(
                     html.escape(str(run.get(k, "?")))
                     for k in ("command", "started", "finished", "git_commit", "threads", "cpu")
@@ -212,9 +239,10 @@ def _provenance_html(provenance: dict) -> str:
                 html.escape(str(run.get("python", "?"))),
                 html.escape(str(run.get("platform", "?"))),
                 html.escape(versions),
+                plugins,
             )
         )
-    return "<ul>" + "".join(items) + "</ul>"
+    return "<ol>" + "".join(items) + "</ol>"
 
 
 def build_report(
@@ -420,12 +448,14 @@ def _write(
     body.append(f'<h2 id="provenance">Provenance</h2>{_provenance_html(res.provenance)}')
     nav.append('<a href="#provenance">Provenance</a>')
     md.extend(["## Provenance", ""])
-    for run in res.provenance["runs"]:
+    for number, run in enumerate(res.provenance["runs"], start=1):
+        folder = f"`{run['folder']}`: " if run.get("folder") else ""
+        plugins = f", {_plugins_text(run)}" if run.get("plugins") else ""
         md.append(
-            f"- `{run.get('command', '?')}` at {run.get('started', '?')}, commit "
+            f"{number}. {folder}`{run.get('command', '?')}` at {run.get('started', '?')}, commit "
             f"`{str(run.get('git_commit', '?'))[:12]}`, {run.get('threads', '?')} "
             f"thread(s), CPU {run.get('cpu', '?')}, "
-            f"torch {run.get('versions', {}).get('torch', '?')}"
+            f"torch {run.get('versions', {}).get('torch', '?')}{plugins}"
         )
     page = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'

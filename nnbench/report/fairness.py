@@ -24,6 +24,7 @@ import pandas as pd
 from nnbench.precision import PRECISIONS
 
 SOURCE = "source"  # which results folder (one run) a row came from: `build.combine` sets it
+MACHINE = "machine"  # the machine its folder ran on (CPU, threads, GPUs): `build.combine` too
 PROBLEM = ["kind", "batch", "matrix", "n", "rank", "dtype", "device", SOURCE]
 """A problem is judged within one run: the same matrix in two results folders is two
 problems, so no time is compared with one measured in another run."""
@@ -32,6 +33,19 @@ problems, so no time is compared with one measured in another run."""
 def sourced(results: pd.DataFrame) -> pd.DataFrame:
     """`results` with its `source` column: 0 throughout for a single run's table."""
     return results if SOURCE in results.columns else results.assign(**{SOURCE: 0})
+
+
+def by_folder(results: pd.DataFrame) -> bool:
+    """Whether the results come from folders run on different machines (or thread counts):
+    then the verdict gives each folder its own rows, never pooling ratios across machines."""
+    return MACHINE in results.columns and results[MACHINE].nunique() > 1
+
+
+def folder_labels(results: pd.DataFrame) -> dict[int, str]:
+    """Each results folder with its machine, as the page names it where the folders ran on
+    different machines: "2 (CPU ..., 4 thread(s))" (numbered in the provenance's order)."""
+    machines = sourced(results).drop_duplicates(SOURCE).set_index(SOURCE)
+    return {int(s): f"{int(s) + 1} ({m})" for s, m in machines.get(MACHINE, {}).items()}
 
 
 T = TypeVar("T")
@@ -331,17 +345,18 @@ def time_to_accuracy(results: pd.DataFrame) -> pd.DataFrame:
     order = {g: i for i, g in enumerate(GROUP_ORDER)}
     table = table.assign(_g=table.group.map(order))
     table = table.sort_values([*PROBLEM, "_g", "method"]).drop(columns="_g")
-    return _source_shown(table.reset_index(drop=True))
+    return _source_shown(table.reset_index(drop=True), results)
 
 
-def _source_shown(table: pd.DataFrame) -> pd.DataFrame:
-    """A table's `source` as "results folder" (1, 2, ... in the provenance's order) where the
-    report combines several runs; left out for one."""
+def _source_shown(table: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
+    """A table's `source` as "results folder" (1, 2, ... in the provenance's order, with its
+    machine where they differ: `folder_labels`) where the report combines several runs; left
+    out for one."""
     if table[SOURCE].nunique() <= 1:
         return table.drop(columns=SOURCE)
-    return table.rename(columns={SOURCE: "results folder"}).assign(
-        **{"results folder": lambda t: t["results folder"] + 1}
-    )
+    labels = folder_labels(results)
+    shown = table[SOURCE] + 1 if not by_folder(results) else table[SOURCE].map(labels)
+    return table.assign(**{SOURCE: shown}).rename(columns={SOURCE: "results folder"})
 
 
 @dataclass(frozen=True)
@@ -462,7 +477,7 @@ def verdict_by_problem(results: pd.DataFrame) -> pd.DataFrame:
         rows.append(row)
     table = pd.DataFrame(rows, columns=[*columns, "reason"])
     table = table.assign(rank=pd.to_numeric(table["rank"]))  # LU's none: NaN, shown blank
-    return _source_shown(table)
+    return _source_shown(table, results)
 
 
 RESAMPLES = 2000
@@ -605,12 +620,20 @@ def offered_groups(kind: str) -> frozenset[str]:
     return OFFERED.get(kind, frozenset(GROUP_ORDER))
 
 
-def task_verdicts(results: pd.DataFrame) -> list[TaskVerdict]:
-    """One per task, dtype and device with an ok cell, in order."""
+def _tasks(results: pd.DataFrame) -> list[list[Judged]]:
+    """The judged problems of each task, dtype and device (and results folder, where the
+    folders ran on different machines: `by_folder`), in order."""
+    task = [*TASK, SOURCE] if by_folder(results) else TASK
     tasks: dict[Key, list[Judged]] = {}
     for judged in judged_problems(results):  # in PROBLEM's order, which begins with TASK's
-        tasks.setdefault(tuple(judged.problem[c] for c in TASK), []).append(judged)
-    return [_task_verdict(problems) for _, problems in sorted(tasks.items(), key=lambda t: t[0])]
+        tasks.setdefault(tuple(judged.problem[c] for c in task), []).append(judged)
+    return [problems for _, problems in sorted(tasks.items(), key=lambda t: t[0])]
+
+
+def task_verdicts(results: pd.DataFrame) -> list[TaskVerdict]:
+    """One per task, dtype and device with an ok cell (and per results folder, where the
+    folders ran on different machines), in order."""
+    return [_task_verdict(problems) for problems in _tasks(results)]
 
 
 def _task_verdict(problems: list[Judged]) -> TaskVerdict:
@@ -662,17 +685,21 @@ def verdict(results: pd.DataFrame) -> pd.DataFrame:
     the problems both reached of its time / that problem's fastest classical time) with its
     95% interval (`time ratio low`, `high`; in words in `time ratio [95% CI]`), and on how
     many of the judged problems where it ran the group reached the matched accuracy."""
-    rows = [_verdict_row(task) for task in task_verdicts(results)]
+    labels = folder_labels(results) if by_folder(results) else {}
+    rows = [_verdict_row(task, labels) for task in task_verdicts(results)]
     if not rows:
         return pd.DataFrame()
     own = ("best", "time ratio [95% CI]", "reached", *RATIO_NUMBERS)
-    every = [*TASK_COLUMNS, *(f"{g}: {c}" for g in GROUP_ORDER[1:] for c in own)]
+    every = [TASK_COLUMNS[0], "results folder", *TASK_COLUMNS[1:]]
+    every += [f"{g}: {c}" for g in GROUP_ORDER[1:] for c in own]
     return pd.DataFrame(rows, columns=[c for c in every if any(c in row for row in rows)])
 
 
-def _verdict_row(task: TaskVerdict) -> dict[str, object]:
+def _verdict_row(task: TaskVerdict, labels: dict[int, str]) -> dict[str, object]:
+    folder = {"results folder": labels[int(str(task.problem[SOURCE]))]} if labels else {}
     row: dict[str, object] = {
         "task": task_label(task.problem),
+        **folder,
         "n": _sizes(task),
         "matched accuracy": task.accuracy,
         "problems": len(task.judged),
@@ -724,11 +751,28 @@ def headline(results: pd.DataFrame) -> list[str]:
     the best other group stands against each problem's fastest classical method at matched
     accuracy, with the 95% interval, and which groups did not run. Empty without such a
     task (a report with no fair comparison has no headline)."""
-    return [_headline(task) for task in task_verdicts(results) if "classical" in task.ran]
+    labels = folder_labels(results) if by_folder(results) else {}
+    machines = (
+        [
+            "These results folders ran on different machines (or thread counts): "
+            + "; ".join(labels.values())
+            + ". No time is divided by one measured in another folder: each folder has its "
+            "own verdict."
+        ]
+        if labels
+        else []
+    )
+    tasks = task_verdicts(results)
+    verdicts = [_headline(task, labels) for task in tasks if "classical" in task.ran]
+    if not verdicts:
+        return []
+    return [*machines, *verdicts, *(_outside_headline(v) for v in outside_verdicts(results))]
 
 
-def _headline(task: TaskVerdict) -> str:
+def _headline(task: TaskVerdict, labels: dict[int, str]) -> str:
     label = _task_words(task.problem)
+    if labels:
+        label += f" (results folder {labels[int(str(task.problem[SOURCE]))]})"
     not_run = f" Not run: {', '.join(task.not_run)}." if task.not_run else ""
     if none := task.none_in_suite:
         kind = KIND_WORDS.get(str(task.problem["kind"]), str(task.problem["kind"]))
@@ -811,3 +855,139 @@ def _leaders(counts: Counts, total: int) -> str:
 def _joined(words: Sequence[str], last: str) -> str:
     """ "a", "a or b", "a, b or c"."""
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
+OUTSIDE = "method_source"
+"""The rows' column that names a method's source: nnbench, or a plug-in (its file)."""
+
+
+def outside_methods(results: pd.DataFrame) -> dict[str, str]:
+    """The methods (by base) of the results that nnbench does not ship, with their source,
+    in the order they first appear (a folder written before the column: none)."""
+    if OUTSIDE not in results.columns:
+        return {}
+    mine = results[~results[OUTSIDE].isin(["nnbench", ""])].drop_duplicates("method_base")
+    return dict(zip(mine.method_base.astype(str), mine[OUTSIDE].astype(str), strict=True))
+
+
+@dataclass(frozen=True)
+class OutsideVerdict:
+    """One method nnbench does not ship, on one task (and results folder, where folders ran on
+    different machines): on how many judged problems it ran and reached the matched accuracy,
+    and over the `compared` ones where one of nnbench's classical methods reached it too, the
+    median of its time / the fastest of those with the 95% interval (`ratio_interval`)."""
+
+    method: str
+    source: str
+    problem: dict[str, object]  # the task's first problem
+    accuracy: str
+    ran: int
+    reached: int
+    comparators: Counts  # nnbench's fastest classical method on each compared problem
+    compared: int
+    ratio: float
+    low: float
+    high: float
+
+
+@per_table
+def outside_verdicts(results: pd.DataFrame) -> list[OutsideVerdict]:
+    """The verdict for each method nnbench does not ship (a plug-in's), per task: its time
+    at matched accuracy against each problem's fastest classical method of nnbench's own
+    (never itself or another plug-in's), measured in the same run."""
+    outside = outside_methods(results)
+    if not outside:
+        return []
+    results = sourced(results)
+    points = budget_points(results)
+    here = {problem_key(key): rows for key, rows in points.groupby(PROBLEM, dropna=False)}
+    verdicts = []
+    for name, source in outside.items():
+        mine = results[(results.method_base == name) & (results.status != "skipped")]
+        ran = {problem_key(key) for key in mine.groupby(PROBLEM, dropna=False).groups}
+        for problems in _tasks(results):
+            kept = [j for j in problems if not j.left_out and _key_of(j) in ran]
+            if kept:
+                verdicts.append(_outside_verdict(name, source, kept, here, set(outside)))
+    return verdicts
+
+
+def _key_of(judged: Judged) -> Key:
+    return problem_key([judged.problem[c] for c in PROBLEM])
+
+
+def _outside_verdict(
+    name: str, source: str, kept: list[Judged], here: dict[Key, pd.DataFrame], outside: set[str]
+) -> OutsideVerdict:
+    pairs, comparators, reached = [], [], 0
+    for j in kept:
+        points = here.get(_key_of(j), pd.DataFrame(columns=["method_base", "accuracy"]))
+        within = points[points.accuracy <= j.level].sort_values("time_s", kind="stable")
+        own = within[within.method_base == name]
+        if own.empty:
+            continue
+        reached += 1
+        shipped = within[(within.group == "classical") & ~within.method_base.isin(outside)]
+        if not shipped.empty:
+            pairs.append((own.iloc[0], shipped.iloc[0]))
+            comparators.append(str(shipped.iloc[0].method_base))
+    ratios = [float(mine.time_s / ref.time_s) for mine, ref in pairs]
+    low, high = ratio_interval([(mine.times, ref.times) for mine, ref in pairs])
+    first = kept[0].problem
+    return OutsideVerdict(
+        method=name,
+        source=source,
+        problem=first,
+        accuracy=_matched_text(
+            ACCURACY[str(first["kind"])], str(first["dtype"]), [j.level for j in kept]
+        ),
+        ran=len(kept),
+        reached=reached,
+        comparators=_counts(comparators),
+        compared=len(pairs),
+        ratio=float(np.median(ratios)) if ratios else np.nan,
+        low=low,
+        high=high,
+    )
+
+
+def outside_verdict(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per method nnbench does not ship and task: where it comes from, on how many
+    judged problems it reached the matched accuracy, nnbench's fastest classical methods
+    there and its time ratio to them (`outside_verdicts`)."""
+    verdicts = outside_verdicts(results)
+    if not verdicts:
+        return pd.DataFrame()
+    labels = folder_labels(results) if by_folder(results) else {}
+    rows = [
+        {
+            "method": v.method,
+            "source": v.source,
+            "task": task_label(v.problem),
+            **({"results folder": labels[int(str(v.problem[SOURCE]))]} if labels else {}),
+            "matched accuracy": v.accuracy,
+            "reached": f"{v.reached}/{v.ran}",
+            "nnbench's fastest classical": _names(v.comparators) if v.compared else "",
+            "time ratio [95% CI]": ratio_text(v.ratio, v.low, v.high),
+            "time ratio": v.ratio,
+            "time ratio low": v.low,
+            "time ratio high": v.high,
+        }
+        for v in verdicts
+    ]
+    return pd.DataFrame(rows)
+
+
+def _outside_headline(v: OutsideVerdict) -> str:
+    """The verdict for a method nnbench does not ship, in a sentence."""
+    label = f"{v.method} (from {v.source}), {_task_words(v.problem)}"
+    accuracy = v.accuracy.replace("<=", "≤")
+    reached = f"it reaches {accuracy} on {v.reached} of the {v.ran} problems where it ran"
+    if not v.compared:
+        return f"{label}: {reached}, and no classical method of nnbench's does there beside it."
+    ratio = f"{two_digits(v.ratio)}× {_interval_text(v.low, v.high)}"
+    leaders = _leaders(v.comparators, v.compared)
+    return (
+        f"{label}: {reached}; where nnbench's classical methods reach it too ({v.compared} "
+        f"problems), it takes {ratio} the time of the fastest of them ({leaders})."
+    )
