@@ -54,6 +54,7 @@ def cell_spec(cell: Cell) -> CellSpec:
         n_cols=cell.shape[1],
         method=cell.method.name,
         method_base=cell.method.base_name,
+        method_source=cell.method.source,
         group=cell.method.group,
         kind=cell.method.kind,
         rank=cell.rank,
