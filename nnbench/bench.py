@@ -704,10 +704,11 @@ def group_rule_cost(
     timed calls: each one's `compute` on an n x n SPD matrix (rank-k ones at `rank`), `calls`
     timed calls by the runner's `time_call` (their median, as a row's `time_s`) after an
     untimed one, with the guard put in place around them as a cell does (before its warm-up
-    call), and as many without, alternating (and which goes first alternating too), up to `pairs` pairs within `budget_s` per method. Prints each
-    method's median per-pair ratio with its IQR, and the median of every pair's ratio with a
-    95% bootstrap interval; then what putting the guard in place and taking it away costs
-    (once per cell, untimed), the median of `swaps`. Goal: a ratio <= 1.02."""
+    call), and as many without, alternating (and which goes first alternating too), up to
+    `pairs` pairs within `budget_s` per method. Prints each method's median per-pair ratio
+    with its IQR, and the median of every pair's ratio with a 95% bootstrap interval; then
+    what putting the guard in place and taking it away costs (once per cell, untimed), the
+    median of `swaps`. Goal: a ratio <= 1.02."""
     import contextlib
     import math
 
