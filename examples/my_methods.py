@@ -87,7 +87,7 @@ class MyLowRankAdam(Method):
             loss = torch.mean((left @ right - target) ** 2)
             loss.backward()
             optimizer.step()
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
             elapsed.append(time.perf_counter() - start)
             if not np.isfinite(losses[-1]):
                 raise Diverged(step, "the loss is not finite")

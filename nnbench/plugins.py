@@ -183,17 +183,18 @@ def _assigned_line(path: Path | None, variable: str) -> str:
     return ""
 
 
-ENTRIES: dict[str, tuple[type, str]] = {
-    "NNBENCH_METHODS": (Method, "method"),
-    "NNBENCH_FAMILIES": (MatrixFamily, "matrix family"),
-    "NNBENCH_STUDIES": (Study, "study"),
+ENTRIES: dict[str, tuple[type, str, str]] = {
+    "NNBENCH_METHODS": (Method, "method", "LibraryMethod(...) or a Method subclass's instance"),
+    "NNBENCH_FAMILIES": (MatrixFamily, "matrix family", "MatrixFamily(...)"),
+    "NNBENCH_STUDIES": (Study, "study", "Study(...)"),
 }
-"""What a plug-in lists: each variable's type and, in words, what it holds."""
+"""What a plug-in lists: each variable's type, what it holds in words and how one is built
+(with nnbench.api)."""
 
 
 def _entries(module: types.ModuleType, variable: str, at: str, path: Path | None) -> list[Any]:
     """The objects the plug-in lists in `variable`, each checked to be of its type."""
-    kind, words = ENTRIES[variable]
+    kind, words, built = ENTRIES[variable]
     if not hasattr(module, variable):
         if variable != "NNBENCH_METHODS":
             return []
@@ -217,7 +218,7 @@ def _entries(module: types.ModuleType, variable: str, at: str, path: Path | None
         if not isinstance(item, kind):
             raise NNBenchError(
                 f"{at}[{i}] is {_a(item)}, not a {words}",
-                f"build it with nnbench.api's {kind.__name__}; {DOCS}",
+                f"build it with nnbench.api: {built}; {DOCS}",
             )
     return items
 

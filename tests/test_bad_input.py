@@ -42,6 +42,38 @@ def _files(folder: Path) -> None:
     (folder / "matrix.txt").write_text("1 2\n3 4\n")
     (folder / "folder.npy").mkdir()
     (folder / "a-file").write_text("in the way")
+    _plugins(folder)
+    _studies(folder)
+
+
+def _plugins(folder: Path) -> None:
+    """Bad plug-ins."""
+    (folder / "syntax.py").write_text("NNBENCH_METHODS = [\n    oops(\n")
+    (folder / "importer.py").write_text("import numpy\nimport no_such_module_here\n")
+    (folder / "nomethods.py").write_text("import numpy\n")
+    (folder / "notmethod.py").write_text("def f():\n    pass\n\n\nNNBENCH_METHODS = [f]\n")
+    (folder / "collision.py").write_text(
+        "from nnbench.api import LibraryMethod\n\nNNBENCH_METHODS = [\n"
+        "    LibraryMethod('scipy-lu', 'lu', print, 'mine'),\n]\n"
+    )
+
+
+STUDY = """name = "mine"
+description = "a study of my own"
+
+[[grids]]
+matrices = ["spd"]
+methods = ["scipy-lu"]
+sizes = [8]
+"""
+
+
+def _studies(folder: Path) -> None:
+    """Bad TOML studies."""
+    (folder / "badkey.toml").write_text(STUDY.replace("sizes =", "sizez ="))
+    (folder / "badvalue.toml").write_text(STUDY + "repeats = 'two'\n")
+    (folder / "broken.toml").write_text(STUDY.replace("[[grids]]", "[[grids]"))
+    (folder / "noname.toml").write_text(STUDY.replace('name = "mine"', ""))
 
 
 @pytest.mark.parametrize("row", _rows(), ids=lambda r: r["what"].strip())

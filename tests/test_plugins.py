@@ -420,3 +420,19 @@ def test_an_installed_plugin_loads_on_its_own_checks_and_runs(tmp_path):
     [plugin] = json.loads((out / "run.json").read_text())["plugins"]
     assert (plugin["distribution"], plugin["version"]) == ("nnbench-example-plugin", "0.1.0")
     assert plugin["loaded_from"] == "entry point" and len(plugin["sha256"]) == 64
+
+
+def test_the_tutorials_plugin_runs_as_written(folder):
+    """docs/plugins.md's first block is a whole plug-in: loaded from a file, its LU is A's."""
+    import re
+
+    from nnbench.api import get_method
+
+    text = (ROOT / "docs" / "plugins.md").read_text()
+    block = re.findall(r"```python\n(.*?)```", text, re.DOTALL)[0]
+    (folder / "tutorial.py").write_text(block)
+    plugin = plugins.load_plugin(str(folder / "tutorial.py"))
+    assert plugin.methods == ("my-lu",)
+    a = np.random.default_rng(0).standard_normal((6, 6))
+    lu = get_method("my-lu").factorize(a)
+    np.testing.assert_allclose(lu.reconstruct(), a, atol=1e-12)
