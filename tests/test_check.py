@@ -168,3 +168,66 @@ def test_a_broken_contract_fails_its_check_with_the_reason(method, check, reason
 def test_shipped_methods_pass_the_check(name):
     results = check_methods([METHODS[name]])
     assert all(r.passed for r in results), [r for r in results if not r.passed]
+
+
+PLUGIN = """
+import torch
+
+from nnbench.api import Method
+
+
+class UpperIsNot(Method):
+    name, kind, backend, square_only = "wrong-upper", "lu", "torch", True
+
+    def compute(self, x, *, rank, seed):
+        return {"L": torch.eye(x.shape[0], dtype=x.dtype), "U": x.clone()}
+
+
+class NeuralCheat(Method):
+    name, kind, group, backend, square_only = "neural-cheat", "lu", "neural", "torch", True
+
+    def compute(self, x, *, rank, seed):
+        p, lower, upper = torch.lu_unpack(*torch.linalg.lu_factor(x))
+        return {"P": p, "L": lower, "U": upper}
+
+
+NNBENCH_METHODS = [UpperIsNot(), NeuralCheat()]
+"""
+
+
+@pytest.fixture
+def plugin(tmp_path):
+    """The plug-in above in a file; the registries as they were after the test."""
+    import sys
+
+    from nnbench.sources import PLUGINS
+
+    path = tmp_path / "cheats.py"
+    path.write_text(PLUGIN)
+    saved, modules = (dict(METHODS), dict(PLUGINS)), set(sys.modules)
+    yield path
+    for live, old in zip((METHODS, PLUGINS), saved, strict=True):
+        live.clear()
+        live.update(old)  # type: ignore[arg-type]
+    for name in set(sys.modules) - modules:
+        if name.startswith("nnbench_plugin_"):
+            del sys.modules[name]
+
+
+def test_nnbench_check_and_run_judge_a_plug_in(plugin, tmp_path, capsys):
+    """Acceptance: through the command line, `check` fails the wrong LU (its U) and the
+    neural one (the call it makes), and `run` gives the neural one failed rows naming it."""
+    import pandas as pd
+
+    from nnbench.cli import main
+
+    assert main(["check", "--plugin", str(plugin), "wrong-upper", "neural-cheat"]) == 1
+    out = capsys.readouterr().out
+    assert "✗ wrong-upper: structure — on spd 64x64: U is not upper triangular" in out
+    assert "✗ neural-cheat: group rule — neural-cheat called torch.linalg.lu_factor:" in out
+    assert "✓ wrong-upper: backward error\n" in out
+    run = ["run", "--plugin", str(plugin), "--methods", "neural-cheat", "--matrices", "spd"]
+    assert main([*run, "--sizes", "8", "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    rows = pd.read_parquet(tmp_path / "out" / "results.parquet")
+    assert rows.status.tolist() == ["failed"]
+    assert "neural-cheat called torch.linalg.lu_factor:" in rows.reason.iloc[0]
