@@ -364,7 +364,8 @@ def test_fair_quick_with_a_plugin_method_names_it_in_the_reports_verdict(mine, t
     whole quick study with two plug-in methods: 219 cells, 77 s on two cores)."""
     out, report = tmp_path / "out", tmp_path / "report"
     argv = ["run", "--plugin", str(mine), "--study", "fair-quick", "--quick"]
-    argv += ["--methods", "+my-lu", "--matrices", "spd", "--timing-repeats", "1"]
+    argv += ["--methods", "+my-lu,+my-lowrank-adam[steps=100]", "--matrices", "spd"]
+    argv += ["--timing-repeats", "1"]
     argv += ["--out", str(out)]
     assert _run(argv) == 0
     assert main(["report", "--results", str(out), "--out", str(report), "--asv",
@@ -373,8 +374,11 @@ def test_fair_quick_with_a_plugin_method_names_it_in_the_reports_verdict(mine, t
     lines = page.splitlines()
     assert any(line.startswith(f"my-lu (from {mine.resolve()}), LU") for line in lines), page
     table = pd.read_csv(report / "tables" / "outside_verdict.csv")
-    assert list(table.method) == ["my-lu"]
-    assert table.source.iloc[0] == str(mine.resolve())
+    assert set(table.method) == {"my-lu", "my-lowrank-adam"}
+    assert set(table.source) == {str(mine.resolve())}
+    # like a shipped method: the reverse comparison asks the classical methods for its accuracy
+    reverse = pd.read_csv(report / "tables" / "reverse_comparison.csv")
+    assert reverse.configuration.str.startswith("my-lowrank-adam").any(), reverse
     assert "## Plug-in verdict" in page or "Verdict for methods nnbench does not ship" in page
 
 
@@ -420,6 +424,30 @@ def test_an_installed_plugin_loads_on_its_own_checks_and_runs(tmp_path):
     [plugin] = json.loads((out / "run.json").read_text())["plugins"]
     assert (plugin["distribution"], plugin["version"]) == ("nnbench-example-plugin", "0.1.0")
     assert plugin["loaded_from"] == "entry point" and len(plugin["sha256"]) == 64
+
+
+@pytest.mark.slow
+def test_an_installed_plugins_cell_reaches_a_process_that_never_loaded_it(tmp_path):
+    """A dask worker gets a plug-in's method inside the pickled cell, by importing its
+    module, with no registry entry of its own."""
+    import pickle
+
+    env = _install(tmp_path)
+    sys.path.insert(0, env["PYTHONPATH"].split(os.pathsep)[0])
+    try:
+        plugins.load_plugin("nnbench_example_plugin")
+        [cell] = expand(Grid(matrices=("spd",), methods=("example-mgs-qr",), sizes=(4,)))
+    finally:
+        sys.path.pop(0)
+    code = (
+        "import pickle, sys; from nnbench.running.cell import run_cell; "
+        "cell = pickle.loads(sys.stdin.buffer.read()); row = run_cell(cell).row; "
+        "print(row.cell.cell_id, row.cell.method_source, row.outcome.status)"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(cell), env=env,
+                           capture_output=True, check=True, cwd=tmp_path)  # fmt: skip
+    # (loaded here by its module's name: its source is the module's)
+    assert shown.stdout.decode().split() == [cell.cell_id, "nnbench_example_plugin", "ok"]
 
 
 def test_the_tutorials_plugin_runs_as_written(folder):
