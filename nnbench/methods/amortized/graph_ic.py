@@ -8,7 +8,9 @@ Sjolund, TMLR 2024).
 - Graph: one node per row (features: the row's off-diagonal |â| sum and largest entry, its
   number of neighbours / 10), one edge per off-diagonal nonzero, both directions (feature
   â_ij). `layers` rounds of message passing: each edge is updated from its two ends, each node
-  from the sum of its incoming edges (`index_add_`: O(nnz), plain torch, no n x n array).
+  from the sum of its incoming edges (O(nnz), plain torch, no n x n array). Inference
+  (`GraphICNet.infer`, the timed call) computes the same maps without autograd, in place,
+  gathering the nodes' projections to the edges and summing by a CSR product.
 - Output: l̂_ij = â_ij + o_ij on the strictly lower edges (the network corrects tril(Â)), and
   l̂_ii = softplus(o_i + c) + 1e-3 with softplus(c) = 1: a diagonal that is exactly positive
   (so M is SPD by construction) and starts at 1.
@@ -29,6 +31,7 @@ import hashlib
 import json
 import math
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +49,7 @@ from nnbench.seeds import derive_seed
 
 MODELS_DIR = "models"
 DIAGONAL_FLOOR = 1e-3  # l̂_ii >= this: exactly positive, in the Jacobi-scaled system
+DIAGONAL_SHIFT = math.log(math.e - 1.0)  # softplus(DIAGONAL_SHIFT) = 1
 NODE_FEATURES = 3
 
 
@@ -95,41 +99,81 @@ class GraphICConfig:
 
 @dataclass(frozen=True)
 class Graph:
-    """A sparse SPD A as the network reads it: Jacobi-scaled entries on its edges."""
+    """A sparse SPD A as the network reads it: Jacobi-scaled entries on its edges, in the
+    order of A's canonical CSR (edges into node i are `indptr[i]:indptr[i + 1]`)."""
 
     n: int
-    rows: torch.Tensor  # (E,) off-diagonal edges i <- j, both directions
+    rows: torch.Tensor  # (E,) off-diagonal edges i <- j, both directions, sorted by i then j
     cols: torch.Tensor
     values: torch.Tensor  # â_ij on those edges
     nodes: torch.Tensor  # (n, NODE_FEATURES)
     lower: torch.Tensor  # (E,) bool: i > j, the edges that carry an entry of L̂
+    lower_edges: torch.Tensor  # (m,) int64: the positions of `lower`'s True, in order
+    indptr: np.ndarray  # (n + 1,) int64
+    incoming: torch.Tensor  # (n, E) sparse CSR of ones: incoming @ e sums each node's edges
     sqrt_diag: np.ndarray  # D^1/2, to unscale L̂
 
 
+def _canonical_csr(a: Any) -> scipy.sparse.csr_array:
+    """A as CSR with sorted column indices and no duplicates: no copy when it already is
+    (a corpus instance is); the caller's matrix is never changed."""
+    if isinstance(a, scipy.sparse.csr_array) and a.has_canonical_format:
+        return a
+    csr = scipy.sparse.csr_array(a, copy=True)
+    csr.sum_duplicates()  # sorts too
+    return csr
+
+
+def _incidence(indptr: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
+    """(n, E) sparse CSR with a one at (i, p) for each edge p into node i. int32 indices:
+    torch's CSR product (MKL) converts int64 ones on every call."""
+    edges = int(indptr[-1])
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": once per process
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(
+            torch.from_numpy(indptr.astype(np.int32)),
+            torch.arange(edges, dtype=torch.int32),
+            torch.ones(edges, dtype=dtype),
+            size=(indptr.size - 1, edges),
+            check_invariants=False,
+        )
+
+
 def graph_of(a: Any, dtype: torch.dtype = torch.float32) -> Graph:
-    """`a` (scipy.sparse, SPD, positive diagonal) as a `Graph`: O(nnz), nothing n x n."""
-    coo = scipy.sparse.coo_array(a)
-    diagonal = np.asarray(a.diagonal(), dtype=np.float64)
+    """`a` (scipy.sparse, SPD, positive diagonal) as a `Graph`: O(nnz), nothing n x n, read
+    from A's CSR arrays as they are (no COO conversion)."""
+    csr = _canonical_csr(a)
+    n = csr.shape[0]
+    diagonal = np.asarray(csr.diagonal(), dtype=np.float64)
     if np.any(diagonal <= 0):
         raise SkipCell("the learned preconditioner needs a positive diagonal (an SPD matrix)")
     inv_sqrt = 1.0 / np.sqrt(diagonal)
-    off = coo.row != coo.col
-    rows, cols = coo.row[off].astype(np.int64), coo.col[off].astype(np.int64)
-    values = coo.data[off] * inv_sqrt[rows] * inv_sqrt[cols]
-    n = a.shape[0]
+    every_row = np.repeat(np.arange(n), np.diff(csr.indptr))
+    off = csr.indices != every_row
+    rows, cols = every_row[off], csr.indices[off].astype(np.int64)
+    values = csr.data[off] * inv_sqrt[rows] * inv_sqrt[cols]
+    off_before = np.zeros(off.size + 1, dtype=np.int64)  # off-diagonal entries before each
+    np.cumsum(off, out=off_before[1:])
+    indptr = off_before[csr.indptr]
+    counts = np.diff(indptr)
     magnitude = np.abs(values)
     row_sum = np.bincount(rows, weights=magnitude, minlength=n)
     row_max = np.zeros(n)
-    np.maximum.at(row_max, rows, magnitude)
-    count = np.bincount(rows, minlength=n) / 10.0
-    nodes = np.stack([row_sum, row_max, count], axis=1)
+    filled = counts > 0  # reduceat reads an empty segment as its next entry
+    if magnitude.size:
+        row_max[filled] = np.maximum.reduceat(magnitude, indptr[:-1][filled])
+    nodes = np.stack([row_sum, row_max, counts / 10.0], axis=1)
+    lower = rows > cols
     return Graph(
         n=n,
         rows=torch.from_numpy(rows),
         cols=torch.from_numpy(cols),
         values=torch.from_numpy(values).to(dtype),
         nodes=torch.from_numpy(nodes).to(dtype),
-        lower=torch.from_numpy(rows > cols),
+        lower=torch.from_numpy(lower),
+        lower_edges=torch.from_numpy(np.flatnonzero(lower)),
+        indptr=indptr,
+        incoming=_incidence(indptr, dtype),
         sqrt_diag=np.sqrt(diagonal),
     )
 
@@ -170,9 +214,71 @@ class GraphICNet(torch.nn.Module):
             incoming = torch.zeros_like(h).index_add_(0, g.rows, e)
             h = h + node_update(torch.cat([h, incoming], dim=1))
         off = g.values[g.lower] + self.edge_out(e[g.lower])[:, 0]
-        shift = math.log(math.e - 1.0)  # softplus(shift) = 1
-        diag = torch.nn.functional.softplus(self.node_out(h)[:, 0] + shift) + DIAGONAL_FLOOR
+        diag = (
+            torch.nn.functional.softplus(self.node_out(h)[:, 0] + DIAGONAL_SHIFT) + DIAGONAL_FLOOR
+        )
         return off, diag
+
+    @torch.inference_mode()
+    def infer(self, g: Graph) -> tuple[torch.Tensor, torch.Tensor]:
+        """`forward`'s (off, diag) to rounding, for inference only: no autograd record, and
+        the first linear map of each edge update split by the blocks of its input, so that
+        h's two blocks are projected on the n nodes and then gathered to the E edges (not
+        gathered at width 3 hidden and then multiplied); in place on two (E, hidden)
+        buffers; each node's incoming edges summed by a CSR product (`g.incoming`)."""
+        hidden = self.node_in.out_features
+        h = self.node_in(g.nodes)
+        e = torch.addmm(self.edge_in.bias, g.values[:, None], self.edge_in.weight.T)
+        pre, gathered = torch.empty_like(e), torch.empty_like(e)
+        for edge_update, node_update in zip(self.edge_updates, self.node_updates, strict=True):
+            first, second = _linears(edge_update)
+            on_edge, on_row, on_col = first.weight.split(hidden, dim=1)
+            torch.index_select(torch.addmm(first.bias, h, on_row.T), 0, g.rows, out=pre)
+            torch.index_select(h @ on_col.T, 0, g.cols, out=gathered)
+            pre.add_(gathered).addmm_(e, on_edge.T).relu_()
+            e.addmm_(pre, second.weight.T).add_(second.bias)
+            incoming = g.incoming @ e
+            first, second = _linears(node_update)
+            on_self, on_incoming = first.weight.split(hidden, dim=1)
+            pre_node = torch.addmm(first.bias, h, on_self.T).addmm_(incoming, on_incoming.T)
+            h = torch.addmm(h, pre_node.relu_(), second.weight.T).add_(second.bias)
+        lower = torch.index_select(e, 0, g.lower_edges, out=gathered[: g.lower_edges.numel()])
+        off = self.edge_out(lower)[:, 0].add_(g.values[g.lower_edges])
+        diag = torch.nn.functional.softplus(self.node_out(h)[:, 0] + DIAGONAL_SHIFT)
+        return off, diag.add_(DIAGONAL_FLOOR)
+
+
+def _linears(mlp: torch.nn.Module) -> tuple[torch.nn.Linear, torch.nn.Linear]:
+    """The two linear maps of an `_mlp`."""
+    first, _, second = mlp.children()
+    assert isinstance(first, torch.nn.Linear) and isinstance(second, torch.nn.Linear)
+    return first, second
+
+
+def lower_factor(g: Graph, off: torch.Tensor, diag: torch.Tensor) -> scipy.sparse.csc_array:
+    """L = D^1/2 L̂ (float64) as CSC with sorted rows and its diagonal first in each column,
+    the layout `triangular_inverse` applies without conversion. L̂'s strictly lower edges
+    come in A's row order; scipy's CSR -> CSC (a counting sort, O(m + n)) reorders them by
+    column."""
+    n, m = g.n, g.lower_edges.numel()
+    lower_edges = g.lower_edges.numpy()
+    lower_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(g.rows.numpy()[lower_edges], minlength=n), out=lower_ptr[1:])
+    cols = g.cols.numpy()[lower_edges]
+    by_column = scipy.sparse.csr_array((np.arange(m), cols, lower_ptr), shape=(n, n)).tocsc()
+    indptr = by_column.indptr + np.arange(n + 1)  # each column gains its diagonal, first
+    first = indptr[:-1]
+    below = np.ones(m + n, dtype=bool)
+    below[first] = False
+    indices = np.empty(m + n, dtype=by_column.indices.dtype)
+    indices[first] = np.arange(n)
+    indices[below] = by_column.indices
+    data = np.empty(m + n)
+    data[first] = diag.numpy().astype(np.float64) * g.sqrt_diag
+    data[below] = off.numpy().astype(np.float64)[by_column.data] * g.sqrt_diag[by_column.indices]
+    lower = scipy.sparse.csc_array((data, indices, indptr), shape=(n, n))
+    lower.has_sorted_indices = True
+    return lower
 
 
 def parameter_count(config: GraphICConfig) -> int:
@@ -352,16 +458,8 @@ class GraphIC(Method):
             self.trained, self.train_time_s = ready.trained, ready.train_time_s
         assert self.trained is not None
         g = graph_of(x)
-        with torch.no_grad():
-            off, diag = self.trained.net(g)
-        lower_rows = g.rows[g.lower].numpy()
-        lower_cols = g.cols[g.lower].numpy()
-        n = g.n
-        rows = np.concatenate([lower_rows, np.arange(n)])
-        cols = np.concatenate([lower_cols, np.arange(n)])
-        values = np.concatenate([off.double().numpy(), diag.double().numpy()])
-        values *= g.sqrt_diag[rows]  # L = D^1/2 L̂
-        lower = scipy.sparse.csr_array((values, (rows, cols)), shape=(n, n))
+        off, diag = self.trained.net.infer(g)
+        lower = lower_factor(g, off, diag)
         history = TrainingHistory(self.trained.loss, self.trained.elapsed_s)
         return {"operator": triangular_inverse(lower), "history": history}
 
