@@ -26,6 +26,7 @@ TINY: dict[str, dict[str, Any]] = {  # seconds, not the minutes of the defaults
     "timing-overhead": {"sizes": (8,), "batch": 10, "repeats": 3},
     "report-build": {"repeats": 2},
     "classical-speed": {"sizes": (256,), "pairs": 3},  # on a small results folder (`--results`)
+    "group-rule-cost": {"n": 8, "rank": 2, "pairs": 3, "calls": 1, "budget_s": 0.0, "swaps": 5},
 }
 NUMBER = r"[\d,]+(?:\.\d+)?"
 
@@ -206,3 +207,26 @@ def test_timing_overhead(monkeypatch, capsys):
     assert summary, out
     assert abs(float(summary[1]) - float(np.median(ratios))) <= 0.01
     assert float(summary[2]) == max(ratios) and summary[3] in {f"{n} {s}" for n, s in expected}
+
+
+def test_group_rule_cost(monkeypatch, capsys):
+    from nnbench.bench import GUARDED
+    from nnbench.methods import select_methods
+
+    out = bench("group-rule-cost", monkeypatch, capsys)
+    row = rf"^(\S+) +({NUMBER}) +({NUMBER}) +({NUMBER}) \[({NUMBER}), ({NUMBER})\] +(\d+)$"
+    rows = re.findall(row, out, re.MULTILINE)
+    assert [r[0] for r in rows] == [m.name for m in select_methods(list(GUARDED))], out
+    assert all(m.group == "neural" for m in select_methods(list(GUARDED)))
+    for _, _, _, ratio, q1, q3, pairs in rows:
+        assert 0 < float(q1) <= float(ratio) <= float(q3) and int(pairs) == 3
+    summary = re.search(
+        rf"^every pair: median ratio ({NUMBER}) \[95% ({NUMBER}), ({NUMBER})\], (\d+) pairs "
+        r"\(goal <= 1.02: (met|NOT met)\); the guard put in place and taken away: \d+ us",
+        out,
+        re.MULTILINE,
+    )
+    assert summary, out
+    assert float(summary[2]) <= float(summary[1]) <= float(summary[3])
+    assert int(summary[4]) == 3 * len(rows)
+    assert (summary[5] == "met") == (float(summary[1]) <= 1.02)
