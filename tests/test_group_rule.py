@@ -17,6 +17,7 @@ from scipy.linalg import lu_factor  # bound before any guard: the guard finds it
 
 from nnbench.api import METHODS, Grid, expand, run_grid
 from nnbench.methods import Method, RunContext
+from nnbench.running import guard
 from nnbench.running.cell import run_cell, set_up
 from nnbench.running.guard import REFUSED, GroupRuleViolation, group_rule, refusing_linalg
 
@@ -148,6 +149,7 @@ def test_the_originals_are_back_after_the_guard_and_other_threads_never_see_it()
     assert torch.linalg.lu_factor is originals["lu_factor"]
     assert np.linalg.solve is originals["solve"] and scipy.linalg.qr is originals["qr"]
     assert globals()["lu_factor"] is scipy.linalg.lu_factor  # the bound name, put back too
+    assert not guard._PATCHES  # nothing left swapped
 
 
 def test_the_rule_is_for_neural_methods_only():

@@ -160,10 +160,10 @@ def _acquire(owner: Any, name: str, original: Any, call: str, held: list[_Patch]
     held.append(patch)
 
 
-def _install(places: list[Any]) -> list[_Patch]:
+def _install(places: list[Any], held: list[_Patch]) -> None:
     """Every function of `REFUSED` wrapped, and so are the names bound to one in `places`
-    (modules' globals, the method's own attributes, its classes)."""
-    held: list[_Patch] = []
+    (modules' globals, the method's own attributes, its classes); each patch taken goes to
+    `held` as it is taken (to be released even if a later one fails)."""
     calls: dict[int, tuple[Any, str]] = {}  # id(original function) -> (it, its name)
     for path, names in REFUSED.items():
         owner = _owner(path)
@@ -182,7 +182,6 @@ def _install(places: list[Any]) -> list[_Patch]:
             found = calls.get(id(original))
             if found is not None and found[0] is original:
                 _acquire(place, name, original, found[1], held)
-    return held
 
 
 def _release(held: list[_Patch]) -> None:
@@ -199,8 +198,9 @@ def _own_places(method: Method) -> list[Any]:
     method's `call`), read from the functions (a plug-in file's module need not be in
     `sys.modules`); its own attributes; its classes."""
     classes = [cls for cls in type(method).__mro__ if cls is not object]
-    code = [f for cls in classes for f in vars(cls).values()] + list(vars(method).values())
-    places: dict[int, Any] = {id(vars(method)): vars(method)}
+    own = getattr(method, "__dict__", {})  # (none where the class has __slots__)
+    code = [f for cls in classes for f in vars(cls).values()] + list(own.values())
+    places: dict[int, Any] = {id(own): own}
     places.update((id(cls), cls) for cls in classes)
     for f in code:
         namespace = getattr(getattr(f, "__func__", f), "__globals__", None)
@@ -218,10 +218,11 @@ def refusing_linalg(method: Method, *more: Method) -> Iterator[None]:
     refusals = _Refusals(method.name)
     outer = _active()
     places = {id(p): p for m in (method, *more) for p in _own_places(m)}
-    with _LOCK:
-        held = _install(list(places.values()))
-    _LOCAL.active = refusals
+    held: list[_Patch] = []
     try:
+        with _LOCK:
+            _install(list(places.values()), held)
+        _LOCAL.active = refusals
         yield
     except Exception as exc:
         if refusals.calls and not isinstance(exc, GroupRuleViolation):
