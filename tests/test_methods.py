@@ -29,7 +29,10 @@ from nnbench.metrics import rel_err_fro
 METHOD_NAMES = [name for name, m in METHODS.items() if m.group != "amortized"]
 """Every method that factorizes any matrix on its own (an amortized model needs its training
 first and fits one size: tests/test_amortized.py holds it to the same contract)."""
-SMALL = [item for item in instances() if item[1] in (None, 5) and item[0].name != "alphabet"]
+SMALL = [item for item in instances() if item[1] in (None, 5) and max(item[0].shape(5)) <= 128]
+"""Sizable families at n = 5 and the fixed matrices up to 128 on a side (the alphabet and the
+larger meshes, 239 to 900, take minutes over every method: tests/test_meshes.py runs the
+preconditioners on those)."""
 # cond(A) * eps bounds what any backward-stable method can reach; these families are far from it
 WELL_CONDITIONED = {
     "random-uniform",

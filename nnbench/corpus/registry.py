@@ -9,6 +9,7 @@ from typing import Any
 
 from nnbench.corpus import generators as g
 from nnbench.corpus import images
+from nnbench.corpus import meshes as mesh
 from nnbench.corpus.examples import WORKED_EXAMPLES, worked_example
 from nnbench.corpus.family import MatrixFamily
 from nnbench.corpus.files import array_family
@@ -32,6 +33,36 @@ def _rank_n(n: int, p: Mapping[str, Any]) -> dict[str, float]:
 def _full_rank(n: int, p: Mapping[str, Any]) -> dict[str, float]:
     """Nonsingular: by construction (SPD, diagonally dominant) or with probability one."""
     return {"rank": n}
+
+
+def _gallery(name: str, example: str, description: str, extra: frozenset[str]) -> MatrixFamily:
+    side = mesh.GALLERY_SIZES[example]
+    return MatrixFamily(
+        name,
+        partial(mesh.gallery_matrix, example=example),
+        SQ | {"spd", "symmetric"} | extra,
+        description,
+        fixed_shape=(side, side),
+        source=f"pyamg.gallery.load_example({example!r}): a matrix pyamg ships, sparse CSR",
+        numeric_tags=lambda n, p: {"rank": side},
+        sparse=True,
+    )
+
+
+def _refined(name: str, where: str) -> MatrixFamily:
+    return MatrixFamily(
+        name,
+        partial(mesh.mesh_diffusion, mesh=where),
+        SQ | {"spd", "symmetric"},
+        f"-div(c grad u), P1 finite elements on pyamg's {where} triangle mesh refined until it "
+        "has >= n interior nodes (about 4x a level), the n nearest a random node kept (the rest "
+        "Dirichlet), c = exp(sigma N(0,1)) per triangle",
+        params={"sigma": 1.0},
+        default_n=1024,
+        source=f"pyamg's {where} mesh, refined by pyamg.gallery.fem.refine2dtri, sparse CSR",
+        numeric_tags=_full_rank,
+        sparse=True,
+    )
 
 
 def _pixels(n: int, p: Mapping[str, Any]) -> dict[str, float]:
@@ -164,6 +195,32 @@ FAMILIES: tuple[MatrixFamily, ...] = (
         numeric_tags=_full_rank,
         sparse=True,
     ),
+    _gallery(
+        "mesh-airfoil",
+        "airfoil",
+        "P1 Laplacian on an unstructured 2-D triangle mesh around an airfoil (260 unknowns)",
+        frozenset(),
+    ),
+    _gallery(
+        "mesh-bar",
+        "bar",
+        "3-D linear elasticity on a hexahedral mesh of a bar (600 unknowns, 3 a node)",
+        frozenset(),
+    ),
+    _gallery(
+        "mesh-knot",
+        "knot",
+        "graph Laplacian of a knot's surface triangulation, one node grounded (239 unknowns)",
+        frozenset(),
+    ),
+    _gallery(
+        "mesh-unit-cube",
+        "unit_cube",
+        "Laplacian-type matrix on a tetrahedral mesh of the unit cube (125 unknowns)",
+        frozenset({"diagonally_dominant"}),
+    ),
+    _refined("mesh-airfoil-refined", "airfoil"),
+    _refined("mesh-square-refined", "square"),
     MatrixFamily(
         "needs-pivoting",
         g.needs_pivoting,
@@ -270,3 +327,16 @@ FAMILIES: tuple[MatrixFamily, ...] = (
 )
 
 MATRIX_FAMILIES: dict[str, MatrixFamily] = {family.name: family for family in FAMILIES}
+
+MATRIX_GROUPS: dict[str, tuple[str, ...]] = {
+    "mesh": (
+        "mesh-airfoil",
+        "mesh-bar",
+        "mesh-knot",
+        "mesh-unit-cube",
+        "mesh-airfoil-refined",
+        "mesh-square-refined",
+    ),
+}
+"""Named sets of families a selector may use (`--matrices mesh`): `mesh`, the matrices of
+real meshes pyamg ships (`corpus.meshes`), fixed and refined."""

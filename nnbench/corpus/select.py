@@ -1,4 +1,5 @@
-"""Matrix selectors: comma lists of names, `tag:` expressions, `all` and `file:PATH`.
+"""Matrix selectors: comma lists of names, groups (`mesh`), `tag:` expressions, `all` and
+`file:PATH`.
 
 `tag:spd` selects families tagged spd; `+` means and, `!` means not:
 `tag:square+!image` is every square non-image family. Commas mean or.
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from nnbench.corpus.family import MatrixFamily
 from nnbench.corpus.files import READERS, file_family
-from nnbench.corpus.registry import MATRIX_FAMILIES
+from nnbench.corpus.registry import MATRIX_FAMILIES, MATRIX_GROUPS
 from nnbench.corpus.tags import TAG_CHECKS
 from nnbench.errors import NNBenchError
 from nnbench.selection import select, unknown_name_error
@@ -40,13 +41,17 @@ def _resolve(term: str) -> list[MatrixFamily]:
         return [file_family(term.removeprefix("file:"))]
     if term in MATRIX_FAMILIES:
         return [MATRIX_FAMILIES[term]]
-    raise unknown_name_error("matrix", term, list(MATRIX_FAMILIES), "matrices")
+    if term in MATRIX_GROUPS:
+        return [MATRIX_FAMILIES[name] for name in MATRIX_GROUPS[term]]
+    known = [*MATRIX_FAMILIES, *MATRIX_GROUPS]
+    raise unknown_name_error("matrix", term, known, "matrices")
 
 
 def _is_selector(piece: str) -> bool:
     """Whether a comma-split piece reads as a selector of its own, not part of a file name."""
     term = piece.strip()
-    return term in ("all", *MATRIX_FAMILIES) or term.startswith(("tag:", "file:"))
+    known = ("all", *MATRIX_FAMILIES, *MATRIX_GROUPS)
+    return term in known or term.startswith(("tag:", "file:"))
 
 
 def join_file_names(pieces: list[str]) -> list[str]:
@@ -84,5 +89,5 @@ def select_matrices(selector: str | list[str]) -> list[MatrixFamily]:
         _resolve,
         lambda f: f.name,
         what="matrices",
-        example="--matrices NAME[,NAME...], tag:TAG or all",
+        example="--matrices NAME[,NAME...], a group (mesh), tag:TAG or all",
     )
