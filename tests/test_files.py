@@ -16,11 +16,21 @@ from conftest import instance_id, instances
 
 from nnbench.api import Grid, run_grid
 from nnbench.cli import main
-from nnbench.corpus import TAG_CHECKS, file_family, files, infer_tags, inferred, select_matrices
-from nnbench.corpus.inferred import InferredTags, cache_folder
+from nnbench.corpus import (
+    MATRIX_FAMILIES,
+    TAG_CHECKS,
+    file_family,
+    files,
+    infer_tags,
+    inferred,
+    select_matrices,
+)
+from nnbench.corpus.inferred import InferredTags, cache_folder, listed_tags
+from nnbench.corpus.tags import FACTORING_TAGS
 from nnbench.errors import NNBenchError
 
 INFERRED = [t for t in TAG_CHECKS if t != "image"]  # `image` is given by the file type
+CHEAP = [t for t in INFERRED if t not in FACTORING_TAGS]  # one pass over the entries
 
 
 @pytest.fixture(autouse=True)
@@ -70,8 +80,8 @@ def test_a_run_served_by_its_results_folder_checks_no_tag(tmp_path, checks_run):
     """Failed before: a re-run with every cell cached inferred every tag again (1 min 51 s)."""
     grid = Grid(matrices=(f"file:{_saved(tmp_path / 'a.npy', _spd(256))}",), methods=("scipy-lu",))
     first = run_grid(grid, out=tmp_path / "out")
-    assert sorted(checks_run) == sorted(INFERRED)  # the row's tags column lists them all
-    assert first.results.tags.item() == "spd,square,symmetric"
+    assert sorted(checks_run) == sorted(CHEAP)  # scipy-lu needs no factorizing tag
+    assert first.results.tags.item() == "square,symmetric"
     checks_run.clear()
     again = run_grid(grid, out=tmp_path / "out")
     assert again.provenance["cached_cells"] == 1 and checks_run == []
@@ -151,7 +161,9 @@ def test_large_matrices_say_what_their_preparation_costs(tmp_path, monkeypatch, 
     family = select_matrices(f"file:{path}")[0]
     assert capsys.readouterr().err == f"reading {path} (8x8) ...\n"
     sorted(family.tags)
-    assert re.fullmatch(rf"tags of {re.escape(path)}: \d+\.\d s\n", capsys.readouterr().err)
+    each = ", ".join(rf"{tag} \d+\.\d s" for tag in INFERRED)  # each check's time, in order
+    line = rf"inferring tags of {re.escape(path)}: {each}\n"
+    assert re.fullmatch(line, capsys.readouterr().err)
     csv = tmp_path / "my.csv"
     np.savetxt(csv, _spd(8), delimiter=",")
     select_matrices(f"file:{csv}")
@@ -249,3 +261,41 @@ def test_file_matrices_run_end_to_end(tmp_path, suffix):
     np.testing.assert_allclose(select_matrices(f"file:{path}")[0].make(), a, rtol=1e-12, atol=0)
     image_artifacts = [x for x in res.artifacts.values() if x.picture is not None]
     assert len(image_artifacts) == (suffix == ".png")  # the rank-k cell on a picture
+
+
+def _refuse(monkeypatch: pytest.MonkeyPatch, *tags: str) -> None:
+    """These tags' checks raise: a run that asks for one fails loudly."""
+    for tag in tags:
+
+        def refused(a: object, tag: str = tag) -> bool:
+            raise AssertionError(f"{tag} was checked")
+
+        monkeypatch.setitem(TAG_CHECKS, tag, refused)
+
+
+def test_sparse_preconditioners_on_an_spd_file_check_spd_and_never_pivoting(
+    tmp_path, monkeypatch, capsys
+):
+    """Failed before: every row listed every tag, so a run of cg-jacobi on an SPD .mtx of
+    n = 18,000 spent 240 s on `needs_pivoting` (an LU in natural order) that no
+    preconditioner needs. Now a row checks the cheap tags and those its method names."""
+    monkeypatch.setattr(inferred, "PROGRESS_MIN_ENTRIES", 16)
+    path = tmp_path / "mesh.mtx"
+    scipy.io.mmwrite(path, MATRIX_FAMILIES["mesh-square-refined"].make(3000, seed=1))
+    _refuse(monkeypatch, "needs_pivoting", "singular")
+    grid = Grid(matrices=(f"file:{path}",), methods=("cg-jacobi", "sparse-ic0", "amg"))
+    rows = run_grid(grid).results
+    assert list(rows.status) == ["ok"] * 3, rows.reason.tolist()
+    assert set(rows.tags) == {"spd,square,symmetric"}
+    err = capsys.readouterr().err
+    assert re.search(r"inferring tags of .*mesh\.mtx: .*spd \d+\.\d s", err), err
+
+
+def test_a_row_lists_the_cheap_tags_and_those_its_method_needs(tmp_path, checks_run):
+    family = file_family(_saved(tmp_path / "a.npy", np.diag([2.0, 1.0, 0.0])))
+    assert listed_tags(family.tags, ()) == ["diagonal", "square", "symmetric"]
+    assert sorted(checks_run) == sorted(CHEAP)
+    assert listed_tags(family.tags, {"singular"}) == ["diagonal", "singular", "square", "symmetric"]
+    assert checks_run[len(CHEAP) :] == ["singular"]  # the cheap ones not checked again
+    generated = MATRIX_FAMILIES["spd"]
+    assert listed_tags(generated.tags, ()) == sorted(generated.tags)  # declared: all listed

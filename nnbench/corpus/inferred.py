@@ -1,7 +1,9 @@
 """Tags of one fixed matrix (a user's file or array), inferred by the checks of
 `TAG_CHECKS` only when something asks for them, and kept on disk by the matrix's
 fingerprint: a run served from its results folder computes none, and a new run on the same
-matrix reads them instead of running an LU and an SVD again."""
+matrix reads them instead of running an LU and an SVD again. A run's rows ask for the tags
+that cost one pass over the entries and for the factorizing ones (`FACTORING_TAGS`) that
+their method's requirements name (`listed_tags`), no other."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from nnbench.corpus.tags import TAG_CHECKS
+from nnbench.corpus.tags import FACTORING_TAGS, TAG_CHECKS
 
 T = TypeVar("T")
 CACHE_ENV = "NNBENCH_CACHE"
@@ -26,8 +28,8 @@ DISK_MIN_ENTRIES = 1 << 16
 """Matrices with fewer entries keep their tags in memory only: checking them costs less than
 reading a file (and the test suite's small matrices leave nothing in the user's cache)."""
 PROGRESS_MIN_ENTRIES = 1 << 20
-"""Matrices with at least this many entries (1024 x 1024) say on stderr what their
-preparation costs: reading, and inferring their tags."""
+"""Matrices with at least this many entries (1024 x 1024, zeros of a sparse one included)
+say on stderr what their preparation costs: reading, and inferring each tag."""
 
 
 def cache_folder() -> Path:
@@ -75,9 +77,7 @@ class InferredTags(Set[str]):
         return self._values([tag])[tag]
 
     def __iter__(self) -> Iterator[str]:
-        inferred = [t for t in TAG_CHECKS if t not in self.given and t != "image"]
-        values = self._values(inferred)
-        return iter([t for t in TAG_CHECKS if t in self.given or values.get(t, False)])
+        return iter(self.held(TAG_CHECKS))
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -114,13 +114,25 @@ class InferredTags(Set[str]):
             self._known = self._read() if self._on_disk else {}
         missing = [t for t in wanted if t not in self._known]
         if missing:
-            start = time.perf_counter()
-            self._known |= {t: bool(TAG_CHECKS[t](self.a)) for t in missing}
-            if self.a.size >= PROGRESS_MIN_ENTRIES:
-                progress(f"tags of {self.label}: {time.perf_counter() - start:.1f} s")
+            seconds = {}
+            for tag in missing:
+                start = time.perf_counter()
+                self._known[tag] = bool(TAG_CHECKS[tag](self.a))
+                seconds[tag] = time.perf_counter() - start
+            if self.a.shape[0] * self.a.shape[1] >= PROGRESS_MIN_ENTRIES:
+                each = ", ".join(f"{tag} {s:.1f} s" for tag, s in seconds.items())
+                progress(f"inferring tags of {self.label}: {each}")
             if self._on_disk:
                 self._write()
         return self._known
+
+    def held(self, wanted: Iterable[str]) -> list[str]:
+        """Those of the `wanted` tags the matrix has, in `TAG_CHECKS` order: their checks
+        alone run (each at most once)."""
+        chosen = set(wanted)
+        asked = [t for t in TAG_CHECKS if t in chosen]
+        values = self._values([t for t in asked if t not in self.given and t != "image"])
+        return [t for t in asked if t in self.given or values.get(t, False)]
 
     def _read(self) -> dict[str, bool]:
         try:
@@ -146,3 +158,15 @@ class InferredTags(Set[str]):
         except OSError:
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
+
+
+def listed_tags(tags: Set[str], asked: Iterable[str]) -> list[str]:
+    """The tags a row lists, sorted: every tag a generated family declares (known without a
+    check); of a matrix whose tags are inferred (`InferredTags`), those a pass over its
+    entries decides and those of the factorizing ones (`FACTORING_TAGS`: Cholesky, LU, SVD)
+    that `asked` (the row's method's requirements) names: a sparse preconditioner's row on an
+    SPD file checks `spd`, never `needs_pivoting` or `singular`."""
+    if not isinstance(tags, InferredTags):
+        return sorted(tags)
+    wanted = set(asked)
+    return sorted(tags.held(t for t in TAG_CHECKS if t not in FACTORING_TAGS or t in wanted))

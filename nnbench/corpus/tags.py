@@ -272,6 +272,11 @@ def _either(tag: str) -> Callable[[Any], bool]:
 TAG_CHECKS: dict[str, Callable[[Any], bool]] = {tag: _either(tag) for tag in DENSE_TAG_CHECKS}
 """Every boolean tag a family may carry, with the check that defines it (dense or sparse)."""
 
+FACTORING_TAGS = frozenset({"spd", "needs_pivoting", "singular"})
+"""The tags whose check factorizes the matrix (Cholesky or a sparse LDL^T, an LU, an SVD); the
+others cost one pass over its entries. A matrix whose tags are inferred has these checked
+only where something asks for them (`inferred.listed_tags`)."""
+
 TAG_WORDS: dict[str, tuple[str, str]] = {
     "square": ("is square", "is not square"),
     "rectangular": ("is rectangular", "is not rectangular"),

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from nnbench.corpus.files import magnitude_problem
+from nnbench.corpus.inferred import listed_tags
 from nnbench.corpus.sparse import Matrix, as_csr
 from nnbench.devices import DEVICES, Device
 from nnbench.errors import Diverged, InvalidFactorization, SkipCell
@@ -44,11 +45,12 @@ class CellResult:
 
 def cell_spec(cell: Cell) -> CellSpec:
     n = cell.n if cell.n is not None else max(cell.shape)
+    requires = cell.method.requires  # a user matrix's costly tags: those its method needs
     return CellSpec(
         cell_id=cell.cell_id,
         matrix=cell.family.name,
         family=cell.family.name.split(":", 1)[0],
-        tags=",".join(sorted(cell.family.tags)),
+        tags=",".join(listed_tags(cell.family.tags, requires.tags | requires.without)),
         n=n,
         n_rows=cell.shape[0],
         n_cols=cell.shape[1],
