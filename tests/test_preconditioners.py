@@ -96,3 +96,24 @@ def test_a_capped_cg_run_is_a_diverged_row_with_its_reason(monkeypatch):
     assert "within the cap of 1 iterations" in capped["reason"]
     assert rows.loc["sparse-direct", "status"] == "ok"
     assert rows.loc["sparse-direct", "cg_iterations"] == 1
+
+
+def test_cg_stops_at_its_own_time_cap_and_says_so(monkeypatch):
+    """Failed before: a CG that does not converge ran to its 10 n iteration cap (20 minutes
+    at n = 74,000) unless --timeout killed the cell. Its time cap is `CG_TIME_CAP_S`."""
+    from nnbench.api import Grid, run_grid
+    from nnbench.metrics import solves
+
+    a = MATRIX_FAMILIES["diffusion-2d"].make(256, seed=HELD_OUT)
+    b = np.random.default_rng(0).standard_normal(256)
+    run = pcg(a, b, lambda r: r, max_seconds=0.0)
+    assert run.iterations is None and run.steps == 1 and run.cap == 2560
+    assert run.reason.startswith("CG stopped at its time cap of 0 s after 1 iterations")
+    assert pcg(a, b, lambda r: r).iterations is not None  # the default cap: far off
+    monkeypatch.setattr(solves, "CG_TIME_CAP_S", 0.0)
+    grid = Grid(matrices=("diffusion-2d",), methods=("cg-none", "sparse-direct"), sizes=(64,))
+    rows = run_grid(grid).results.set_index("method")
+    capped = rows.loc["cg-none"]
+    assert capped["status"] == "diverged" and np.isnan(capped["cg_iterations"])
+    assert "time cap of 0 s after 1 iterations" in capped["reason"] and capped["steps"] == 1
+    assert rows.loc["sparse-direct", "status"] == "ok"  # converged at its first iteration

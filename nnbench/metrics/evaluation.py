@@ -226,12 +226,13 @@ def _det(x: MetricInput) -> float:
 def _cg(x: MetricInput) -> float:
     """CG iterations on A x = b with the preconditioner (preconditioner cells); b is a fixed
     Gaussian vector (a constant one is an eigenvector of a graph Laplacian). A run that hits
-    the cap or breaks down raises `Diverged`: the runner records it, with its reason."""
+    a cap (iterations or seconds) or breaks down raises `Diverged`: the runner records it,
+    with its reason and the iterations it ran."""
     run = x.cg_run
     if run is None:
         return NAN
     if run.iterations is None:
-        raise Diverged(run.cap, run.reason)
+        raise Diverged(run.steps, run.reason)
     return float(run.iterations)
 
 

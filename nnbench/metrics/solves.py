@@ -28,19 +28,25 @@ def backward_error(
 CG_TOL = 1e-8  # relative residual at which conjugate gradients stops
 CG_LOOSE_TOL = 1e-6  # also reported: the iteration at which CG first got there
 CG_CAP_PER_N = 10.0  # CG stops after this many times n iterations: the run is `diverged`
+CG_TIME_CAP_S = 60.0
+"""CG also stops after this many seconds, the run `diverged` with the reason saying so: 10 n
+iterations of a solve that does not converge took 20 minutes at n = 74,000, and no cell of the
+studies converges in more than a few seconds. A time, not a count: where it stops depends on
+the machine, so its reason says which cap stopped the run, after how many iterations."""
 
 
 @dataclass(frozen=True)
 class CGRun:
     """One preconditioned CG solve: iterations to `CG_TOL` and to `CG_LOOSE_TOL` (None: not
-    reached), the iteration cap, why it stopped short ("" when it converged) and its
-    seconds (the preconditioner's applications included)."""
+    reached), the iteration cap, why it stopped short ("" when it converged), its seconds
+    (the preconditioner's applications included) and the iterations it ran."""
 
     iterations: int | None
     iterations_loose: int | None
     cap: int
     reason: str
     seconds: float
+    steps: int = 0
 
 
 def pcg(
@@ -51,12 +57,16 @@ def pcg(
     tol: float = CG_TOL,
     loose_tol: float = CG_LOOSE_TOL,
     maxiter: int | None = None,
+    max_seconds: float | None = None,
 ) -> CGRun:
     """Preconditioned conjugate gradients on A x = b (A dense or scipy.sparse) from x = 0
-    until ||b - A x|| <= tol ||b||, at most `maxiter` (default `CG_CAP_PER_N` n) iterations;
-    it stops short when the preconditioner is not positive definite (CG breaks down)."""
+    until ||b - A x|| <= tol ||b||, at most `maxiter` (default `CG_CAP_PER_N` n) iterations
+    and `max_seconds` (default `CG_TIME_CAP_S`); it stops short when the preconditioner is
+    not positive definite (CG breaks down)."""
     cap = max(1, int(CG_CAP_PER_N * a.shape[0])) if maxiter is None else maxiter
+    seconds = CG_TIME_CAP_S if max_seconds is None else max_seconds
     start = time.perf_counter()
+    deadline = start + seconds
     x = np.zeros_like(b)
     r = b.copy()
     z = apply_inverse(r)
@@ -64,6 +74,7 @@ def pcg(
     norm_b = float(np.linalg.norm(b))
     loose: int | None = None
     reason = f"CG did not reach ||r|| <= {tol:g} ||b|| within the cap of {cap} iterations"
+    i = 0
     for i in range(1, cap + 1):
         if not (np.isfinite(rz) and rz > 0):
             reason = f"CG broke down at iteration {i}: r^T M^-1 r = {rz:.3g} (M not SPD)"
@@ -80,11 +91,18 @@ def pcg(
         if loose is None and residual <= loose_tol * norm_b:
             loose = i
         if residual <= tol * norm_b:
-            return CGRun(i, loose, cap, "", time.perf_counter() - start)
+            return CGRun(i, loose, cap, "", time.perf_counter() - start, i)
+        if time.perf_counter() > deadline:
+            reason = (
+                f"CG stopped at its time cap of {seconds:g} s after {i:,} iterations, at "
+                f"||r|| = {residual / norm_b:.2g} ||b|| (tolerance {tol:g}; iteration cap "
+                f"{cap:,})"
+            )
+            break
         z = apply_inverse(r)
         rz, previous = float(r @ z), rz
         p = z + (rz / previous) * p
-    return CGRun(None, loose, cap, reason, time.perf_counter() - start)
+    return CGRun(None, loose, cap, reason, time.perf_counter() - start, i)
 
 
 def pcg_iterations(
