@@ -106,3 +106,34 @@ def test_the_sparse_preconditioners_run_on_every_mesh():
     assert sorted(iterations.index) == sorted(MESH)
     assert (iterations["sparse-direct"] <= 2).all()
     assert (iterations["amg"] < iterations["cg-jacobi"]).all()
+
+
+def test_the_generalisation_table_puts_meshes_beside_the_training_families(tmp_path):
+    """sparse-precond holds the meshes out; its table gives, per family, the learned
+    preconditioner's iterations and total time beside Jacobi's, IC(0)'s and AMG's."""
+    from nnbench.api import Grid, run_grid
+    from nnbench.studies import STUDIES
+    from nnbench.studies.precond import MESHES, TRAINED_ON, generalisation
+
+    study = STUDIES["sparse-precond"]
+    for variant in (study.grids, study.quick):
+        held_out = {m for grid in variant for m in grid.matrices} - set(TRAINED_ON)
+        assert set(MESHES) <= held_out
+    learned = "amortized-gnn-ic[steps=30,count=4,sizes=64]"
+    grid = Grid(
+        matrices=("mesh-square-refined", "diffusion-aniso", "mesh-knot", "diffusion-2d"),
+        methods=(learned, "cg-jacobi", "sparse-ic0", "amg"),
+        sizes=(256,),
+    )
+    table = generalisation(run_grid(grid, out=tmp_path / "res").results)
+    assert list(table.matrix) == [
+        "diffusion-2d",
+        "diffusion-aniso",
+        "mesh-knot",
+        "mesh-square-refined",
+    ]
+    assert list(table.families) == ["trained on", "held out", "held-out mesh", "held-out mesh"]
+    for method in ("learned", "jacobi", "ic0", "amg"):
+        assert (table[f"{method}_iterations"] >= 1).all()
+        assert (table[f"{method}_total_s"] > 0).all()
+    assert (table.amg_iterations < table.jacobi_iterations).all()

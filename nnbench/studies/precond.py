@@ -2,10 +2,11 @@
 
 `amortized-gnn-ic` (a message-passing network over A's graph, NeuralIF-style) is trained once
 on sparse diffusion-2d and graph-laplacian systems and applied to held-out ones of those
-families, of an anisotropic diffusion family and of random sparse SPD matrices it never saw,
-at n = 1,024 to 16,384, beside no preconditioner, Jacobi, sparse IC(0), ILUT, smoothed-
-aggregation AMG and a sparse direct solve, all from one run on the same matrices. Scored by
-what a user pays: CG iterations, build, solve and total time to 1e-8."""
+families, of an anisotropic diffusion family, of random sparse SPD matrices and of real
+meshes (pyamg's shipped finite-element matrices, and diffusion on its triangle meshes refined)
+it never saw, at n = 1,024 to 16,384, beside no preconditioner, Jacobi, sparse IC(0), ILUT,
+smoothed-aggregation AMG and a sparse direct solve, all from one run on the same matrices.
+Scored by what a user pays: CG iterations, build, solve and total time to 1e-8."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ LEARNED = "amortized-gnn-ic"
 TRAINED_ON = ("diffusion-2d", "graph-laplacian")
 HELD_OUT_FAMILIES = ("diffusion-aniso", "sparse-spd")
 FAMILIES = (*TRAINED_ON, *HELD_OUT_FAMILIES)
+REFINED_MESHES = ("mesh-airfoil-refined", "mesh-square-refined")  # any n
+SHIPPED_MESHES = ("mesh-airfoil", "mesh-bar", "mesh-knot", "mesh-unit-cube")  # 125 to 600
+MESHES = (*SHIPPED_MESHES, *REFINED_MESHES)  # the `mesh` group: held out too
+RIVALS = {"cg-jacobi": "jacobi", "sparse-ic0": "ic0", "amg": "amg"}
 CLASSICAL = ("cg-none", "cg-jacobi", "sparse-ic0", "amg", "sparse-direct")
 PROBLEM = ["matrix", "n"]
 INSTANCE = ["matrix", "n", "repeat", "run"]  # the same matrix, timed in the same run
@@ -79,6 +84,38 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
             row[label] = _spread(*_interval(ok[column].to_numpy(float)))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _seen(matrix: str) -> str:
+    if matrix in TRAINED_ON:
+        return "trained on"
+    return "held-out mesh" if matrix in MESHES else "held out"
+
+
+def generalisation(results: pd.DataFrame) -> pd.DataFrame:
+    """Per family and n, the training families first, then the held-out ones, then the real
+    meshes: the median CG iterations and total time (build + solve to 1e-8) of the learned
+    preconditioner and of Jacobi, compiled IC(0) and AMG on the same matrices (NaN: no `ok`
+    row; the summary table says why), and how many matrices the learned one solved."""
+    ok = _ok(results)
+    learned = ok[ok.method_base == LEARNED]
+    if learned.empty:
+        return pd.DataFrame()
+    order = {"trained on": 0, "held out": 1, "held-out mesh": 2}
+    rows = []
+    for (matrix, n), mine in learned.groupby(PROBLEM, sort=True):
+        here = ok[(ok.matrix == matrix) & (ok.n == n)]
+        row: dict[str, object] = {"matrix": matrix, "n": n, "families": _seen(matrix)}
+        row["matrices"] = len(mine)
+        for column, label in (("cg_iterations", "iterations"), ("cg_total_s", "total_s")):
+            row[f"learned_{label}"] = float(mine[column].median())
+            for rival, short in RIVALS.items():
+                theirs = here[here.method_base == rival][column]
+                row[f"{short}_{label}"] = float(theirs.median()) if len(theirs) else math.nan
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    rank = table.families.map(order)
+    return table.assign(_rank=rank).sort_values(["_rank", "matrix", "n"]).drop(columns="_rank")
 
 
 def _paired_ratio(mine: pd.DataFrame, theirs: pd.DataFrame, column: str) -> tuple[float, ...]:
@@ -230,6 +267,18 @@ TABLES = (
         "family is one the model was trained on (the seeds never are).",
     ),
     TableSpec(
+        name="precond_generalisation",
+        title="Generalisation: the learned preconditioner on its training families, on held-out "
+        "ones and on real meshes, against Jacobi, compiled IC(0) and AMG (median CG iterations "
+        "and total time)",
+        nav="Precond generalisation",
+        make=lambda res: generalisation(res.results),
+        note="families: trained on (the network's training families, other seeds), held out "
+        "(families it never saw), held-out mesh (pyamg's shipped finite-element matrices and "
+        "diffusion on its refined triangle meshes). total_s = build + CG to 1e-8, seconds, CPU, "
+        "one thread; NaN: that method has no ok row there (see the summary for why).",
+    ),
+    TableSpec(
         name="precond_summary",
         title="Sparse preconditioners per family and size: CG iterations, build, solve and "
         "total time (median [95% interval] over matrices)",
@@ -250,16 +299,19 @@ def _grids(*, quick: bool) -> tuple[Grid, ...]:
     if quick:
         return (
             Grid(
-                matrices=FAMILIES,
+                matrices=(*FAMILIES, *REFINED_MESHES),
                 methods=(learned, *CLASSICAL),
                 sizes=(256, 1024),
                 repeats=2,
                 timing_repeats=3,
             ),
+            Grid(  # one matrix each: fixed
+                matrices=SHIPPED_MESHES, methods=(learned, *CLASSICAL), timing_repeats=3
+            ),
         )
     return (
-        Grid(  # >= 50 held-out matrices at n = 4096: 4 families x 13
-            matrices=FAMILIES,
+        Grid(  # >= 50 held-out matrices at n = 4096: 4 families x 13, and 26 of the meshes
+            matrices=(*FAMILIES, *REFINED_MESHES),
             methods=(learned, *CLASSICAL),
             sizes=(1024, 4096),
             repeats=13,
@@ -273,11 +325,14 @@ def _grids(*, quick: bool) -> tuple[Grid, ...]:
             timing_repeats=3,
         ),
         Grid(  # the largest size; the sparse direct solve of sparse-spd fills in: left out
-            matrices=(*TRAINED_ON, "diffusion-aniso"),
+            matrices=(*TRAINED_ON, "diffusion-aniso", *REFINED_MESHES),
             methods=(learned, *CLASSICAL),
             sizes=(16384,),
             repeats=3,
             timing_repeats=3,
+        ),
+        Grid(  # pyamg's shipped matrices: one each (fixed)
+            matrices=SHIPPED_MESHES, methods=(learned, *CLASSICAL), timing_repeats=3
         ),
     )
 
@@ -290,8 +345,9 @@ HEADLINE = HeadlineSpec(
 STUDY = Study(
     "sparse-precond",
     "a learned sparse preconditioner at scale: a message-passing network (NeuralIF-style) "
-    "trained once on diffusion-2d and graph-laplacian systems, on held-out ones and on two "
-    "families it never saw (anisotropic diffusion, random sparse SPD), n = 1,024 .. 16,384, "
+    "trained once on diffusion-2d and graph-laplacian systems, on held-out ones, on two "
+    "families it never saw (anisotropic diffusion, random sparse SPD) and on real meshes "
+    "(pyamg's finite-element matrices, refined), n = 1,024 .. 16,384, "
     "beside none, Jacobi, IC(0), ILUT, AMG and a sparse direct solve: CG iterations and "
     "build, solve and total time",
     grids=_grids(quick=False),
