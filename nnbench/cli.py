@@ -72,10 +72,11 @@ def _check_names(args: argparse.Namespace, plugins: list[Any]) -> None:
     studies load (seconds: torch, matplotlib), from their names (`nnbench.names`); with
     plug-ins (which have loaded them), from the registries as the plug-ins left them."""
     from nnbench.names import build_index, check_method_terms, check_study, name_index
-    from nnbench.studies.study_file import is_study_file
 
     index = build_index() if plugins else name_index()
-    if args.study and not is_study_file(args.study):  # a file is read (and checked) by the run
+    # a TOML file is read (and checked) by the run (`studies.study_file.is_study_file`, not
+    # imported here: nnbench.studies loads every study, the report and matplotlib)
+    if args.study and not args.study.endswith(".toml"):
         check_study(args.study, index)
     methods, added = _method_terms_added(args)
     if methods or added:

@@ -365,7 +365,7 @@ def test_fair_quick_with_a_plugin_method_names_it_in_the_reports_verdict(mine, t
     out, report = tmp_path / "out", tmp_path / "report"
     argv = ["run", "--plugin", str(mine), "--study", "fair-quick", "--quick"]
     argv += ["--methods", "+my-lu,+my-lowrank-adam[steps=100]", "--matrices", "spd"]
-    argv += ["--timing-repeats", "1"]
+    argv += ["--timing-repeats", "1", "--sizes", "8"]
     argv += ["--out", str(out)]
     assert _run(argv) == 0
     assert main(["report", "--results", str(out), "--out", str(report), "--asv",
