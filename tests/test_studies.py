@@ -6,7 +6,7 @@ folder, and fill the study's own report sections. Studies whose quick grids are 
 from __future__ import annotations
 
 import pytest
-from conftest import on_quick_run
+from conftest import on_quick_run, shared_quick_run
 
 from nnbench.api import STUDIES, expand, load_results
 from nnbench.report.spec import Missing
@@ -26,10 +26,16 @@ def test_full_variant_expands_to_distinct_cells(name):
         seen |= set(ids)
 
 
+QUICK_RUNS = list(dict.fromkeys(shared_quick_run(name) for name in STUDIES))
+"""One name per distinct quick run: studies with the same quick grids (fair-quick, fair,
+fair-gpu) share one, and their sections are checked on it together, each once."""
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [pytest.param(n, marks=on_quick_run(n)) for n in STUDIES])
+@pytest.mark.parametrize("name", [pytest.param(n, marks=on_quick_run(n)) for n in QUICK_RUNS])
 def test_quick_variant_runs(name, quick_run):
     study = STUDIES[name]
+    sharing = [s for s in STUDIES.values() if s.quick == study.quick]
     expected = {c.cell_id for grid in study.quick for c in expand(grid)}
     res, out = quick_run(name)
     df = res.results
@@ -39,9 +45,11 @@ def test_quick_variant_runs(name, quick_run):
     assert (df.status == "ok").any()
     back = load_results(out)
     assert len(back.results) == len(df) and set(back.artifacts) == set(res.artifacts)
-    for table in study.tables:  # a study's own tables are made from its own cells
+    tables = dict.fromkeys(t for s in sharing for t in s.tables)
+    figures = dict.fromkeys(f for s in sharing for f in s.figures)
+    for table in tables:  # a study's own tables are made from its own cells
         assert not table.make(back).empty, table.name
-    for figure in study.figures:
+    for figure in figures:
         assert not isinstance(figure.make(back), Missing), figure.name
 
 
