@@ -324,11 +324,12 @@ def _grids(*, quick: bool) -> tuple[Grid, ...]:
             repeats=13,
             timing_repeats=3,
         ),
-        Grid(  # the largest size; the sparse direct solve of sparse-spd fills in: left out
+        Grid(  # the largest size, 10 matrices a family (the sparse direct solve of
+            # sparse-spd fills in: left out)
             matrices=(*TRAINED_ON, "diffusion-aniso", *REFINED_MESHES),
             methods=(learned, *CLASSICAL),
             sizes=(16384,),
-            repeats=3,
+            repeats=10,
             timing_repeats=3,
         ),
         Grid(  # pyamg's shipped matrices: one each (fixed)
