@@ -59,7 +59,7 @@ journal.close()
 if wait:
     time.sleep(600)
 """
-APPENDED = 1000
+APPENDED = 400  # a few ms each (a curve file, a line): far more than the 0.3 s to the kill
 
 
 def _parsed_ids(journal: Journal) -> list[str | None]:
