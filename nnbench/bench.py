@@ -4,6 +4,7 @@ asv, never in unit tests): `nnbench bench lowrank-vs-svd`."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable
 from functools import partial
@@ -467,47 +468,46 @@ def _overhead_input(method: Any, n: int, batch: int) -> np.ndarray:
     return g @ np.swapaxes(g, -1, -2) / n + n * np.eye(n)
 
 
-def _alternating_medians(
-    ours: Callable[[], object], theirs: Callable[[], object], *, repeats: int, budget_s: float
-) -> tuple[float, float]:
-    """Median seconds of `ours` and of `theirs`, each call timed by the runner's `time_call`,
-    the two alternating (so that a change in the machine's load hits both): after a warm-up
-    call of each, up to `repeats` pairs, fewer once `budget_s` is spent (at least 3)."""
+def _alternating_times(
+    ours: Callable[[], object],
+    theirs: Callable[[], object],
+    *,
+    repeats: int,
+    budget_s: float = math.inf,
+) -> np.ndarray:
+    """(pairs, 2) seconds of `ours` and of `theirs`, each call timed by the runner's
+    `time_call`, the two alternating (so that a change in the machine's load hits both): after
+    a warm-up call of each, up to `repeats` pairs, fewer once `budget_s` is spent (at least 3)."""
     from nnbench.devices import DEVICES
     from nnbench.running.timing import time_call
 
     cpu = DEVICES["cpu"]
     ours()
     theirs()
-    ours_s: list[float] = []
-    theirs_s: list[float] = []
-    while len(ours_s) < repeats and (len(ours_s) < 3 or sum(ours_s) + sum(theirs_s) < budget_s):
-        ours_s.append(time_call(ours, repeats=1, device=cpu)[1].median_s)
-        theirs_s.append(time_call(theirs, repeats=1, device=cpu)[1].median_s)
-    return float(np.median(ours_s)), float(np.median(theirs_s))
+    times: list[tuple[float, float]] = []
+    while len(times) < repeats and (len(times) < 3 or sum(map(sum, times)) < budget_s):
+        times.append(
+            (
+                time_call(ours, repeats=1, device=cpu)[1].median_s,
+                time_call(theirs, repeats=1, device=cpu)[1].median_s,
+            )
+        )
+    return np.array(times)
+
+
+def _alternating_medians(
+    ours: Callable[[], object], theirs: Callable[[], object], *, repeats: int, budget_s: float
+) -> tuple[float, float]:
+    """Median seconds of `ours` and of `theirs` (`_alternating_times`)."""
+    times = _alternating_times(ours, theirs, repeats=repeats, budget_s=budget_s)
+    return float(np.median(times[:, 0])), float(np.median(times[:, 1]))
 
 
 def _paired_ratios(
     ours: Callable[[], object], theirs: Callable[[], object], *, pairs: int
 ) -> tuple[float, np.ndarray]:
-    """The median seconds of `theirs` and each pair's ours / theirs: `pairs` calls of each,
-    alternating (a change in the machine's load hits both), timed by the runner's
-    `time_call`, after a warm-up call of each."""
-    from nnbench.devices import DEVICES
-    from nnbench.running.timing import time_call
-
-    cpu = DEVICES["cpu"]
-    ours()
-    theirs()
-    times = np.array(
-        [
-            (
-                time_call(ours, repeats=1, device=cpu)[1].median_s,
-                time_call(theirs, repeats=1, device=cpu)[1].median_s,
-            )
-            for _ in range(pairs)
-        ]
-    )
+    """The median seconds of `theirs` and each pair's ours / theirs (`_alternating_times`)."""
+    times = _alternating_times(ours, theirs, repeats=pairs)
     return float(np.median(times[:, 1])), times[:, 0] / times[:, 1]
 
 
