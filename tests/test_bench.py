@@ -209,6 +209,14 @@ def test_timing_overhead(monkeypatch, capsys):
     assert float(summary[2]) == max(ratios) and summary[3] in {f"{n} {s}" for n, s in expected}
 
 
+def test_library_calls_are_one_per_classical_method():
+    from nnbench.bench.library_calls import TABLES, library_calls
+
+    names = [name for table in TABLES for name in table()]
+    assert len(names) == len(set(names))  # no method in two tasks' tables
+    assert set(library_calls()) == {n for n, m in METHODS.items() if m.group == "classical"}
+
+
 def test_group_rule_cost(monkeypatch, capsys):
     from nnbench.bench import GUARDED
     from nnbench.methods import select_methods

@@ -149,18 +149,26 @@ class Ilut:
             )
 
 
+ILUT_OPTIONS = Ilut()
+"""`ilut`'s default options; the `ilu` warm start and `nnbench bench` use them too."""
+ILUT_ORDERING: dict[str, Any] = {
+    # symmetric ordering, no pivoting: M stays near-symmetric, as CG needs (with SuperLU's
+    # default COLAMD and pivoting, CG hit its cap at n = 4096 on diffusion-2d)
+    "permc_spec": "MMD_AT_PLUS_A",
+    "diag_pivot_thresh": 0.0,
+    "options": {"SymmetricMode": True},
+}
+"""spilu's ordering and pivoting options for `ilut` (whatever its drop_tol and fill_factor)."""
+
+
 def _ilut(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
-    options = config if isinstance(config, Ilut) else Ilut()
+    options = config if isinstance(config, Ilut) else ILUT_OPTIONS
     try:
         lu = scipy.sparse.linalg.spilu(
             scipy.sparse.csc_array(_csr(x)),
             drop_tol=options.drop_tol,
             fill_factor=options.fill_factor,
-            # symmetric ordering, no pivoting: M stays near-symmetric, as CG needs (with
-            # SuperLU's default COLAMD and pivoting, CG hit its cap at n = 4096 on diffusion-2d)
-            permc_spec="MMD_AT_PLUS_A",
-            diag_pivot_thresh=0.0,
-            options={"SymmetricMode": True},
+            **ILUT_ORDERING,
         )
     except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
         raise SkipCell(f"ILUT broke down: {exc}") from exc

@@ -45,6 +45,7 @@ from nnbench.methods.amortized import AmortizedConfig, AmortizedMethod, train
 from nnbench.methods.base import ANY_MATRIX, Method, Raw, Requirements, RunContext
 from nnbench.methods.classical import closed_form_lu
 from nnbench.methods.factorization import Factorization, TrainingHistory, _chain, _off_triangle
+from nnbench.methods.preconditioners import ILUT_OPTIONS
 from nnbench.settings import Settings
 
 GMRES_RTOL = 1e-10
@@ -104,7 +105,11 @@ def _none(a: np.ndarray, method: GmresWarmStart) -> tuple[Callable[..., Any], An
 
 def _ilu(a: np.ndarray, method: GmresWarmStart) -> tuple[Callable[..., Any], Any]:
     try:
-        lu = scipy.sparse.linalg.spilu(scipy.sparse.csc_array(a), drop_tol=1e-4, fill_factor=10)
+        lu = scipy.sparse.linalg.spilu(
+            scipy.sparse.csc_array(a),
+            drop_tol=ILUT_OPTIONS.drop_tol,
+            fill_factor=ILUT_OPTIONS.fill_factor,
+        )
     except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
         raise SkipCell(f"ILU broke down: {exc}") from exc
     return lu.solve, None
