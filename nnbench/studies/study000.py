@@ -82,6 +82,6 @@ STUDY = Study(
     "and Appendix A's printed one (SGD 0.001), float32 as torch.Tensor, beside ours "
     "(float64, with and without pivoting)",
     grids=_grids(10),
-    quick=_grids(2),
+    quick=_grids(1),
     targets=tuple(_targets()),
 )

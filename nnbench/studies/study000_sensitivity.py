@@ -228,7 +228,7 @@ STUDY = Study(
     "optimizer x learning rate (with seed 001's 1/lambda_max), initial weights, Rprop then "
     "Adam; 5000 steps, 5 seeds",
     grids=_study000_sensitivity(steps=5000, repeats=5),
-    quick=_study000_sensitivity(steps=300, repeats=1),
+    quick=_study000_sensitivity(steps=100, repeats=1),
     tables=(
         TableSpec(
             name="study000_sensitivity",

@@ -69,7 +69,7 @@ def _grids(*, quick: bool) -> tuple[Grid, ...]:
             methods=both,
             sizes=(10,),
             ranks=(1, 5) if quick else tuple(range(1, 10)),
-            repeats=2 if quick else 10,
+            repeats=1 if quick else 10,
         ),
         Grid(
             matrices=("image-logo",),
