@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 from test_figures import _row
 
 from nnbench.metrics import opt_err_2, opt_err_fro, rank_of
-from nnbench.report.fairness import ACCURACY, time_to_accuracy, verdict, verdict_by_problem
+from nnbench.report.judging import verdict, verdict_by_problem
+from nnbench.report.levels import ACCURACY
+from nnbench.report.time_to_accuracy import time_to_accuracy
 from nnbench.results import to_frame
 
 CELL_IDS = itertools.count()

@@ -155,7 +155,7 @@ def _points_table() -> pd.DataFrame:
 
 
 def test_time_to_accuracy_takes_each_methods_cheapest_budget_that_reaches():
-    from nnbench.report.fairness import time_to_accuracy
+    from nnbench.report.time_to_accuracy import time_to_accuracy
 
     table = time_to_accuracy(_points_table()).set_index("method")
     assert table.loc["b", "time to <= 0.01"] == "0.0001 s (niter=0)"
@@ -166,7 +166,7 @@ def test_time_to_accuracy_takes_each_methods_cheapest_budget_that_reaches():
 
 
 def test_verdict_puts_each_group_beside_the_best_classical_at_matched_accuracy():
-    from nnbench.report.fairness import verdict
+    from nnbench.report.judging import verdict
 
     row = verdict(_points_table()).iloc[0]
     assert row["matched accuracy"].endswith("<= 1e-06")
@@ -234,7 +234,7 @@ def test_on_a_singular_matrix_factors_with_one_percent_error_never_reach_1e_6():
     backward error on a singular A is met by wrong factors and never counts there."""
     from nnbench.methods.factorization import LUFactorization
     from nnbench.metrics.evaluation import MetricInput, evaluate
-    from nnbench.report.fairness import ACCURACY
+    from nnbench.report.levels import ACCURACY
 
     rng = np.random.default_rng(0)
     data = rng.standard_normal((40, 12))
@@ -254,7 +254,7 @@ def test_on_a_singular_matrix_factors_with_one_percent_error_never_reach_1e_6():
 
 
 def test_time_to_accuracy_shows_the_range_of_the_cells_times():
-    from nnbench.report.fairness import time_to_accuracy
+    from nnbench.report.time_to_accuracy import time_to_accuracy
 
     df = _points_table()
     df.loc[df.method == "a", "time_s"] = [1e-3, 3e-3]  # two runs of the same cell, say

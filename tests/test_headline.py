@@ -12,7 +12,9 @@ import pytest
 from test_figures import _row
 
 from nnbench.report.build import build_report
-from nnbench.report.fairness import headline, ratio_interval, two_digits, verdict
+from nnbench.report.judging import verdict
+from nnbench.report.sentences import headline
+from nnbench.report.stats import ratio_interval, two_digits
 from nnbench.results import Results, to_frame
 from nnbench.results.table import CURVE_COLUMNS
 
@@ -188,7 +190,7 @@ def test_a_group_the_suite_has_no_method_of_is_said_so_not_not_run():
 
 def test_the_groups_offered_per_task_are_the_registry_s():
     from nnbench.methods.registry import METHODS
-    from nnbench.report.fairness import OFFERED
+    from nnbench.report.judging import OFFERED
 
     registered: dict[str, set[str]] = {}
     for method in METHODS.values():
@@ -201,7 +203,7 @@ def test_a_problem_in_two_results_folders_is_judged_within_each_run():
     at 0.01 ms (another run, another machine state). Combined, the hybrid's ratio is 2 (its
     own run's), never 200, and the problem counts once per run."""
     from nnbench.report.build import combine
-    from nnbench.report.fairness import verdict_by_problem
+    from nnbench.report.judging import verdict_by_problem
 
     run_a = to_frame(_lu([2.0]))
     run_b = to_frame(_cells(8, "torch-lu", "classical", [CLASSICAL_S / 100]))

@@ -329,7 +329,8 @@ def _two_machines(tmp_path: Path) -> list:
 
 def test_a_report_of_folders_from_two_machines_judges_each_within_its_folder(tmp_path):
     from nnbench.report.build import combine
-    from nnbench.report.fairness import headline, verdict, verdict_by_problem
+    from nnbench.report.judging import verdict, verdict_by_problem
+    from nnbench.report.sentences import headline
 
     res = combine(_two_machines(tmp_path))
     table = verdict(res.results)
@@ -349,7 +350,8 @@ def test_a_report_of_folders_from_two_machines_judges_each_within_its_folder(tmp
 
 def test_a_report_of_folders_from_one_machine_pools_them(tmp_path):
     from nnbench.report.build import combine
-    from nnbench.report.fairness import headline, verdict
+    from nnbench.report.judging import verdict
+    from nnbench.report.sentences import headline
 
     first, second = _two_machines(tmp_path)
     second = replace(second, provenance=first.provenance)

@@ -4,7 +4,7 @@ A *cost model* is a budget of passes over A: one pass, few passes (at most 4) or
 (any number, and the dense factorizations that read A at random, whose `passes` is NaN).
 Per budget and problem (matrix family, n, rank, dtype, device), each group's best method
 among the rank-k rows that fit it, by its median error over the problem's instances (the
-rank-k excess of `fairness.ACCURACY`: 0 optimal, 1 no better than the zero matrix; the
+rank-k excess of `levels.ACCURACY`: 0 optimal, 1 no better than the zero matrix; the
 fastest among those within the problem's rounding floor of the lowest), with the memory it
 held and its time; the group with the lower error wins the problem, and two
 errors that differ by less than the problem's rounding floor are a tie. Then, per budget, the
@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from nnbench.report.fairness import ACCURACY, GROUP_ORDER
+from nnbench.report.levels import ACCURACY
+from nnbench.report.problems import GROUP_ORDER
 
 PROBLEM = ["matrix", "n", "rank", "dtype", "device"]
 STREAMING_NETWORKS = ("neural-gha", "neural-eigengame")
@@ -87,64 +88,127 @@ def _best(methods: pd.DataFrame, floor: float) -> pd.Series:
     return near.sort_values(["time_s", "method"]).iloc[0]
 
 
-def _winner(best: dict[str, pd.Series], present: list[str], floor: float) -> str:
+@dataclass(frozen=True)
+class Winner:
+    """Who wins a problem within a budget: the groups whose best error is within the
+    problem's rounding floor of the lowest (one wins, several tie; none where no group has a
+    method within the budget), and the groups that ran but had none within it."""
+
+    leaders: tuple[str, ...]
+    absent: tuple[str, ...] = ()
+
+    @property
+    def tie(self) -> bool:
+        return len(self.leaders) > 1
+
+    @property
+    def named(self) -> str:
+        """The leaders ("a" or "a = b"), then the groups with none within the budget."""
+        absent = f" ({', '.join(self.absent)}: none fits)" if self.absent else ""
+        return " = ".join(self.leaders) + absent
+
+    def __str__(self) -> str:
+        if not self.leaders:
+            return "none fits"
+        return f"tie: {self.named}" if self.tie else self.named
+
+
+def _winner(best: dict[str, pd.Series], present: list[str], floor: float) -> Winner:
     """The group with the lowest error on a problem, ties (within `floor`) named, and the
     groups that ran but had no method within the budget."""
     if not best:
-        return "none fits"
+        return Winner(())
     low = min(float(b.error) for b in best.values())
     tol = _tolerance(floor)
     leaders = [g for g in present if g in best and float(best[g].error) - low <= tol]
     absent = [g for g in present if g not in best]
-    words = leaders[0] if len(leaders) == 1 else "tie: " + " = ".join(leaders)
-    return words + (f" ({', '.join(absent)}: none fits)" if absent else "")
+    return Winner(tuple(leaders), tuple(absent))
+
+
+def _best_per_group(
+    problem: pd.DataFrame, mine: pd.DataFrame, present: list[str]
+) -> tuple[dict[str, object], dict[str, pd.Series]]:
+    """Each group's best method on one problem within a budget (`mine`: its methods that fit
+    it), as the table's columns, and the picks."""
+    row: dict[str, object] = {}
+    best: dict[str, pd.Series] = {}
+    for group in present:
+        theirs = mine[mine.group == group]
+        if theirs.empty:
+            row.update({f"{group}: best": "none fits"})
+            continue
+        pick = _best(theirs, float(problem.floor.max()))
+        best[group] = pick
+        row.update(
+            {
+                f"{group}: best": pick.method,
+                f"{group}: error": pick.error,
+                f"{group}: worst": pick.worst,
+                f"{group}: passes": pick.passes,
+                f"{group}: memory (x mn)": pick.memory_mn,
+                f"{group}: time_s": pick.time_s,
+            }
+        )
+    return row, best
+
+
+def _per_problem(results: pd.DataFrame) -> tuple[pd.DataFrame, list[Winner]]:
+    """`by_cost_model`'s table and, row for row, its winners."""
+    per, _ = _per_method(results)
+    if per.empty:
+        return pd.DataFrame(), []
+    present = [g for g in GROUP_ORDER if g in set(per.group)]
+    passes = per.passes.fillna(np.inf)  # NaN: reads A at random, fits no budget of passes
+    rows, winners = [], []
+    for budget in BUDGETS:
+        for key, problem in per.groupby(PROBLEM, dropna=False, sort=True):
+            mine = problem[passes[problem.index] <= budget.passes]
+            row: dict[str, object] = {"cost model": budget.name, "budget": budget.rule}
+            row.update(dict(zip(PROBLEM, key, strict=True)))
+            columns, best = _best_per_group(problem, mine, present)
+            winner = _winner(best, present, float(problem.floor.max()))
+            rows.append({**row, **columns, "winner": str(winner)})
+            winners.append(winner)
+    return pd.DataFrame(rows), winners
 
 
 def by_cost_model(results: pd.DataFrame) -> pd.DataFrame:
     """One row per (cost model, problem): each group's best method within the budget, its
     median and worst error, passes, memory held (in units of m n floats) and median time, and
     the winner. Empty without rank-k rows that carry a `passes` column."""
-    per, _ = _per_method(results)
-    if per.empty:
-        return pd.DataFrame()
-    present = [g for g in GROUP_ORDER if g in set(per.group)]
-    passes = per.passes.fillna(np.inf)  # NaN: reads A at random, fits no budget of passes
-    rows = []
-    for budget in BUDGETS:
-        for key, problem in per.groupby(PROBLEM, dropna=False, sort=True):
-            mine = problem[passes[problem.index] <= budget.passes]
-            row: dict[str, object] = {"cost model": budget.name, "budget": budget.rule}
-            row.update(dict(zip(PROBLEM, key, strict=True)))
-            best: dict[str, pd.Series] = {}
-            for group in present:
-                theirs = mine[mine.group == group]
-                if theirs.empty:
-                    row.update({f"{group}: best": "none fits"})
-                    continue
-                pick = _best(theirs, float(problem.floor.max()))
-                best[group] = pick
-                row.update(
-                    {
-                        f"{group}: best": pick.method,
-                        f"{group}: error": pick.error,
-                        f"{group}: worst": pick.worst,
-                        f"{group}: passes": pick.passes,
-                        f"{group}: memory (x mn)": pick.memory_mn,
-                        f"{group}: time_s": pick.time_s,
-                    }
-                )
-            row["winner"] = _winner(best, present, float(problem.floor.max()))
-            rows.append(row)
-    return pd.DataFrame(rows)
+    return _per_problem(results)[0]
 
 
-def _leader(winner: str) -> str:
-    """The winning group of a `winner` cell ("tie" for a tie, "none" where none fits)."""
-    if winner.startswith("tie"):
-        return "tie"
-    if winner.startswith("none"):
-        return "none"
-    return winner.split(" ")[0]
+def _group_clause(mine: pd.DataFrame, group: str) -> str:
+    """A group's best within one budget, over the problems: its medians and usual method."""
+    fitted = mine[mine[f"{group}: best"] != "none fits"]
+    if fitted.empty:
+        return f"no {group} method fits"
+    common = fitted[f"{group}: best"].value_counts()
+    error, memory, seconds = (
+        float(fitted[f"{group}: {c}"].median()) for c in ("error", "memory (x mn)", "time_s")
+    )
+    return (
+        f"{group}'s best (median over {len(fitted)} problems: error {error:.2g}, "
+        f"memory {memory:.2g} m n floats, {seconds:.2g} s) is {common.index[0]} on "
+        f"{int(common.iloc[0])} of them"
+    )
+
+
+def _lead(wins: dict[str, int], total: int, ties: list[Winner]) -> str:
+    """Which groups win how many of the `total` problems, and the ties."""
+    ranked = sorted((g for g in wins if wins[g]), key=lambda g: -wins[g])
+    if ranked and wins[ranked[0]] == total:
+        lead = f"{ranked[0]} wins on all {total} problems"
+    elif ranked:
+        lead = ", ".join(f"{g} wins on {wins[g]}" for g in ranked) + f" of {total} problems"
+    else:
+        lead = f"no group wins any of the {total} problems outright"
+    if ties:
+        kinds = pd.Series([w.named for w in ties], dtype=object).value_counts()
+        named = ", ".join(f"{who} on {count}" for who, count in kinds.items())
+        lead += f", tied on {len(ties)} ({named}; 'Streaming per problem' names them)"
+    return lead
 
 
 def cost_model_verdict(results: pd.DataFrame) -> pd.DataFrame:
@@ -152,53 +216,28 @@ def cost_model_verdict(results: pd.DataFrame) -> pd.DataFrame:
     verdict in one sentence (`headline`): the winner, and per group the median over the
     problems of its best's error, memory and time, with the method that is its best most
     often."""
-    table = by_cost_model(results)
+    table, winners = _per_problem(results)
     if table.empty:
         return pd.DataFrame()
     _, left_out = _per_method(results)
     groups = [g for g in GROUP_ORDER if f"{g}: best" in table.columns]
     rows = []
     for budget in BUDGETS:
-        mine = table[table["cost model"] == budget.name]
-        leaders = mine.winner.map(_leader)
-        wins = {g: int((leaders == g).sum()) for g in groups}
-        ties = mine[leaders == "tie"]
-        total = len(mine)
-        clauses = []
-        for group in groups:
-            fitted = mine[mine[f"{group}: best"] != "none fits"]
-            if fitted.empty:
-                clauses.append(f"no {group} method fits")
-                continue
-            common = fitted[f"{group}: best"].value_counts()
-            error, memory, seconds = (
-                float(fitted[f"{group}: {c}"].median())
-                for c in ("error", "memory (x mn)", "time_s")
-            )
-            clauses.append(
-                f"{group}'s best (median over {len(fitted)} problems: error {error:.2g}, "
-                f"memory {memory:.2g} m n floats, {seconds:.2g} s) is {common.index[0]} on "
-                f"{int(common.iloc[0])} of them"
-            )
-        ranked = sorted((g for g in groups if wins[g]), key=lambda g: -wins[g])
-        if ranked and wins[ranked[0]] == total:
-            lead = f"{ranked[0]} wins on all {total} problems"
-        elif ranked:
-            lead = ", ".join(f"{g} wins on {wins[g]}" for g in ranked) + f" of {total} problems"
-        else:
-            lead = f"no group wins any of the {total} problems outright"
-        if not ties.empty:
-            kinds = ties.winner.str.removeprefix("tie: ").value_counts()
-            named = ", ".join(f"{who} on {count}" for who, count in kinds.items())
-            lead += f", tied on {len(ties)} ({named}; 'Streaming per problem' names them)"
+        where = (table["cost model"] == budget.name).to_numpy()
+        mine = table[where]
+        theirs = [w for w, here in zip(winners, where, strict=True) if here]
+        wins = {g: sum(w.leaders == (g,) for w in theirs) for g in groups}
+        ties = [w for w in theirs if w.tie]
+        clauses = [_group_clause(mine, group) for group in groups]
         sentence = (
-            f"Streaming rank-k, {budget.name} ({budget.rule}): {lead}; " + "; ".join(clauses) + "."
+            f"Streaming rank-k, {budget.name} ({budget.rule}): "
+            f"{_lead(wins, len(mine), ties)}; " + "; ".join(clauses) + "."
         )
         if left_out:
             sentence += f" Left out: {left_out} problems where k >= the numerical rank of A."
         row: dict[str, object] = {"cost model": budget.name, "budget": budget.rule}
         row.update({f"{g}: wins": wins[g] for g in groups})
-        row.update({"ties": len(ties), "problems": total, "headline": sentence})
+        row.update({"ties": len(ties), "problems": len(mine), "headline": sentence})
         rows.append(row)
     return pd.DataFrame(rows)
 

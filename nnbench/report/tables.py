@@ -5,16 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nnbench.report.fairness import (
-    ACCURACY,
-    RESAMPLES,
-    outside_verdict,
-    time_to_accuracy,
-    verdict,
-    verdict_by_problem,
-)
 from nnbench.report.fronts import reverse_comparison
+from nnbench.report.judging import verdict, verdict_by_problem
+from nnbench.report.levels import ACCURACY
+from nnbench.report.outside_verdict import outside_verdict
 from nnbench.report.spec import TableSpec
+from nnbench.report.stats import RESAMPLES
+from nnbench.report.time_to_accuracy import time_to_accuracy
 from nnbench.results import Results
 
 KEYS = ["kind", "matrix", "n_rows", "n_cols", "rank", "batch", "method", "dtype", "device"]

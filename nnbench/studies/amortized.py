@@ -12,9 +12,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from nnbench.report.fairness import ACCURACY as FAIR_ACCURACY
-from nnbench.report.fairness import ratio_interval, ratio_text
+from nnbench.report.levels import ACCURACY as FAIR_ACCURACY
 from nnbench.report.spec import TableSpec
+from nnbench.report.stats import ratio_interval, ratio_text
 from nnbench.running.grid import Grid
 from nnbench.studies.competitors import RANK_K, RANK_K_QUICK
 from nnbench.studies.study import Study

@@ -16,6 +16,12 @@ import numpy as np
 import pandas as pd
 
 from nnbench.report.spec import HeadlineSpec, TableSpec
+from nnbench.report.stats import (
+    MedianInterval,
+    interval_summary,
+    median_interval,
+    median_interval_text,
+)
 from nnbench.running.grid import Grid
 from nnbench.studies.study import Study
 
@@ -30,28 +36,29 @@ RIVALS = {"cg-jacobi": "jacobi", "sparse-ic0": "ic0", "amg": "amg"}
 CLASSICAL = ("cg-none", "cg-jacobi", "sparse-ic0", "amg", "sparse-direct")
 PROBLEM = ["matrix", "n"]
 INSTANCE = ["matrix", "n", "repeat", "run"]  # the same matrix, timed in the same run
-BOOTSTRAP = 2000
 
 
 def _ok(results: pd.DataFrame) -> pd.DataFrame:
     return results[(results.kind == "precond") & (results.status == "ok")]
 
 
-def _interval(values: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
-    """Median of `values` and its 95% bootstrap interval (percentile, `BOOTSTRAP` draws)."""
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return math.nan, math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    draws = np.median(rng.choice(values, size=(BOOTSTRAP, values.size)), axis=1)
-    low, high = np.percentile(draws, [2.5, 97.5])
-    return float(np.median(values)), float(low), float(high)
+SUMMARY_MEASURES = {
+    "cg_iterations": "iterations",
+    "time_s": "build_s",
+    "cg_solve_s": "solve_s",
+    "cg_total_s": "total_s",
+    "cg_iteration_s": "iteration_s",
+}
 
 
-def _spread(median: float, low: float, high: float) -> str:
-    if not math.isfinite(median):
-        return "n/a"
-    return f"{median:.2g} [{low:.2g}, {high:.2g}]"
+def _summary_key(key: dict[str, object], group: pd.DataFrame) -> dict[str, object]:
+    matrix = key["matrix"]
+    return {
+        "matrix": matrix,
+        "n": key["n"],
+        "in_training_families": matrix in TRAINED_ON,
+        "method": key["method_base"],
+    }
 
 
 def summary(results: pd.DataFrame) -> pd.DataFrame:
@@ -61,29 +68,7 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
     cells = results[results.kind == "precond"]
     if cells.empty or not (cells.method_base == LEARNED).any():  # this study's table
         return pd.DataFrame()
-    rows = []
-    for (matrix, n, method), group in cells.groupby(["matrix", "n", "method_base"], sort=True):
-        ok = group[group.status == "ok"]
-        row = {
-            "matrix": matrix,
-            "n": n,
-            "in_training_families": matrix in TRAINED_ON,
-            "method": method,
-            "matrices": len(group),
-            "ok": len(ok),
-            "diverged": int((group.status == "diverged").sum()),
-            "skipped": int((group.status == "skipped").sum()),
-        }
-        for column, label in (
-            ("cg_iterations", "iterations"),
-            ("time_s", "build_s"),
-            ("cg_solve_s", "solve_s"),
-            ("cg_total_s", "total_s"),
-            ("cg_iteration_s", "iteration_s"),
-        ):
-            row[label] = _spread(*_interval(ok[column].to_numpy(float)))
-        rows.append(row)
-    return pd.DataFrame(rows)
+    return interval_summary(cells, ["matrix", "n", "method_base"], SUMMARY_MEASURES, _summary_key)
 
 
 def _seen(matrix: str) -> str:
@@ -118,10 +103,10 @@ def generalisation(results: pd.DataFrame) -> pd.DataFrame:
     return table.assign(_rank=rank).sort_values(["_rank", "matrix", "n"]).drop(columns="_rank")
 
 
-def _paired_ratio(mine: pd.DataFrame, theirs: pd.DataFrame, column: str) -> tuple[float, ...]:
+def _paired_ratio(mine: pd.DataFrame, theirs: pd.DataFrame, column: str) -> MedianInterval:
     """Median over matrices of mine / theirs on the same matrix, with its interval."""
     joined = mine.set_index(INSTANCE)[column] / theirs.set_index(INSTANCE)[column]
-    return _interval(joined.dropna().to_numpy(float))
+    return median_interval(joined.dropna().to_numpy(float))
 
 
 def comparison(results: pd.DataFrame) -> pd.DataFrame:
@@ -155,8 +140,8 @@ def comparison(results: pd.DataFrame) -> pd.DataFrame:
                     "n": n,
                     "in_training_families": matrix in TRAINED_ON,
                     "against": rival if label != "fastest" else f"{rival} (fastest)",
-                    "iterations_ratio": _spread(*iterations),
-                    "total_time_ratio": _spread(*total),
+                    "iterations_ratio": median_interval_text(iterations),
+                    "total_time_ratio": median_interval_text(total),
                     "train_time_s": train,
                     "parameters": mine.parameters.iloc[0],
                     "break_even_systems": train / gain if gain > 0 else math.inf,
@@ -190,7 +175,7 @@ def slopes(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _clearly(ratio: tuple[float, ...], below: str, above: str) -> str:
+def _clearly(ratio: MedianInterval, below: str, above: str) -> str:
     """`below` / `above` where the whole 95% interval is below / above 1, else neither."""
     _, low, high = ratio
     if high < 1:
@@ -248,7 +233,7 @@ def headline(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _words(ratio: tuple[float, ...]) -> str:
+def _words(ratio: MedianInterval) -> str:
     median, low, high = ratio
     return f"{median:.2g}x [{low:.2g}, {high:.2g}]"
 

@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from nnbench.report.spec import HeadlineSpec, TableSpec
+from nnbench.report.stats import median_text
 from nnbench.results import Results
 from nnbench.running.grid import Grid
-from nnbench.studies.precond import _interval, _spread
 from nnbench.studies.study import Study
 
 LEARNED = "amortized-sparse-sketch"
@@ -115,7 +115,7 @@ def sketch_summary(results: pd.DataFrame) -> pd.DataFrame:
                 "n": n,
                 "method": method,
                 "group": group.group.iloc[0],
-                "excess [95% CI]": _spread(*_interval(np.maximum(excess, 0.0))),
+                "excess [95% CI]": median_text(np.maximum(excess, 0.0)),
                 "median_excess": float(np.median(excess)),
                 "passes": group.passes.max(),
                 "train_or_fit_s": group.train_time_s.iloc[0],

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from nnbench.report.spec import HeadlineSpec, TableSpec
+from nnbench.report.stats import interval_summary, median_interval, median_text
 from nnbench.results import Results
 from nnbench.running.grid import Grid
-from nnbench.studies.precond import _interval, _spread
 from nnbench.studies.study import Study
 
 METHOD = "gmres-warm-lu"
@@ -49,6 +49,26 @@ def _cells(res: Results) -> pd.DataFrame:
     return cells
 
 
+SUMMARY_MEASURES = {
+    "iterations": "iterations",
+    "setup_s": "setup_s",
+    "solve_s": "solve_s",
+    "time_s": "total_s",
+    "final_residual": "final_residual",
+}
+
+
+def _summary_key(key: dict[str, object], group: pd.DataFrame) -> dict[str, object]:
+    matrix = key["matrix"]
+    return {
+        "matrix": matrix,
+        "n": key["n"],
+        "in_training_family": matrix in TRAINED_ON,
+        "start": key["start"],
+        "group": group.group.iloc[0],
+    }
+
+
 def summary(res: Results) -> pd.DataFrame:
     """Per family, n and start: matrices, how many ended `diverged` / `skipped`, and the
     median [95% bootstrap interval over matrices] of GMRES iterations, setup, solve and total
@@ -56,25 +76,7 @@ def summary(res: Results) -> pd.DataFrame:
     cells = _cells(res)
     if cells.empty:
         return pd.DataFrame()
-    rows = []
-    for (matrix, n, start), group in cells.groupby(["matrix", "n", "start"], sort=True):
-        ok = group[group.status == "ok"]
-        row = {
-            "matrix": matrix,
-            "n": n,
-            "in_training_family": matrix in TRAINED_ON,
-            "start": start,
-            "group": group.group.iloc[0],
-            "matrices": len(group),
-            "ok": len(ok),
-            "diverged": int((group.status == "diverged").sum()),
-            "skipped": int((group.status == "skipped").sum()),
-        }
-        for column in ("iterations", "setup_s", "solve_s", "time_s", "final_residual"):
-            label = "total_s" if column == "time_s" else column
-            row[label] = _spread(*_interval(ok[column].to_numpy(float)))
-        rows.append(row)
-    return pd.DataFrame(rows)
+    return interval_summary(cells, ["matrix", "n", "start"], SUMMARY_MEASURES, _summary_key)
 
 
 def _paired(cells: pd.DataFrame, rival: str, column: str) -> tuple[pd.Series, pd.Series]:
@@ -109,9 +111,9 @@ def savings(res: Results) -> pd.DataFrame:
                     "in_training_family": matrix in TRAINED_ON,
                     "against": rival,
                     "paired_matrices": len(mine),
-                    "iterations_saved": _spread(*_interval((theirs - mine).to_numpy())),
-                    "iterations_ratio": _spread(*_interval((mine / theirs).to_numpy())),
-                    "total_time_ratio": _spread(*_interval((mine_t / theirs_t).to_numpy())),
+                    "iterations_saved": median_text((theirs - mine).to_numpy()),
+                    "iterations_ratio": median_text((mine / theirs).to_numpy()),
+                    "total_time_ratio": median_text((mine_t / theirs_t).to_numpy()),
                     "rival_diverged": len(ok_mine.intersection(lost)),
                 }
             )
@@ -131,7 +133,7 @@ def headline(res: Results) -> list[str]:
             mine, theirs = _paired(part, rival, "iterations")
             if mine.empty:
                 continue
-            median, low, high = _interval((mine / theirs).to_numpy())
+            median, low, high = median_interval((mine / theirs).to_numpy())
             clauses.append(
                 f"{median:.2g}x [{low:.2g}, {high:.2g}] the iterations of the {rival} start "
                 f"(median {np.median(mine):.3g} vs {np.median(theirs):.3g}, {len(mine)} matrices)"
