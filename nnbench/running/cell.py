@@ -28,7 +28,7 @@ from nnbench.metrics.evaluation import MetricInput, evaluate
 from nnbench.precision import PRECISIONS, tf32_mode
 from nnbench.results import Artifact, CellSpec, Outcome, Row, Status
 from nnbench.results.table import CURVE_COLUMNS
-from nnbench.running.cells import Cell, static_skip_reason
+from nnbench.running.cells import Cell
 from nnbench.running.guard import group_rule
 from nnbench.running.instances import INSTANCES
 from nnbench.running.timing import time_call, warmup_input, warmup_shape
@@ -181,9 +181,9 @@ def _curve(cell: Cell, fact: Factorization) -> pd.DataFrame | None:
 
 def _run(cell: Cell) -> CellResult:
     spec, settings = cell_spec(cell), _settings(cell)
-    reason = static_skip_reason(cell)
-    if reason:
-        return CellResult(Row(spec, settings, Outcome(status="skipped", reason=reason)))
+    if cell.skip_reason:
+        outcome = Outcome(status="skipped", reason=cell.skip_reason)
+        return CellResult(Row(spec, settings, outcome))
     device = DEVICES[cell.device]
     dense = cell.family.sparse and not cell.method.takes_sparse  # (n <= DENSE_LIMIT: static)
     instances = [
@@ -216,6 +216,18 @@ def _timed(
         passes=cost.passes,
         memory_floats=cost.memory_floats,
     )
+    measured = _measure(cell, device, a, outcome)
+    if isinstance(measured, Outcome):  # it ended before there were factors to evaluate
+        return CellResult(Row(spec, settings, measured))
+    outcome, facts = measured
+    return _evaluated(cell, spec, settings, outcome, instances, facts)
+
+
+def _measure(
+    cell: Cell, device: Device, a: Matrix, outcome: Outcome
+) -> tuple[Outcome, list[Factorization]] | Outcome:
+    """Set up, warm up and time the method's call, then check its factors: the outcome so
+    far and the factors of each instance, or the outcome of a cell that ended here."""
     try:
         method = set_up(cell)
         x = method.prepare(a, device=cell.device)
@@ -246,25 +258,33 @@ def _timed(
             )
             facts = method.finish_batch(raw) if cell.batch > 1 else [method.finish(raw)]
     except SkipCell as skip:  # found after the timed calls too (a library's `info`): no time
-        skipped = Outcome(
+        return Outcome(
             status="skipped",
             reason=skip.reason,
             device_name=outcome.device_name,
             tf32=outcome.tf32,
             train_time_s=outcome.train_time_s,
         )
-        return CellResult(Row(spec, settings, skipped))
     except Diverged as diverged:
-        stop = replace(outcome, status="diverged", reason=str(diverged), steps=diverged.step)
-        return CellResult(Row(spec, settings, stop))
+        return replace(outcome, status="diverged", reason=str(diverged), steps=diverged.step)
     except InvalidFactorization as exc:
-        bad = replace(outcome, status="failed", reason=f"invalid factors: {exc}")
-        return CellResult(Row(spec, settings, bad))
+        return replace(outcome, status="failed", reason=f"invalid factors: {exc}")
     except Exception as exc:  # a method's crash is a row, not the end of the run
         traceback.clear_frames(exc.__traceback__)
-        return CellResult(
-            Row(spec, settings, replace(outcome, status="failed", reason=first_line(exc)))
-        )
+        return replace(outcome, status="failed", reason=first_line(exc))
+    return outcome, facts
+
+
+def _evaluated(
+    cell: Cell,
+    spec: CellSpec,
+    settings: Settings,
+    outcome: Outcome,
+    instances: list[Matrix],
+    facts: list[Factorization],
+) -> CellResult:
+    """The cell's row from its checked factors: the metrics of each instance (the worst of a
+    stack), and what the factors report of how they were made."""
     inputs = [
         MetricInput(
             a=m.astype(np.float64),
@@ -272,11 +292,10 @@ def _timed(
             dtype=cell.storage,
             rank=cell.rank,
             linalg=EVALUATE_ON[cell.device],
-            build_s=timing.median_s / cell.batch,
+            build_s=outcome.time_per_matrix_s,
         )
         for m, f in zip(instances, facts, strict=True)
     ]
-    fact = facts[0]
     try:
         shared_before, start = INSTANCE_CACHE.seconds, time.perf_counter()
         metrics = aggregate([evaluate(x) for x in inputs])
@@ -293,6 +312,16 @@ def _timed(
     except Exception as exc:  # a metric that cannot score these factors fails this cell only
         failed = replace(outcome, status="failed", reason=f"evaluating: {first_line(exc)}")
         return CellResult(Row(spec, settings, failed))
+    fact = facts[0]
+    outcome, settings = _as_made(cell, fact, outcome, settings)
+    return CellResult(Row(spec, settings, outcome, metrics), _curve(cell, fact), artifact)
+
+
+def _as_made(
+    cell: Cell, fact: Factorization, outcome: Outcome, settings: Settings
+) -> tuple[Outcome, Settings]:
+    """What the factors say of how they were made: row order, reads of A, training history
+    and the step size a rule chose."""
     if isinstance(fact, LUFactorization) and fact.P is not None and cell.batch == 1:
         outcome = replace(outcome, row_order=row_order(fact.P))
     counted = fact.passes if fact.passes is not None else getattr(fact.history, "passes", None)
@@ -308,7 +337,7 @@ def _timed(
         )
         if history.lr is not None:  # a rule chose the step size: record the one it chose
             settings = replace(settings, lr=history.lr)
-    return CellResult(Row(spec, settings, outcome, metrics), _curve(cell, fact), artifact)
+    return outcome, settings
 
 
 def run_cell(cell: Cell) -> CellResult:

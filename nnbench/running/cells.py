@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,12 @@ class Cell:
     ready: Method | None = field(default=None, compare=False, repr=False)
     """The method its `setup` returned in this process (the runner's); None: set it up in the
     cell. It never travels to a worker process, which sets the method up again."""
+
+    @cached_property
+    def skip_reason(self) -> str | None:
+        """Why the cell cannot run, known without running it (`static_skip_reason`): decided
+        once per process and kept on the cell."""
+        return static_skip_reason(self)
 
     @property
     def storage(self) -> str:

@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Generator, Iterable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from nnbench.results import Results, Row, to_frame
 from nnbench.results.provenance import provenance
 from nnbench.results.table import CURVE_COLUMNS
 from nnbench.running.cell import CellResult, scratch_folder, stopped
-from nnbench.running.cells import Cell, expand, interleaved, static_skip_reason
+from nnbench.running.cells import Cell, expand, interleaved
 from nnbench.running.executors import EXECUTORS, Execution, run_inline
 from nnbench.running.grid import Grid
 from nnbench.running.journal import FolderLock, Journal
@@ -188,18 +188,9 @@ def run_grids(
     before any work (and before writing anything) when the grids or `out` are invalid, or
     when another live run holds `out` (see `FolderLock`), and RunInterrupted (a
     KeyboardInterrupt) on Ctrl-C, with the finished cells journaled."""
-    from tqdm.auto import tqdm
-
     clock = time.monotonic()
     execution = execution or Execution()
-    if out is not None:
-        _check_out(Path(out))
-    cells = list(  # with `out`: `kind:` may pick a method whose trained model is there
-        {cell.cell_id: cell for grid in grids for cell in expand(grid, folder=out)}.values()
-    )
-    if all(static_skip_reason(c) for c in cells):
-        reason = static_skip_reason(cells[0])
-        raise NNBenchError(f"nothing to run: {reason}", "choose matrices and methods that fit")
+    cells = _plan(grids, out)
     journal = Journal(out) if out is not None else None
     lock = FolderLock.take(out, command) if out is not None else None  # before reading it
     finished: dict[str, CellResult] = {}
@@ -211,60 +202,11 @@ def run_grids(
             if c.cell_id in journaled and _reusable(journaled[c.cell_id], execution)
         }
         cached = len(finished)
-        todo = interleaved([c for c in cells if c.cell_id not in finished])
-        skipped = [c for c in todo if static_skip_reason(c)]  # cheap: no worker needed
-        runnable = [c for c in todo if not static_skip_reason(c)]
-        work = _set_up(runnable, out, execution.progress) if runnable else []
         started = pd.Timestamp.now(tz="UTC")
-        # tqdm's convention: disable=None turns the bar off when the output is not a
-        # terminal, so logs do not fill with carriage-return updates
-        bar = tqdm(
-            total=len(todo),
-            desc="cells",
-            unit="cell",
-            disable=None if execution.progress else True,
-            postfix={"cached": cached} if cached else None,
-            file=sys.stderr,
-        )
-        expected = {c.cell_id for c in todo}
-        late: list[Cell] = []  # not started: the deadline had passed
-        started_work = _until(work, execution.deadline, clock, late) if work else work
-        with bar, contextlib.closing(_executed(skipped, started_work, execution)) as stream:
-            for result in stream:
-                spec, outcome = result.row.cell, result.row.outcome
-                if spec.cell_id not in expected:  # a worker's fingerprint of the cell differed
-                    raise NNBenchError(
-                        f"a worker returned {spec.method} on {spec.matrix} as cell "
-                        f"{spec.cell_id}, which this run does not have: its method code "
-                        "differs from this process's",
-                        "run workers on the same nnbench checkout and Python version",
-                    )
-                with _ctrl_c_deferred():
-                    if journal is not None:
-                        journal.append(result)
-                    finished[spec.cell_id] = result
-                bar.update()
-                if execution.progress and outcome.time_s > LONG_CELL_S:
-                    bar.write(
-                        f"  {spec.method} on {spec.matrix} n={spec.n} k={spec.rank} "
-                        f"{spec.dtype}: {outcome.status} in {outcome.time_s:.1f} s",
-                        file=sys.stderr,
-                    )
-        for cell in late:  # rows, not journaled: a later run of the folder runs them
-            reason = f"not started: the run's --deadline of {execution.deadline:g} s had passed"
-            finished[cell.cell_id] = stopped(cell, "skipped", reason)
-        this_run = [finished[c.cell_id] for c in cells]
+        todo = interleaved([c for c in cells if c.cell_id not in finished])
+        _execute(todo, out, execution, _Progress(journal, finished, clock, cached))
         info = _provenance(grids, execution, command, started) | {"cached_cells": cached}
-        if out is None:
-            return _results(this_run, info)
-        folder = _folder_cells(this_run, journaled)
-        info["folder_cells"] = len(folder)
-        results = _results(this_run, info)
-        whole = results if len(folder) == len(this_run) else _results(folder, info)
-        whole.save(out, written=journal.artifact_file if journal is not None else None)
-        if journal is not None:
-            journal.compact()
-        return results
+        return _record([finished[c.cell_id] for c in cells], journaled, info, out, journal)
     except KeyboardInterrupt:
         kept = journal is not None and journal.lines.is_file()
         raise RunInterrupted(len(finished), len(cells), str(out) if kept else None) from None
@@ -275,6 +217,107 @@ def run_grids(
         finally:
             if lock is not None:
                 lock.release()
+
+
+def _plan(grids: Sequence[Grid], out: str | Path | None) -> list[Cell]:
+    """The run's distinct cells, checked before anything is read or written: NNBenchError
+    for a bad `out`, bad grids, or nothing that can run."""
+    if out is not None:
+        _check_out(Path(out))
+    cells = list(  # with `out`: `kind:` may pick a method whose trained model is there
+        {cell.cell_id: cell for grid in grids for cell in expand(grid, folder=out)}.values()
+    )
+    if all(c.skip_reason for c in cells):
+        reason = cells[0].skip_reason
+        raise NNBenchError(f"nothing to run: {reason}", "choose matrices and methods that fit")
+    return cells
+
+
+@dataclass
+class _Progress:
+    """Where a run's results go as they come: the journal, the finished cells (by id), and
+    the clock `--deadline` counts from."""
+
+    journal: Journal | None
+    finished: dict[str, CellResult]
+    clock: float
+    cached: int
+
+
+def _execute(
+    todo: list[Cell], out: str | Path | None, execution: Execution, progress: _Progress
+) -> None:
+    """Run the `todo` cells (skipped ones in this process, the others on the run's executor,
+    their methods set up first) until `--deadline`, journaling each as it completes; a cell
+    the deadline left unstarted gets a skipped row, not journaled."""
+    from tqdm.auto import tqdm
+
+    skipped = [c for c in todo if c.skip_reason]  # cheap: no worker needed
+    runnable = [c for c in todo if not c.skip_reason]
+    work = _set_up(runnable, out, execution.progress) if runnable else []
+    # tqdm's convention: disable=None turns the bar off when the output is not a terminal,
+    # so logs do not fill with carriage-return updates
+    bar = tqdm(
+        total=len(todo),
+        desc="cells",
+        unit="cell",
+        disable=None if execution.progress else True,
+        postfix={"cached": progress.cached} if progress.cached else None,
+        file=sys.stderr,
+    )
+    expected = {c.cell_id for c in todo}
+    late: list[Cell] = []  # not started: the deadline had passed
+    started = _until(work, execution.deadline, progress.clock, late) if work else work
+    with bar, contextlib.closing(_executed(skipped, started, execution)) as stream:
+        for result in stream:
+            _take(result, expected, progress)
+            bar.update()
+            outcome, spec = result.row.outcome, result.row.cell
+            if execution.progress and outcome.time_s > LONG_CELL_S:
+                bar.write(
+                    f"  {spec.method} on {spec.matrix} n={spec.n} k={spec.rank} "
+                    f"{spec.dtype}: {outcome.status} in {outcome.time_s:.1f} s",
+                    file=sys.stderr,
+                )
+    for cell in late:  # rows, not journaled: a later run of the folder runs them
+        reason = f"not started: the run's --deadline of {execution.deadline:g} s had passed"
+        progress.finished[cell.cell_id] = stopped(cell, "skipped", reason)
+
+
+def _take(result: CellResult, expected: set[str], progress: _Progress) -> None:
+    """A finished cell journaled and counted whole (Ctrl-C waits for it)."""
+    spec = result.row.cell
+    if spec.cell_id not in expected:  # a worker's fingerprint of the cell differed
+        raise NNBenchError(
+            f"a worker returned {spec.method} on {spec.matrix} as cell {spec.cell_id}, which "
+            "this run does not have: its method code differs from this process's",
+            "run workers on the same nnbench checkout and Python version",
+        )
+    with _ctrl_c_deferred():
+        if progress.journal is not None:
+            progress.journal.append(result)
+        progress.finished[spec.cell_id] = result
+
+
+def _record(
+    this_run: list[CellResult],
+    journaled: dict[str, CellResult],
+    info: dict[str, Any],
+    out: str | Path | None,
+    journal: Journal | None,
+) -> Results:
+    """This run's results; with `out`, the folder written too (this run's cells and the
+    journal's of earlier runs) and its journal compacted."""
+    if out is None:
+        return _results(this_run, info)
+    folder = _folder_cells(this_run, journaled)
+    info["folder_cells"] = len(folder)
+    results = _results(this_run, info)
+    whole = results if len(folder) == len(this_run) else _results(folder, info)
+    whole.save(out, written=journal.artifact_file if journal is not None else None)
+    if journal is not None:
+        journal.compact()
+    return results
 
 
 def _provenance(

@@ -74,8 +74,14 @@ def _fair(
     )
 
 
-QUICK_BUDGETS = ("max_steps=1000", "max_steps=3000", "max_steps=4000", "steps=1000", "steps=5000",
-                 "max_steps=500")
+QUICK_BUDGETS = (
+    "max_steps=1000",
+    "max_steps=3000",
+    "max_steps=4000",
+    "steps=1000",
+    "steps=5000",
+    "max_steps=500",
+)
 """Budgets the quick variant leaves out: two budgets a method still draw its front, and the
 quick variant (what the tests run) stays under 20 s."""
 
