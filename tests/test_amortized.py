@@ -182,3 +182,37 @@ def test_each_model_states_its_own_loss():
         "rank-10" in losses["amortized-sketch"] and "row space of S A" in losses["amortized-sketch"]
     )
     assert get_method("amortized-sketch").settings(64).init.startswith("Gaussian")
+
+
+def test_the_documented_way_to_add_a_learned_model_runs(tmp_path, monkeypatch):
+    """docs/methods.md's "Adding a learned (amortized) model": its module, as written (with
+    the imports it lists), and its MODELS line give a method that trains, is kept and runs."""
+    import pathlib
+    import re
+    import sys
+    import types
+
+    from nnbench.corpus import MATRIX_FAMILIES
+    from nnbench.methods.amortized import AmortizedMethod, models
+
+    text = (pathlib.Path(__file__).parents[1] / "docs" / "methods.md").read_text()
+    section = text.split("### Adding a learned (amortized) model")[1]
+    module = re.findall(r"```python\n(.*?)```", section, re.S)[0]
+    imports = (
+        "import dataclasses\nfrom dataclasses import dataclass\nfrom typing import Any, ClassVar\n"
+        "import numpy as np\nimport torch\n"
+        "from nnbench.methods.amortized.config import TRAIN_NAMESPACE, minibatches\n"
+        "from nnbench.methods.amortized.model import Model\n"
+        "from nnbench.methods.preconditioners import SPD, spd_only\n"
+        "from nnbench.seeds import derive_seed, stable_hash\n"
+    )
+    written = types.ModuleType("scaled_jacobi")  # a module: dataclasses read its namespace
+    monkeypatch.setitem(sys.modules, written.__name__, written)
+    source = "from __future__ import annotations\n" + imports + module
+    exec(compile(source, "docs/methods.md", "exec"), written.__dict__)
+    monkeypatch.setitem(models.MODELS, "scaled-jacobi", written.SCALED_JACOBI)
+    method = AmortizedMethod("amortized-scaled-jacobi", written.ScaledJacobiConfig(), "")
+    ready = method.small_budget().setup(RunContext(folder=tmp_path, dtype="float64"))
+    fact = ready.factorize(MATRIX_FAMILIES["spd"].make(24, seed=1, dense=True))
+    assert fact.kind == "precond" and fact.history is not None and ready.train_time_s > 0
+    assert len(list((tmp_path / "models").glob("*.pt"))) == 1

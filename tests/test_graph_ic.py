@@ -16,11 +16,11 @@ from nnbench.api import Grid, run_grid
 from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.errors import NNBenchError, SkipCell
 from nnbench.methods import get_method
+from nnbench.methods.amortized import AmortizedMethod, ModelStore
 from nnbench.methods.amortized.graph_ic import (
     DIAGONAL_FLOOR,
     GraphICConfig,
     GraphICNet,
-    GraphICStore,
     graph_of,
     stochastic_loss,
 )
@@ -96,16 +96,23 @@ def test_training_seeds_are_disjoint_from_every_cells_seeds():
 
 
 def test_a_trained_model_is_saved_and_read_back(tmp_path):
+    """By the amortized framework's one store, on the CPU in float32 whatever the cells'."""
     config = GraphICConfig(steps=5, count=2, sizes=(64,))
+    method = get_method("amortized-gnn-ic").with_config(config)
+    assert isinstance(method, AmortizedMethod)
     logs: list[str] = []
-    first = GraphICStore(tmp_path).load_or_train(config, "code", logs.append)
-    again = GraphICStore(tmp_path).load_or_train(config, "code", logs.append)
-    assert len(logs) == 1  # trained once, then read
+    context = RunContext(folder=tmp_path, dtype="float64", log=logs.append)
+    assert not method.has_trained_model(context)
+    first, again = method.setup(context), method.setup(context)
+    assert len(logs) == 1 and method.has_trained_model(context)  # trained once, then read
+    store = ModelStore(tmp_path / "models")
+    assert store.has(config, "cpu", "float32", code=method.code_hash)
+    assert first.trained is not None and again.trained is not None
     g = graph_of(MATRIX_FAMILIES["diffusion-2d"].make(64, seed=9))
     with torch.no_grad():
-        for x, y in zip(first.net(g), again.net(g), strict=True):
+        for x, y in zip(first.trained.net(g), again.trained.net(g), strict=True):
             torch.testing.assert_close(x, y, rtol=0, atol=0)
-    assert again.train_time_s == first.train_time_s and len(again.loss) == 5
+    assert again.train_time_s == first.train_time_s and len(again.trained.loss) == 5
 
 
 def test_what_it_cannot_take_is_refused_clearly(method):

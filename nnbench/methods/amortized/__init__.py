@@ -12,23 +12,36 @@ error within the row space of S A. Matrices are scaled to max|a_ij| = 1. The met
 config and loss curve under the run's folder (`ModelStore`), or loads it from there; a cell's
 timed call is inference only (plus `refine` gradient steps per matrix, counted as inference).
 `train_time_s` is a column of its own.
+
+One framework: every learned model is a `Model` (model.py) in one registry (`MODELS`, by its
+config's `structure`), trained by the one loop (`train`), kept by the one store (`ModelStore`)
+and run by the one method class (`AmortizedMethod`): the dense ones (models.py) and the graph
+preconditioner (`GRAPH_IC`, graph_ic.py). Adding one: docs/methods.md.
 """
 
 from nnbench.methods.amortized.config import AmortizedConfig, train_seeds, training_set
-from nnbench.methods.amortized.graph_ic import GraphIC, GraphICConfig, graph_ic_method
-from nnbench.methods.amortized.method import AMORTIZED_METHODS, MODELS_DIR, AmortizedMethod
+from nnbench.methods.amortized.graph_ic import GRAPH_IC, GraphICConfig
+from nnbench.methods.amortized.method import (
+    AMORTIZED_METHODS,
+    MODELS_DIR,
+    AmortizedMethod,
+    graph_ic_method,
+)
+from nnbench.methods.amortized.model import LearnedConfig, Model
 from nnbench.methods.amortized.models import MODELS, FactorNet, stochastic_frobenius
 from nnbench.methods.amortized.store import ModelStore, Trained, train
 
 __all__ = [
     "AMORTIZED_METHODS",
+    "GRAPH_IC",
     "MODELS",
     "MODELS_DIR",
     "AmortizedConfig",
     "AmortizedMethod",
     "FactorNet",
-    "GraphIC",
     "GraphICConfig",
+    "LearnedConfig",
+    "Model",
     "ModelStore",
     "Trained",
     "graph_ic_method",

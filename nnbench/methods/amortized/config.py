@@ -1,10 +1,12 @@
-"""What an amortized model is trained on: its config, the training seeds (a namespace of
-their own, never a cell's) and the training set."""
+"""What a dense amortized model (`MODELS`) is trained on: its config, the training seeds (a
+namespace of their own, never a cell's), the training set and its minibatches."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -70,6 +72,10 @@ class AmortizedConfig:
         if self.n < 1 or self.count < 1 or self.steps < 0 or self.batch_size < 1:
             raise NNBenchError("n, count, batch_size must be >= 1", "fix the amortized config")
 
+    def small_budget(self) -> AmortizedConfig:
+        """A few steps on a few matrices."""
+        return dataclasses.replace(self, steps=min(self.steps, 20), count=min(self.count, 64))
+
     @property
     def heavy_rows(self) -> int:
         """How many rows of A get a row of S of their own (learned positions)."""
@@ -91,11 +97,33 @@ def train_seeds(config: AmortizedConfig) -> list[tuple[str, int]]:
     ]
 
 
-def training_set(config: AmortizedConfig, dtype: torch.dtype) -> torch.Tensor:
+def training_set(config: AmortizedConfig, dtype: torch.dtype, device: str = "cpu") -> torch.Tensor:
+    """(count, n, n) on `device`: the training matrices, each scaled to max|a_ij| = 1."""
     from nnbench.corpus import MATRIX_FAMILIES
 
     stack = [MATRIX_FAMILIES[f].make(config.n, seed=s, dense=True) for f, s in train_seeds(config)]
-    return unit_scaled(torch.from_numpy(np.stack(stack)).to(dtype))[0]
+    return unit_scaled(torch.from_numpy(np.stack(stack)).to(dtype))[0].to(device)
+
+
+class Minibatched(Protocol):
+    """A config that trains on minibatches of a stacked training set (`minibatches`)."""
+
+    @property
+    def steps(self) -> int: ...
+
+    @property
+    def batch_size(self) -> int: ...
+
+
+def minibatches(
+    data: torch.Tensor, gen: torch.Generator, config: Minibatched
+) -> Iterator[torch.Tensor]:
+    """`config.steps` minibatches of `config.batch_size` matrices of `data`, drawn with
+    replacement as each step comes."""
+    for _ in range(config.steps):
+        size = (config.batch_size,)
+        idx = torch.randint(0, data.shape[0], size, generator=gen, device=data.device)
+        yield data[idx]
 
 
 def unit_scaled(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

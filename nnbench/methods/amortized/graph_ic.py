@@ -19,22 +19,21 @@ Sjolund, TMLR 2024).
 - Applying M^-1 is two sparse triangular solves, as for IC(0) (`preconditioners`).
 
 Training matrices: `families` x `sizes`, `count` of them, seeds in the training namespace
-(`amortized.config.TRAIN_NAMESPACE`), disjoint from every cell's. Adam, cosine-annealed, one
-matrix a step. Model and its loss curve are kept under the run's folder by config and code.
+(`amortized.config.TRAIN_NAMESPACE`), disjoint from every cell's. A model of the amortized
+framework (`GRAPH_IC`): its one training loop (Adam, cosine-annealed; here one matrix a step,
+on the CPU in float32) and its one store (model and loss curve under the run's folder, by
+config and code).
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
-import json
 import math
-import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse
@@ -42,12 +41,10 @@ import torch
 
 from nnbench.errors import NNBenchError, SkipCell
 from nnbench.methods.amortized.config import TRAIN_NAMESPACE
-from nnbench.methods.base import Method, Raw, RunContext, Settings
-from nnbench.methods.factorization import TrainingHistory
+from nnbench.methods.amortized.model import Model
 from nnbench.methods.preconditioners import SPD, spd_only, triangular_inverse
 from nnbench.seeds import derive_seed
 
-MODELS_DIR = "models"
 DIAGONAL_FLOOR = 1e-3  # l̂_ii >= this: exactly positive, in the Jacobi-scaled system
 DIAGONAL_SHIFT = math.log(math.e - 1.0)  # softplus(DIAGONAL_SHIFT) = 1
 NODE_FEATURES = 3
@@ -58,6 +55,7 @@ class GraphICConfig:
     """What the learned preconditioner is trained on and how (`[steps=..,count=..]` on the
     command line)."""
 
+    structure: ClassVar[str] = "graph-ic"  # its model in `MODELS`
     families: tuple[str, ...] = ("diffusion-2d", "graph-laplacian")
     sizes: tuple[int, ...] = (256, 1024)
     count: int = 64
@@ -84,6 +82,10 @@ class GraphICConfig:
     @property
     def key(self) -> str:
         return hashlib.blake2b(repr(self).encode(), digest_size=6).hexdigest()
+
+    def small_budget(self) -> GraphICConfig:
+        """A few steps on two small matrices."""
+        return dataclasses.replace(self, steps=min(self.steps, 10), count=2, sizes=(64,))
 
     def train_matrices(self) -> list[tuple[str, int, int]]:
         """(family, n, seed) of each training matrix, seeds in the training namespace."""
@@ -323,156 +325,56 @@ def stochastic_loss(net: GraphICNet, g: Graph, probes: int, gen: torch.Generator
     return torch.sum(residual**2) / torch.sum(az**2)
 
 
-@dataclass
-class TrainedGraphIC:
-    net: GraphICNet
-    loss: np.ndarray
-    elapsed_s: np.ndarray
-    train_time_s: float
-
-
-def train_graph_ic(config: GraphICConfig) -> TrainedGraphIC:
-    """Adam (cosine-annealed from `lr`), one training matrix a step, in float32 on the CPU.
-    The training matrices are built first, untimed as part of training."""
+def _training_graphs(config: GraphICConfig, dtype: torch.dtype, device: str) -> list[Graph]:
+    """The training matrices as graphs (on the CPU: `GRAPH_IC.trains_on`)."""
     from nnbench.corpus import MATRIX_FAMILIES
 
-    torch.manual_seed(config.seed)
-    gen = torch.Generator().manual_seed(config.seed)
-    graphs = [
-        graph_of(MATRIX_FAMILIES[family].make(n, seed=seed))
+    return [
+        graph_of(MATRIX_FAMILIES[family].make(n, seed=seed), dtype)
         for family, n, seed in config.train_matrices()
     ]
-    net = GraphICNet(config.hidden, config.layers)
-    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.steps)
+
+
+def _one_graph_a_step(
+    graphs: list[Graph], gen: torch.Generator, config: GraphICConfig
+) -> Iterator[Graph]:
+    """`config.steps` training graphs, drawn with replacement, in an order drawn at once."""
     order = torch.randint(0, len(graphs), (config.steps,), generator=gen)
-    losses, elapsed = [], []
-    start = time.perf_counter()
-    for step in range(config.steps):
-        loss = stochastic_loss(net, graphs[int(order[step])], config.probes, gen)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        losses.append(float(loss.detach()))
-        elapsed.append(time.perf_counter() - start)
-        if not math.isfinite(losses[-1]):
-            raise NNBenchError("training the graph preconditioner diverged", "lower its lr")
-    return TrainedGraphIC(net.eval(), np.array(losses), np.array(elapsed), elapsed[-1])
+    return (graphs[int(i)] for i in order)
 
 
-class GraphICStore:
-    """Trained graph preconditioners in a folder: KEY.pt, KEY.json (config, training time),
-    KEY.loss.npz; KEY = the config's key and the code fingerprint of the method."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def _stem(self, config: GraphICConfig, code: str) -> Path:
-        return self.folder / f"graph-ic-{config.key}-{code}"
-
-    def has(self, config: GraphICConfig, code: str) -> bool:
-        return self._stem(config, code).with_suffix(".json").is_file()
-
-    def load_or_train(self, config: GraphICConfig, code: str, log: Any) -> TrainedGraphIC:
-        stem = self._stem(config, code)
-        if self.has(config, code):
-            net = GraphICNet(config.hidden, config.layers)
-            net.load_state_dict(torch.load(stem.with_suffix(".pt"), weights_only=True))
-            curve = np.load(stem.with_suffix(".loss.npz"))
-            info = json.loads(stem.with_suffix(".json").read_text())
-            return TrainedGraphIC(
-                net.eval(), curve["loss"], curve["elapsed_s"], float(info["train_time_s"])
-            )
-        log(f"training the graph preconditioner once -> {self.folder}")
-        trained = train_graph_ic(config)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        torch.save(trained.net.state_dict(), stem.with_suffix(".pt"))
-        np.savez(stem.with_suffix(".loss.npz"), loss=trained.loss, elapsed_s=trained.elapsed_s)
-        info = {
-            "config": dataclasses.asdict(config),
-            "train_time_s": trained.train_time_s,
-            "parameters": parameter_count(config),
-        }
-        stem.with_suffix(".json").write_text(json.dumps(info, indent=1))  # last: marks done
-        return trained
+def _loss(
+    net: torch.nn.Module, g: Graph, gen: torch.Generator, config: GraphICConfig
+) -> torch.Tensor:
+    assert isinstance(net, GraphICNet)
+    return stochastic_loss(net, g, config.probes, gen)
 
 
-class GraphIC(Method):
-    """`amortized-gnn-ic`: the learned preconditioner applied to an unseen sparse SPD A. The
-    timed call is the network's forward pass on A's graph and the assembly of the sparse L
-    (what a user must do before CG can start); training is `train_time_s`."""
-
-    kind = "precond"
-    group = "amortized"
-    backend = "numpy"
-    square_only = True
-    takes_sparse = True
-    requires = SPD
-    trains_model = True
-    config: GraphICConfig
-
-    def __init__(self, name: str, config: GraphICConfig, description: str) -> None:
-        self.name, self.config, self.description = name, config, description
-        self.trained: TrainedGraphIC | None = None
-        self.train_time_s = math.nan
-
-    def has_trained_model(self, context: RunContext) -> bool:
-        """Trained on the CPU in float32 whatever the cells' device and dtype: one model."""
-        return GraphICStore(context.folder / MODELS_DIR).has(self.config, self.code_hash)
-
-    def setup(self, context: RunContext) -> GraphIC:
-        store = GraphICStore(context.folder / MODELS_DIR)
-        ready = copy.copy(self)
-        ready.trained = store.load_or_train(self.config, self.code_hash, context.log)
-        ready.train_time_s = ready.trained.train_time_s
-        return ready
-
-    def small_budget(self) -> Method:
-        cfg = self.config
-        small = dataclasses.replace(cfg, steps=min(cfg.steps, 10), count=2, sizes=(64,))
-        return self.with_config(small)
-
-    def settings(self, n: int) -> Settings:
-        cfg = self.config
-        return Settings(
-            optimizer="adam",
-            lr=cfg.lr,
-            init="L̂ = tril(Â) + I (zero output heads)",
-            data_size=cfg.count,
-            loss="||(L L^T - A) z||^2 / ||A z||^2, z ~ N(0, I), Jacobi-scaled A; over "
-            + "+".join(cfg.families),
-            trained_on="+".join(cfg.families),
-            parameters=float(parameter_count(cfg)),
-        )
-
-    def prepare(self, a: Any, *, device: str) -> Any:
-        spd_only(a)
-        return a if scipy.sparse.issparse(a) else scipy.sparse.csr_array(np.asarray(a))
-
-    def compute(self, x: Any, *, rank: int | None, seed: int) -> Raw:
-        if self.trained is None:  # a notebook's own instance: set it up in a scratch folder
-            import tempfile
-
-            ready = self.setup(RunContext(folder=Path(tempfile.mkdtemp(prefix="nnbench-gic-"))))
-            self.trained, self.train_time_s = ready.trained, ready.train_time_s
-        assert self.trained is not None
-        g = graph_of(x)
-        off, diag = self.trained.net.infer(g)
-        lower = lower_factor(g, off, diag)
-        history = TrainingHistory(self.trained.loss, self.trained.elapsed_s)
-        return {"operator": triangular_inverse(lower), "history": history}
+def _build(config: GraphICConfig) -> GraphICNet:
+    return GraphICNet(config.hidden, config.layers)
 
 
-def graph_ic_method(config: GraphICConfig | None = None) -> GraphIC:
-    cfg = config or GraphICConfig()
-    return GraphIC(
-        "amortized-gnn-ic",
-        cfg,
-        "NeuralIF-style learned preconditioner: a message-passing network "
-        f"({cfg.layers} rounds, width {cfg.hidden}, {parameter_count(cfg):,} parameters) over "
-        "A's sparsity graph predicts L on the pattern of tril(A) with an exactly positive "
-        f"diagonal; trained once on {cfg.count} sparse "
-        f"{'/'.join(cfg.families)} systems (n = {'/'.join(map(str, cfg.sizes))}), "
-        "sparse O(nnz) inference, M^-1 by two sparse triangular solves",
-    )
+def _infer(net: torch.nn.Module, a: Any, config: GraphICConfig, rank: int | None) -> dict[str, Any]:
+    """The timed call: A's graph, the network's forward pass and the assembly of the sparse L
+    (what a user must do before CG can start); M^-1 applies it by two triangular solves."""
+    assert isinstance(net, GraphICNet)
+    g = graph_of(a)
+    off, diag = net.infer(g)
+    return {"operator": triangular_inverse(lower_factor(g, off, diag))}
+
+
+GRAPH_IC = Model(
+    kind="precond",
+    build=_build,
+    data=_training_graphs,
+    batches=_one_graph_a_step,
+    loss=_loss,
+    infer=_infer,
+    loss_formula="||(L L^T - A) z||^2 / ||A z||^2, z ~ N(0, I), Jacobi-scaled A",
+    init="L̂ = tril(Â) + I (zero output heads)",
+    sparse=True,
+    trains_on=("cpu", "float32"),  # one model, whatever the cells' device and dtype
+    parameters=parameter_count,
+    requires=SPD,
+    check=spd_only,
+)

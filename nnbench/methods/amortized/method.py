@@ -1,103 +1,114 @@
-"""The amortized method: its `setup` trains its model once (or loads it) before the cells,
-and each cell times inference only; and the registered ones."""
+"""The amortized method, one class for every learned model (`Model`): its `setup` trains its
+model once (or loads it) before the cells, and each cell times inference only; and the
+registered dense ones."""
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 
 from nnbench.errors import NNBenchError
-from nnbench.methods.amortized.config import SKETCHES, AmortizedConfig
-from nnbench.methods.amortized.models import MODELS, Model
+from nnbench.methods.amortized.config import AmortizedConfig
+from nnbench.methods.amortized.graph_ic import GraphICConfig, parameter_count
+from nnbench.methods.amortized.model import LearnedConfig, Model
+from nnbench.methods.amortized.models import MODELS
 from nnbench.methods.amortized.store import ModelStore, Trained, train
 from nnbench.methods.base import Cost, Method, Raw, RunContext, Settings
 from nnbench.methods.factorization import TrainingHistory
-from nnbench.methods.sketch import sketch_and_solve_cost
 
 MODELS_DIR = "models"  # trained models, in the run's folder (`RunContext.folder`)
 
 
 class AmortizedMethod(Method):
-    """A network trained once per (structure, distribution), applied by a forward pass."""
+    """A network trained once per config (model and distribution), applied by a forward pass.
+    What differs between models is their `Model`, the one of the config's `structure`."""
 
     group = "amortized"
-    backend = "torch"
-    square_only = True
-    batchable = True
     trains_model = True
-    config: AmortizedConfig
+    config: LearnedConfig
 
-    def __init__(self, name: str, config: AmortizedConfig, description: str) -> None:
+    def __init__(self, name: str, config: LearnedConfig, description: str) -> None:
         self.name, self.config, self.description = name, config, description
-        self.kind = self.model.kind
+        model = self.model
+        self.kind = model.kind
         self.square_only = self.kind in ("lu", "precond")
-        self.requires = self.model.requires
-        self.warmup_at_full_size = not self.model.any_size
+        self.requires = model.requires
+        self.warmup_at_full_size = model.one_size is not None
+        self.backend = "numpy" if model.sparse else "torch"
+        self.takes_sparse = model.sparse
+        self.batchable = not model.sparse
         self.trained: Trained | None = None
         self.train_time_s = math.nan
 
     @property
-    def model(self) -> Model:
+    def model(self) -> Model[Any]:
         return MODELS[self.config.structure]
 
     def skip_reason(
         self, shape: tuple[int, int], *, rank: int | None, dtype: str, device: str, batch: int = 1
     ) -> str | None:
         reason = super().skip_reason(shape, rank=rank, dtype=dtype, device=device, batch=batch)
-        if reason is None and self.needs_rank and rank is not None and rank > self.config.rows:
-            return f"rank {rank} exceeds the sketch's {self.config.rows} rows; set rows={rank}"
-        if reason is None and not self.model.any_size and shape[0] != self.config.n:
-            n = self.config.n
+        model, cfg = self.model, self.config
+        rows = None if model.max_rank is None else model.max_rank(cfg)
+        if reason is None and rows is not None and rank is not None and rank > rows:
+            return f"rank {rank} exceeds the sketch's {rows} rows; set rows={rank}"
+        n = None if model.one_size is None else model.one_size(cfg)
+        if reason is None and n is not None and shape[0] != n:
             return (
                 f"{self.name} was trained on {n}x{n} matrices and factorizes only that size; "
                 f"train one for this size: {self.base_name}[n={shape[0]}]"
             )
         return reason
 
-    def prepare(self, a: np.ndarray, *, device: str) -> Any:
-        """The matrix (or stack) on `device`, once its model's `check` passed each matrix."""
+    def prepare(self, a: Any, *, device: str) -> Any:
+        """The matrix (or stack) on `device`, once its model's `check` passed each matrix; a
+        sparse model's as CSR."""
         if self.model.check is not None:
-            for matrix in a if a.ndim == 3 else a[None]:
+            for matrix in a if a.ndim == 3 else [a]:
                 self.model.check(matrix)
+        if self.model.sparse and not scipy.sparse.issparse(a):
+            return scipy.sparse.csr_array(np.asarray(a))
         return super().prepare(a, device=device)
 
     def cost(self, shape: tuple[int, int], rank: int | None) -> Cost:
-        """A learned sketch is applied as any sketch-and-solve is: two passes over A."""
-        if self.config.structure not in SKETCHES or rank is None:
-            return Cost()
-        return sketch_and_solve_cost(shape, self.config.rows)
+        cost = self.model.cost
+        return Cost() if cost is None or rank is None else cost(shape, rank, self.config)
 
     def small_budget(self) -> Method:
         """Its model trained for a few steps on a few matrices (by `setup`)."""
-        cfg = self.config
-        small = dataclasses.replace(cfg, steps=min(cfg.steps, 20), count=min(cfg.count, 64))
-        return self.with_config(small)
+        return self.with_config(self.config.small_budget())
 
     def settings(self, n: int) -> Settings:
-        cfg = self.config
+        cfg, model = self.config, self.model
+        families = "+".join(cfg.families)
         return Settings(
             optimizer="adam",
             lr=cfg.lr,
-            init=self.model.init,
+            init=model.init,
             data_size=cfg.count,
-            loss=f"{self.model.loss_formula.format(k=cfg.rank)}; over {'+'.join(cfg.families)}",
-            trained_on="+".join(cfg.families),
+            loss=f"{model.loss_formula.format_map(vars(cfg))}; over {families}",
+            trained_on=families,
+            parameters=math.nan if model.parameters is None else float(model.parameters(cfg)),
         )
+
+    def _trains_on(self, context: RunContext) -> tuple[str, str]:
+        """(device, dtype) its model is trained in: the cells' unless it has its own."""
+        return self.model.trains_on or (context.device, context.dtype)
 
     def has_trained_model(self, context: RunContext) -> bool:
         store = ModelStore(context.folder / MODELS_DIR)
-        return store.has(self.config, context.device, context.dtype, code=self.code_hash)
+        return store.has(self.config, *self._trains_on(context), code=self.code_hash)
 
     def setup(self, context: RunContext) -> AmortizedMethod:
         """This method with its trained model: loaded from `context.folder`, or trained there
         first (untimed; the runner's call before the cells). Models are kept by config and
         code (`code_hash`): one trained by other code is not reused."""
         store = ModelStore(context.folder / MODELS_DIR)
-        device, dtype, code = context.device, context.dtype, self.code_hash
+        (device, dtype), code = self._trains_on(context), self.code_hash
         if store.has(self.config, device, dtype, code=code):
             trained = store.load(self.config, device, dtype, code=code)
         else:
@@ -114,9 +125,11 @@ class AmortizedMethod(Method):
                 f"{self.name} has no trained model",
                 "use the method its setup(RunContext(folder=...)) returns, or nnbench run",
             )
-        stack = x if x.ndim == 3 else x[None]
-        raw = self.model.infer(self.trained.net, stack, self.config, rank)
+        net, infer = self.trained.net, self.model.infer
         history = TrainingHistory(self.trained.loss, self.trained.elapsed_s)
+        if not self.batchable:  # one (sparse) matrix
+            return {**infer(net, x, self.config, rank), "history": history}
+        raw = infer(net, x if x.ndim == 3 else x[None], self.config, rank)
         if x.ndim == 2:
             raw = {k: v[0] for k, v in raw.items()}
         return {**raw, "history": history}
@@ -192,3 +205,17 @@ AMORTIZED_METHODS: tuple[AmortizedMethod, ...] = (
         "rank-k approximation within the row space of S A",
     ),
 )
+
+
+def graph_ic_method(config: GraphICConfig | None = None) -> AmortizedMethod:
+    cfg = config or GraphICConfig()
+    return AmortizedMethod(
+        "amortized-gnn-ic",
+        cfg,
+        "NeuralIF-style learned preconditioner: a message-passing network "
+        f"({cfg.layers} rounds, width {cfg.hidden}, {parameter_count(cfg):,} parameters) over "
+        "A's sparsity graph predicts L on the pattern of tril(A) with an exactly positive "
+        f"diagonal; trained once on {cfg.count} sparse "
+        f"{'/'.join(cfg.families)} systems (n = {'/'.join(map(str, cfg.sizes))}), "
+        "sparse O(nnz) inference, M^-1 by two sparse triangular solves",
+    )

@@ -1,20 +1,28 @@
-"""The networks of amortized methods, by structure (`MODELS`): exactly structured LU and
-Cholesky factors (FactorNet), a learned sketch (SketchNet) and a sparse preconditioner
-(EdgeNet), each with its training loss and its inference on a stack."""
+"""Every learned model, by its config's `structure` (`MODELS`, the one registry of models):
+the dense ones here, exactly structured LU and Cholesky factors (FactorNet), a learned sketch
+(SketchNet, SparseSketchNet) and a preconditioner (EdgeNet), each with its training loss and
+its inference on a stack, configured by `AmortizedConfig`; and the graph preconditioner
+(`graph_ic.GRAPH_IC`, its own config)."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
 import torch
 
-from nnbench.methods.amortized.config import AmortizedConfig, unit_scaled
-from nnbench.methods.base import ANY_MATRIX, Requirements
+from nnbench.methods.amortized.config import (
+    AmortizedConfig,
+    minibatches,
+    training_set,
+    unit_scaled,
+)
+from nnbench.methods.amortized.graph_ic import GRAPH_IC
+from nnbench.methods.amortized.model import Model
+from nnbench.methods.base import Cost
 from nnbench.methods.preconditioners import SPD, spd_only
-from nnbench.methods.sketch import best_in_row_space
+from nnbench.methods.sketch import best_in_row_space, sketch_and_solve_cost
 from nnbench.seeds import derive_seed
 
 
@@ -206,6 +214,19 @@ def _sketch_loss(
     return (1.0 - (top**2).sum(-1) / energy).mean()
 
 
+def _trained_size(config: AmortizedConfig) -> int:
+    return config.n
+
+
+def _sketch_rows(config: AmortizedConfig) -> int:
+    return config.rows
+
+
+def _sketch_cost(shape: tuple[int, int], rank: int, config: AmortizedConfig) -> Cost:
+    """A learned sketch is applied as any sketch-and-solve is: two passes over A."""
+    return sketch_and_solve_cost(shape, config.rows)
+
+
 def _sketch_infer(
     net: torch.nn.Module, stack: torch.Tensor, config: AmortizedConfig, rank: int | None
 ) -> dict[str, torch.Tensor]:
@@ -274,87 +295,79 @@ def _precond_infer(
         return {"L": net(scaled) * scale.sqrt()}
 
 
-@dataclass(frozen=True, kw_only=True)
-class Model:
-    """What a structure trains and how it is applied: the factorization kind it gives, the
-    network, its training loss on a batch, inference on a stack, and whether one model serves
-    every size; `loss_formula` and `init` say in words what `loss` computes (`{k}`: the rank
-    a sketch is trained for) and where training starts (results columns); `place`: a step
-    on the whole training set before the gradient steps (timed as training), that fixes what
-    gradients cannot move (a sparse sketch's positions); `requires`: what it needs of a
-    matrix (`Requirements`), which `check` (untimed, on each matrix of a stack) enforces by
-    raising `SkipCell`."""
-
-    kind: str
-    build: Callable[[AmortizedConfig], torch.nn.Module]
-    loss: Callable[[torch.nn.Module, torch.Tensor, torch.Generator, AmortizedConfig], torch.Tensor]
-    infer: Callable[
-        [torch.nn.Module, torch.Tensor, AmortizedConfig, int | None], dict[str, torch.Tensor]
-    ]
-    loss_formula: str
-    init: str
-    place: Callable[[torch.nn.Module, torch.Tensor, AmortizedConfig], None] | None = None
-    any_size: bool = False
-    classical_solve: bool = False  # inference ends in classical linear algebra (the sketch's)
-    requires: Requirements = ANY_MATRIX
-    check: Callable[[np.ndarray], None] | None = None
-
-
 PROBE = "one z ~ N(0, I) per matrix and step, A scaled to max|a_ij| = 1"
-MODELS: dict[str, Model] = {
+MODELS: dict[str, Model[Any]] = {
     "lu": Model(
         kind="lu",
         build=FactorNet,
+        data=training_set,
+        batches=minibatches,
         loss=_factors_loss,
         infer=_factors_infer,
         loss_formula=f"batch mean of ||(L U - A) z||^2, {PROBE}",
         init="zero correction of (I, triu(A))",
+        one_size=_trained_size,
     ),
     "cholesky": Model(
         kind="lu",
         build=FactorNet,
+        data=training_set,
+        batches=minibatches,
         loss=_factors_loss,
         infer=_factors_infer,
         loss_formula=f"batch mean of ||(L L^T - A) z||^2, {PROBE}",
         init="zero correction of diag(sqrt(a_ii))",
+        one_size=_trained_size,
     ),
     "sketch": Model(
         kind="rank-k",
         build=SketchNet,
+        data=training_set,
+        batches=minibatches,
         loss=_sketch_loss,
         infer=_sketch_infer,
         loss_formula=(
-            "batch mean of ||A - A_k||_F^2 / ||A||_F^2, A_k the best rank-{k} approximation "
+            "batch mean of ||A - A_k||_F^2 / ||A||_F^2, A_k the best rank-{rank} approximation "
             "within the row space of S A"
         ),
         init="Gaussian S / sqrt(rows)",
+        one_size=_trained_size,
+        max_rank=_sketch_rows,
+        cost=_sketch_cost,
         classical_solve=True,
     ),
     "sparse-sketch": Model(
         kind="rank-k",
         build=SparseSketchNet,
+        data=training_set,
+        batches=minibatches,
         loss=_sketch_loss,
         infer=_sketch_infer,
         loss_formula=(
-            "batch mean of ||A - A_k||_F^2 / ||A||_F^2, A_k the best rank-{k} approximation "
+            "batch mean of ||A - A_k||_F^2 / ||A||_F^2, A_k the best rank-{rank} approximation "
             "within the row space of S A, S with CountSketch's sparsity (values learned)"
         ),
         init="CountSketch: one random sign a column, at a random row or, with learned "
         "positions, heavy rows (top ridge leverage scores) alone in a row (kept)",
         place=_place_entries,
+        one_size=_trained_size,
+        max_rank=_sketch_rows,
+        cost=_sketch_cost,
         classical_solve=True,
     ),
     "precond": Model(
         kind="precond",
         build=EdgeNet,
+        data=training_set,
+        batches=minibatches,
         loss=_precond_loss,
         infer=_precond_infer,
         loss_formula=f"batch mean of ||(L L^T - A) z||^2 / ||A||_F^2, {PROBE}",
         init="zero correction of (sqrt(a_ii), a_ij / sqrt(a_jj)) on the pattern of tril(A)",
-        any_size=True,
         requires=SPD,  # its M^-1 preconditions CG, which breaks down on any other matrix
         check=spd_only,
     ),
+    "graph-ic": GRAPH_IC,
 }
 
 

@@ -1,4 +1,5 @@
-"""Training a model once and keeping it: `train` and the folder of trained models."""
+"""Training a model once and keeping it: `train`, the one training loop of every learned
+model (`Model`), and `ModelStore`, the folder of trained models."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 import torch
 
 from nnbench.errors import NNBenchError
-from nnbench.methods.amortized.config import AmortizedConfig, training_set
+from nnbench.methods.amortized.model import LearnedConfig
 from nnbench.methods.amortized.models import MODELS
 
 
@@ -21,21 +22,21 @@ from nnbench.methods.amortized.models import MODELS
 class Trained:
     """A trained model with its config, loss curve and training time."""
 
-    config: AmortizedConfig
+    config: LearnedConfig
     net: torch.nn.Module
     loss: np.ndarray
     elapsed_s: np.ndarray
     train_time_s: float
 
 
-def train(config: AmortizedConfig, device: str = "cpu", dtype: str = "float32") -> Trained:
-    """The model's `place` step on the training set, if it has one, then Adam
-    (cosine-annealed from `lr`) on minibatches of it, on the model's loss (`MODELS`)."""
+def train(config: LearnedConfig, device: str = "cpu", dtype: str = "float32") -> Trained:
+    """The model's (`MODELS[config.structure]`) training set and network, its `place` step if
+    it has one, then Adam (cosine-annealed from `lr`), one step on its loss per batch."""
     torch_dtype = getattr(torch, dtype)
     gen = torch.Generator(device=device).manual_seed(config.seed)
     torch.manual_seed(config.seed)
-    data = training_set(config, torch_dtype).to(device)
     model = MODELS[config.structure]
+    data = model.data(config, torch_dtype, device)
     net = model.build(config).to(device=device, dtype=torch_dtype)
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(config.steps, 1))
@@ -43,9 +44,8 @@ def train(config: AmortizedConfig, device: str = "cpu", dtype: str = "float32") 
     start = time.perf_counter()
     if model.place is not None:  # data-dependent set-up (a sketch's positions): training time
         model.place(net, data, config)
-    for _ in range(config.steps):
-        idx = torch.randint(0, data.shape[0], (config.batch_size,), generator=gen, device=device)
-        loss = model.loss(net, data[idx], gen, config)
+    for batch in model.batches(data, gen, config):
+        loss = model.loss(net, batch, gen, config)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -60,16 +60,17 @@ def train(config: AmortizedConfig, device: str = "cpu", dtype: str = "float32") 
 
 class ModelStore:
     """Trained models in a folder: `KEY.pt` (weights), `KEY.json` (config, training time,
-    device, dtype, code) and `KEY.loss.npz` (the loss curve), KEY = the config's `key`, the
-    code fingerprint of the method that trained it (`code`), device and dtype."""
+    device, dtype, code, trainable parameters) and `KEY.loss.npz` (the loss curve), KEY = the
+    config's `key`, the code fingerprint of the method that trained it (`code`), device and
+    dtype."""
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
 
-    def _stem(self, config: AmortizedConfig, device: str, dtype: str, code: str) -> Path:
+    def _stem(self, config: LearnedConfig, device: str, dtype: str, code: str) -> Path:
         return self.folder / "-".join(filter(None, (config.key, code, device, dtype)))
 
-    def has(self, config: AmortizedConfig, device: str, dtype: str, *, code: str = "") -> bool:
+    def has(self, config: LearnedConfig, device: str, dtype: str, *, code: str = "") -> bool:
         return self._stem(config, device, dtype, code).with_suffix(".json").is_file()
 
     def save(self, trained: Trained, device: str, dtype: str, *, code: str = "") -> None:
@@ -83,13 +84,15 @@ class ModelStore:
             "device": device,
             "dtype": dtype,
             "code": code,
+            "parameters": sum(p.numel() for p in trained.net.parameters()),
         }
         stem.with_suffix(".json").write_text(json.dumps(info, indent=1))  # last: marks complete
 
-    def load(self, config: AmortizedConfig, device: str, dtype: str, *, code: str = "") -> Trained:
+    def load(self, config: LearnedConfig, device: str, dtype: str, *, code: str = "") -> Trained:
         stem = self._stem(config, device, dtype, code)
         info = json.loads(stem.with_suffix(".json").read_text())
         net = MODELS[config.structure].build(config).to(device=device, dtype=getattr(torch, dtype))
-        net.load_state_dict(torch.load(stem.with_suffix(".pt"), map_location=device))
+        weights = torch.load(stem.with_suffix(".pt"), map_location=device, weights_only=True)
+        net.load_state_dict(weights)
         curve = np.load(stem.with_suffix(".loss.npz"))
         return Trained(config, net.eval(), curve["loss"], curve["elapsed_s"], info["train_time_s"])
