@@ -12,7 +12,8 @@ What a plug-in may import (docs/plugins.md), and nothing else of nnbench: `Metho
 it for a trained method: `compute` returns factors by name, with `history`), `LibraryMethod`
 (a classical method: a function `(x, rank, seed, config) -> factors by name`), `Raw`,
 `LibraryOutput`, `Requirements`, `RunContext`, `Settings`, `SkipCell` (decline an input),
-`Diverged` (a training that blew up), `MatrixFamily`, `Study`, `Grid`, `KINDS`, `GROUPS` and
+`Diverged` (a training that blew up), `MatrixFamily`, `Study` (its own sections: `TableSpec`,
+`FigureSpec`), `Grid`, `KINDS`, `GROUPS` and
 the factorization types (`LUFactorization`, `QRFactorization`, `SVDFactorization`,
 `LowRankFactorization`, `PreconditionerFactorization`, `InverseOperator`,
 `TrainingHistory`). `load_plugins` loads plug-ins into this process's registries."""
@@ -49,6 +50,7 @@ from nnbench.methods.factorization import InverseOperator, PreconditionerFactori
 from nnbench.metrics import METRICS
 from nnbench.plugins import load_plugins
 from nnbench.report import build_report
+from nnbench.report.spec import FigureSpec, TableSpec
 from nnbench.results import COLUMNS, Results, load_results
 from nnbench.running.cells import Cell, expand
 from nnbench.running.executors import Execution
@@ -109,6 +111,7 @@ __all__ = [
     "Cell",
     "Diverged",
     "Execution",
+    "FigureSpec",
     "Grid",
     "InverseOperator",
     "LUFactorization",
@@ -129,6 +132,7 @@ __all__ = [
     "Settings",
     "SkipCell",
     "Study",
+    "TableSpec",
     "TrainingHistory",
     "build_report",
     "expand",

@@ -38,7 +38,7 @@ from nnbench.methods import GROUPS, KINDS, METHODS, Method
 from nnbench.methods.base import BACKENDS
 from nnbench.running.executors import START_METHOD, Execution
 from nnbench.sources import NNBENCH, PLUGINS, LoadedFrom, Plugin, installed_plugins
-from nnbench.studies import STUDIES, Study
+from nnbench.studies import STUDIES, Study, check_section_names
 
 T = TypeVar("T")
 
@@ -306,6 +306,7 @@ def _register(
         taken = _owner("study", study.name, STUDIES, lambda p: p.studies)
         where = f"{at}{_assigned_line(path, 'NNBENCH_STUDIES')}"
         _check_name("study", study.name, taken, study_names, where)
+    check_section_names(studies, f"{at}{_assigned_line(path, 'NNBENCH_STUDIES')}")
     plugin = Plugin(
         label=label,
         loaded_from=loaded_from,

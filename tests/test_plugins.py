@@ -183,6 +183,13 @@ BAD = {
         "line 3: method name 'my lu' cannot be selected",
     ),
     "not a list": ("NNBENCH_METHODS = 'my-lu'\n", "line 1: NNBENCH_METHODS is a str, not a list"),
+    "section name taken": (
+        "from nnbench.api import Grid, Study, TableSpec\n\nNNBENCH_METHODS = []\n"
+        "NNBENCH_STUDIES = [\n    Study('mine', 'mine', grids=(Grid(),), quick=(Grid(),),\n"
+        "          tables=(\n"
+        "        TableSpec(name='verdict', title='Mine', make=lambda res: res.results),)),\n]\n",
+        "line 4: study 'mine' names a section 'verdict', a name another report section has",
+    ),
 }
 
 

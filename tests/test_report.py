@@ -231,7 +231,7 @@ def test_each_row_times_its_evaluation_apart_and_the_report_gives_the_ratio():
 
 
 def test_a_page_shows_no_nan_none_or_na_for_a_missing_value():
-    from nnbench.report.build import _table_html, _table_markdown
+    from nnbench.report.page import _table_html, _table_markdown
 
     table = pd.DataFrame(
         {

@@ -16,8 +16,9 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from nnbench.report.fairness import ACCURACY, GROUP_ORDER, PROBLEM, TASK, budget_points
 from nnbench.report.fronts import pareto_front, reverse_pairs, with_configuration
+from nnbench.report.levels import ACCURACY, budget_points
+from nnbench.report.problems import GROUP_ORDER, PROBLEM, TASK
 from nnbench.report.profiles import on_problem, profile_ratios, profiles
 from nnbench.report.spec import FigureSpec, Missing
 from nnbench.report.tables import drawn_spectra, spectra

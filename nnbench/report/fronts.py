@@ -17,17 +17,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from nnbench.report.fairness import (
-    GROUP_ORDER,
-    PROBLEM,
-    TASK,
-    budget_points,
-    per_table,
-    problem_key,
-    ratio_interval,
-    ratio_text,
-    task_label,
-)
+from nnbench.report.levels import budget_points
+from nnbench.report.problems import GROUP_ORDER, PROBLEM, TASK, per_table, problem_key, task_label
+from nnbench.report.stats import ratio_interval, ratio_text
 
 BUDGET_OPTIONS = frozenset({"steps", "max_steps", "niter", "tol", "epochs", "passes"})
 """Options that set how much work a method does, not which algorithm it is."""

@@ -1,7 +1,7 @@
 """Dolan-More performance profiles (Dolan & More, Math. Programming 2002) at matched accuracy:
 pure functions of the results.
 
-On each problem the verdict judges (`fairness.judge`: not left out, at its matched accuracy
+On each problem the verdict judges (`report.judging.judge`: not left out, at its matched accuracy
 level), every method that ran there gets r = (its least time to reach the level over its
 budget variants) / (the least such time of any method on the problem); r = inf where it never
 got there. A method's profile is rho(tau) = the fraction of a task's problems with r <= tau:
@@ -15,7 +15,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from nnbench.report.fairness import PROBLEM, TASK, budget_points, judged_problems, problem_key
+from nnbench.report.judging import judged_problems
+from nnbench.report.levels import budget_points
+from nnbench.report.problems import PROBLEM, TASK, problem_key
 
 
 def profile_ratios(results: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from nnbench.errors import NNBenchError
 from nnbench.report.reproduction import reproduction_tables
 from nnbench.report.spec import FigureSpec, HeadlineSpec, NoteSpec, TableSpec
 from nnbench.selection import unknown_name_error
@@ -81,3 +82,23 @@ def report_sections(
     for study in chosen:
         sections += [*study.headlines, *study.notes, *study.tables, *study.figures]
     return list(dict.fromkeys(sections))
+
+
+def check_section_names(studies: Iterable[Study], at: str = "") -> None:
+    """Raise NNBenchError when a table or figure of `studies` takes the name of another
+    section of the report (the report's own or a registered study's): checked when a
+    plug-in registers its studies, not when a report is built. `at`: where they are listed,
+    the start of the message."""
+    from nnbench.report.figures import FIGURES
+    from nnbench.report.tables import HISTORY, TABLES
+
+    shipped = (*TABLES, HISTORY, *FIGURES, *report_sections())
+    taken = {s.name: s for s in shipped if isinstance(s, TableSpec | FigureSpec)}
+    for study in studies:
+        for spec in (*study.tables, *study.figures):
+            if taken.setdefault(spec.name, spec) is not spec:
+                raise NNBenchError(
+                    f"{at}: " * bool(at) + f"study {study.name!r} names a section "
+                    f"{spec.name!r}, a name another report section has",
+                    "give the study's TableSpec or FigureSpec a name of its own",
+                )
