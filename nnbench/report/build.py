@@ -24,10 +24,12 @@ from nnbench.report.figures import FIGURES
 from nnbench.report.judging import PAGE_HIDES, RATIO_NUMBERS
 from nnbench.report.page import safe_name
 from nnbench.report.problems import MACHINE, SOURCE
+from nnbench.report.resampling import resampling, resampling_text
 from nnbench.report.sentences import headline
 from nnbench.report.spec import FigureSpec, HeadlineSpec, Missing, NoteSpec, TableSpec
 from nnbench.report.tables import HISTORY, TABLES, history_table
 from nnbench.results import Results
+from nnbench.results.provenance import git_commit
 from nnbench.results.table import umask
 
 
@@ -260,6 +262,7 @@ def _layout(
     blocks: list[page.Block] = [
         *(page.Paragraph(sentence, "headline") for sentence in sentences),
         page.Paragraph(_cell_count(res.results)),
+        page.Paragraph(resampling_text(resampling(res.results)), "note"),
         *(page.Paragraph(note) for note in notes),
         *(_table_block(spec, table) for spec, table in tables.values() if spec.leading),
         page.Section("Figures", "figures"),
@@ -277,9 +280,17 @@ def _layout(
     if missing:  # one line each, after the figures the run could draw
         blocks.append(page.NotDrawn(tuple(missing)))
     blocks += [_table_block(spec, table) for spec, table in tables.values() if not spec.leading]
-    blocks.append(page.Provenance(tuple(res.provenance["runs"])))
+    blocks.append(page.Provenance(tuple(res.provenance["runs"]), rendered_at()))
     csvs = {f"{safe_name(name)}.csv": table for name, (_, table) in tables.items()}
     return blocks, csvs, files
+
+
+def rendered_at() -> str:
+    """The commit of this checkout that renders the page, "+ uncommitted changes" where a
+    tracked file outside reports/ is modified (`git_commit`); "" outside git."""
+    commit = git_commit()
+    modified = " + uncommitted changes" if commit.endswith("-dirty") else ""
+    return f"commit {commit.removesuffix('-dirty')[:12]}{modified}" if commit else ""
 
 
 def _cell_count(results: pd.DataFrame) -> str:

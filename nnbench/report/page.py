@@ -90,9 +90,12 @@ class NotDrawn:
 
 @dataclass(frozen=True)
 class Provenance:
-    """Each results folder the page was built from (the runs' `run.json` entries)."""
+    """The page's footer: each results folder the page was built from (the runs' `run.json`
+    entries) and the commit that rendered the page (`rendered`: "abc123 + uncommitted
+    changes" where the checkout was modified; "" where none is known)."""
 
     runs: tuple[dict, ...]
+    rendered: str = ""
 
 
 Block = Paragraph | Section | Table | Figure | NotDrawn | Provenance
@@ -205,8 +208,90 @@ def _not_drawn_html(block: NotDrawn) -> str:
     )
 
 
+NOT_RECORDED = "not recorded by this run"  # a run.json written before the entry existed
+
+
+def footer_lines(block: Provenance) -> list[tuple[str, str]]:
+    """The footer's facts as (label, text): the commits that ran the results, the commit
+    that rendered the page, the CPU and the BLAS libraries. Where the runs differ, each value
+    names its results folders (numbered as the list below them)."""
+    return [
+        ("Results run at", _by_run(block.runs, _run_commit)),
+        ("Page rendered at", block.rendered or "not in a git checkout"),
+        ("CPU", _by_run(block.runs, _cpu_text)),
+        ("BLAS", _by_run(block.runs, _blas_text)),
+    ]
+
+
+def _by_run(runs: tuple[dict, ...], describe: Callable[[dict], str]) -> str:
+    """One text for all runs, or each distinct text with its results folders (1, 2, ...)."""
+    folders: dict[str, list[int]] = {}
+    for number, run in enumerate(runs, start=1):
+        folders.setdefault(describe(run), []).append(number)
+    if len(folders) <= 1:
+        return next(iter(folders), NOT_RECORDED)
+    return "; ".join(
+        f"{text} (results folder{'s' * (len(n) > 1)} {', '.join(map(str, n))})"
+        for text, n in folders.items()
+    )
+
+
+def _run_commit(run: dict) -> str:
+    commit = str(run.get("git_commit") or "")
+    if not commit:
+        return f"commit {NOT_RECORDED}"
+    modified = " + uncommitted changes" if commit.endswith("-dirty") else ""
+    return f"commit {commit.removesuffix('-dirty')[:12]}{modified}"
+
+
+def _cpu_text(run: dict) -> str:
+    """ "AMD EPYC (AuthenticAMD family 25 model 1 stepping 1, avx2, under a hypervisor, 2
+    logical CPUs), 2 thread(s)"; the name alone for a run that recorded no model."""
+    model = run.get("cpu_model")
+    if model:
+        described = " ".join(
+            f"{label}{model[key]}".strip()
+            for key, label in (("vendor", ""), ("family", "family "), ("model", "model "))
+            if model.get(key)
+        )
+        facts = [
+            described + (f" stepping {model['stepping']}" if model.get("stepping") else ""),
+            str(model.get("simd") or ""),
+            "under a hypervisor" if model.get("hypervisor") else "",
+            f"{model['logical_cpus']} logical CPUs" if model.get("logical_cpus") else "",
+        ]
+        details = f" ({', '.join(f for f in facts if f)})"
+    else:
+        details = f" (model details {NOT_RECORDED})"
+    threads = f", {run['threads']} thread(s)" if run.get("threads") else ""
+    return f"{run.get('cpu') or NOT_RECORDED}{details}{threads}"
+
+
+def _blas_text(run: dict) -> str:
+    """ "numpy: openblas 0.3.31 (2 threads, libscipy_openblas64_.so); torch: built with mkl
+    2024.2"; NOT_RECORDED for a run from before run.json named its BLAS."""
+    if "blas" not in run:
+        return NOT_RECORDED
+    libraries = []
+    for package, lib in run["blas"].items():
+        if package == "torch":
+            if lib:
+                version = f" {lib['version']}" if lib.get("version") else ""
+                libraries.append(f"torch: built with {lib.get('blas', 'unknown')}{version}")
+            continue
+        version = lib.get("version") or "version unknown"
+        threads = f"{lib['num_threads']} threads, " if lib.get("num_threads") else ""
+        libraries.append(
+            f"{package}: {lib.get('internal_api', 'unknown')} {version} "
+            f"({threads}{lib.get('library', 'file unknown')})"
+        )
+    return "; ".join(libraries) or "none loaded"
+
+
 def _provenance_md(block: Provenance) -> list[str]:
     lines = ["## Provenance", ""]
+    lines += [f"- {label}: {text}" for label, text in footer_lines(block)]
+    lines.append("")
     for number, run in enumerate(block.runs, start=1):
         folder = f"`{run['folder']}`: " if run.get("folder") else ""
         plugins = f", {_plugins_text(run)}" if run.get("plugins") else ""
@@ -220,7 +305,14 @@ def _provenance_md(block: Provenance) -> list[str]:
 
 
 def _provenance_section_html(block: Provenance) -> str:
-    return f'<h2 id="provenance">Provenance</h2>{_provenance_html({"runs": list(block.runs)})}'
+    facts = "".join(
+        f"<li><b>{html.escape(label)}</b>: {html.escape(text)}</li>"
+        for label, text in footer_lines(block)
+    )
+    return (
+        f'<footer><h2 id="provenance">Provenance</h2><ul>{facts}</ul>'
+        f"{_provenance_html({'runs': list(block.runs)})}</footer>"
+    )
 
 
 MARKDOWN: dict[type, Callable] = {

@@ -1,8 +1,11 @@
-"""What a run ran on: versions, CPU/GPU names, threads, git commit, command line, dates."""
+"""What a run ran on: versions, CPU/GPU names and model, BLAS libraries, threads, git commit,
+command line, dates."""
 
 from __future__ import annotations
 
+import os
 import platform
+import re
 import subprocess
 import sys
 from importlib import metadata
@@ -51,6 +54,83 @@ def git_commit(root: Path | None = None) -> str:
     return f"{commit}-dirty" if dirty else commit
 
 
+CPUINFO = Path("/proc/cpuinfo")
+SIMD = ("avx512f", "avx2", "avx", "sse4_2", "neon", "asimd")  # widest first
+
+
+def cpu_model() -> dict[str, Any]:
+    """The CPU beyond its name (a virtual machine may name it only "AMD EPYC"): vendor,
+    family, model and stepping from /proc/cpuinfo's first processor, the widest vector
+    extension, whether a hypervisor runs it, and the logical CPUs; `platform` off Linux."""
+    fields: dict[str, str] = {}
+    try:
+        for line in CPUINFO.read_text().split("\n\n", 1)[0].splitlines():
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    flags = set(fields.get("flags", fields.get("Features", "")).split())
+    return {
+        "model_name": fields.get("model name") or platform.processor() or platform.machine(),
+        "vendor": fields.get("vendor_id", ""),
+        "family": fields.get("cpu family", ""),
+        "model": fields.get("model", ""),
+        "stepping": fields.get("stepping", ""),
+        "simd": next((f for f in SIMD if f in flags), ""),
+        "hypervisor": "hypervisor" in flags,
+        "logical_cpus": os.cpu_count(),
+    }
+
+
+def blas() -> dict[str, Any]:
+    """The BLAS libraries loaded in this process (threadpoolctl), by the package that ships
+    each ("numpy", "scipy": the folder above the library in site-packages), numpy's first:
+    library kind (`internal_api`), version, threads, file name; and "torch": the BLAS and
+    LAPACK torch was built with (`torch.__config__`), with MKL's version where it is MKL."""
+    from threadpoolctl import threadpool_info
+
+    found: dict[str, Any] = {}
+    for lib in threadpool_info():
+        if lib.get("user_api") == "blas":
+            path = Path(str(lib.get("filepath", "")))
+            found.setdefault(
+                _shipped_by(path),
+                {
+                    "internal_api": lib.get("internal_api"),
+                    "version": lib.get("version"),
+                    "num_threads": lib.get("num_threads"),
+                    "library": path.name,
+                },
+            )
+    ordered = dict(sorted(found.items(), key=lambda item: (item[0] != "numpy", item[0])))
+    return {**ordered, "torch": _torch_blas()}
+
+
+def _shipped_by(library: Path) -> str:
+    """The package whose wheel holds `library`: numpy for site-packages/numpy.libs/x.so."""
+    inside = [p for p in library.parents if p.parent.name in ("site-packages", "dist-packages")]
+    return inside[0].name.removesuffix(".libs") if inside else library.parent.name
+
+
+def _torch_blas() -> dict[str, str]:
+    """torch's BLAS and LAPACK as built ({"blas": "mkl", "lapack": "mkl", "version":
+    "2024.2"}); {} without torch. `show()` is a string of build settings, read offline."""
+    try:
+        import torch
+    except ImportError:
+        return {}
+    built = torch.__config__.show()
+    return {
+        key: match[1]
+        for key, pattern in (
+            ("blas", r"BLAS_INFO=(\w+)"),
+            ("lapack", r"LAPACK_INFO=(\w+)"),
+            ("version", r"Math Kernel Library Version ([\w.]+)"),
+        )
+        if (match := re.search(pattern, built))
+    }
+
+
 def provenance(
     *,
     grids: list[dict[str, Any]],
@@ -69,6 +149,8 @@ def provenance(
         "platform": platform.platform(),
         "versions": {p: _version(p) for p in PACKAGES},
         "cpu": cpu_name(),
+        "cpu_model": cpu_model(),
+        "blas": blas(),
         "devices": {d: (DEVICES[d].missing() or DEVICES[d].describe()) for d in devices},
         "threads": threads,
         "grids": grids,
