@@ -207,17 +207,10 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> None:
         matrices=args.matrices,
         methods=methods or None,
         add_methods=added,
-        sizes=args.sizes,
-        ranks=args.ranks,
-        dtypes=args.dtypes or (None if study else _native_dtypes(args.matrices or ())),
-        devices=args.devices,
-        repeats=args.repeats,
-        runs=args.runs,
-        batches=args.batches,
-        seed=args.seed,
-        threads=args.threads,
-        max_size=args.max_size,
-        timing_repeats=args.timing_repeats,
+        **{
+            **{name: getattr(args, name) for name in _grid_fields()},
+            "dtypes": args.dtypes or (None if study else _native_dtypes(args.matrices or ())),
+        },
     )
     _summary(results, out, time.perf_counter() - start)
 
@@ -334,6 +327,37 @@ def _plugin_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "ints": _split(int),
+    "strs": _split(str),
+    "int": int,
+    "float": float,
+}
+"""How a `Grid` option's text parses (its field's `parse`)."""
+
+
+def _grid_fields() -> list[str]:
+    """The `Grid` fields that are plain options of `nnbench run` (matrices and methods have
+    options of their own)."""
+    from dataclasses import fields
+
+    from nnbench.running.grid import Grid
+
+    return [f.name for f in fields(Grid) if f.metadata.get("parse")]
+
+
+def _grid_options(run: argparse.ArgumentParser) -> None:
+    """`--NAME` for each `Grid` field with a parse, its help from the field."""
+    from dataclasses import fields
+
+    from nnbench.running.grid import Grid
+
+    for f in fields(Grid):
+        if f.metadata.get("parse"):
+            flag = "--" + f.name.replace("_", "-")
+            run.add_argument(flag, type=PARSERS[f.metadata["parse"]], help=f.metadata["help"])
+
+
 def _run_options(run: argparse.ArgumentParser) -> None:
     _plugin_option(run)
     run.add_argument(
@@ -356,30 +380,7 @@ def _run_options(run: argparse.ArgumentParser) -> None:
         "neural, amortized), all, or a task's methods: kind:lu, qr, svd, rank-k or precond; "
         "+NAME,+OTHER adds methods to the study's own (to its grids of their kind)",
     )
-    run.add_argument("--sizes", type=_split(int), help="n for sizable families, e.g. 8,32,128")
-    run.add_argument("--max-size", type=int, help="drop matrices with a side larger than this")
-    run.add_argument("--ranks", type=_split(int), help="k for rank-k methods, e.g. 1,5,10")
-    run.add_argument(
-        "--dtypes",
-        type=_split(str),
-        help="float32,float64 and tf32 (float32 with TF32 matmuls, CUDA)",
-    )
-    run.add_argument("--devices", type=_split(str), help="cpu,cuda,mps")
-    run.add_argument("--repeats", type=int, help="matrix instances (seeds) per cell")
-    run.add_argument(
-        "--runs",
-        type=int,
-        help="independent repetitions of the whole grid, each in its own cell order (the "
-        "report's intervals resample them)",
-    )
-    run.add_argument(
-        "--batches",
-        type=_split(int),
-        help="matrices per cell, factorized as one stack by batched methods, e.g. 1,1000",
-    )
-    run.add_argument("--timing-repeats", type=int, help="timed calls per cell (median reported)")
-    run.add_argument("--seed", type=int, help="base seed; every cell's seed derives from it")
-    run.add_argument("--threads", type=int, help="torch/BLAS threads (default 1, measured)")
+    _grid_options(run)
     run.add_argument("--out", type=Path, help="results folder (default: results/STUDY)")
     run.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1)")
     run.add_argument("--timeout", type=float, help="seconds per cell, enforced by killing it")

@@ -21,9 +21,37 @@ STATUSES: tuple[Status, ...] = get_args(Status)
 NAN = math.nan
 
 
+def axis(grid: str, *, counted: bool = False, only_if: str = "", default: Any = MISSING) -> Any:
+    """A field of `Coordinates`: the value of one grid axis. `grid`: the `Grid` field whose
+    values it takes (one cell for each); `counted`: that field is a count (cells 0..count-1);
+    `only_if`: a method attribute without which the axis has the one value None."""
+    meta = {"grid": grid, "counted": counted, "only_if": only_if}
+    return field(default=default, metadata=meta)
+
+
 @dataclass(frozen=True, kw_only=True)
-class CellSpec:
-    """What the cell is: the matrix instance, the method and where and how it ran."""
+class Coordinates:
+    """Where a cell sits on its grid's axes, one field each: what a cell (`running.Cell`)
+    and its results row (`CellSpec`) carry, and what a results folder's versions of a cell
+    share. A new axis is a field here and the `Grid` field of its values: the cells,
+    the rows' columns, the command line and the cache keys follow from the two."""
+
+    rank: int | None = axis("ranks", only_if="needs_rank")
+    dtype: str = axis("dtypes")
+    device: str = axis("devices")
+    repeat: int = axis("repeats", counted=True)
+    batch: int = axis("batches")  # matrices factorized together in one call (1: one matrix)
+    run: int = axis("runs", counted=True, default=0)
+    """The independent repetition of the grid (`--runs`): same matrix and seed."""
+
+
+AXES = fields(Coordinates)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CellSpec(Coordinates):
+    """What the cell is: the matrix instance, the method and where and how it ran (its place
+    on the grid's axes: `Coordinates`)."""
 
     cell_id: str
     matrix: str
@@ -37,14 +65,8 @@ class CellSpec:
     method_source: str = "nnbench"  # where the method comes from: nnbench, or a plug-in's file
     group: str
     kind: str
-    rank: int | None
-    dtype: str
-    device: str
     seed: int
     matrix_seed: int
-    repeat: int
-    run: int = 0  # the independent repetition of the grid (`--runs`): same matrix and seed
-    batch: int  # matrices factorized together in one call (1: a single matrix)
     threads: int
     options: str  # the options a method variant changed, e.g. "optimizer=sgd,lr=0.01"
 

@@ -27,6 +27,7 @@ from nnbench.metrics import EVALUATE_ON, INSTANCE_CACHE, aggregate
 from nnbench.metrics.evaluation import MetricInput, evaluate
 from nnbench.precision import PRECISIONS, tf32_mode
 from nnbench.results import Artifact, CellSpec, Outcome, Row, Status
+from nnbench.results.record import AXES
 from nnbench.results.table import CURVE_COLUMNS
 from nnbench.running.cells import Cell
 from nnbench.running.guard import group_rule
@@ -59,16 +60,11 @@ def cell_spec(cell: Cell) -> CellSpec:
         method_source=cell.method.source,
         group=cell.method.group,
         kind=cell.method.kind,
-        rank=cell.rank,
-        dtype=cell.dtype,
-        device=cell.device,
         seed=cell.seed,
         matrix_seed=cell.matrix_seed,
-        repeat=cell.repeat,
-        run=cell.run,
-        batch=cell.batch,
         threads=cell.threads,
         options=cell.method.options,
+        **{axis.name: getattr(cell, axis.name) for axis in AXES},
     )
 
 

@@ -3,8 +3,8 @@ run at all; `expand` turns a `Grid` into them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import Field, dataclass, field, fields
 from functools import cached_property
 from itertools import product
 from pathlib import Path
@@ -18,30 +18,30 @@ from nnbench.devices import DEVICES
 from nnbench.errors import NNBenchError
 from nnbench.methods import METHODS, Method, RunContext, select_methods
 from nnbench.precision import PRECISIONS, tf32_skip_reason
+from nnbench.results.record import AXES, Coordinates
 from nnbench.running.grid import Grid
 from nnbench.seeds import derive_seed, stable_hash
 from nnbench.sources import NNBENCH, PLUGINS
 
+AXIS_NAMES = tuple(a.name for a in AXES)
+SEEDED = ("rank", "dtype", "device", "repeat", "batch")
+"""The axes in every cell's seed since seeds were fixed; an axis added later enters a seed
+only away from its default (`Cell.identity`)."""
+DEFAULTS = {a.name: a.default for a in AXES}
+
 
 @dataclass(frozen=True)
-class Cell:
-    """One unit of work: a matrix instance, a method and its parameters."""
+class Cell(Coordinates):
+    """One unit of work: a matrix instance, a method, its place on the grid's axes
+    (`Coordinates`: rank, dtype, device, repeat, batch, run) and its parameters."""
 
     family: MatrixFamily
     n: int | None  # None for fixed-shape families
     method: Method
-    rank: int | None
-    dtype: str
-    device: str
-    repeat: int
-    batch: int
     base_seed: int
     timing_repeats: int
     threads: int
     shape: tuple[int, int] = field(compare=False)
-    run: int = 0
-    """Which independent repetition of the grid (`Grid.runs`): the same matrix, method and
-    seed, timed again at another moment, in another order."""
     shared: str = field(default="", compare=False)  # `RunContext.folder` of the method's setup
     ready: Method | None = field(default=None, compare=False, repr=False)
     """The method its `setup` returned in this process (the runner's); None: set it up in the
@@ -78,17 +78,20 @@ class Cell:
 
     @property
     def identity(self) -> tuple[object, ...]:
+        """The cell's seed comes from these: base seed, matrix, n, method and every axis but
+        `run` (a run repeats the same cells); an axis added since the seeds were fixed enters
+        only where it is not at its default, so that it changes no earlier cell's seed."""
         return (
             self.base_seed,
             self.family.name,
             self.n,
             self.method.name,
-            self.rank,
-            self.dtype,
-            self.device,
-            self.repeat,
-            self.batch,
+            *(getattr(self, name) for name in SEEDED),
+            *((name, value) for name, value in self.added_axes() if value != DEFAULTS[name]),
         )
+
+    def added_axes(self) -> list[tuple[str, object]]:
+        return [(a.name, getattr(self, a.name)) for a in AXES if a.name not in (*SEEDED, "run")]
 
     @property
     def description(self) -> tuple[object, ...]:
@@ -190,7 +193,7 @@ def expand(grid: Grid, *, folder: str | Path | None = None) -> list[Cell]:
             f"no matrix of the selection fits --max-size {grid.max_size}", "raise --max-size"
         )
     _check_ranks(grid, cells, methods)
-    return [replace(cell, run=run) for run in range(grid.runs) for cell in cells]
+    return sorted(cells, key=lambda cell: cell.run)  # run by run, each in the same order
 
 
 def interleaved(cells: list[Cell]) -> list[Cell]:
@@ -215,24 +218,25 @@ def _cells(grid: Grid, families: list[MatrixFamily], methods: list[Method]) -> I
             if grid.max_size is not None and max(shape) > grid.max_size:
                 continue
             for method in methods:
-                for rank in grid.ranks if method.needs_rank else (None,):
-                    for dtype in grid.dtypes:
-                        for device in grid.devices:
-                            for repeat, batch in product(range(grid.repeats), grid.batches):
-                                yield Cell(
-                                    family=family,
-                                    n=n,
-                                    method=method,
-                                    rank=rank,
-                                    dtype=dtype,
-                                    device=device,
-                                    repeat=repeat,
-                                    batch=batch,
-                                    base_seed=grid.seed,
-                                    timing_repeats=grid.timing_repeats,
-                                    threads=grid.threads,
-                                    shape=shape,
-                                )
+                for point in product(*(_axis_values(grid, a, method) for a in AXES)):
+                    yield Cell(
+                        family=family,
+                        n=n,
+                        method=method,
+                        base_seed=grid.seed,
+                        timing_repeats=grid.timing_repeats,
+                        threads=grid.threads,
+                        shape=shape,
+                        **dict(zip(AXIS_NAMES, point, strict=True)),
+                    )
+
+
+def _axis_values(grid: Grid, axis: Field[Any], method: Method) -> Sequence[Any]:
+    """The values an axis of `Coordinates` takes in `grid` for `method`'s cells."""
+    values = getattr(grid, axis.metadata["grid"])
+    if axis.metadata["only_if"] and not getattr(method, axis.metadata["only_if"]):
+        return (None,)
+    return range(values) if axis.metadata["counted"] else values
 
 
 def _check_ranks(grid: Grid, cells: list[Cell], methods: list[Method]) -> None:

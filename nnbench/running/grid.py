@@ -4,29 +4,49 @@ expands it into cells."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from nnbench.running.threads import DEFAULT_THREADS
 
 
+def option(default: Any, help: str, parse: str = "") -> Any:
+    """A `Grid` field with its command-line option (`--name`, underscores as dashes): its
+    help, and how its text parses (`PARSERS` in the CLI: ints, strs, int, float; "" for an
+    option the CLI writes itself)."""
+    return field(default=default, metadata={"help": help, "parse": parse})
+
+
 @dataclass(frozen=True, kw_only=True)
 class Grid:
-    """What to run. Selectors are strings as on the command line (see `select_matrices`)."""
+    """What to run. Selectors are strings as on the command line (see `select_matrices`).
+    Each field is a `--option` of `nnbench run` and a key of a TOML study; an axis's values
+    fill the `Coordinates` field that names it."""
 
-    matrices: tuple[str, ...] = ("all",)
-    methods: tuple[str, ...] = ("classical",)
-    sizes: tuple[int, ...] = (16,)
-    ranks: tuple[int, ...] = (1,)
-    dtypes: tuple[str, ...] = ("float64",)
-    devices: tuple[str, ...] = ("cpu",)
-    repeats: int = 1
-    runs: int = 1  # independent repetitions of the whole grid, each in its own order
-    batches: tuple[int, ...] = (1,)  # > 1: a cell factorizes a stack of that many instances
-    seed: int = 0
-    max_size: int | None = None
-    timing_repeats: int = 5  # at most, within the timing budget (see running.timing)
-    threads: int = DEFAULT_THREADS
+    matrices: tuple[str, ...] = option(("all",), "matrix selectors")
+    methods: tuple[str, ...] = option(("classical",), "method selectors")
+    sizes: tuple[int, ...] = option((16,), "n for sizable families, e.g. 8,32,128", "ints")
+    ranks: tuple[int, ...] = option((1,), "k for rank-k methods, e.g. 1,5,10", "ints")
+    dtypes: tuple[str, ...] = option(
+        ("float64",), "float32,float64 and tf32 (float32 with TF32 matmuls, CUDA)", "strs"
+    )
+    devices: tuple[str, ...] = option(("cpu",), "cpu,cuda,mps", "strs")
+    repeats: int = option(1, "matrix instances (seeds) per cell", "int")
+    runs: int = option(
+        1,
+        "independent repetitions of the whole grid, each in its own cell order (the report's "
+        "intervals resample them)",
+        "int",
+    )
+    batches: tuple[int, ...] = option(
+        (1,), "matrices per cell, factorized as one stack by batched methods, e.g. 1,1000", "ints"
+    )
+    seed: int = option(0, "base seed; every cell's seed derives from it", "int")
+    max_size: int | None = option(None, "drop matrices with a side larger than this", "int")
+    timing_repeats: int = option(
+        5, "timed calls per cell (median reported), at most, within the timing budget", "int"
+    )
+    threads: int = option(DEFAULT_THREADS, "torch/BLAS threads (default 1, measured)", "int")
 
     def replace(self, **changes: Any) -> Grid:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

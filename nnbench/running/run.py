@@ -23,6 +23,7 @@ from nnbench.errors import NNBenchError, RunInterrupted
 from nnbench.methods import Method, RunContext
 from nnbench.results import Results, Row, to_frame
 from nnbench.results.provenance import provenance
+from nnbench.results.record import AXES
 from nnbench.results.table import CURVE_COLUMNS
 from nnbench.running.cell import CellResult, scratch_folder, stopped
 from nnbench.running.cells import Cell, expand, interleaved
@@ -90,8 +91,7 @@ def _version_of(row: Row) -> tuple[object, ...]:
     """A cell apart from the code, configuration and inputs' contents that computed it: rows
     of one key are versions of one cell (before and after an edit of its method, say)."""
     c = row.cell
-    return (c.matrix, c.n, c.method, c.rank, c.dtype, c.device, c.repeat, c.run, c.batch, c.seed,
-            c.threads)  # fmt: skip
+    return (c.matrix, c.n, c.method, c.seed, c.threads, *(getattr(c, a.name) for a in AXES))
 
 
 def _folder_cells(this_run: list[CellResult], journaled: dict[str, CellResult]) -> list[CellResult]:
