@@ -40,7 +40,7 @@ fresh() {  # a new results folder: nothing reused from an earlier run or commit
   rm -rf "$1" && mkdir -p "$(dirname "$1")"
 }
 
-index() {  # reports/README.md: one line per report from its rebuild.txt
+index() {  # reports/README.md (one line per report from its rebuild.txt) and reports/index.html
   {
     echo "# Committed reports"
     echo
@@ -52,7 +52,10 @@ index() {  # reports/README.md: one line per report from its rebuild.txt
     echo "| report | commit | finished (UTC) | machine | wall time | command |"
     echo "|---|---|---|---|---|---|"
     for f in reports/*/rebuild.txt; do cat "$f"; done
+    echo
+    echo "[index.html](index.html) lists every report with its headline sentences."
   } > reports/README.md
+  $py -m nnbench.report.landing reports > /dev/null  # reports/index.html
 }
 
 for report in "${targets[@]}"; do
