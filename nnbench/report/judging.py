@@ -34,8 +34,8 @@ class Judged:
     """One problem as the verdict sees it: its matched accuracy (`level`), the groups with a
     cell there that was not skipped (`groups`; one that reached nothing is there only), each
     group's fastest point within the level (`fastest`) and the points at that same time, one
-    per method (`tied`: a tie names them all); or why it is left out (`left_out`; then
-    `level` is NaN)."""
+    per method (`tied`: a tie names them all), each group's least accuracy on it whether or
+    not within the level (`least`); or why it is left out (`left_out`; then `level` is NaN)."""
 
     problem: dict[str, object]
     level: float
@@ -43,6 +43,7 @@ class Judged:
     groups: frozenset[str]
     fastest: dict[str, pd.Series]
     tied: dict[str, pd.DataFrame]
+    least: dict[str, float]
 
 
 @per_table
@@ -71,7 +72,8 @@ def judge(points: pd.DataFrame, ran: dict[Key, frozenset[str]]) -> list[Judged]:
             at_best = rows[rows.time_s == rows.time_s.iloc[0]]
             tied[str(group)] = at_best.drop_duplicates("method_base")
         groups = ran.get(problem_key(key), frozenset()) | frozenset(map(str, mine.group))
-        judged.append(Judged(problem, level, reason, groups, fastest, tied))
+        least = {str(g): float(a) for g, a in mine.groupby("group").accuracy.min().items()}
+        judged.append(Judged(problem, level, reason, groups, fastest, tied, least))
     return judged
 
 
@@ -150,7 +152,9 @@ class GroupVerdict:
     """One non-classical group on one task: on how many judged problems it ran and reached
     the matched accuracy, its fastest methods there, and over the `compared` problems where
     it and a classical method both reached it, the median of its time / the classical one's
-    with the 95% interval (`ratio_interval`; NaN: none)."""
+    with the 95% interval (`ratio_interval`; NaN: none), and the fastest classical methods
+    on those same problems (`classical`: the ratio's denominators). `least`: its least
+    accuracy on any judged problem, within the level or not (NaN: no point)."""
 
     group: str
     ran: int
@@ -160,6 +164,8 @@ class GroupVerdict:
     ratio: float
     low: float
     high: float
+    classical: Counts = ()
+    least: float = np.nan
 
 
 @dataclass(frozen=True)
@@ -242,6 +248,8 @@ def _task_verdict(problems: list[Judged]) -> TaskVerdict:
 def _group_verdict(kept: list[Judged], group: str) -> GroupVerdict:
     own = [j for j in kept if group in j.fastest]
     both = [(j.fastest[group], j.fastest["classical"]) for j in own if "classical" in j.fastest]
+    compared = [j for j in own if "classical" in j.fastest]
+    least = [j.least[group] for j in kept if group in j.least]
     ratios = [mine.time_s / classical.time_s for mine, classical in both]
     low, high = ratio_interval([(mine.times, classical.times) for mine, classical in both])
     return GroupVerdict(
@@ -253,6 +261,8 @@ def _group_verdict(kept: list[Judged], group: str) -> GroupVerdict:
         ratio=float(np.median(ratios)) if ratios else np.nan,
         low=low,
         high=high,
+        classical=count_names([_best(j, "classical", "method_base") for j in compared]),
+        least=min(least) if least else np.nan,
     )
 
 

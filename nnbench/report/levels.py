@@ -31,7 +31,10 @@ class Accuracy:
     rounding lets mean something (`floor_label` says what it is; NaN: none stated): a level
     below it is "not measurable" on that problem, and a problem whose floor is above every
     level is left out of the verdict; `left_out` gives any other reason a row's problem is
-    left out ("" where it is judged)."""
+    left out ("" where it is judged). `scales`: the floor is rounding's (c n eps), and a
+    problem whose `FLOOR_MARGIN` x floor is above the target is judged there, at a level of
+    its own precision, instead of at the next coarser level of the ladder (float32 LU's
+    1e-3 is met by every correct factorization, and by some wrong ones)."""
 
     label: str
     short: str
@@ -41,6 +44,7 @@ class Accuracy:
     floor: Callable[[pd.DataFrame], pd.Series] = _no_floor
     floor_label: str = ""
     left_out: Callable[[pd.DataFrame], pd.Series] = _kept
+    scales: bool = False
 
     def __post_init__(self) -> None:
         if not set(self.target.values()) <= set(self.levels):
@@ -60,6 +64,9 @@ def rounding(df: pd.DataFrame) -> pd.Series:
 
 
 RANK_K_LEVELS = (1e-2, 1e-6, 1e-12)
+FLOOR_MARGIN = 10.0
+"""c of a level at c n eps: a backward-stable method meets it on any matrix without great
+growth, an approximation that stops short of the precision does not."""
 
 
 def _rank_k_scores(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -135,13 +142,17 @@ ORTHOGONAL = Accuracy(  # QR and SVD: the factors rebuild A and the orthogonal o
     _error_and_orthogonality,
     (1e-6, 1e-12),
     {"float64": 1e-12, "float32": 1e-6},
+    # Householder QR and the SVD are backward stable with a bound of order n eps, as LU's
+    floor=rounding,
+    floor_label="n eps(dtype)",
+    scales=True,
 )
 ACCURACY: dict[str, Accuracy] = {
     "rank-k": Accuracy(
-        "(rel_err - opt_err) / (1 - opt_err): the excess over the Eckart-Young optimum as a "
-        "share of the zero matrix's (0 optimal, 1 no better than 0; worse of 2-norm and "
-        "Frobenius)",
-        "excess / (1 - opt_err)",
+        "excess = (rel_err - opt_err) / (1 - opt_err): the excess over the Eckart-Young "
+        "optimum as a share of the zero matrix's (0 optimal, 1 no better than 0; worse of "
+        "2-norm and Frobenius)",
+        "excess",
         _rank_k_excess,
         RANK_K_LEVELS,
         {"float64": 1e-6, "float32": 1e-2},
@@ -160,6 +171,7 @@ ACCURACY: dict[str, Accuracy] = {
         # correct factorization gets there is the matrix's rounding luck, not the method's
         floor=rounding,
         floor_label="n eps(dtype)",
+        scales=True,
     ),
     "qr": ORTHOGONAL,
     "svd": ORTHOGONAL,
@@ -189,7 +201,10 @@ def _scored(cells: pd.DataFrame, accuracy: Accuracy) -> pd.DataFrame:
 
 
 def _no_level_measurable(accuracy: Accuracy, floor: float) -> str:
-    top = max(accuracy.levels)
+    """Why no level is measurable on a problem: its floor above every level of the ladder,
+    or (a scaling floor) FLOOR_MARGIN x floor at 1 or above, where the zero-information
+    answer (the zero matrix) would meet the level."""
+    top = 1.0 / FLOOR_MARGIN if accuracy.scales else max(accuracy.levels)
     if not floor > top:  # NaN: none stated
         return ""
     return f"no level is measurable: floor {floor:.2g} = {accuracy.floor_label} > {top:g}"
@@ -230,7 +245,15 @@ def matched_level(accuracy: Accuracy, dtype: str, floor: float) -> float:
     """The tightest level at or above the dtype's target that the problem's floor lets mean
     something (the target itself unless rounding alone can cost that much there)."""
     target = accuracy.target[_storage(dtype)]
+    if accuracy.scales:
+        return target if not FLOOR_MARGIN * floor > target else _up(FLOOR_MARGIN * floor)
     return min(lv for lv in accuracy.levels if lv >= target and not lv < floor)
+
+
+def _up(x: float) -> float:
+    """x rounded up to two significant digits (1.22e-3 -> 1.3e-3): a level as printed."""
+    unit = 10.0 ** (int(np.floor(np.log10(x))) - 1)
+    return float(f"{np.ceil(round(x / unit, 9)) * unit:.2g}")
 
 
 def matched_text(accuracy: Accuracy, dtype: str, levels: Sequence[float]) -> str:
@@ -241,5 +264,12 @@ def matched_text(accuracy: Accuracy, dtype: str, levels: Sequence[float]) -> str
     coarser = pd.Series([lv for lv in levels if lv != target], dtype=float).value_counts()
     if coarser.empty:
         return text
+    if accuracy.scales:
+        own = f"{FLOOR_MARGIN:g} {accuracy.floor_label.replace('dtype', _storage(dtype))}"
+        span = f"{coarser.index.min():.2g}..{coarser.index.max():.2g}"
+        own += f" = {coarser.index.min():.2g}" if len(coarser) == 1 else f" = {span}"
+        if coarser.sum() == len(levels):
+            return f"{accuracy.short} <= {own}"
+        return f"{text} ({own} on the {coarser.sum()} problems where that is above {target:g})"
     where = ", ".join(f"{lv:g} on {count}" for lv, count in sorted(coarser.items()))
     return f"{text} ({where} whose floor is above {target:g})"

@@ -8,7 +8,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from nnbench.report.judging import Counts, TaskVerdict, judged_sizes, task_verdicts
+from nnbench.report.judging import (
+    Counts,
+    GroupVerdict,
+    TaskVerdict,
+    judged_sizes,
+    task_verdicts,
+)
+from nnbench.report.levels import ACCURACY
 from nnbench.report.outside_verdict import OutsideVerdict, outside_verdicts
 from nnbench.report.problems import SOURCE, by_folder, folder_labels
 from nnbench.report.stats import interval_text, two_digits
@@ -58,43 +65,95 @@ def _headline(task: TaskVerdict, labels: dict[int, str]) -> str:
 
 
 def _claim(task: TaskVerdict) -> str:
-    """What the verdict says of the non-classical groups against the classical ones."""
+    """What the verdict says of the non-classical groups against the classical ones. Only
+    the groups compared on the page are named as faster or slower; one that ran and reached
+    the level nowhere a classical method did is said so apart (`_uncompared`). The ratio and
+    the classical methods it divides by are counted over one set of problems: those where
+    both reach the level ("on the 57 of 62 problems where both reach it")."""
     accuracy = task.accuracy.replace("<=", "≤")
     reached = sum(count for _, count in task.classical)
     if not reached:
         return f"no classical method reaches {accuracy} on any problem, so nothing is compared"
-    classical = _leaders(task.classical, reached)
     if not task.groups:
+        classical = _leaders(task.classical, reached)
         return f"only classical methods ran; the fastest at {accuracy}: {classical}"
-    others = _joined([g.group for g in task.groups], "or")
     compared = [g for g in task.groups if g.compared]
     if not compared:
-        return (
-            f"no {others} method reaches {accuracy} on a problem where a classical one does "
-            f"(the fastest classical: {classical})"
-        )
+        return _none_compared(task, accuracy)
     best = min(compared, key=lambda g: g.ratio)
+    others = _joined([g.group for g in compared], "or")
     name = best.methods[0][0] if len(best.methods) == 1 else _leaders(best.methods, best.reached)
     ratio = f"{two_digits(best.ratio)}× {interval_text(best.low, best.high)}"
-    where = f" on the {best.compared} problems where both reach it"
-    where = "" if best.compared == len(task.judged) else where
+    judged = len(task.judged)
+    where = f" on the {best.compared} of {judged} problems where both reach it"
+    where = "" if best.compared == judged else where
+    classical = _leaders(best.classical, best.compared)
     high = best.high if np.isfinite(best.high) else best.ratio
     low = best.low if np.isfinite(best.low) else best.ratio
+    rest = _uncompared(task, accuracy)
     if high < 1:
         return (
             f"the best {best.group}, {name}, is faster than each problem's fastest classical "
-            f"method at {accuracy}: it takes {ratio} its time{where} ({classical})"
+            f"method at {accuracy}: it takes {ratio} its time{where} ({classical}){rest}"
         )
     if low > 1:
         return (
             f"no {others} method is faster than the fastest classical one at {accuracy} — the "
             f"best {best.group}, {name}, is slower: it takes {ratio} the time of each "
-            f"problem's fastest classical method{where} ({classical})"
+            f"problem's fastest classical method{where} ({classical}){rest}"
         )
     return (
         f"the best {best.group}, {name}, is neither clearly faster nor slower than each "
         f"problem's fastest classical method at {accuracy}: it takes {ratio} its "
-        f"time{where} ({classical})"
+        f"time{where} ({classical}){rest}"
+    )
+
+
+def _uncompared(task: TaskVerdict, accuracy: str) -> str:
+    """The groups that ran but reached the level on no problem where a classical method did:
+    "; no neural method reaches it where a classical one does (its least: 0.011)"."""
+    idle = [g for g in task.groups if not g.compared]
+    if not idle:
+        return ""
+    least = _least(idle, task)
+    least = f" ({least})" if least else ""
+    return f"; no {_joined([g.group for g in idle], 'or')} method reaches {accuracy} where a " + (
+        f"classical one does{least}"
+    )
+
+
+def _least(groups: Sequence[GroupVerdict], task: TaskVerdict) -> str:
+    """ "the least backward error any of them gets: 0.011", or "" without a point."""
+    least = min((g.least for g in groups), default=np.nan)
+    if not np.isfinite(least):
+        return ""
+    short = ACCURACY[str(task.problem["kind"])].short
+    return f"the least {short} any of them gets: {two_digits(least)}"
+
+
+def _none_compared(task: TaskVerdict, accuracy: str) -> str:
+    """No non-classical group reached the level where a classical one did. Where none reaches
+    even the ladder's loosest level below 1 (the zero-information answer's) on any problem,
+    the target is not the news: the sentence names that loosest level instead (a level of
+    the precision, c n eps, is named as it is: it is the news)."""
+    others = _joined([g.group for g in task.groups], "or")
+    classical = _leaders(task.classical, sum(count for _, count in task.classical))
+    measure = ACCURACY[str(task.problem["kind"])]
+    loosest = max(lv for lv in measure.levels if lv < 1)
+    least = min((g.least for g in task.groups), default=np.nan)
+    count = len(task.judged)
+    got = _least(task.groups, task)
+    if not measure.scales and not least <= loosest:  # NaN too: no point anywhere
+        got = f" ({got})" if got else ""
+        return (
+            f"no {others} method reaches even the loosest level, {measure.short} ≤ "
+            f"{loosest:g}, on any of the {count} problems{got}, so no time is compared (the "
+            f"fastest classical at {accuracy}: {classical})"
+        )
+    got += "; " if got else ""
+    return (
+        f"no {others} method reaches {accuracy} on a problem where a classical one does "
+        f"({got}the fastest classical: {classical})"
     )
 
 

@@ -12,9 +12,11 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from nnbench.report.judging import count_names, names_text
 from nnbench.report.levels import ACCURACY as FAIR_ACCURACY
-from nnbench.report.spec import TableSpec
-from nnbench.report.stats import ratio_interval, ratio_text
+from nnbench.report.spec import HeadlineSpec, TableSpec
+from nnbench.report.stats import interval_text, ratio_interval, ratio_text, two_digits
+from nnbench.results import Results
 from nnbench.running.grid import Grid
 from nnbench.studies.competitors import RANK_K, RANK_K_QUICK
 from nnbench.studies.study import Study
@@ -23,7 +25,7 @@ PROBLEM = ["kind", "matrix", "n", "rank", "batch", "dtype", "device"]
 ACCURACY: dict[str, tuple[Callable[[pd.DataFrame], pd.Series], str]] = {
     # kind -> (accuracy of each row, what it is): lower is better
     "lu": (FAIR_ACCURACY["lu"].measure, FAIR_ACCURACY["lu"].label),
-    "rank-k": (lambda df: df.ratio_fro, "Frobenius error / Eckart-Young optimum"),
+    "rank-k": (FAIR_ACCURACY["rank-k"].measure, FAIR_ACCURACY["rank-k"].label),
     "precond": (
         lambda df: df.cg_iterations,
         "CG iterations to 1e-8 with M = L L^T",
@@ -61,15 +63,18 @@ def generalization(results: pd.DataFrame) -> pd.DataFrame:
     table.insert(1, "trained_on", table.pop("trained_on"))
     inside = [m in t.split("+") for m, t in zip(table.matrix, table.trained_on, strict=True)]
     table.insert(2, "in_distribution", inside)
-    table.insert(3, "accuracy_is", table.kind.map(lambda k: ACCURACY[k][1]))
     return table
 
 
-def break_even(results: pd.DataFrame) -> pd.DataFrame:
-    """Per amortized method and problem: the fastest classical method at least as accurate
-    (matched accuracy), both per matrix, and how many matrices must be factorized before
-    training + inference beats it: train / (t_classical - t_amortized); inf (never) when
-    inference alone is slower."""
+ACCURACY_NOTE = "accuracy, by task (lower is better): " + "; ".join(
+    f"{kind}: {what}" for kind, (_, what) in ACCURACY.items()
+)
+
+
+def _pairs(results: pd.DataFrame) -> list[tuple[pd.Series, pd.Series | None]]:
+    """Per amortized method and problem, its medians (accuracy, time paid per matrix, each
+    cell's times, training time) and those of the fastest classical method at least as
+    accurate there (None: no classical method is)."""
     ok = _scored(results)
     # what a user pays per matrix: the factorization; a preconditioner's build and its solve
     ok["paid_s"] = ok.time_per_matrix_s.where(ok.kind != "precond", ok.cg_total_s)
@@ -80,16 +85,27 @@ def break_even(results: pd.DataFrame) -> pd.DataFrame:
             per_matrix=("paid_s", "median"),
             times=("paid_s", tuple),  # each cell's: the interval of the time ratio
             train=("train_time_s", "first"),
+            trained_on=("trained_on", "first"),
         )
         .reset_index()
     )
-    rows = []
+    pairs: list[tuple[pd.Series, pd.Series | None]] = []
     for _, mine in med[med.group == "amortized"].iterrows():
         same = (med[PROBLEM].fillna(-1) == mine[PROBLEM].fillna(-1)).all(axis=1)
         rivals = med[same & (med.group == "classical") & (med.accuracy <= mine.accuracy)]
-        if rivals.empty:
+        pairs.append((mine, None if rivals.empty else rivals.loc[rivals.per_matrix.idxmin()]))
+    return pairs
+
+
+def break_even(results: pd.DataFrame) -> pd.DataFrame:
+    """Per amortized method and problem: the fastest classical method at least as accurate
+    (matched accuracy), both per matrix, and how many matrices must be factorized before
+    training + inference beats it: train / (t_classical - t_amortized); inf (never) when
+    inference alone is slower."""
+    rows = []
+    for mine, best in _pairs(results):
+        if best is None:
             continue
-        best = rivals.loc[rivals.per_matrix.idxmin()]
         gain = best.per_matrix - mine.per_matrix
         low, high = ratio_interval([(mine.times, best.times)])
         rows.append(
@@ -111,6 +127,58 @@ def break_even(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).replace({np.nan: None}) if rows else pd.DataFrame()
 
 
+UNIT = {"precond": "system solved (build + CG to 1e-8)"}
+AS_ACCURATE = {"precond": "needing at most its CG iterations"}
+
+
+def headline(res: Results) -> list[str]:
+    """One sentence per amortized method: over the problems where it ran, its time per
+    matrix against the fastest classical method at least as accurate (median ratio, 95%
+    interval over problems and cells), and with its training time counted, after how many
+    matrices it breaks even (median over those problems; never where inference alone is
+    slower)."""
+    by_method: dict[str, list[tuple[pd.Series, pd.Series | None]]] = {}
+    for mine, best in _pairs(res.results):
+        by_method.setdefault(str(mine.method), []).append((mine, best))
+    return [_break_even_sentence(method, pairs) for method, pairs in by_method.items()]
+
+
+def _break_even_sentence(method: str, pairs: list[tuple[pd.Series, pd.Series | None]]) -> str:
+    first = pairs[0][0]
+    kind = str(first.kind)
+    rivals = [(mine, best) for mine, best in pairs if best is not None]
+    sizes = sorted({int(mine.n) for mine, _ in pairs})
+    n = str(sizes[0]) if len(sizes) == 1 else f"{sizes[0]}..{sizes[-1]}"
+    label = (
+        f"{method} ({kind}, n = {n}, trained once in {two_digits(float(first.train))} s "
+        f"on {first.trained_on})"
+    )
+    unit, accurate = UNIT.get(kind, "matrix"), AS_ACCURATE.get(kind, "at least as accurate")
+    if not rivals:
+        return f"{label}: no classical method is {accurate} on any of its {len(pairs)} problems."
+    ratios = [mine.per_matrix / best.per_matrix for mine, best in rivals]
+    low, high = ratio_interval([(mine.times, best.times) for mine, best in rivals])
+    names = count_names([str(best.method) for _, best in rivals])
+    gains = [best.per_matrix - mine.per_matrix for mine, best in rivals]
+    even = [float(m.train) / g for (m, _), g in zip(rivals, gains, strict=True) if g > 0]
+    never = len(rivals) - len(even)
+    where = (
+        "the one problem" if len(even) == 1 else f"median over the {len(even)} problems"
+    ) + " where inference alone is faster"
+    pays = (
+        f"with its training counted it breaks even after {two_digits(float(np.median(even)))} "
+        f"matrices ({where})"
+        if even
+        else "with its training counted it never breaks even: inference alone is slower"
+    )
+    pays += f"; never on the other {never} (inference alone is slower)" if even and never else ""
+    return (
+        f"{label}: per {unit} it takes {two_digits(float(np.median(ratios)))}× "
+        f"{interval_text(low, high)} the time of the fastest classical method {accurate} "
+        f"({names_text(names)}), on {len(rivals)} of its {len(pairs)} problems; {pays}."
+    )
+
+
 TABLES = (
     TableSpec(
         name="amortized_generalization",
@@ -122,7 +190,7 @@ TABLES = (
         note="Each model is trained once (train_time_s, untimed in the cells) on held-out-seed "
         "matrices of trained_on, then factorizes stacks of unseen matrices in one forward pass "
         "(time_per_matrix_s); refine=R adds R gradient steps per matrix to the inference. "
-        "in_distribution: the test family is one it was trained on.",
+        "in_distribution: the test family is one it was trained on. " + ACCURACY_NOTE + ".",
     ),
     TableSpec(
         name="amortized_break_even",
@@ -136,13 +204,18 @@ TABLES = (
         "one's, on the same stacks. break_even_matrices = train_time_s / "
         "(classical time per matrix - amortized time per matrix): how many matrices must be "
         "factorized before training plus inference costs less; inf: never (inference alone is "
-        "slower). time per matrix / classical: the amortized method's time per matrix over the "
+        "slower). "
+        + ACCURACY_NOTE
+        + ". time per matrix / classical: the amortized method's time per matrix over the "
         "classical one's, with the 95% bootstrap interval over both sides' cells (matrix "
         "stacks and runs). For preconditioners the accuracy is CG iterations and the time is "
         "the total time to solution (build + CG solve to 1e-8, cg_total_s), what a user pays "
         "per system.",
     ),
 )
+
+
+HEADLINE = HeadlineSpec(name="amortized_break_even_headline", make=headline)
 
 
 def _amortized(*, quick: bool) -> tuple[Grid, ...]:
@@ -229,6 +302,7 @@ AMORTIZED_LU = Study(
     grids=_amortized(quick=False),
     quick=_amortized(quick=True),
     tables=TABLES,
+    headlines=(HEADLINE,),
 )
 
 AMORTIZED_SKETCH = Study(
@@ -239,6 +313,7 @@ AMORTIZED_SKETCH = Study(
     grids=_amortized_sketch(quick=False),
     quick=_amortized_sketch(quick=True),
     tables=TABLES,
+    headlines=(HEADLINE,),
 )
 
 AMORTIZED_PRECOND = Study(
@@ -250,4 +325,5 @@ AMORTIZED_PRECOND = Study(
     grids=_amortized_precond(quick=False),
     quick=_amortized_precond(quick=True),
     tables=TABLES,
+    headlines=(HEADLINE,),
 )
