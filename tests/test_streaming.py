@@ -192,7 +192,7 @@ def test_the_cost_model_verdict_picks_each_groups_best_within_each_budget():
     assert one.winner == "tie: classical = neural"
     assert (few["classical: best"], few["neural: best"], few.winner) == ("c-few", "n-few", "neural")
     assert unlimited["classical: best"] == "c-exact" and unlimited.winner == "classical"
-    np.testing.assert_allclose(few["neural: error"], 0.001)
+    np.testing.assert_allclose(few["neural: excess"], 0.001)
     assert few["neural: memory (x mn)"] == 5 / 64
     other = table.loc[("one pass", "randsvd")]
     assert other["neural: best"] == "none fits"

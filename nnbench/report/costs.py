@@ -142,7 +142,7 @@ def _best_per_group(
         row.update(
             {
                 f"{group}: best": pick.method,
-                f"{group}: error": pick.error,
+                f"{group}: excess": pick.error,
                 f"{group}: worst": pick.worst,
                 f"{group}: passes": pick.passes,
                 f"{group}: memory (x mn)": pick.memory_mn,
@@ -185,13 +185,16 @@ def _group_clause(mine: pd.DataFrame, group: str) -> str:
     if fitted.empty:
         return f"no {group} method fits"
     common = fitted[f"{group}: best"].value_counts()
+    top = int(common.iloc[0])
+    tied = [str(name) for name, count in common.items() if count == top]  # a tie named in full
+    usual = tied[0] if len(tied) == 1 else f"{', '.join(tied[:-1])} and {tied[-1]}"
+    each = " each" if len(tied) > 1 else ""
     error, memory, seconds = (
-        float(fitted[f"{group}: {c}"].median()) for c in ("error", "memory (x mn)", "time_s")
+        float(fitted[f"{group}: {c}"].median()) for c in ("excess", "memory (x mn)", "time_s")
     )
     return (
-        f"{group}'s best (median over {len(fitted)} problems: error {error:.2g}, "
-        f"memory {memory:.2g} m n floats, {seconds:.2g} s) is {common.index[0]} on "
-        f"{int(common.iloc[0])} of them"
+        f"{group}'s best (median over {len(fitted)} problems: excess {error:.2g}, "
+        f"memory {memory:.2g} m n floats, {seconds:.2g} s) is {usual} on {top} of them{each}"
     )
 
 

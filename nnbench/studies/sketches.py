@@ -26,6 +26,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from nnbench.report.levels import ACCURACY
 from nnbench.report.spec import HeadlineSpec, TableSpec
 from nnbench.report.stats import median_text
 from nnbench.results import Results
@@ -100,7 +101,7 @@ def _grids(*, quick: bool) -> tuple[Grid, ...]:
 
 
 def sketch_summary(results: pd.DataFrame) -> pd.DataFrame:
-    """Per family and method: the median excess error (||A - A_k||_F / optimum - 1) with its
+    """Per family and method: the median excess (the verdict's, `ACCURACY["rank-k"]`) with its
     95% bootstrap interval over the held-out matrices, passes over A, training or fitting
     time (the learned and the data-driven sketches), and the median time per matrix."""
     ok = results[(results.kind == "rank-k") & (results.status == "ok")]
@@ -108,7 +109,7 @@ def sketch_summary(results: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     rows = []
     for (matrix, n, method), group in ok.groupby(["matrix", "n", "method"], sort=True):
-        excess = (group.ratio_fro - 1.0).to_numpy(float)
+        excess = ACCURACY["rank-k"].measure(group).to_numpy(float)
         rows.append(
             {
                 "matrix": matrix,
@@ -136,7 +137,7 @@ def _best_of(table: pd.DataFrame, prefix: str) -> pd.Series | None:
 def headline(res: Results) -> list[str]:
     """One sentence per held-out family and n: the best learned sparse sketch (values, or
     values and positions) beside CountSketch, the data-driven sketch-pca and sketch-power, by
-    median excess error with its 95% interval and passes over A."""
+    median excess with its 95% interval and passes over A."""
     table = sketch_summary(res.results)
     if table.empty:
         return []
@@ -157,7 +158,7 @@ def headline(res: Results) -> list[str]:
             for label, row in shown
             if row is not None
         ]
-        words.append(f"Sketches, {matrix}, n = {n}, median excess error: " + "; ".join(clauses))
+        words.append(f"Sketches, {matrix}, n = {n}, median excess: " + "; ".join(clauses))
     return [w + "." for w in words]
 
 
@@ -165,12 +166,13 @@ TABLES = (
     TableSpec(
         name="sketch_summary",
         title="Learned sparse sketch beside random, data-driven and power-iterated sketches: "
-        "excess error, passes over A, training time",
+        "excess, passes over A, training time",
         nav="Sketches",
         make=lambda res: sketch_summary(res.results),
         leading=True,
-        note="excess = ||A - A_k||_F / ||A - A_k*||_F - 1 (0: the truncated SVD), median over "
-        "the held-out matrices [95% bootstrap interval]; train_or_fit_s: the learned sketch's "
+        note="excess = (rel_err - opt_err) / (1 - opt_err), as in the verdict (0: the truncated "
+        "SVD, 1: the zero matrix), median over the held-out matrices [95% bootstrap "
+        "interval]; train_or_fit_s: the learned sketch's "
         "training (Adam through QR and SVD) or sketch-pca's one eigendecomposition, both "
         "untimed in time_s.",
     ),

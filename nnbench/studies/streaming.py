@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from nnbench.report.costs import by_cost_model, cost_model_headline, cost_model_verdict
+from nnbench.report.levels import ACCURACY
 from nnbench.report.spec import HeadlineSpec, TableSpec
 from nnbench.results import Results
 from nnbench.running.grid import Grid
@@ -38,12 +39,12 @@ METHODS = (
 
 def by_passes(results: pd.DataFrame) -> pd.DataFrame:
     """Per pass budget (at most 1, 2, 4 passes over A, or any) and group: the method with the
-    lowest median excess error (||A - A_k||_F / ||A - A_k*||_F - 1, over the problems) among
+    lowest median excess (the verdict's, `ACCURACY["rank-k"]`, over the problems) among
     those whose passes fit, its passes, memory (floats, median) and median time."""
     ok = results[(results.kind == "rank-k") & (results.status == "ok")].copy()
     if ok.empty or not ok.method_base.isin(STREAMING).any():  # a streaming study's table
         return pd.DataFrame()
-    ok["excess"] = ok.ratio_fro - 1.0
+    ok["excess"] = ACCURACY["rank-k"].measure(ok)
     per = ok.groupby(["method", "group"]).agg(
         excess=("excess", "median"),
         worst=("excess", "max"),
@@ -88,7 +89,7 @@ def _when_streaming(
 
 
 COST_NOTE = (
-    "error: (rel_err - opt_err) / (1 - opt_err), the rank-k excess of the fairness verdict "
+    "excess = (rel_err - opt_err) / (1 - opt_err), the rank-k excess of the verdict "
     "(0: the truncated SVD's error, 1: the zero matrix's; worse of 2-norm and Frobenius), "
     "median over the problem's instances (worst: their largest); memory (x mn): the floats "
     "held besides A over m n; a group's best is its lowest error among the methods whose "
@@ -121,9 +122,10 @@ TABLES = (
         nav="Streaming",
         make=lambda res: by_passes(res.results),
         leading=True,
-        note="excess = ||A - A_k||_F / ||A - A_k*||_F - 1 (0: the truncated SVD's error), "
-        "median over problems; passes: reads of A as a whole (a block of rows at a time is "
-        "part of one pass); the full SVD reads A at random, so only 'any' admits it.",
+        note="excess = (rel_err - opt_err) / (1 - opt_err), as in the verdict (0: the "
+        "truncated SVD's error, 1: the zero matrix's), median over problems; passes: reads "
+        "of A as a whole (a block of rows at a time is part of one pass); the full SVD "
+        "reads A at random, so only 'any' admits it.",
     ),
 )
 
