@@ -93,7 +93,7 @@ def test_the_footer_names_each_runs_blas_and_commit_by_results_folder():
     )
     assert facts["Page rendered at"] == "commit cccccccccccc + uncommitted changes"
     assert facts["BLAS"].startswith(
-        "numpy: openblas 0.3.31 (2 threads, libscipy_openblas64_.so); torch: built with mkl "
+        "numpy: openblas 0.3.31 (libscipy_openblas64_.so); torch: built with mkl "
         "2024.2 (results folders 1, 3)"
     )
     assert f"{NOT_RECORDED} (results folder 2)" in facts["BLAS"]

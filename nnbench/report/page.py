@@ -268,7 +268,7 @@ def _cpu_text(run: dict) -> str:
 
 
 def _blas_text(run: dict) -> str:
-    """ "numpy: openblas 0.3.31 (2 threads, libscipy_openblas64_.so); torch: built with mkl
+    """ "numpy: openblas 0.3.31 (libscipy_openblas64_.so); torch: built with mkl
     2024.2"; NOT_RECORDED for a run from before run.json named its BLAS."""
     if "blas" not in run:
         return NOT_RECORDED
@@ -279,11 +279,11 @@ def _blas_text(run: dict) -> str:
                 version = f" {lib['version']}" if lib.get("version") else ""
                 libraries.append(f"torch: built with {lib.get('blas', 'unknown')}{version}")
             continue
+        # its num_threads is the pool when run.json was written, not the cells' (`threads`)
         version = lib.get("version") or "version unknown"
-        threads = f"{lib['num_threads']} threads, " if lib.get("num_threads") else ""
         libraries.append(
             f"{package}: {lib.get('internal_api', 'unknown')} {version} "
-            f"({threads}{lib.get('library', 'file unknown')})"
+            f"({lib.get('library', 'file unknown')})"
         )
     return "; ".join(libraries) or "none loaded"
 
