@@ -197,37 +197,11 @@ def run_processes(cells: Iterable[Cell], execution: Execution) -> Iterator[CellR
             listening = [w.conn for w in workers if w.cell is not None or not w.ready]
             ready = wait(listening, timeout=max(0.0, min([POLL_S, *deadlines])))
             for i, worker in enumerate(workers):
-                elapsed = time.perf_counter() - worker.started
-                grew = worker.grew_mb() if worker.cell is not None and limit is not None else 0.0
-                if worker.conn in ready:
-                    try:
-                        message = worker.conn.recv()
-                    except (EOFError, OSError):
-                        cell = worker.cell
-                        worker.process.join(timeout=5)
-                        reason = _death(worker.process.exitcode)
-                        worker.kill()
-                        workers[i] = _Worker(ctx, threads)
-                        if cell is not None:
-                            yield stopped(cell, "failed", reason, time_s=elapsed)
-                        continue
-                    if message == READY:
-                        worker.ready = True
-                        continue
-                    worker.cell = None
-                    yield message
-                elif worker.cell is not None and timeout is not None and elapsed > timeout:
-                    cell = worker.cell
-                    worker.kill()
+                result, gone = _event(worker, ready, timeout, limit)
+                if gone:  # dead or killed: a fresh worker takes its place
                     workers[i] = _Worker(ctx, threads)
-                    reason = f"killed after {elapsed:.1f} s (--timeout {timeout:g})"
-                    yield stopped(cell, "timeout", reason, time_s=elapsed)
-                elif worker.cell is not None and limit is not None and grew > limit:
-                    cell = worker.cell
-                    worker.kill()
-                    workers[i] = _Worker(ctx, threads)
-                    reason = exceeded(limit, grew, elapsed)
-                    yield stopped(cell, "failed", reason, time_s=elapsed)
+                if result is not None:
+                    yield result
     except BaseException:  # stopped early: a busy worker would not read a stop message
         for worker in workers:
             worker.kill()
@@ -235,6 +209,40 @@ def run_processes(cells: Iterable[Cell], execution: Execution) -> Iterator[CellR
     finally:
         for worker in workers:
             worker.stop()
+
+
+def _event(
+    worker: _Worker, ready: list[Any], timeout: float | None, limit: float | None
+) -> tuple[CellResult | None, bool]:
+    """What a worker has to say after a wait: a cell's result (or the row of a cell it could
+    not finish: its process died, ran past `timeout` s or grew past `limit` MB, and is
+    killed), and whether it is gone."""
+    elapsed = time.perf_counter() - worker.started
+    cell = worker.cell
+    if worker.conn in ready:
+        try:
+            message = worker.conn.recv()
+        except (EOFError, OSError):
+            worker.process.join(timeout=5)
+            reason = _death(worker.process.exitcode)
+            worker.kill()
+            return (stopped(cell, "failed", reason, time_s=elapsed) if cell else None), True
+        if message == READY:
+            worker.ready = True
+            return None, False
+        worker.cell = None
+        return message, False
+    if cell is None:
+        return None, False
+    if timeout is not None and elapsed > timeout:
+        worker.kill()
+        reason = f"killed after {elapsed:.1f} s (--timeout {timeout:g})"
+        return stopped(cell, "timeout", reason, time_s=elapsed), True
+    grew = worker.grew_mb() if limit is not None else 0.0
+    if limit is not None and grew > limit:
+        worker.kill()
+        return stopped(cell, "failed", exceeded(limit, grew, elapsed), time_s=elapsed), True
+    return None, False
 
 
 def _dask_task(cell: Cell) -> CellResult:

@@ -95,7 +95,8 @@ def check_section_names(studies: Iterable[Study], at: str = "") -> None:
     shipped = (*TABLES, HISTORY, *FIGURES, *report_sections())
     taken = {s.name: s for s in shipped if isinstance(s, TableSpec | FigureSpec)}
     for study in studies:
-        for spec in (*study.tables, *study.figures):
+        specs: list[TableSpec | FigureSpec] = [*study.tables, *study.figures]
+        for spec in specs:
             if taken.setdefault(spec.name, spec) is not spec:
                 raise NNBenchError(
                     f"{at}: " * bool(at) + f"study {study.name!r} names a section "
