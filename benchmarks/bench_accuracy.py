@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from nnbench.api import METHODS, Grid, run_grid
+from nnbench.methods import METHODS
+from nnbench.running.grid import Grid
+from nnbench.running.run import run_grid
 
 from .common import CLASSICAL, RANK, TRAINED, limit_threads, method_name, unit
 

@@ -154,8 +154,3 @@ def get_device(name: str) -> Device:
     if name not in DEVICES:
         raise NNBenchError(f"unknown device {name!r}", f"use one of {', '.join(DEVICES)}")
     return DEVICES[name]
-
-
-def device_skip_reason(name: str) -> str | None:
-    """None when torch code can run on `name` here, else why not."""
-    return get_device(name).missing()

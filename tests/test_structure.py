@@ -147,3 +147,23 @@ def test_a_studys_method_names_are_spelled_as_results_rows_spell_them(study):
     names = {n for t in study.targets for n in (*t.configs, t.ours) if n}
     for name in names:
         assert select_methods(name)[0].name == name
+
+
+def test_the_asv_benchmarks_draw_nothing_and_reach_no_study():
+    """asv measures the runner: its benchmarks import neither `nnbench.api` nor the report,
+    and loading them loads no plotting library and no study."""
+    root = PACKAGE.parent
+    for path in (root / "benchmarks").glob("*.py"):
+        imported = {
+            node.module
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.ImportFrom) and node.module
+        }
+        assert not {m for m in imported if m.startswith(("nnbench.api", "nnbench.report"))}, path
+    code = (
+        "import sys, benchmarks.bench_accuracy, benchmarks.bench_time; print(sorted(m for m in "
+        "sys.modules if m.startswith(('matplotlib', 'seaborn', 'nnbench.studies'))))"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, cwd=root)  # fmt: skip
+    assert shown.stdout.strip() == "[]"

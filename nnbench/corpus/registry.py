@@ -22,10 +22,6 @@ def _example(name: str) -> MatrixFamily:
     return replace(family, description=str(a.tolist()), numeric_tags=lambda n, p: {"rank": rank})
 
 
-def _cond(value: float) -> Any:
-    return lambda n, p: {"cond": value}
-
-
 def _rank_n(n: int, p: Mapping[str, Any]) -> dict[str, float]:
     return {"rank": n, "cond": 1.0}
 
