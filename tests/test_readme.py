@@ -137,6 +137,16 @@ def test_new_method_skips_what_it_cannot_factor(extended: tuple[MatrixFamily, Me
     assert "not symmetric" in row.reason
 
 
+def test_new_method_keeps_the_method_contract(extended: tuple[MatrixFamily, Method]) -> None:
+    """What `nnbench check` and the contract test hold every method to (rectangular inputs
+    declined by shape, declared refusals, ...) holds for the example as written."""
+    from nnbench.check import check_methods
+
+    _, method = extended
+    failed = [f"{r.check}: {r.reason}" for r in check_methods([method]) if not r.passed]
+    assert not failed, failed
+
+
 def test_registration_is_undone() -> None:
     modules = {module for module, _ in extending_blocks()}
     before = {module: dict(vars(module)) for module in modules}
