@@ -149,7 +149,7 @@ def _compact(spec: TableSpec, table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
 
 def _plain(value: object) -> str:
     if isinstance(value, float):
-        return "-" if value != value else f"{value:.4g}"
+        return "-" if value != value else page.number(value)
     return str(value)
 
 
@@ -309,13 +309,28 @@ def _table_block(spec: TableSpec, table: pd.DataFrame) -> page.Table:
     return page.Table(
         name=spec.name,
         title=spec.title,
-        note=" ".join(filter(None, [spec.note, constant, cut])),
+        note=" ".join(filter(None, [spec.note, constant, cut, _number_notes(spec, shown)])),
         shown=shown,
         digits=spec.digits,
         rows=len(table),
         collapsed=spec.collapsed,
         nav=spec.nav or spec.name,
     )
+
+
+def _number_notes(spec: TableSpec, shown: pd.DataFrame) -> str:
+    """What the page's numbers need said: a tiny negative shown as 0, and inf where the
+    table's own note does not say what it means."""
+    notes = []
+    if page.tiny_negatives(shown):
+        notes.append(
+            f"A negative value of magnitude below {page.TINY:g} is rounding's (below the "
+            "rounding floor max(m, n) eps of its task) and is shown as 0."
+        )
+    numbers = shown.select_dtypes("number").to_numpy(float, na_value=np.nan)
+    if np.isinf(numbers).any() and "inf" not in spec.note:
+        notes.append("inf: infinite (the quantity divides by zero there).")
+    return " ".join(notes)
 
 
 def _figure_block(

@@ -344,19 +344,51 @@ def _blank_missing(table: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def _table_markdown(table: pd.DataFrame, digits: int = 4) -> str:
-    """Floats to `digits` significant digits (missing values blank); strings as they are.
-    tabulate would parse a number-like string such as the study's "1.00146" and round it,
-    hence disable_numparse."""
-    shown = _blank_missing(table).map(
-        lambda v: ("" if v != v else f"{v:.{digits}g}") if isinstance(v, float) else v
-    )
+TINY = 1e-9
+"""A negative value closer to 0 than this is rounding's (an excess of -5.6e-16, say): the
+page shows 0, and the table's note says so (`tiny_negatives`)."""
+
+
+def number(v: float, digits: int = 2) -> str:
+    """A float on the page: `digits` significant digits, positional where it is a count or
+    below a million (1200, 78, 0.0012, 3.6e-15); blank where missing; 0 for a tiny negative
+    (`TINY`); inf as inf (the table's note says what it means)."""
+    if v != v:
+        return ""
+    if not np.isfinite(v):
+        return "inf" if v > 0 else "-inf"
+    if -TINY < v < 0:
+        return "0"
+    if v == int(v) and abs(v) < 1e15:
+        return str(int(v))
+    shown = f"{v:.{digits}g}"
+    if "e+" in shown and abs(v) < 1e6:
+        return f"{float(shown):.0f}"
+    return shown
+
+
+def tiny_negatives(table: pd.DataFrame) -> bool:
+    """Whether any float of `table` is a tiny negative the page shows as 0."""
+    values = table.select_dtypes("number").to_numpy(float, na_value=np.nan).ravel()
+    values = values[np.isfinite(values)]
+    return bool(((values < 0) & (values > -TINY)).any())
+
+
+def _numbers(table: pd.DataFrame, digits: int) -> pd.DataFrame:
+    return _blank_missing(table).map(lambda v: number(v, digits) if isinstance(v, float) else v)
+
+
+def _table_markdown(table: pd.DataFrame, digits: int = 2) -> str:
+    """Floats by `number` (missing values blank); strings as they are. tabulate would parse
+    a number-like string such as the study's "1.00146" and round it, hence
+    disable_numparse."""
+    shown = _numbers(table, digits)
     return str(shown.to_markdown(index=False, disable_numparse=True))
 
 
-def _table_html(table: pd.DataFrame, digits: int = 4) -> str:
+def _table_html(table: pd.DataFrame, digits: int = 2) -> str:
     wrap = len(table.columns) and table.columns[-1] in WRAPPED
-    page = _blank_missing(table).to_html(
+    page = _numbers(table, digits).to_html(
         index=False,
         na_rep="",
         border=0,

@@ -41,7 +41,7 @@ class TableSpec:
     leading: bool = False
     collapsed: bool = False
     compact: bool = False
-    digits: int = 4
+    digits: int = 2
     draws: Draws | None = None
 
     def __post_init__(self) -> None:
