@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.methods import METHODS, Method, RunContext
-from nnbench.running.cell import scratch_folder
+from nnbench.running.measure import scratch_folder
 from nnbench.running.threads import DEFAULT_THREADS
 
 

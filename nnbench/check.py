@@ -28,8 +28,8 @@ from nnbench.errors import Diverged, NNBenchError, SkipCell
 from nnbench.methods import FACTORIZATIONS, GROUPS, KINDS, Factorization, Method, RunContext
 from nnbench.methods.base import BACKENDS, LibraryOutput
 from nnbench.metrics import rel_err_fro
-from nnbench.running.cell import first_line
 from nnbench.running.guard import GroupRuleViolation, refusing_linalg
+from nnbench.running.measure import first_line
 
 N = 64  # the side of the main inputs
 RANK = 5  # a rank-k method's rank on them (2 on the corpus's n = 5 ones, as the tests do)

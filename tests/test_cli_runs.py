@@ -18,8 +18,8 @@ import pytest
 from nnbench.api import Execution, Grid, expand, load_results, run_grid
 from nnbench.cli import main
 from nnbench.errors import NNBenchError
-from nnbench.running.cell import stopped
 from nnbench.running.journal import Journal
+from nnbench.running.measure import stopped
 
 SPD_LU = ["--matrices", "spd", "--methods", "scipy-lu", "--sizes", "4", "--dtypes", "float64"]
 SPD_LU += ["--repeats", "1", "--timing-repeats", "5"]  # the Grid's defaults, as any study's

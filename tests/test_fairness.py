@@ -15,8 +15,8 @@ from nnbench.errors import NNBenchError
 from nnbench.methods import RunContext
 from nnbench.methods.amortized import MODELS
 from nnbench.methods.classical import Krylov, RandomizedSVD
-from nnbench.running.cell import run_cell
 from nnbench.running.guard import GroupRuleViolation, refusing_linalg
+from nnbench.running.measure import run_cell
 from nnbench.running.timing import warmup_shape
 
 TRAINED = [name for name, m in METHODS.items() if m.group != "classical" and not m.expensive]

@@ -18,8 +18,8 @@ from scipy.linalg import lu_factor  # bound before any guard: the guard finds it
 from nnbench.api import METHODS, Grid, expand, run_grid
 from nnbench.methods import Method, RunContext
 from nnbench.running import guard
-from nnbench.running.cell import run_cell, set_up
 from nnbench.running.guard import REFUSED, GroupRuleViolation, group_rule, refusing_linalg
+from nnbench.running.measure import run_cell, set_up
 
 
 def _masks(x: torch.Tensor) -> dict[str, Any]:

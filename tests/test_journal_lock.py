@@ -24,9 +24,9 @@ from nnbench.cli import main
 from nnbench.errors import NNBenchError, RunInterrupted
 from nnbench.results import to_frame
 from nnbench.running import journal as journal_module
-from nnbench.running.cell import CellResult, stopped
 from nnbench.running.executors import EXECUTORS, run_inline
 from nnbench.running.journal import FolderLock, Holder, Journal
+from nnbench.running.measure import CellResult, stopped
 
 GRID = Grid(matrices=("identity",), methods=("scipy-lu", "torch-lu"), sizes=(8, 16), repeats=3)
 NNBENCH = [sys.executable, "-m", "nnbench"]
@@ -41,7 +41,7 @@ import sys, time
 from dataclasses import replace
 import pandas as pd
 from nnbench.api import Grid, expand
-from nnbench.running.cell import CellResult, stopped
+from nnbench.running.measure import CellResult, stopped
 from nnbench.running.journal import Journal
 
 out, n, wait = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "wait"

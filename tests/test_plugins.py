@@ -449,7 +449,7 @@ def test_an_installed_plugins_cell_reaches_a_process_that_never_loaded_it(tmp_pa
     finally:
         sys.path.pop(0)
     code = (
-        "import pickle, sys; from nnbench.running.cell import run_cell; "
+        "import pickle, sys; from nnbench.running.measure import run_cell; "
         "cell = pickle.loads(sys.stdin.buffer.read()); row = run_cell(cell).row; "
         "print(row.cell.cell_id, row.cell.method_source, row.outcome.status)"
     )

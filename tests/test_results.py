@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from nnbench.metrics.values import MetricValues
 from nnbench.results import COLUMNS, STATUSES, CellSpec, Outcome, Results, Row, load_results
 from nnbench.results import to_frame as rows_to_frame
-from nnbench.running.cell import CellResult
 from nnbench.running.journal import Journal
+from nnbench.running.measure import CellResult
 from nnbench.settings import Settings
 
 INT64 = st.integers(-(2**63), 2**63 - 1)

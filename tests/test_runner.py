@@ -13,7 +13,7 @@ from conftest import doubling_method
 from nnbench.api import Grid, expand, load_results, run_grid
 from nnbench.errors import NNBenchError
 from nnbench.results import COLUMNS, STATUSES
-from nnbench.running.cell import run_cell
+from nnbench.running.measure import run_cell
 
 SMALL = Grid(
     matrices=("spd", "needs-pivoting", "study004-doolittle", "rectangular"),
@@ -143,7 +143,7 @@ def test_nan_factors_fail_their_own_cell_and_the_run_goes_on(monkeypatch, jobs):
 
 
 def test_a_metric_that_raises_fails_only_its_cell(monkeypatch):
-    from nnbench.running import cell as cell_module
+    from nnbench.running import measure as cell_module
 
     def broken(x):
         raise np.linalg.LinAlgError("SVD did not converge")

@@ -21,8 +21,8 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from nnbench.errors import NNBenchError
-from nnbench.running.cell import CellResult, first_line, run_cell, stopped
 from nnbench.running.cells import Cell
+from nnbench.running.measure import CellResult, first_line, run_cell, stopped
 from nnbench.running.memory import MemoryGuard, default_max_memory_mb, exceeded, resident_mb
 from nnbench.running.threads import DEFAULT_THREADS, thread_limit
 

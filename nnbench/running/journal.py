@@ -37,7 +37,7 @@ from nnbench.results import Row, atomic_write, to_frame
 from nnbench.results.artifact import Artifact, read_artifact
 from nnbench.results.record import conform
 from nnbench.results.table import write_parquet
-from nnbench.running.cell import CellResult
+from nnbench.running.measure import CellResult
 
 JOURNAL_DIR = ".journal"
 # An fsync per cell was 13.7% of a run's wall time. One per batch bounds what a power loss

@@ -25,11 +25,11 @@ from nnbench.results import Results, Row, to_frame
 from nnbench.results.provenance import provenance
 from nnbench.results.record import AXES
 from nnbench.results.table import CURVE_COLUMNS
-from nnbench.running.cell import CellResult, scratch_folder, stopped
 from nnbench.running.cells import Cell, expand, interleaved
 from nnbench.running.executors import EXECUTORS, Execution, run_inline
 from nnbench.running.grid import Grid
 from nnbench.running.journal import FolderLock, Journal
+from nnbench.running.measure import CellResult, scratch_folder, stopped
 from nnbench.running.threads import thread_limit
 
 LONG_CELL_S = 10.0  # cells slower than this get their own line in the log
