@@ -14,6 +14,7 @@ import numpy as np
 
 from nnbench.corpus import MATRIX_FAMILIES
 from nnbench.devices import DEVICES
+from nnbench.report.stats import median_interval
 from nnbench.running.guard import group_rule
 from nnbench.running.threads import DEFAULT_THREADS
 from nnbench.running.timing import time_call
@@ -73,9 +74,7 @@ def group_rule_cost(
                 f"[{q1:.3f}, {q3:.3f}] {len(ratios):>5}"
             )
         swap_s = _swap_seconds(select_methods(GUARDED[0])[0], swaps)
-    pooled = float(np.median(every))
-    resampled = np.random.default_rng(seed).choice(every, size=(2000, len(every)))
-    low, high = np.percentile(np.median(resampled, axis=1), [2.5, 97.5])
+    pooled, low, high = median_interval(np.array(every), resamples=2000, seed=seed)
     print(
         f"every pair: median ratio {pooled:.3f} [95% {low:.3f}, {high:.3f}], {len(every)} "
         f"pairs (goal <= 1.02: {'met' if pooled <= 1.02 else 'NOT met'}); the guard put in "
