@@ -4,6 +4,7 @@ or a `Missing` that says what data it needs and which study produces it."""
 from __future__ import annotations
 
 import re
+import textwrap
 from typing import Any
 
 import matplotlib
@@ -22,6 +23,7 @@ from nnbench.report.problems import GROUP_ORDER, PROBLEM, TASK
 from nnbench.report.profiles import on_problem, profile_ratios, profiles
 from nnbench.report.spec import FigureSpec, Missing
 from nnbench.report.tables import drawn_spectra, spectra
+from nnbench.report.untimed import untimed_fits, untimed_label
 from nnbench.results import Results
 from nnbench.results.artifact import picture_scale
 
@@ -42,8 +44,30 @@ def theme() -> None:
     sns.set_theme(context="notebook", style="whitegrid", font_scale=0.9)
 
 
+def _rank_panel(ax: Any, panel: pd.DataFrame, styles: dict[str, dict[str, Any]]) -> None:
+    """One (matrix, n) panel: each method's median error with its IQR band, and the optimal
+    rank-k error (the truncated SVD's, rel_err_2 / ratio_2 of any cell) as a black line."""
+    for method, cells in panel.groupby("method", sort=True):
+        stats = cells.groupby("rank").rel_err_2.quantile([0.25, 0.5, 0.75]).unstack()
+        ax.plot(stats.index, stats[0.5], lw=1.1, ms=4, label=method, **styles[method])
+        color = styles[method]["color"]
+        ax.fill_between(stats.index, stats[0.25], stats[0.75], color=color, alpha=0.15)
+    optimum = (panel.rel_err_2 / panel.ratio_2).where(panel.ratio_2 > 0)
+    best = optimum.groupby(panel["rank"]).median().dropna()
+    if len(best):
+        ax.plot(best.index, best.to_numpy(), color="black", ls="--", lw=1.4, zorder=5,
+                label="optimal rank-k error (truncated SVD)")  # fmt: skip
+    ax.set_yscale("log")
+    ax.set_title(f"{panel.matrix.iloc[0]} (n = {panel.n.iloc[0]})", fontsize=10)
+    ax.set_xlabel("rank k")
+    ax.set_ylabel("relative 2-norm error", fontsize=9)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=6, integer=True))
+
+
 def error_vs_rank(res: Results) -> Figure | Missing:
-    """Study 002's Figures 10 and 12 as plots: relative 2-norm error against k."""
+    """Study 002's Figures 10 and 12 as plots: relative 2-norm error against k, median with
+    the IQR band, each panel with the optimal rank-k error where its cells have ratio_2; one
+    legend for the figure, below the panels."""
     df = _ok(res)
     df = df[(df.kind == "rank-k") & (df.dtype == "float64")]
     groups = df.groupby(["matrix", "n"])["rank"].nunique()
@@ -54,30 +78,28 @@ def error_vs_rank(res: Results) -> Figure | Missing:
             "or study001-alphabet"
         )
     df = df.set_index(["matrix", "n"]).loc[list(keep)].reset_index()
-    df["matrix (n)"] = df.matrix + " (" + df.n.astype(str) + ")"
+    methods = sorted(df.method.unique())
+    palette = sns.color_palette("tab20", 20)
+    styles = {  # one look per method in every panel
+        m: {"color": palette[(2 * i) % 20 + (2 * i) // 20 % 2], "marker": MARKERS[i % len(MARKERS)]}
+        for i, m in enumerate(methods)
+    }
     theme()
-    grid = sns.relplot(
-        data=df,
-        x="rank",
-        y="rel_err_2",
-        hue="method",
-        style="method",
-        col="matrix (n)",
-        col_wrap=min(3, len(keep)),
-        kind="line",
-        markers=True,
-        estimator="median",
-        errorbar=("pi", 50),
-        height=3.2,
-        aspect=1.2,
-        facet_kws={"sharey": False},
-    )
-    grid.set(yscale="log")
-    grid.set_axis_labels("rank k", "relative 2-norm error (median, IQR band)")
-    for ax in grid.axes.flat:  # seaborn names only the first column's y axis
-        ax.set_ylabel("relative 2-norm error (median, IQR band)")
-    grid.figure.suptitle("Error against rank: networks vs truncated SVD", y=1.02)
-    return grid.figure
+    cols = min(3, len(keep))
+    rows = -(-len(keep) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.9 * rows + 1.2), squeeze=False,
+                             layout="constrained")  # fmt: skip
+    for ax, (matrix, n) in zip(axes.flat, keep, strict=False):
+        _rank_panel(ax, df[(df.matrix == matrix) & (df.n == n)], styles)
+    for ax in list(axes.flat)[len(keep) :]:
+        ax.set_axis_off()
+    handles: dict[str, Any] = {}  # one entry per method over every panel
+    for ax in axes.flat:
+        handles.update(zip(*reversed(ax.get_legend_handles_labels()), strict=True))
+    fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncol=4,
+               fontsize=8)  # fmt: skip
+    fig.suptitle("Error against rank: networks vs truncated SVD (median, IQR band)")
+    return fig
 
 
 def wrap_name(name: str, width: int) -> str:
@@ -176,51 +198,90 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
     return figures
 
 
+TRAINING_UNITS = frozenset({"step", "epoch"})
+"""Curve units that are a training loss; a solver's residual per iteration (GMRES's "gmres
+iteration") is not one, and its study draws or tabulates it itself."""
+
+
+def training_curves(res: Results) -> pd.DataFrame:
+    """The run's training-loss curves (`TRAINING_UNITS`) with each cell's method, group,
+    problem and dtype; an amortized method's one training once, as "its training"."""
+    columns = ["method", "method_base", "group", "matrix", "n", "rank", "dtype"]
+    first_run = res.results[res.results.run == res.results.run.min()]  # runs repeat a curve
+    meta = first_run.set_index("cell_id")[columns]
+    trained = res.curves[res.curves.unit.astype(str).isin(TRAINING_UNITS)]
+    curves = trained.join(meta, on="cell_id", how="inner")
+    once = curves.group == "amortized"  # one model's training, copied to each of its cells
+    first = curves[once].groupby(["method", "dtype"]).cell_id.transform("min")
+    model = curves[once][curves[once].cell_id == first].assign(matrix="its training", n=0)
+    return pd.concat([curves[~once], model], ignore_index=True)
+
+
+def single_point_methods(curves: pd.DataFrame) -> list[str]:
+    """The methods whose every curve has one recorded point (one step, one epoch): a point
+    is no curve, and alone on an axis its step range is meaningless."""
+    points = curves.groupby(["method", "cell_id"]).step.nunique().groupby("method").max()
+    return sorted(points[points < 2].index)
+
+
+def _loss_panel(ax: Any, sub: pd.DataFrame, method: str) -> None:
+    """One method's panel: its six largest problems' median curves with IQR bands, in the
+    precision its cells trained in (float64 where it ran in both)."""
+    dtype = "float64" if (sub.dtype == "float64").any() else sub.dtype.iloc[0]
+    sub = sub[sub.dtype == dtype]
+    groups = sorted(
+        sub.groupby(["matrix", "n", "rank"], dropna=False),
+        key=lambda item: (-item[0][1], str(item[0][0])),
+    )[:6]
+    colors = sns.color_palette("tab10", len(groups))
+    for color, ((matrix, n, rank), g) in zip(colors, groups, strict=False):
+        stats = g.groupby("step").loss.quantile([0.25, 0.5, 0.75]).unstack()
+        label = f"{matrix} n={n}" if n else str(matrix)  # n = 0: a model's training
+        label += "" if pd.isna(rank) else f" k={rank}"
+        marker = "o" if len(stats) < 3 else None  # a one-step curve is a point, not a line
+        ax.plot(stats.index, stats[0.5], color=color, label=label, lw=1.2, marker=marker, ms=4)
+        ax.fill_between(stats.index, stats[0.25], stats[0.75], color=color, alpha=0.2, lw=0)
+    ax.set_yscale("log")
+    ax.set_title(wrap_name(f"{method} (trained in {dtype})", 52), fontsize=10)
+    ax.set_xlabel(str(sub.unit.iloc[0]) if len(sub) else "step")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5, integer=True))
+    ax.set_ylabel("training loss (the method's objective)", fontsize=8)
+    ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2))
+
+
 def loss_curves(res: Results) -> Figure | Missing:
     """Training loss per step (or epoch) on a log axis, one line per (matrix, n, k): median
     over seeds with the IQR band; the six largest problems per method, float64 where the
     method ran in float64 (study 000's configuration runs in float32, as the study did). An
-    amortized method's model was trained once: one line, "its training"."""
+    amortized method's model was trained once: one line, "its training". Methods with one
+    recorded point per curve are named in the title, not drawn; a solver's residuals
+    (`TRAINING_UNITS`) are no training loss and are not drawn here."""
     if res.curves.empty:
         return Missing("needs trained (neural) methods: run --study quick or study002-reproduce")
-    columns = ["method", "method_base", "group", "matrix", "n", "rank", "dtype"]
-    first_run = res.results[res.results.run == res.results.run.min()]  # runs repeat a curve
-    meta = first_run.set_index("cell_id")[columns]
-    curves = res.curves.join(meta, on="cell_id", how="inner")
-    once = curves.group == "amortized"  # one model's training, copied to each of its cells
-    first = curves[once].groupby(["method", "dtype"]).cell_id.transform("min")
-    model = curves[once][curves[once].cell_id == first].assign(matrix="its training", n=0)
-    curves = pd.concat([curves[~once], model], ignore_index=True)
+    curves = training_curves(res)
+    if curves.empty:
+        units = ", ".join(sorted(set(res.curves.unit.astype(str))))
+        return Missing(f"the run's curves are per {units}, a solver's residuals, not a training "
+                       "loss; its study's tables give the iterations")  # fmt: skip
+    single = single_point_methods(curves)
+    curves = curves[~curves.method.isin(single)]
+    title = "Training loss per step or epoch (median over seeds, IQR band)"
+    if single:
+        title += "\n" + "\n".join(textwrap.wrap(
+            f"Not drawn, one recorded point each: {', '.join(single)}", 150))  # fmt: skip
+    if curves.empty:
+        return Missing(title.split("\n", 1)[1])
     methods = curve_methods(curves[["method", "method_base", "group"]].drop_duplicates())
     theme()
     cols = min(3, len(methods))
     rows = -(-len(methods) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.8 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 4.8 * rows), squeeze=False,
+                             layout="constrained")  # fmt: skip
     for ax in list(axes.flat)[len(methods) :]:
         ax.set_axis_off()
     for ax, method in zip(axes.flat, methods, strict=False):
-        sub = curves[curves.method == method]
-        dtype = "float64" if (sub.dtype == "float64").any() else sub.dtype.iloc[0]
-        sub = sub[sub.dtype == dtype]
-        groups = sorted(
-            sub.groupby(["matrix", "n", "rank"], dropna=False),
-            key=lambda item: (-item[0][1], str(item[0][0])),
-        )[:6]
-        colors = sns.color_palette("tab10", len(groups))
-        for color, ((matrix, n, rank), g) in zip(colors, groups, strict=False):
-            stats = g.groupby("step").loss.quantile([0.25, 0.5, 0.75]).unstack()
-            label = f"{matrix} n={n}" if n else str(matrix)  # n = 0: a model's training
-            label += "" if pd.isna(rank) else f" k={rank}"
-            marker = "o" if len(stats) < 3 else None  # a one-step curve is a point, not a line
-            ax.plot(stats.index, stats[0.5], color=color, label=label, lw=1.2, marker=marker, ms=4)
-            ax.fill_between(stats.index, stats[0.25], stats[0.75], color=color, alpha=0.2, lw=0)
-        ax.set_yscale("log")
-        ax.set_title(wrap_name(f"{method} ({dtype})", 52), fontsize=10)
-        ax.set_xlabel(str(sub.unit.iloc[0]) if len(sub) else "step")
-        ax.set_ylabel("training loss (the method's objective)")
-        ax.legend(fontsize=7, loc="upper right")
-    fig.suptitle("Loss per step (median over seeds, IQR band)")
-    fig.tight_layout()
+        _loss_panel(ax, curves[curves.method == method], method)
+    fig.suptitle(title, fontsize=11)
     return fig
 
 
@@ -391,7 +452,8 @@ def singular_values(res: Results) -> Figure | Missing:
     theme()
     cols = min(3, len(matrices))
     rows = -(-len(matrices) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.0 * cols, 3.8 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.0 * cols, 3.8 * rows), squeeze=False,
+                             layout="constrained")  # fmt: skip
     for ax, matrix in zip(axes.flat, matrices, strict=False):
         for (name, m, n), s in sigmas.items():
             if name == matrix:
@@ -400,11 +462,10 @@ def singular_values(res: Results) -> Figure | Missing:
         ax.set_xlabel("index i")
         ax.set_ylabel("sigma_i / sigma_1")
         ax.set_title(f"Singular values of {matrix}", fontsize=10)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     for ax in list(axes.flat)[len(matrices) :]:
         ax.set_axis_off()
     fig.suptitle("Normalised singular values of the image matrices")
-    fig.tight_layout()
     return fig
 
 
@@ -525,47 +586,57 @@ def reverse_comparison_figure(res: Results) -> Figure | Missing:
     return fig
 
 
+PANEL_COLORS = (*sns.color_palette("tab10", 10), (0.0, 0.0, 0.0), (0.7, 0.87, 0.54))
+"""One distinct colour per method in a panel (at most LEGEND_MAX): shades of one hue for the
+methods of a group could not be told apart."""
+GROUP_LINES = dict(zip(GROUP_ORDER, ("-", "--", ":", "-."), strict=True))
+"""A group's line style, where colour names the method."""
+
+
+def _profile_panel(ax: Any, mine: pd.DataFrame, task: tuple, fits: dict[str, float]) -> None:
+    """One task's profiles: at most LEGEND_MAX methods, those most often near the fastest, a
+    colour each, the line style their group's; the legend beside the axes."""
+    area = mine.groupby("method_base").rho.mean().sort_values(ascending=False)
+    shown = list(area.index[:LEGEND_MAX])
+    for index, base in enumerate(shown):
+        line = mine[mine.method_base == base]
+        group = str(line.group.iloc[0])
+        ax.step(line.tau, line.rho, where="post", lw=1.4, color=PANEL_COLORS[index],
+                ls=GROUP_LINES.get(group, "-"),
+                label=f"{untimed_label(base, fits)} ({group})")  # fmt: skip
+    kind, batch, dtype, device = task
+    stack = f" x{batch}" if batch and batch > 1 else ""
+    hidden = len(area) - len(shown)
+    ax.set_title(f"{kind}{stack}, {dtype}, {device}" + (f" (+{hidden} more)" if hidden else ""),
+                 fontsize=9)  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("tau: time / fastest at matched accuracy")
+    ax.set_ylabel("fraction of problems within tau")
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+
+
 def performance_profiles(res: Results) -> Figure | Missing:
     """Dolan-More profiles per task (`report.profiles`): rho(tau), the fraction of problems on
-    which a method is within tau x the fastest at matched accuracy; colour by group."""
+    which a method is within tau x the fastest at matched accuracy; a colour per method, a
+    line style per group, a method whose fit is untimed (`report.untimed`) flagged."""
     ratios = profile_ratios(res.results)
     if ratios.empty:
         return Missing("needs judged fair-comparison problems: run --study fair-quick")
     taus = np.geomspace(1.0, 1e4, 200)
     curves = profiles(ratios, taus)
     tasks = curves.groupby(TASK, dropna=False).size().index[:MAX_FACETS]
+    fits = untimed_fits(res.results)
     theme()
     cols = min(3, len(tasks))
     rows = -(-len(tasks) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 4.4 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(7.4 * cols, 4.4 * rows), squeeze=False,
+                             layout="constrained")  # fmt: skip
     for ax, task in zip(axes.flat, tasks, strict=False):
-        same = _on_task(curves, task)
-        mine = curves[same]
-        area = mine.groupby("method_base").rho.mean().sort_values(ascending=False)
-        shown = list(area.index[:LEGEND_MAX])
-        groups = mine.drop_duplicates("method_base").set_index("method_base").group
-        for base in shown:
-            line = mine[mine.method_base == base]
-            group = str(line.group.iloc[0])
-            index = shown.index(base)
-            same = [b for b in shown if groups[b] == group]
-            color = shade(group, same.index(base), len(same))
-            ax.step(line.tau, line.rho, where="post", lw=1.3, color=color,
-                    ls=("-", "--", ":", "-.")[index % 4], label=f"{base} ({group})")  # fmt: skip
-        kind, batch, dtype, device = task
-        stack = f" x{batch}" if batch and batch > 1 else ""
-        hidden = len(area) - len(shown)
-        ax.set_title(f"{kind}{stack}, {dtype}, {device}" + (f" (+{hidden} more)" if hidden else ""),
-                     fontsize=9)  # fmt: skip
-        ax.set_xscale("log")
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel("tau: time / fastest at matched accuracy")
-        ax.set_ylabel("fraction of problems within tau")
-        ax.legend(fontsize=6, loc="lower right")
+        _profile_panel(ax, curves[_on_task(curves, task)], task, fits)
     for ax in list(axes.flat)[len(tasks) :]:
         ax.set_axis_off()
     fig.suptitle("Performance profiles (Dolan-More) at each task's matched accuracy")
-    fig.tight_layout()
     return fig
 
 
@@ -575,9 +646,10 @@ FIGURES: tuple[FigureSpec, ...] = (
         title="Performance profiles",
         caption="For each task, the fraction of its problems on which a method reaches the "
         "matched accuracy within tau times the fastest method's time there (tau = 1: it is the "
-        "fastest; the right end: how often it gets there at all). Blue classical, orange "
-        "hybrid, green neural, purple amortized; at most 12 methods a panel, those most often "
-        "near the fastest.",
+        "fastest; the right end: how often it gets there at all). A colour per method; line "
+        "style by group: solid classical, dashed hybrid, dotted neural, dash-dot amortized; at "
+        "most 12 methods a panel, those most often near the fastest. A method whose fit ran "
+        "once before the cells, untimed (a learned basis or model), says so in the legend.",
         make=performance_profiles,
     ),
     FigureSpec(

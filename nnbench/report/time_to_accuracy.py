@@ -9,6 +9,7 @@ import pandas as pd
 from nnbench.report.levels import ACCURACY, budget_points
 from nnbench.report.problems import GROUP_ORDER, PROBLEM, source_shown
 from nnbench.report.stats import range_text
+from nnbench.report.untimed import untimed_fits, untimed_label
 
 
 def _least_time(points: pd.DataFrame, level: float) -> pd.DataFrame:
@@ -38,7 +39,8 @@ def time_to_accuracy(results: pd.DataFrame) -> pd.DataFrame:
     """Per problem and method: the least time to reach each accuracy level of its task (the
     median over its cells, with their range in brackets: matrix instances and runs), with
     the budget that did it in parentheses; "not reached" within the budgets the run tried, or "not
-    measurable" where the level is below the problem's `floor` (see `Accuracy`)."""
+    measurable" where the level is below the problem's `floor` (see `Accuracy`). A method
+    whose fit ran once before the cells, untimed, says so by its name (`report.untimed`)."""
     points = budget_points(results)
     if points.empty:
         return pd.DataFrame()
@@ -65,4 +67,6 @@ def time_to_accuracy(results: pd.DataFrame) -> pd.DataFrame:
     order = {g: i for i, g in enumerate(GROUP_ORDER)}
     table = table.assign(_g=table.group.map(order))
     table = table.sort_values([*PROBLEM, "_g", "method"]).drop(columns="_g")
+    fits = untimed_fits(results)  # a fit outside the timed call: said where it is ranked
+    table["method"] = [untimed_label(str(m), fits) for m in table.method]
     return source_shown(table.reset_index(drop=True), results)

@@ -218,6 +218,7 @@ def data_size_plot(res: Results) -> Figure | Missing:
     ax.set_xlabel("data_size (input rows per step)")
     ax.set_ylabel("final loss (median, IQR)")
     ax.set_title("Final loss against data_size, [[10,20],[30,40]]")
+    sns.move_legend(ax, "upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)  # off the data
     fig.tight_layout()
     return fig
 
