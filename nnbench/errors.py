@@ -21,11 +21,13 @@ class SkipCell(Exception):
 
 
 class Diverged(Exception):
-    """Raised by a trained method whose loss became NaN/Inf or exploded at `step`."""
+    """Raised by a trained method whose loss became NaN/Inf or exploded at `step`; the
+    message says where (" at step N") unless `detail` says it already (`located`: a CG run's
+    reason names its own iteration)."""
 
-    def __init__(self, step: int, detail: str) -> None:
+    def __init__(self, step: int, detail: str, *, located: bool = False) -> None:
         self.step = step
-        super().__init__(f"{detail} at step {step}")
+        super().__init__(detail if located else f"{detail} at step {step}")
 
 
 class InvalidFactorization(ValueError):

@@ -232,7 +232,7 @@ def _cg(x: MetricInput) -> float:
     if run is None:
         return NAN
     if run.iterations is None:
-        raise Diverged(run.steps, run.reason)
+        raise Diverged(run.steps, run.reason, located=True)  # the reason names its iteration
     return float(run.iterations)
 
 

@@ -17,12 +17,13 @@ CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:0 auto;max-width:1360px;
 padding:1rem 1.2rem;color:#222;line-height:1.4}
 h1{border-bottom:2px solid #357;padding-bottom:.3rem}h2{margin-top:2rem;color:#235}
-table{border-collapse:collapse;font-size:11.5px;margin:.5rem 0}
-th,td{border:1px solid #ccc;padding:2px 6px;text-align:right}
+table{border-collapse:collapse;font-size:11.5px;margin:.5rem 0;max-width:100%}
+th,td{border:1px solid #ccc;padding:2px 3px;text-align:right}
 td{max-width:16rem}
-th{background:#eef2f7;position:sticky;top:0;white-space:normal;vertical-align:bottom;min-width:3.2rem}
+th{background:#eef2f7;white-space:normal;vertical-align:bottom;overflow-wrap:anywhere;
+min-width:3rem}
 td:first-child,th:first-child{text-align:left}
-.scroll{max-height:480px;overflow:auto;border:1px solid #ddd}
+.scroll{overflow-x:auto;border:1px solid #ddd}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:13px;color:#555}.missing{color:#955;font-style:italic}
 nav a{margin-right:1rem}code{background:#f4f4f4;padding:0 3px}

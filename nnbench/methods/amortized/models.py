@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from nnbench.errors import SkipCell
 from nnbench.methods.amortized.config import (
     AmortizedConfig,
     minibatches,
@@ -296,6 +297,20 @@ def _precond_infer(
 
 
 PROBE = "one z ~ N(0, I) per matrix and step, A scaled to max|a_ij| = 1"
+
+
+def _spd_for_cholesky(x: Any) -> None:
+    """Decline, untimed, a matrix that is not SPD, as torch-cholesky does: the network would
+    return factors of some other matrix (a backward error of order 1)."""
+    try:
+        spd_only(x)
+    except SkipCell:
+        raise SkipCell(
+            "not symmetric positive definite: a Cholesky factor exists only for an SPD "
+            "matrix; use amortized-lu"
+        ) from None
+
+
 MODELS: dict[str, Model[Any]] = {
     "lu": Model(
         kind="lu",
@@ -318,6 +333,8 @@ MODELS: dict[str, Model[Any]] = {
         loss_formula=f"batch mean of ||(L L^T - A) z||^2, {PROBE}",
         init="zero correction of diag(sqrt(a_ii))",
         one_size=_trained_size,
+        requires=SPD,  # no Cholesky factor exists otherwise: L L^T would be another matrix
+        check=_spd_for_cholesky,
     ),
     "sketch": Model(
         kind="rank-k",
