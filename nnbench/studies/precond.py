@@ -279,6 +279,10 @@ TABLES = (
 )
 
 
+RUNS = 3
+"""Independent runs of the full study, each in its own cell order: the intervals resample them."""
+
+
 def _grids(*, quick: bool) -> tuple[Grid, ...]:
     learned = f"{LEARNED}[steps=200,count=16,sizes=256]" if quick else f"{LEARNED}[steps=2000]"
     if quick:
@@ -301,6 +305,7 @@ def _grids(*, quick: bool) -> tuple[Grid, ...]:
             sizes=(1024, 4096),
             repeats=13,
             timing_repeats=3,
+            runs=RUNS,
         ),
         Grid(  # ILUT is for CG only where its M stays near-symmetric (diverges elsewhere)
             matrices=("diffusion-2d", "diffusion-aniso"),
@@ -308,6 +313,7 @@ def _grids(*, quick: bool) -> tuple[Grid, ...]:
             sizes=(1024, 4096),
             repeats=13,
             timing_repeats=3,
+            runs=RUNS,
         ),
         Grid(  # the largest size, 10 matrices a family
             matrices=(*TRAINED_ON, "diffusion-aniso", *REFINED_MESHES),
@@ -315,6 +321,7 @@ def _grids(*, quick: bool) -> tuple[Grid, ...]:
             sizes=(16384,),
             repeats=10,
             timing_repeats=3,
+            runs=RUNS,
         ),
         Grid(  # the sparse direct solve where it does not fill in: 171 s a graph Laplacian
             # at n = 16,384 (and more on sparse-spd)
@@ -323,9 +330,10 @@ def _grids(*, quick: bool) -> tuple[Grid, ...]:
             sizes=(16384,),
             repeats=10,
             timing_repeats=3,
+            runs=RUNS,
         ),
         Grid(  # pyamg's shipped matrices: one each (fixed)
-            matrices=SHIPPED_MESHES, methods=(learned, *CLASSICAL), timing_repeats=3
+            matrices=SHIPPED_MESHES, methods=(learned, *CLASSICAL), timing_repeats=3, runs=RUNS
         ),
     )
 
@@ -342,7 +350,7 @@ STUDY = Study(
     "families it never saw (anisotropic diffusion, random sparse SPD) and on real meshes "
     "(pyamg's finite-element matrices, refined), n = 1,024 .. 16,384, "
     "beside none, Jacobi, IC(0), ILUT, AMG and a sparse direct solve: CG iterations and "
-    "build, solve and total time",
+    "build, solve and total time, 3 independent runs",
     grids=_grids(quick=False),
     quick=_grids(quick=True),
     tables=TABLES,
