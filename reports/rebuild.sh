@@ -72,7 +72,7 @@ for report in "${targets[@]}"; do
   case "$report" in
     sample)
       fresh reports/sample/results
-      $py -m nnbench run --study quick --quick --no-progress --out reports/sample/results
+      $py -m nnbench run --study quick --quick --runs 3 --no-progress --out reports/sample/results
       $py -m nnbench report --prune --results reports/sample/results --out reports/sample ;;
     fair-quick)
       fresh reports/fair-quick/results
@@ -96,11 +96,11 @@ for report in "${targets[@]}"; do
       $py -m nnbench report --prune --results reports/sparse-precond/results --out reports/sparse-precond ;;
     streaming)
       fresh reports/streaming/results
-      $py -m nnbench run --study streaming --no-progress --out reports/streaming/results
+      $py -m nnbench run --study streaming --runs 3 --no-progress --out reports/streaming/results
       $py -m nnbench report --prune --results reports/streaming/results --out reports/streaming ;;
     warm-start)
       fresh reports/warm-start/results
-      $py -m nnbench run --study lu-warm-start --no-progress --out reports/warm-start/results
+      $py -m nnbench run --study lu-warm-start --runs 3 --no-progress --out reports/warm-start/results
       $py -m nnbench report --prune --results reports/warm-start/results --out reports/warm-start ;;
     learned-sketch)
       fresh reports/learned-sketch/results
