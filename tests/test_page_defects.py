@@ -80,12 +80,14 @@ def test_the_streaming_tables_appear_only_with_the_streaming_studys_networks():
 
 
 def test_time_to_accuracy_names_an_untimed_fit_beside_the_method():
-    from nnbench.report.time_to_accuracy import time_to_accuracy
+    from nnbench.report.time_to_accuracy import UNTIMED_FIT, time_to_accuracy
     from nnbench.results import to_frame
     from tests.test_figures import _row
 
     made = [_row(i, method=m, method_base=m, seed=i,
                  train_time_s=0.13 if m == "fitted-lu" else float("nan"))
             for i, m in enumerate(["scipy-lu", "fitted-lu"] * 2)]  # fmt: skip
-    methods = set(time_to_accuracy(to_frame(made)).method)
-    assert methods == {"scipy-lu", "fitted-lu (fit 0.13 s, untimed)"}
+    table = time_to_accuracy(to_frame(made)).set_index("method")
+    assert UNTIMED_FIT in table.columns  # the method keeps its name
+    assert (table.loc[["fitted-lu"], UNTIMED_FIT] == 0.13).all()
+    assert table.loc[["scipy-lu"], UNTIMED_FIT].isna().all()

@@ -4,12 +4,16 @@ that much there. A pure function of the results."""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from nnbench.report.levels import ACCURACY, budget_points
 from nnbench.report.problems import GROUP_ORDER, PROBLEM, source_shown
 from nnbench.report.stats import range_text
-from nnbench.report.untimed import untimed_fits, untimed_label
+from nnbench.report.untimed import untimed_fits
+
+UNTIMED_FIT = "untimed fit_s"  # a fit once before the cells, outside time_s
 
 
 def _least_time(points: pd.DataFrame, level: float) -> pd.DataFrame:
@@ -40,7 +44,8 @@ def time_to_accuracy(results: pd.DataFrame) -> pd.DataFrame:
     median over its cells, with their range in brackets: matrix instances and runs), with
     the budget that did it in parentheses; "not reached" within the budgets the run tried, or "not
     measurable" where the level is below the problem's `floor` (see `Accuracy`). A method
-    whose fit ran once before the cells, untimed, says so by its name (`report.untimed`)."""
+    whose fit ran once before the cells, untimed, has its seconds in the `UNTIMED_FIT` column
+    (`report.untimed`)."""
     points = budget_points(results)
     if points.empty:
         return pd.DataFrame()
@@ -68,5 +73,8 @@ def time_to_accuracy(results: pd.DataFrame) -> pd.DataFrame:
     table = table.assign(_g=table.group.map(order))
     table = table.sort_values([*PROBLEM, "_g", "method"]).drop(columns="_g")
     fits = untimed_fits(results)  # a fit outside the timed call: said where it is ranked
-    table["method"] = [untimed_label(str(m), fits) for m in table.method]
+    if fits:
+        column = table.columns.get_loc("method") + 1
+        seconds = [fits.get(str(m).split("[")[0], math.nan) for m in table.method]
+        table.insert(column, UNTIMED_FIT, seconds)
     return source_shown(table.reset_index(drop=True), results)
