@@ -25,7 +25,7 @@ TINY: dict[str, dict[str, Any]] = {  # seconds, not the minutes of the defaults
     "file-matrix": {"n": 64},
     "timing-overhead": {"sizes": (8,), "batch": 10, "repeats": 3},
     "report-build": {"repeats": 2},
-    "classical-speed": {"sizes": (256,), "pairs": 3},  # on a small results folder (`--results`)
+    "classical-speed": {"sizes": (256,), "pairs": 3, "dense_sizes": (64,), "ranks": (5,)},
     "group-rule-cost": {"n": 8, "rank": 2, "pairs": 3, "calls": 1, "budget_s": 0.0, "swaps": 5},
 }
 NUMBER = r"[\d,]+(?:\.\d+)?"
@@ -89,6 +89,22 @@ def test_classical_speed_times_ic0_and_its_apply_against_references(monkeypatch,
     assert re.search(rf"ILU\+\+ ichol0 +{NUMBER} ms +{ratio}", out), out
     gap = float(re.search(r"largest entry difference (\S+) \(relative\)", out)[1])
     assert gap <= 1e-12  # the same factor
+
+
+def test_classical_speed_times_every_home_grown_method_against_its_reference(monkeypatch, capsys):
+    from nnbench.bench.speed_references import REFERENCES
+
+    out = bench("classical-speed", monkeypatch, capsys)
+    line = re.compile(
+        rf"^  (\S+) +64 +(?:5)? +({NUMBER}) ms .+? ({NUMBER}) ms +({NUMBER})x "
+        rf"\[({NUMBER}), ({NUMBER})\] +(\S+) +(meets|MISSES|not a comparator)",
+        re.MULTILINE,
+    )
+    rows = line.findall(out)
+    assert {row[0] for row in rows} == {r.method for r in REFERENCES}, out  # ic0: LAPACK too
+    for _, _, _, ratio, low, high, gap, _ in rows:
+        assert float(low) <= float(ratio) <= float(high), out
+        assert float(gap) <= 1e-8  # the same output, to rounding
 
 
 def test_eval_cost(monkeypatch, capsys):

@@ -1,5 +1,6 @@
 """`nnbench bench classical-speed`: nnbench's compiled IC(0) and its apply against the
-fastest independent implementations here."""
+fastest independent implementations here, then every other classical method whose timed call
+is nnbench's own code (`home_grown`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from nnbench.bench.home_grown import home_grown_speed
 from nnbench.bench.timers import paired_ratios
 from nnbench.corpus import MATRIX_FAMILIES
 
@@ -20,13 +22,28 @@ def _ratio_line(label: str, reference: str, seconds: float, ratios: np.ndarray) 
     )
 
 
-def classical_speed(*, sizes: tuple[int, ...] = (4096, 65536), pairs: int = 31) -> None:
+def classical_speed(
+    *,
+    sizes: tuple[int, ...] = (4096, 65536),
+    pairs: int = 31,
+    dense_sizes: tuple[int, ...] | None = None,
+    ranks: tuple[int, ...] | None = None,
+) -> None:
     """nnbench's own classical code against the fastest independent implementation here, on
     diffusion-2d (the 5-point Laplacian plus a diagonal shift): IC(0)'s build against ILU++'s
     `ichol0` (same factor: the largest entry difference is printed), and one application of
     (L L^T)^-1 against SuperLU's factor of L reused (`splu` in natural order, no pivoting),
     each also in sparse products with A. Ratios: the median over alternating pairs of calls,
-    with their interquartile range."""
+    with their interquartile range. Then every other method whose timed call is nnbench's own
+    code (`home_grown.home_grown_speed`, at each reference's sizes and ranks, or
+    `dense_sizes` and `ranks` where given)."""
+    _sparse_ic0_speed(sizes, pairs)
+    print()
+    home_grown_speed(sizes=dense_sizes, ranks=ranks, pairs=pairs)
+
+
+def _sparse_ic0_speed(sizes: tuple[int, ...], pairs: int) -> None:
+    """The sparse part of `classical_speed`: IC(0)'s build and its apply."""
     import scipy.sparse
     import scipy.sparse.linalg
 

@@ -22,7 +22,6 @@ import numpy as np
 import scipy.linalg
 import torch  # (loaded with `sketch` anyway)
 
-from nnbench.elimination import doolittle_lu
 from nnbench.errors import NNBenchError, SkipCell
 from nnbench.methods.base import (
     ANY_MATRIX,
@@ -33,6 +32,7 @@ from nnbench.methods.base import (
     Raw,
     Requirements,
 )
+from nnbench.methods.compiled import blocked_lu_no_pivoting, gram_schmidt_rows
 from nnbench.methods.preconditioners import PRECONDITIONERS, SPD, spd_only
 from nnbench.methods.sketch import (
     PCASketch,
@@ -69,8 +69,17 @@ def _truncated_svd(svd: Raw, rank: int | None) -> Raw:
 
 
 def _doolittle(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
-    lower, upper = doolittle_lu(x)
-    return {"L": lower, "U": upper}
+    """`elimination.doolittle_lu`'s factors (to rounding) by the compiled blocked kernel: the
+    same zero-pivot test (n eps max|a_ij|), the same SkipCell."""
+    zero = x.shape[0] * np.finfo(x.dtype).eps * float(np.abs(x).max(initial=0.0))
+    packed, broke = blocked_lu_no_pivoting(x, zero)
+    if broke >= 0:
+        raise SkipCell(
+            f"zero pivot at step {broke + 1}: no LU without pivoting exists; "
+            "use scipy-lu or torch-lu (partial pivoting)"
+        )
+    n = x.shape[0]
+    return {"L": np.tril(packed, -1) + np.eye(n, dtype=x.dtype), "U": np.triu(packed)}
 
 
 def _scipy_lu(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Any:
@@ -129,30 +138,18 @@ def _torch_svd(x: Any, rank: int | None, seed: int, config: Any) -> Raw:
 
 
 def gram_schmidt(a: np.ndarray, *, modified: bool) -> tuple[np.ndarray, np.ndarray]:
-    """QR of a tall or square matrix by Gram-Schmidt on its columns (study 003): classical
-    (each column against the original column) or modified (against the running remainder,
-    one projection at a time). Both lose orthogonality on ill-conditioned input (classical
-    like cond^2 * eps, modified like cond * eps): `structure_err` records how much."""
-    m, n = a.shape
-    q = np.zeros((m, n), dtype=a.dtype)
-    r = np.zeros((n, n), dtype=a.dtype)
-    for j in range(n):
-        v = a[:, j].copy()
-        if modified:
-            for i in range(j):
-                r[i, j] = q[:, i] @ v
-                v -= r[i, j] * q[:, i]
-        else:
-            r[:j, j] = q[:, :j].T @ a[:, j]
-            v -= q[:, :j] @ r[:j, j]
-        r[j, j] = np.linalg.norm(v)
-        if r[j, j] == 0.0:
-            raise SkipCell(
-                f"column {j + 1} is exactly a combination of the previous ones: Gram-Schmidt "
-                "breaks down; use scipy-qr (Householder)"
-            )
-        q[:, j] = v / r[j, j]
-    return q, r
+    """QR of a tall or square matrix by Gram-Schmidt on its columns (study 003), compiled
+    (`compiled.gram_schmidt_rows`): classical (each column against the original column) or
+    modified (against the running remainder, one projection at a time). Both lose
+    orthogonality on ill-conditioned input (classical like cond^2 * eps, modified like
+    cond * eps): `structure_err` records how much."""
+    qt, r, broke = gram_schmidt_rows(np.ascontiguousarray(a.T), modified)
+    if broke >= 0:
+        raise SkipCell(
+            f"column {broke + 1} is exactly a combination of the previous ones: Gram-Schmidt "
+            "breaks down; use scipy-qr (Householder)"
+        )
+    return qt.T, r
 
 
 def _classical_gram_schmidt(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:

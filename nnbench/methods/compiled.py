@@ -1,5 +1,6 @@
 """Compiled kernels (numba) for the classical code that is nnbench's own rather than one
-library call: sparse IC(0) and the triangular solves that apply a factor preconditioner.
+library call: sparse IC(0) and the triangular solves that apply a factor preconditioner,
+Doolittle LU (blocked, BLAS-3 outside its panels) and Gram-Schmidt.
 They run at a practitioner's compiled speed, so a learned preconditioner is judged against
 IC(0) as it is used, not against a Python loop (the numpy loop of IC(0) was 57-538x slower
 than ILU++'s `ichol0` at n = 4,096-65,536; two `spsolve_triangular` calls per CG iteration
@@ -11,6 +12,7 @@ after that); the runner's warm-up call compiles it before any timed call."""
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse
 from numba import njit
 
@@ -143,3 +145,77 @@ def solve_lower_then_upper(lower: scipy.sparse.csc_array, r: np.ndarray) -> np.n
     """(L L^T)^-1 r for L from `lower_csc`: one forward and one back substitution."""
     y = _lower_solve(lower.indptr, lower.indices, lower.data, np.asarray(r, dtype=np.float64))
     return _transposed_solve(lower.indptr, lower.indices, lower.data, y)
+
+
+@njit(cache=True)
+def _eliminate_panel(a: np.ndarray, zero: float) -> int:  # pragma: no cover - compiled
+    """Gaussian elimination without row exchanges, in place, on a panel of columns (rows >=
+    columns): multipliers below the diagonal, U on and above it. Returns -1, or the first
+    column whose pivot is at most `zero` in magnitude (the last row's pivot is not checked:
+    no later column divides by it)."""
+    rows, cols = a.shape
+    for k in range(min(rows - 1, cols)):
+        pivot = a[k, k]
+        if abs(pivot) <= zero:
+            return k
+        for i in range(k + 1, rows):
+            a[i, k] /= pivot
+            multiplier = a[i, k]
+            for j in range(k + 1, cols):
+                a[i, j] -= multiplier * a[k, j]
+    return -1
+
+
+LU_PANEL = 64  # columns per panel of `blocked_lu_no_pivoting`
+
+
+def blocked_lu_no_pivoting(a: np.ndarray, zero: float) -> tuple[np.ndarray, int]:
+    """The packed LU (unit-lower L's multipliers below the diagonal, U on and above it) of a
+    square A without row exchanges, organised as LAPACK's getrf: each panel of `LU_PANEL`
+    columns by the compiled kernel, then one triangular solve for its block row of U and one
+    matrix product for the trailing matrix (BLAS-3). Returns (packed, -1), or (partial, k)
+    where pivot k (0-based) is at most `zero` in magnitude."""
+    packed = np.array(a, order="C")
+    n = packed.shape[0]
+    for k0 in range(0, n, LU_PANEL):
+        k1 = min(k0 + LU_PANEL, n)
+        panel = np.ascontiguousarray(packed[k0:, k0:k1])
+        broke = _eliminate_panel(panel, zero)
+        packed[k0:, k0:k1] = panel
+        if broke >= 0:
+            return packed, k0 + broke
+        if k1 < n:
+            packed[k0:k1, k1:] = scipy.linalg.solve_triangular(
+                panel[: k1 - k0], packed[k0:k1, k1:], lower=True, unit_diagonal=True,
+                check_finite=False,
+            )  # fmt: skip
+            packed[k1:, k1:] -= packed[k1:, k0:k1] @ packed[k0:k1, k1:]
+    return packed, -1
+
+
+@njit(cache=True)
+def gram_schmidt_rows(
+    at: np.ndarray, modified: bool
+) -> tuple[np.ndarray, np.ndarray, int]:  # pragma: no cover - compiled
+    """Q^T (n x m) and R with A = Q R, from A^T (A's columns as contiguous rows): classical
+    Gram-Schmidt (all projections of column j at once, two matrix-vector products) or
+    modified (one projection at a time, of the running remainder). Returns -1 as the third
+    value, or the first column whose remainder is exactly zero."""
+    n, m = at.shape
+    qt = np.zeros((n, m), dtype=at.dtype)
+    r = np.zeros((n, n), dtype=at.dtype)
+    for j in range(n):
+        v = at[j].copy()
+        if modified:
+            for i in range(j):
+                r[i, j] = np.dot(qt[i], v)
+                v -= r[i, j] * qt[i]
+        elif j > 0:
+            projections = np.dot(qt[:j], v)
+            v -= np.dot(projections, qt[:j])
+            r[:j, j] = projections
+        r[j, j] = np.sqrt(np.dot(v, v))
+        if r[j, j] == 0.0:
+            return qt, r, j
+        qt[j] = v / r[j, j]
+    return qt, r, -1
