@@ -81,6 +81,7 @@ def built(tmp_path_factory) -> dict[str, str]:
     return pages
 
 
+@pytest.mark.xdist_group("pages-from-committed-results")  # one worker builds them, once
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
 def test_pages_built_from_committed_results_pass(built, check):
     assert {name: check(md) for name, md in built.items() if check(md)} == {}

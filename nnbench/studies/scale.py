@@ -129,7 +129,7 @@ LOWRANK_SCALE = Study(
             matrices=("tag:square+!needs_pivoting",),
             methods=(*RANK_K_QUICK, "hybrid-lowrank-als"),
             sizes=(32, 64),
-            ranks=(1, 5, 10),
+            ranks=(5,),
             dtypes=("float64", "float32"),
             timing_repeats=1,
         ),
