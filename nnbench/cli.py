@@ -327,11 +327,24 @@ def _plugin_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _axes(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """--axes NAME=V1,V2;OTHER=V3 as (name, values) pairs (values as text: the axis's type
+    is checked and applied with the grid)."""
+    pairs = []
+    for part in filter(str.strip, text.split(";")):
+        name, equals, values = part.partition("=")
+        if not equals or not name.strip() or not values.strip():
+            raise argparse.ArgumentTypeError(f"cannot read {part!r} as NAME=V1,V2")
+        pairs.append((name.strip(), tuple(v.strip() for v in values.split(",") if v.strip())))
+    return tuple(pairs)
+
+
 PARSERS: dict[str, Callable[[str], Any]] = {
     "ints": _split(int),
     "strs": _split(str),
     "int": int,
     "float": float,
+    "axes": _axes,
 }
 """How a `Grid` option's text parses (its field's `parse`)."""
 

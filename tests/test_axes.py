@@ -37,3 +37,43 @@ def test_cells_take_one_value_of_each_axis_run_by_run():
     assert [c.run for c in cells] == [0] * 4 + [1] * 4  # each run in turn, same order
     assert [(c.dtype, c.repeat) for c in cells[:4]] == [(c.dtype, c.repeat) for c in cells[4:]]
     assert {c.rank for c in cells} == {None}  # an LU method has no rank axis
+
+
+def test_an_open_axis_takes_its_values_from_grid_axes_in_its_type(monkeypatch):
+    """An axis declared `axis(default=...)` (no Grid field) gets its values from `Grid.axes`,
+    text from the command line converted to its type; anything else is one clear error."""
+    import dataclasses
+
+    import pytest
+
+    from nnbench.errors import NNBenchError
+    from nnbench.running import cells
+
+    trial = dataclasses.field(default=1, metadata={"grid": ""})
+    trial.name, trial.type = "tries", "int"
+    monkeypatch.setattr(cells, "OPEN_AXES", {"tries": trial})
+    assert cells.open_axis_values("tries", ("1", "3")) == (1, 3)
+    with pytest.raises(NNBenchError, match="axis 'tries' takes int values"):
+        cells.open_axis_values("tries", ("many",))
+    with pytest.raises(NNBenchError, match="no axis 'order' takes its values from --axes"):
+        cells.validate(Grid(axes=(("order", ("a",)),)))
+    parsed = _parser().parse_args(["run", "--axes", "tries=1,3;other=x"]).axes
+    assert parsed == (("tries", ("1", "3")), ("other", ("x",)))
+
+
+def test_a_toml_study_names_open_axes_in_a_table(tmp_path):
+    import pytest
+
+    from nnbench.errors import NNBenchError
+    from nnbench.studies.study_file import load_study
+
+    path = tmp_path / "mine.toml"
+    path.write_text(
+        'name = "mine"\ndescription = "d"\n[[grids]]\nmatrices = ["spd"]\n'
+        'axes = {order = ["a", "b"]}\n'
+    )
+    with pytest.raises(NNBenchError, match="no axis 'order' takes its values from --axes"):
+        load_study(str(path))
+    path.write_text('name = "mine"\ndescription = "d"\n[[grids]]\naxes = ["order"]\n')
+    with pytest.raises(NNBenchError, match="a table of lists"):
+        load_study(str(path))

@@ -21,10 +21,14 @@ STATUSES: tuple[Status, ...] = get_args(Status)
 NAN = math.nan
 
 
-def axis(grid: str, *, counted: bool = False, only_if: str = "", default: Any = MISSING) -> Any:
+def axis(
+    grid: str = "", *, counted: bool = False, only_if: str = "", default: Any = MISSING
+) -> Any:
     """A field of `Coordinates`: the value of one grid axis. `grid`: the `Grid` field whose
-    values it takes (one cell for each); `counted`: that field is a count (cells 0..count-1);
-    `only_if`: a method attribute without which the axis has the one value None."""
+    values it takes (one cell for each; "": `Grid.axes` holds them, by the axis's name, and
+    the axis needs a `default`, its one value where a grid gives none); `counted`: that field
+    is a count (cells 0..count-1); `only_if`: a method attribute without which the axis has
+    the one value None."""
     meta = {"grid": grid, "counted": counted, "only_if": only_if}
     return field(default=default, metadata=meta)
 
@@ -33,8 +37,10 @@ def axis(grid: str, *, counted: bool = False, only_if: str = "", default: Any = 
 class Coordinates:
     """Where a cell sits on its grid's axes, one field each: what a cell (`running.Cell`)
     and its results row (`CellSpec`) carry, and what a results folder's versions of a cell
-    share. A new axis is a field here and the `Grid` field of its values: the cells,
-    the rows' columns, the command line and the cache keys follow from the two."""
+    share. A new axis is one field here, `NAME: T = axis(default=...)`: its values come from
+    `Grid.axes` (`--axes NAME=V1,V2`, a TOML study's `axes = {NAME = [...]}`), and the cells,
+    the rows' column, the cache keys and the seeds (only away from its default) follow; an
+    axis may also get a `Grid` field of its own (`axis("names")`), as the ones below have."""
 
     rank: int | None = axis("ranks", only_if="needs_rank")
     dtype: str = axis("dtypes")
@@ -46,6 +52,8 @@ class Coordinates:
 
 
 AXES = fields(Coordinates)
+OPEN_AXES = {a.name: a for a in AXES if not a.metadata["grid"]}
+"""The axes whose values `Grid.axes` gives (no `Grid` field of their own)."""
 
 
 @dataclass(frozen=True, kw_only=True)

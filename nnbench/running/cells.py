@@ -18,7 +18,7 @@ from nnbench.devices import DEVICES
 from nnbench.errors import NNBenchError
 from nnbench.methods import METHODS, Method, RunContext, select_methods
 from nnbench.precision import PRECISIONS, tf32_skip_reason
-from nnbench.results.record import AXES, Coordinates
+from nnbench.results.record import AXES, OPEN_AXES, Coordinates
 from nnbench.running.grid import Grid
 from nnbench.seeds import derive_seed, stable_hash
 from nnbench.sources import NNBENCH, PLUGINS
@@ -171,6 +171,31 @@ def validate(grid: Grid) -> None:
         )
     if grid.threads < 1:
         raise NNBenchError(f"threads {grid.threads} is out of range", "use --threads 1 or more")
+    for name, values in grid.axes:
+        open_axis_values(name, values)
+
+
+def open_axis_values(name: str, values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """An entry of `Grid.axes` (values as given, or as text from the command line) in its
+    axis's type; NNBenchError for a name that is no open axis of `Coordinates`, or a value
+    not of its type."""
+    if name not in OPEN_AXES:
+        raise NNBenchError(
+            f"no axis {name!r} takes its values from --axes",
+            f"use {', '.join(OPEN_AXES) or 'an axis declared axis(default=...) in Coordinates'}"
+            " (the others have options of their own)",
+        )
+    kind: type = {"int": int, "float": float}.get(str(OPEN_AXES[name].type), str)
+    try:
+        typed = tuple(kind(v) if isinstance(v, str) else v for v in values)
+    except ValueError:
+        typed = ()
+    if not typed or not all(isinstance(v, kind) for v in typed):
+        raise NNBenchError(
+            f"axis {name!r} takes {kind.__name__} values, not {list(values)!r}",
+            f"give {name}=V1,V2 with {kind.__name__} values",
+        )
+    return typed
 
 
 def expand(grid: Grid, *, folder: str | Path | None = None) -> list[Cell]:
@@ -233,6 +258,9 @@ def _cells(grid: Grid, families: list[MatrixFamily], methods: list[Method]) -> I
 
 def _axis_values(grid: Grid, axis: Field[Any], method: Method) -> Sequence[Any]:
     """The values an axis of `Coordinates` takes in `grid` for `method`'s cells."""
+    if not axis.metadata["grid"]:  # an open axis: `Grid.axes`, or its default alone
+        given = dict(grid.axes).get(axis.name)
+        return open_axis_values(axis.name, given) if given else (axis.default,)
     values = getattr(grid, axis.metadata["grid"])
     if axis.metadata["only_if"] and not getattr(method, axis.metadata["only_if"]):
         return (None,)

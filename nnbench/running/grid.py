@@ -41,6 +41,12 @@ class Grid:
     batches: tuple[int, ...] = option(
         (1,), "matrices per cell, factorized as one stack by batched methods, e.g. 1,1000", "ints"
     )
+    axes: tuple[tuple[str, tuple[Any, ...]], ...] = option(
+        (),
+        "values of the axes without an option of their own (`Coordinates` fields declared "
+        "`axis(default=...)`), e.g. NAME=V1,V2;OTHER=V3",
+        "axes",
+    )
     seed: int = option(0, "base seed; every cell's seed derives from it", "int")
     max_size: int | None = option(None, "drop matrices with a side larger than this", "int")
     timing_repeats: int = option(

@@ -45,6 +45,10 @@ def _type_words(hint: Any) -> str:
 
 def _value(hint: Any, value: Any) -> Any:
     """`value` (read from TOML) as the field of type `hint` holds it; raises ValueError."""
+    if hint == _HINTS["axes"]:  # axes = {NAME = [values], ...}
+        if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+            raise ValueError("a table of lists, axes = {NAME = [V1, V2]}")
+        return tuple((str(k), tuple(v)) for k, v in value.items())
     origin = typing.get_origin(hint)
     if origin is tuple:
         item = typing.get_args(hint)[0]
