@@ -19,8 +19,8 @@ from nnbench.report.spec import HeadlineSpec, TableSpec
 from nnbench.report.stats import (
     MedianInterval,
     interval_summary,
-    median_interval,
     median_interval_text,
+    ratio_interval,
 )
 from nnbench.running.grid import Grid
 from nnbench.studies.study import Study
@@ -36,6 +36,7 @@ RIVALS = {"cg-jacobi": "jacobi", "sparse-ic0": "ic0", "amg": "amg"}
 CLASSICAL = ("cg-none", "cg-jacobi", "sparse-ic0", "amg", "sparse-direct")
 PROBLEM = ["matrix", "n"]
 INSTANCE = ["matrix", "n", "repeat", "run"]  # the same matrix, timed in the same run
+MATRIX = ["matrix", "n", "repeat"]  # the same matrix, in any run
 
 
 def _ok(results: pd.DataFrame) -> pd.DataFrame:
@@ -91,7 +92,7 @@ def generalisation(results: pd.DataFrame) -> pd.DataFrame:
     for (matrix, n), mine in learned.groupby(PROBLEM, sort=True):
         here = ok[(ok.matrix == matrix) & (ok.n == n)]
         row: dict[str, object] = {"matrix": matrix, "n": n, "families": _seen(matrix)}
-        row["matrices"] = len(mine)
+        row["matrices"] = mine.groupby(MATRIX).ngroups
         for column, label in (("cg_iterations", "iterations"), ("cg_total_s", "total_s")):
             row[f"learned_{label}"] = float(mine[column].median())
             for rival, short in RIVALS.items():
@@ -104,9 +105,24 @@ def generalisation(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def _paired_ratio(mine: pd.DataFrame, theirs: pd.DataFrame, column: str) -> MedianInterval:
-    """Median over matrices of mine / theirs on the same matrix, with its interval."""
-    joined = mine.set_index(INSTANCE)[column] / theirs.set_index(INSTANCE)[column]
-    return median_interval(joined.dropna().to_numpy(float))
+    """Median over matrices of mine / theirs on the same matrix (each side the median of its
+    runs), with its 95% two-level bootstrap interval: the matrices, then each one's runs (a
+    fixed mesh, one matrix: its runs alone)."""
+    own = mine.groupby(MATRIX)[column].apply(list)
+    ref = theirs.groupby(MATRIX)[column].apply(list)
+    pairs = [(own[key], ref[key]) for key in own.index.intersection(ref.index)]
+    if not pairs:
+        return MedianInterval(math.nan, math.nan, math.nan)
+    point = float(np.median([np.median(a) / np.median(b) for a, b in pairs]))
+    return MedianInterval(point, *ratio_interval(pairs))
+
+
+def _matrices(part: pd.DataFrame) -> str:
+    """How many held-out matrices `part` holds, and the runs of each: "10 held-out matrices
+    x 3 runs", "1 held-out matrix"."""
+    count, runs = part.groupby(MATRIX).ngroups, part.run.nunique()
+    words = f"{count} held-out {'matrix' if count == 1 else 'matrices'}"
+    return words + (f" x {runs} runs" if runs > 1 else "")
 
 
 def comparison(results: pd.DataFrame) -> pd.DataFrame:
@@ -206,10 +222,10 @@ def headline(results: pd.DataFrame) -> pd.DataFrame:
                 continue
             it = _paired_ratio(mine, theirs, "cg_iterations")
             tt = _paired_ratio(mine, theirs, "cg_total_s")
-            pairs = len(
-                mine.set_index(INSTANCE).index.intersection(theirs.set_index(INSTANCE).index)
-            )
-            where = "" if pairs == len(mine) else f" (on the {pairs} where {label} ran)"
+            pairs = len(mine.groupby(MATRIX).size().index.intersection(
+                theirs.groupby(MATRIX).size().index))  # fmt: skip
+            where = "" if pairs == mine.groupby(MATRIX).ngroups else (
+                f" (on the {pairs} where {label} ran)")  # fmt: skip
             clauses.append(
                 f"{_words(it)} the CG iterations of {label} ({_clearly(it, 'fewer', 'more')}) "
                 f"and {_words(tt)} its total time ({_clearly(tt, 'faster', 'slower')}){where}"
@@ -218,12 +234,14 @@ def headline(results: pd.DataFrame) -> pd.DataFrame:
         vs = _paired_ratio(mine, here[here.method_base == fastest], "cg_total_s")
         seen = "a training family" if matrix in TRAINED_ON else "a family it never saw"
         words = (
-            f"{matrix} ({seen}), n = {n:,}, {len(mine)} held-out matrices: {LEARNED} needs "
+            f"{matrix} ({seen}), n = {n:,}, {_matrices(mine)}: {LEARNED} needs "
             + "; ".join(clauses or ["no IC(0) or AMG row to compare"])
             + f". The fastest classical method by total time (build + CG to 1e-8) is {fastest}, "
             f"which the learned one takes {_words(vs)} the time of. CPU, one thread."
         )
-        rows.append({"matrix": matrix, "n": n, "matrices": len(mine), "headline": words})
+        rows.append(
+            {"matrix": matrix, "n": n, "matrices": mine.groupby(MATRIX).ngroups, "headline": words}
+        )
     stopped = results[(results.kind == "precond") & (results.status != "ok")]
     if rows and not stopped.empty:
         counts = stopped.groupby(["method_base", "status", "matrix"]).size()
