@@ -84,6 +84,16 @@ def ratio_interval(
     return float(low), float(high)
 
 
+def median_ratio(pairs: Sequence[tuple[Sequence[float], Sequence[float]]]) -> MedianInterval:
+    """Median over problems of (the median of a side's repeated values / the other side's),
+    with `ratio_interval`'s two-level interval (problems, then each one's repeats); NaNs
+    where there is no pair."""
+    if not pairs:
+        return MedianInterval(math.nan, math.nan, math.nan)
+    point = float(np.median([np.median(own) / np.median(ref) for own, ref in pairs]))
+    return MedianInterval(point, *ratio_interval(pairs))
+
+
 def two_digits(x: float) -> str:
     """`x` to two significant digits, positional (1200, 78, 7.9, 0.52, 0.0012)."""
     if not np.isfinite(x) or x == 0:

@@ -20,7 +20,7 @@ from nnbench.report.stats import (
     MedianInterval,
     interval_summary,
     median_interval_text,
-    ratio_interval,
+    median_ratio,
 )
 from nnbench.running.grid import Grid
 from nnbench.studies.study import Study
@@ -110,11 +110,7 @@ def _paired_ratio(mine: pd.DataFrame, theirs: pd.DataFrame, column: str) -> Medi
     fixed mesh, one matrix: its runs alone)."""
     own = mine.groupby(MATRIX)[column].apply(list)
     ref = theirs.groupby(MATRIX)[column].apply(list)
-    pairs = [(own[key], ref[key]) for key in own.index.intersection(ref.index)]
-    if not pairs:
-        return MedianInterval(math.nan, math.nan, math.nan)
-    point = float(np.median([np.median(a) / np.median(b) for a, b in pairs]))
-    return MedianInterval(point, *ratio_interval(pairs))
+    return median_ratio([(own[key], ref[key]) for key in own.index.intersection(ref.index)])
 
 
 def _matrices(part: pd.DataFrame) -> str:

@@ -15,7 +15,12 @@ import numpy as np
 import pandas as pd
 
 from nnbench.report.spec import HeadlineSpec, TableSpec
-from nnbench.report.stats import interval_summary, median_interval, median_text
+from nnbench.report.stats import (
+    interval_summary,
+    median_interval_text,
+    median_ratio,
+    median_text,
+)
 from nnbench.results import Results
 from nnbench.running.grid import Grid
 from nnbench.studies.study import Study
@@ -26,6 +31,7 @@ RIVALS = ("closed-form", "cold")  # what the network's start is paired against
 FAMILIES = ("diag-dominant", "spd", "random-uniform", "random-gaussian")
 TRAINED_ON = ("diag-dominant",)
 INSTANCE = ["matrix", "n", "matrix_seed", "run"]  # the same matrix, timed in the same run
+MATRIX = ["matrix", "n", "matrix_seed"]  # the same matrix, in any run
 RESTART = 20  # the method's GMRES restart length (nnbench.methods.warm_start.GMRES_RESTART)
 
 
@@ -89,6 +95,20 @@ def _paired(cells: pd.DataFrame, rival: str, column: str) -> tuple[pd.Series, pd
     return mine.loc[both].astype(float), theirs.loc[both].astype(float)
 
 
+def _by_matrix(mine: pd.Series, theirs: pd.Series) -> list[tuple[list[float], list[float]]]:
+    """Paired values (aligned on INSTANCE) as each matrix's runs, one pair of lists each."""
+    levels = MATRIX
+    own, ref = mine.groupby(level=levels).apply(list), theirs.groupby(level=levels).apply(list)
+    return [(own[key], ref[key]) for key in own.index]
+
+
+def _counted(mine: pd.Series) -> str:
+    """ "20 matrices x 3 runs" for paired values indexed by INSTANCE."""
+    count = mine.groupby(level=MATRIX).ngroups
+    runs = mine.index.get_level_values("run").nunique()
+    return f"{count} matrices" + (f" x {runs} runs" if runs > 1 else "")
+
+
 def savings(res: Results) -> pd.DataFrame:
     """Per family and n, the network's start against the closed-form and the cold start,
     paired per matrix (both ok): iterations saved (rival - network) and the ratio network /
@@ -111,11 +131,17 @@ def savings(res: Results) -> pd.DataFrame:
                     "n": n,
                     "in_training_family": matrix in TRAINED_ON,
                     "against": rival,
-                    "paired_matrices": len(mine),
-                    "iterations_saved": median_text((theirs - mine).to_numpy()),
-                    "iterations_ratio": median_text((mine / theirs).to_numpy()),
-                    "total_time_ratio": median_text((mine_t / theirs_t).to_numpy()),
-                    "rival_diverged": len(ok_mine.intersection(lost)),
+                    "paired_matrices": mine.groupby(level=MATRIX).ngroups,
+                    "iterations_saved": median_text(
+                        (theirs - mine).groupby(level=MATRIX).median().to_numpy()
+                    ),
+                    "iterations_ratio": median_interval_text(
+                        median_ratio(_by_matrix(mine, theirs))
+                    ),
+                    "total_time_ratio": median_interval_text(
+                        median_ratio(_by_matrix(mine_t, theirs_t))
+                    ),
+                    "rival_diverged": len({k[:3] for k in ok_mine.intersection(lost)}),
                 }
             )
     return pd.DataFrame(rows)
@@ -169,7 +195,7 @@ def _clause(part: pd.DataFrame, rival: str, column: str, what: str) -> str:
     mine, theirs = _paired(part, rival, column)
     if mine.empty:
         return ""
-    median, low, high = median_interval((mine / theirs).to_numpy())
+    median, low, high = median_ratio(_by_matrix(mine, theirs))
     medians = [np.median(mine), np.median(theirs)]
     shown = (
         [f"{m * 1e3:.2g} ms" for m in medians]
@@ -178,7 +204,7 @@ def _clause(part: pd.DataFrame, rival: str, column: str, what: str) -> str:
     )
     return (
         f"{median:.2g}x [{low:.2g}, {high:.2g}] the {what} of the {rival} start "
-        f"(median {shown[0]} vs {shown[1]}, {len(mine)} matrices)"
+        f"(median {shown[0]} vs {shown[1]}, {_counted(mine)})"
     )
 
 
