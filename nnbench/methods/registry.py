@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nnbench.methods.amortized import AMORTIZED_METHODS, graph_ic_method
+from nnbench.methods.amortized import AMORTIZED_METHODS
 from nnbench.methods.base import GROUPS, KINDS, Method, RunContext
 from nnbench.methods.classical import CLASSICAL_METHODS
 from nnbench.methods.streaming import STREAMING_METHODS
@@ -21,7 +21,6 @@ REGISTERED: tuple[Method, ...] = (
     CONVEX_LU,
     *NEURAL_LOWRANK_METHODS,
     *AMORTIZED_METHODS,
-    graph_ic_method(),
     GMRES_WARM_LU,
 )
 

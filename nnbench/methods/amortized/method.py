@@ -167,6 +167,21 @@ SPARSE_SKETCH = AmortizedConfig(
     rows=20,
 )
 
+
+def graph_ic_method(config: GraphICConfig | None = None) -> AmortizedMethod:
+    cfg = config or GraphICConfig()
+    return AmortizedMethod(
+        "amortized-gnn-ic",
+        cfg,
+        "NeuralIF-style learned preconditioner: a message-passing network "
+        f"({cfg.layers} rounds, width {cfg.hidden}, {parameter_count(cfg):,} parameters) over "
+        "A's sparsity graph predicts L on the pattern of tril(A) with an exactly positive "
+        f"diagonal; trained once on {cfg.count} sparse "
+        f"{'/'.join(cfg.families)} systems (n = {'/'.join(map(str, cfg.sizes))}), "
+        "sparse O(nnz) inference, M^-1 by two sparse triangular solves",
+    )
+
+
 AMORTIZED_METHODS: tuple[AmortizedMethod, ...] = (
     AmortizedMethod(
         "amortized-lu",
@@ -204,18 +219,5 @@ AMORTIZED_METHODS: tuple[AmortizedMethod, ...] = (
         "Adam 1e-2 on the rank-10 error through QR and SVD, 1500 steps of 32); then the best "
         "rank-k approximation within the row space of S A",
     ),
+    graph_ic_method(),
 )
-
-
-def graph_ic_method(config: GraphICConfig | None = None) -> AmortizedMethod:
-    cfg = config or GraphICConfig()
-    return AmortizedMethod(
-        "amortized-gnn-ic",
-        cfg,
-        "NeuralIF-style learned preconditioner: a message-passing network "
-        f"({cfg.layers} rounds, width {cfg.hidden}, {parameter_count(cfg):,} parameters) over "
-        "A's sparsity graph predicts L on the pattern of tril(A) with an exactly positive "
-        f"diagonal; trained once on {cfg.count} sparse "
-        f"{'/'.join(cfg.families)} systems (n = {'/'.join(map(str, cfg.sizes))}), "
-        "sparse O(nnz) inference, M^-1 by two sparse triangular solves",
-    )
