@@ -35,7 +35,7 @@ def _line(page: str) -> str:
 
 
 def test_a_page_built_from_one_run_says_its_intervals_leave_out_timing_noise(tmp_path):
-    report = ROOT / "reports" / "warm-start"
+    report = ROOT / "reports" / "cpu-scale"
     out = build_report([load_results(f) for f in _folders(report)], tmp_path / "page")
     line = _line((out / "report.md").read_text())
     (cells,) = _parquet(report)
@@ -88,10 +88,9 @@ def test_resampling_text(counts, text):
 def test_committed_page_resampling_line_matches_its_parquet(report):
     """Reads the committed page (reports/*/report.md): its "Intervals:" line is the one its
     committed results give, and says "one run" exactly where every committed parquet has
-    one run. A page rendered before the line existed is an expected failure until re-rendered."""
+    one run."""
     line = _line((report / "report.md").read_text())
-    if not line:
-        pytest.xfail(f"{report.name}: rendered before pages stated what intervals resample")
+    assert line, f"{report.name}: no line says what its intervals resample"
     runs = {int(cells.run.nunique()) for cells in _parquet(report)}
     assert ("this report has one run" in line) == (runs == {1})
     assert (f"× {max(runs)} runs" in line) == (max(runs) > 1)
