@@ -249,7 +249,8 @@ def _group_verdict(kept: list[Judged], group: str) -> GroupVerdict:
     own = [j for j in kept if group in j.fastest]
     both = [(j.fastest[group], j.fastest["classical"]) for j in own if "classical" in j.fastest]
     compared = [j for j in own if "classical" in j.fastest]
-    least = [j.least[group] for j in kept if group in j.least]
+    # its least accuracy where a classical method reached the level: where it could be compared
+    least = [j.least[group] for j in kept if group in j.least and "classical" in j.fastest]
     ratios = [mine.time_s / classical.time_s for mine, classical in both]
     low, high = ratio_interval([(mine.times, classical.times) for mine, classical in both])
     return GroupVerdict(

@@ -20,7 +20,7 @@ h1{border-bottom:2px solid #357;padding-bottom:.3rem}h2{margin-top:2rem;color:#2
 table{border-collapse:collapse;font-size:11.5px;margin:.5rem 0;max-width:100%}
 th,td{border:1px solid #ccc;padding:2px 3px;text-align:right}
 td{max-width:16rem}
-th{background:#eef2f7;white-space:normal;vertical-align:bottom;overflow-wrap:anywhere;
+th{background:#eef2f7;white-space:normal;vertical-align:bottom;overflow-wrap:normal;
 min-width:3rem}
 td:first-child,th:first-child{text-align:left}
 .scroll{overflow-x:auto;border:1px solid #ddd}

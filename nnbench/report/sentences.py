@@ -123,12 +123,14 @@ def _uncompared(task: TaskVerdict, accuracy: str) -> str:
 
 
 def _least(groups: Sequence[GroupVerdict], task: TaskVerdict) -> str:
-    """ "the least backward error any of them gets: 0.011", or "" without a point."""
+    """ "the least backward error any of them gets there: 0.011" (on the problems where a
+    classical method reached the level), or "" without a point."""
     least = min((g.least for g in groups), default=np.nan)
     if not np.isfinite(least):
         return ""
     short = ACCURACY[str(task.problem["kind"])].short
-    return f"the least {short} any of them gets: {two_digits(least)}"
+    shown = two_digits(least) if least >= 1e-3 else f"{least:.2g}"
+    return f"the least {short} any of them gets there: {shown}"
 
 
 def _none_compared(task: TaskVerdict, accuracy: str) -> str:

@@ -112,10 +112,13 @@ def interval_text(low: float, high: float) -> str:
 
 def ratio_text(ratio: float, low: float, high: float) -> str:
     """A time ratio in words with its interval: "7.9× slower [4.1, 9.5]", "0.52× (faster)
-    [0.40, 0.61]"; "" where there is none."""
+    [0.40, 0.61]", "1.2× (not clearly slower or faster) [0.93, 1.4]" where the interval
+    holds 1; "" where there is none."""
     if not np.isfinite(ratio):
         return ""
     shown = two_digits(ratio)
+    if np.isfinite(low) and low <= 1 <= high:  # the interval holds 1: no clear difference
+        return f"{shown}× (not clearly slower or faster) {interval_text(low, high)}"
     way = "slower" if float(shown) > 1 else "(faster)" if float(shown) < 1 else "(as fast)"
     return f"{shown}× {way} {interval_text(low, high)}"
 

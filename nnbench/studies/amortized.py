@@ -172,6 +172,11 @@ def _break_even_sentence(method: str, pairs: list[tuple[pd.Series, pd.Series | N
         else "with its training counted it never breaks even: inference alone is slower"
     )
     pays += f"; never on the other {never} (inference alone is slower)" if even and never else ""
+    if np.isfinite(low) and low <= 1 <= high:  # no clear gain per matrix: no break-even claimed
+        pays = (
+            "its time per matrix is not clearly different from the classical one's (the "
+            "interval holds 1), so no break-even with its training is claimed"
+        )
     return (
         f"{label}: per {unit} it takes {two_digits(float(np.median(ratios)))}× "
         f"{interval_text(low, high)} the time of the fastest classical method {accurate} "

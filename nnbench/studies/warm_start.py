@@ -165,7 +165,15 @@ def headline(res: Results) -> list[str]:
         ok = part[part.status == "ok"]
         exact = ok[ok.start == "exact"].iterations.median()
         seen = "its training family" if matrix in TRAINED_ON else "a family it never saw"
-        scale = "" if math.isnan(exact) or bounded else f"; the exact LU takes {exact:.3g}"
+        scale = (
+            ""
+            if math.isnan(exact) or bounded
+            else f"; the exact LU takes {exact:.3g} iteration{'' if exact == 1 else 's'}"
+        )
+        if not bounded and clauses:  # iterations, and what they cost: the total time too
+            timed = [c for c in (_clause(part, r, "time_s", "total time") for r in RIVALS) if c]
+            scale += "; in total time (building M + the solve) it takes " * bool(timed)
+            scale += "; ".join(timed)
         converged = ", ".join(
             f"{start} start on {(ok.start == start).sum()} of {(part.start == start).sum()}"
             for start in ("amortized", *RIVALS)
