@@ -137,3 +137,26 @@ def quick_run(tmp_path_factory, worker_id) -> Callable[[str], tuple[Results, Pat
         return load_results(folder), folder
 
     return run
+
+
+LEARNED_SKETCH_PAGE = pytest.mark.xdist_group("learned-sketch-page")
+"""The mark of a test that reads `learned_sketch_page` (built once a session: a file lock
+keeps the other worker waiting for it, as `quick_run` does)."""
+
+
+@pytest.fixture(scope="session")
+def learned_sketch_page(tmp_path_factory, worker_id) -> Path:
+    """A page built from the committed learned-sketch results (one run, recorded before
+    run.json named its BLAS), in a temporary folder: the committed page is not touched."""
+    from filelock import FileLock
+
+    from nnbench.api import build_report, load_results, report_sections
+
+    shared = tmp_path_factory.getbasetemp()
+    shared = shared if worker_id == "master" else shared.parent
+    out = shared / "page-learned-sketch"
+    with FileLock(f"{out}.lock"):
+        if not (out / "report.md").is_file():
+            root = Path(__file__).resolve().parents[1] / "reports" / "learned-sketch" / "results"
+            build_report([load_results(root)], out, sections=report_sections())
+    return out

@@ -10,24 +10,14 @@ import re
 from pathlib import Path
 
 import pandas as pd
-import pytest
+from conftest import LEARNED_SKETCH_PAGE
 
-from nnbench.report import build_report
 from nnbench.report.build import rendered_at
 from nnbench.report.page import NOT_RECORDED, Provenance, footer_lines, markdown
-from nnbench.results import load_results
 from nnbench.results.provenance import blas, cpu_model, provenance
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM_START = ROOT / "reports" / "learned-sketch" / "results"  # a run from before BLAS was named
-
-
-@pytest.fixture(scope="module")
-def warm_start_page(tmp_path_factory) -> Path:
-    """A page built from the committed learned-sketch results (a run from before run.json
-    named its BLAS), in a temporary folder: the committed page is not touched."""
-    out = tmp_path_factory.mktemp("page") / "learned-sketch"
-    return build_report([load_results(WARM_START)], out)
 
 
 def test_run_json_names_the_cpu_model_and_numpys_blas():
@@ -44,11 +34,12 @@ def test_run_json_names_the_cpu_model_and_numpys_blas():
     assert blas() == record["blas"] and cpu_model() == record["cpu_model"]
 
 
-def test_a_pages_footer_names_both_commits_the_cpu_and_the_blas(warm_start_page):
+@LEARNED_SKETCH_PAGE
+def test_a_pages_footer_names_both_commits_the_cpu_and_the_blas(learned_sketch_page):
     ran = json.loads((WARM_START / "run.json").read_text())["git_commit"][:12]
     rendered = rendered_at()
     assert rendered.startswith("commit ")
-    md = (warm_start_page / "report.md").read_text()
+    md = (learned_sketch_page / "report.md").read_text()
     footer = md.split("## Provenance", 1)[1]
     assert f"- Results run at: commit {ran}\n" in footer
     assert f"- Page rendered at: {rendered}\n" in footer
@@ -57,7 +48,7 @@ def test_a_pages_footer_names_both_commits_the_cpu_and_the_blas(warm_start_page)
     assert f"- BLAS: {NOT_RECORDED}\n" in footer  # recorded before BLAS was
     facts = footer.split("\n\n")[1]
     assert "?" not in facts and "None" not in facts
-    page = (warm_start_page / "index.html").read_text()
+    page = (learned_sketch_page / "index.html").read_text()
     html_footer = page.split("<footer>", 1)[1]
     for label in ("Results run at", "Page rendered at", "CPU", "BLAS"):
         assert f"<b>{label}</b>: " in html_footer
