@@ -197,6 +197,17 @@ def _clearly(ratio: MedianInterval, below: str, above: str) -> str:
     return f"not clearly {below} or {above} (the interval holds 1)"
 
 
+def _break_even(mine: pd.DataFrame, theirs: pd.DataFrame, ratio: MedianInterval) -> str:
+    """With its training counted, after how many systems the learned preconditioner costs
+    less than `theirs` in all: never where its solves alone are not clearly faster."""
+    train = float(mine.train_time_s.iloc[0])
+    gain = float(theirs.cg_total_s.median() - mine.cg_total_s.median())
+    if not ratio.high < 1 or gain <= 0:
+        return f"with its training ({train:.2g} s) counted it never breaks even against it"
+    systems = f"{train / gain:,.0f}"
+    return f"with its training ({train:.2g} s) counted it breaks even after {systems} systems"
+
+
 def headline(results: pd.DataFrame) -> pd.DataFrame:
     """The answer in words, one sentence per family at the largest n it ran: where the
     learned preconditioner stands against IC(0) and against AMG, by iterations and by total
@@ -233,7 +244,9 @@ def headline(results: pd.DataFrame) -> pd.DataFrame:
             f"{matrix} ({seen}), n = {n:,}, {_matrices(mine)}: {LEARNED} needs "
             + "; ".join(clauses or ["no IC(0) or AMG row to compare"])
             + f". The fastest classical method by total time (build + CG to 1e-8) is {fastest}, "
-            f"which the learned one takes {_words(vs)} the time of. CPU, one thread."
+            f"which the learned one takes {_words(vs)} the time of; "
+            + _break_even(mine, here[here.method_base == fastest], vs)
+            + ". CPU, one thread."
         )
         rows.append(
             {"matrix": matrix, "n": n, "matrices": mine.groupby(MATRIX).ngroups, "headline": words}
