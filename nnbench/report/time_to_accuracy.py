@@ -75,6 +75,7 @@ def time_to_accuracy(results: pd.DataFrame) -> pd.DataFrame:
     fits = untimed_fits(results)  # a fit outside the timed call: said where it is ranked
     if fits:
         column = table.columns.get_loc("method") + 1
-        seconds = [fits.get(str(m).split("[")[0], math.nan) for m in table.method]
+        base = dict(zip(results.method, results.method_base, strict=True))
+        seconds = [fits.get(base.get(m, m), math.nan) for m in table.method]
         table.insert(column, UNTIMED_FIT, seconds)
     return source_shown(table.reset_index(drop=True), results)

@@ -35,7 +35,6 @@ MESHES = (*SHIPPED_MESHES, *REFINED_MESHES)  # the `mesh` group: held out too
 RIVALS = {"cg-jacobi": "jacobi", "sparse-ic0": "ic0", "amg": "amg"}
 CLASSICAL = ("cg-none", "cg-jacobi", "sparse-ic0", "amg", "sparse-direct")
 PROBLEM = ["matrix", "n"]
-INSTANCE = ["matrix", "n", "repeat", "run"]  # the same matrix, timed in the same run
 MATRIX = ["matrix", "n", "repeat"]  # the same matrix, in any run
 
 
