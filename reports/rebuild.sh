@@ -104,7 +104,7 @@ for report in "${targets[@]}"; do
       $py -m nnbench report --prune --results reports/warm-start/results --out reports/warm-start ;;
     learned-sketch)
       fresh reports/learned-sketch/results
-      $py -m nnbench run --study learned-sketch --no-progress --out reports/learned-sketch/results
+      $py -m nnbench run --study learned-sketch --runs 3 --no-progress --out reports/learned-sketch/results
       $py -m nnbench report --prune --results reports/learned-sketch/results --out reports/learned-sketch ;;
     studies)
       if [ "$rerun_studies" = 1 ]; then
