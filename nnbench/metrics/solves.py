@@ -77,12 +77,12 @@ def pcg(
     i = 0
     for i in range(1, cap + 1):
         if not (np.isfinite(rz) and rz > 0):
-            reason = f"CG broke down at iteration {i}: r^T M^-1 r = {rz:.3g} (M not SPD)"
+            reason = _breakdown(i, "r^T M^-1 r", rz, "the preconditioner", "M")
             break
         ap = a @ p
         curvature = float(p @ ap)
         if not (np.isfinite(curvature) and curvature > 0):
-            reason = f"CG broke down at iteration {i}: p^T A p = {curvature:.3g} (A not SPD)"
+            reason = _breakdown(i, "p^T A p", curvature, "the preconditioner or A", "A")
             break
         alpha = rz / curvature
         x += alpha * p
@@ -103,6 +103,17 @@ def pcg(
         rz, previous = float(r @ z), rz
         p = z + (rz / previous) * p
     return CGRun(None, loose, cap, reason, time.perf_counter() - start, i)
+
+
+def _breakdown(i: int, quantity: str, value: float, source: str, spd: str) -> str:
+    """Why CG stopped at iteration `i`: a non-finite `quantity` is NaN or Inf that `source`
+    produced; a finite one <= 0 means `spd` is not SPD."""
+    if not np.isfinite(value):
+        return (
+            f"CG broke down at iteration {i}: {quantity} = {value:.3g}, not finite ({source} "
+            "produced NaN or Inf)"
+        )
+    return f"CG broke down at iteration {i}: {quantity} = {value:.3g} ({spd} not SPD)"
 
 
 def pcg_iterations(
