@@ -25,3 +25,37 @@ def test_a_cg_breakdown_says_what_broke(a, apply_inverse, said):
     run = pcg(a, np.ones(3), apply_inverse)
     assert run.iterations is None
     assert run.reason == f"CG broke down at iteration 1: {said}"
+
+
+def _fitted_lu_frame():
+    """Two LU problems where a classical method with an untimed fit ("fitted-lu") is the
+    fastest, beside scipy-lu and a hybrid."""
+    from nnbench.results import to_frame
+    from tests.test_figures import _row
+
+    methods = {"scipy-lu": ("classical", 2e-3), "fitted-lu": ("classical", 1e-3),
+               "hybrid-lu-newton": ("hybrid", 5e-3)}  # fmt: skip
+    made = [
+        _row(i, matrix=matrix, family=matrix, method=m, method_base=m, group=group, time_s=t,
+             seed=i, train_time_s=0.13 if m == "fitted-lu" else float("nan"))
+        for i, (matrix, (m, (group, t))) in enumerate(
+            (matrix, item) for matrix in ("random-gaussian", "spd") for item in methods.items()
+        )
+    ]  # fmt: skip
+    return to_frame(made)
+
+
+def test_the_verdict_tables_flag_an_untimed_fit_and_say_once_what_it_means():
+    from nnbench.report.build import _table_block
+    from nnbench.report.judging import verdict, verdict_by_problem
+    from nnbench.report.tables import TABLES
+
+    results = _fitted_lu_frame()
+    flagged = "fitted-lu (fit 0.13 s, untimed)"
+    table = verdict(results)
+    assert table["best classical"].tolist() == [flagged]
+    by_problem = verdict_by_problem(results)
+    assert (by_problem["classical: fastest"] == flagged).all()
+    for spec, made in ((TABLES[0], table), (TABLES[2], by_problem)):
+        note = _table_block(spec, made).note
+        assert note.count("(fit T s, untimed): ") == 1, note

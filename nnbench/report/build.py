@@ -28,6 +28,7 @@ from nnbench.report.resampling import resampling, resampling_text
 from nnbench.report.sentences import headline
 from nnbench.report.spec import FigureSpec, HeadlineSpec, Missing, NoteSpec, TableSpec
 from nnbench.report.tables import HISTORY, TABLES, history_table
+from nnbench.report.untimed import untimed_note
 from nnbench.results import Results
 from nnbench.results.provenance import git_commit
 from nnbench.results.table import umask
@@ -306,10 +307,11 @@ def _table_block(spec: TableSpec, table: pd.DataFrame) -> page.Table:
     if len(shown) > PAGE_ROWS:  # a page a person reads; the CSV keeps every row
         shown = shown.head(PAGE_ROWS)
         cut = f"The page shows the first {PAGE_ROWS} of {len(table)} rows; the CSV has all."
+    notes = [spec.note, untimed_note(shown), constant, cut, _number_notes(spec, shown)]
     return page.Table(
         name=spec.name,
         title=spec.title,
-        note=" ".join(filter(None, [spec.note, constant, cut, _number_notes(spec, shown)])),
+        note=" ".join(filter(None, notes)),
         shown=shown,
         digits=spec.digits,
         rows=len(table),

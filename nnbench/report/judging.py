@@ -27,6 +27,7 @@ from nnbench.report.problems import (
     task_label,
 )
 from nnbench.report.stats import ratio_interval, ratio_text
+from nnbench.report.untimed import untimed_fits, untimed_label
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,17 @@ def judged_problems(results: pd.DataFrame) -> list[Judged]:
     return [] if points.empty else judge(points, groups_run(results))
 
 
-def _best(judged: Judged, group: str, column: str = "method") -> str:
-    """The group's fastest on the problem ("a = b" where methods tie), or why there is none."""
+def _best(
+    judged: Judged, group: str, column: str = "method", fits: dict[str, float] | None = None
+) -> str:
+    """The group's fastest on the problem ("a = b" where methods tie), each with its untimed
+    fit where its method has one in `fits` (`untimed_label`), or why there is none."""
     if group in judged.tied:
-        return " = ".join(map(str, judged.tied[group][column]))
+        tied = judged.tied[group]
+        return " = ".join(
+            untimed_label(str(name), fits or {}, str(base))
+            for name, base in zip(tied[column], tied.method_base, strict=True)
+        )
     return "none reached" if group in judged.groups else "not run"
 
 
@@ -98,6 +106,7 @@ def verdict_by_problem(results: pd.DataFrame) -> pd.DataFrame:
     judged = judged_problems(results)
     if not judged:
         return pd.DataFrame()
+    fits = untimed_fits(results)
     groups = [g for g in GROUP_ORDER[1:] if any(g in j.groups for j in judged)]
     columns = ["task", "matrix", "n", "rank", SOURCE, "matched accuracy"]
     columns += ["classical: fastest", "classical: time_s"]
@@ -115,12 +124,12 @@ def verdict_by_problem(results: pd.DataFrame) -> pd.DataFrame:
         if not j.left_out:
             classical = j.fastest.get("classical")
             reference = np.nan if classical is None else float(classical.time_s)
-            row["classical: fastest"] = _best(j, "classical")
+            row["classical: fastest"] = _best(j, "classical", fits=fits)
             row["classical: time_s"] = reference
             for group in groups:
                 own = j.fastest.get(group)
                 time_s = np.nan if own is None else float(own.time_s)
-                row[f"{group}: best"] = _best(j, group)
+                row[f"{group}: best"] = _best(j, group, fits=fits)
                 row[f"{group}: time_s"] = time_s
                 row[f"{group}: time ratio"] = time_s / reference
         row["reason"] = j.left_out  # last: the page wraps it
@@ -223,15 +232,17 @@ def task_problems(results: pd.DataFrame) -> list[list[Judged]]:
 
 def task_verdicts(results: pd.DataFrame) -> list[TaskVerdict]:
     """One per task, dtype and device with an ok cell (and per results folder, where the
-    folders ran on different machines), in order."""
-    return [_task_verdict(problems) for problems in task_problems(results)]
+    folders ran on different machines), in order. A method whose fit is untimed is named
+    with it (`report.untimed`)."""
+    fits = untimed_fits(results)
+    return [_task_verdict(problems, fits) for problems in task_problems(results)]
 
 
-def _task_verdict(problems: list[Judged]) -> TaskVerdict:
+def _task_verdict(problems: list[Judged], fits: dict[str, float]) -> TaskVerdict:
     first = problems[0].problem
     kept = [j for j in problems if not j.left_out]
     ran = frozenset[str]().union(*(j.groups for j in problems))
-    reached = [_best(j, "classical", "method_base") for j in kept if "classical" in j.fastest]
+    reached = [_best(j, "classical", "method_base", fits) for j in kept if "classical" in j.fastest]
     return TaskVerdict(
         problem=first,
         accuracy=matched_text(
@@ -241,11 +252,11 @@ def _task_verdict(problems: list[Judged]) -> TaskVerdict:
         left_out=len(problems) - len(kept),
         classical=count_names(reached),
         ran=ran,
-        groups=tuple(_group_verdict(kept, g) for g in GROUP_ORDER[1:] if g in ran),
+        groups=tuple(_group_verdict(kept, g, fits) for g in GROUP_ORDER[1:] if g in ran),
     )
 
 
-def _group_verdict(kept: list[Judged], group: str) -> GroupVerdict:
+def _group_verdict(kept: list[Judged], group: str, fits: dict[str, float]) -> GroupVerdict:
     own = [j for j in kept if group in j.fastest]
     both = [(j.fastest[group], j.fastest["classical"]) for j in own if "classical" in j.fastest]
     compared = [j for j in own if "classical" in j.fastest]
@@ -257,12 +268,12 @@ def _group_verdict(kept: list[Judged], group: str) -> GroupVerdict:
         group=group,
         ran=sum(group in j.groups for j in kept),
         reached=len(own),
-        methods=count_names([_best(j, group, "method_base") for j in own]),
+        methods=count_names([_best(j, group, "method_base", fits) for j in own]),
         compared=len(both),
         ratio=float(np.median(ratios)) if ratios else np.nan,
         low=low,
         high=high,
-        classical=count_names([_best(j, "classical", "method_base") for j in compared]),
+        classical=count_names([_best(j, "classical", "method_base", fits) for j in compared]),
         least=min(least) if least else np.nan,
     )
 

@@ -11,9 +11,7 @@ import pandas as pd
 from nnbench.report.levels import ACCURACY, budget_points
 from nnbench.report.problems import GROUP_ORDER, PROBLEM, source_shown
 from nnbench.report.stats import range_text
-from nnbench.report.untimed import untimed_fits
-
-UNTIMED_FIT = "untimed fit_s"  # a fit once before the cells, outside time_s
+from nnbench.report.untimed import UNTIMED_FIT, untimed_fits
 
 
 def _least_time(points: pd.DataFrame, level: float) -> pd.DataFrame:
