@@ -268,7 +268,7 @@ def test_image_panels_show_each_networks_most_accurate_budget_variant():
     }
     made = image_panels(_image_results(RNG.random((8, 8)), methods))
     assert isinstance(made, list)
-    titles = [ax.get_title().replace("\n", "") for ax in made[0][1].axes]  # names wrap
+    titles = [t.get_text().replace("\n", "") for t in made[0][1].axes[0].texts]  # names wrap
     assert any("hybrid-lowrank-als[max_steps=64]" in t for t in titles)
     assert not any("max_steps=16" in t for t in titles)
 
