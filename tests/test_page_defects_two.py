@@ -59,3 +59,22 @@ def test_the_verdict_tables_flag_an_untimed_fit_and_say_once_what_it_means():
     for spec, made in ((TABLES[0], table), (TABLES[2], by_problem)):
         note = _table_block(spec, made).note
         assert note.count("(fit T s, untimed): ") == 1, note
+
+
+def test_a_column_with_one_value_on_every_row_is_said_once_in_any_table():
+    import pandas as pd
+
+    from nnbench.report.build import _table_block
+    from nnbench.report.spec import TableSpec
+
+    spec = TableSpec(name="study", title="A study's table", make=lambda res: pd.DataFrame())
+    table = pd.DataFrame(
+        {"matrix": ["a", "b", "c"], "device": ["cpu"] * 3, "train_time_s": [14.0] * 3,
+         "reason": [""] * 3, "time_s": [1e-3, 2e-3, 3e-3]}
+    )  # fmt: skip
+    block = _table_block(spec, table)  # a study's table is not `compact`: 5 columns
+    assert list(block.shown.columns) == ["matrix", "time_s"]
+    assert "Every row: device cpu, train_time_s 14." in block.note
+    assert "No row has a value for reason." in block.note
+    one = _table_block(spec, table.head(1))  # one row reads whole
+    assert list(one.shown.columns) == list(table.columns)

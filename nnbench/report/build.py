@@ -131,31 +131,33 @@ def _palette_png(png: bytes) -> bytes:
 
 
 PAGE_ROWS = 200  # rows of a table on the page and in report.md (the CSV has them all)
-WIDE = 12  # a table with more columns shows those that hold one value as a line above it
-
 # a compact table's CSV, not its page
 CSV_ONLY = ("time_iqr_s", "rel_err_fro_max", *PAGE_HIDES, *RATIO_NUMBERS)
 
 
 def _compact(spec: TableSpec, table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """A compact table without its CSV_ONLY columns and, where it is wide, its constant
-    columns, and the line that states them (the CSV keeps every column). Other tables keep
-    every column: a reproduction verdict stays a column."""
-    if not spec.compact:
-        return table, ""
-    wide = len(table.columns) > WIDE and len(table) >= 2
-    constant = [c for c in table.columns[1:] if wide and table[c].nunique(dropna=False) == 1]
-    hidden = [c for c in CSV_ONLY if c in table.columns and c not in constant]
+    """The table without the columns that hold one value on every row, and the line that
+    states them once; a `compact` table without its CSV_ONLY columns too (the CSV keeps every
+    column). A one-row table keeps its columns: its row reads as one. The first column stays:
+    it names the rows."""
+    several = len(table) >= 2
+    constant = [c for c in table.columns[1:] if several and table[c].nunique(dropna=False) == 1]
+    hidden = [c for c in CSV_ONLY if spec.compact and c in table.columns and c not in constant]
+    empty = [c for c in constant if _plain(table[c].iloc[0]) in ("", "-")]
     lines = []
-    if constant:
-        shown = ", ".join(f"{c} {_plain(table[c].iloc[0])}" for c in constant)
+    if said := [c for c in constant if c not in empty]:
+        shown = ", ".join(f"{c} {_plain(table[c].iloc[0])}" for c in said)
         lines.append(f"Every row: {shown}.")
+    if empty:
+        lines.append(f"No row has a value for {', '.join(empty)}.")
     if hidden:
         lines.append(f"The CSV adds {', '.join(hidden)}.")
     return table.drop(columns=constant + hidden), " ".join(lines)
 
 
 def _plain(value: object) -> str:
+    if value is None or value is pd.NA:
+        return "-"
     if isinstance(value, float):
         return "-" if value != value else page.number(value)
     return str(value)
@@ -314,7 +316,7 @@ def _table_block(spec: TableSpec, table: pd.DataFrame) -> page.Table:
     if len(shown) > PAGE_ROWS:  # a page a person reads; the CSV keeps every row
         shown = shown.head(PAGE_ROWS)
         cut = f"The page shows the first {PAGE_ROWS} of {len(table)} rows; the CSV has all."
-    notes = [spec.note, untimed_note(shown), constant, cut, _number_notes(spec, shown)]
+    notes = [spec.note, untimed_note(table), constant, cut, _number_notes(spec, shown)]
     return page.Table(
         name=spec.name,
         title=spec.title,

@@ -30,8 +30,10 @@ pairs: what a results folder keeps once pruned for committing (`nnbench report -
 class TableSpec:
     """One table: `make` computes it from the results (empty: the section is left out).
     `leading` tables open the report, before the figures; `collapsed` ones fold their rows
-    away; `compact` wide tables state their constant columns in a line above them; `digits`:
-    significant digits of floats on the page (the CSV keeps them all)."""
+    away; `compact` ones leave to their CSV the columns the page gives in words or needs no
+    more (`build.CSV_ONLY`); `digits`: significant digits of floats on the page (the CSV
+    keeps them all). On the page, a column that holds one value on every row is a line above
+    its table instead (`build._compact`)."""
 
     name: str  # the CSV file stem and the page anchor
     title: str
