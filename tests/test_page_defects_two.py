@@ -78,3 +78,32 @@ def test_a_column_with_one_value_on_every_row_is_said_once_in_any_table():
     assert "No row has a value for reason." in block.note
     one = _table_block(spec, table.head(1))  # one row reads whole
     assert list(one.shown.columns) == list(table.columns)
+
+
+def test_reasons_that_differ_only_in_their_numbers_are_one_status_row():
+    import pandas as pd
+
+    from nnbench.report.tables import status_table
+
+    capped = "GMRES reached ||r|| / ||b|| = {}, not 1e-10, within the cap of 320 iterations"
+    bad = pd.DataFrame(
+        {"method": ["gmres"] * 4 + ["ic0"],
+         "status": ["diverged"] * 4 + ["skipped"],
+         "reason": [capped.format(r) for r in (0.46, 13, 0.46, 0.000119)]
+         + ["IC(0) broke down: pivot 2686 is -0.233"]}
+    )  # fmt: skip
+    table = status_table(bad)
+    assert table.to_dict("records") == [
+        {"method": "gmres", "status": "diverged", "reason": capped.format(0.000119),
+         "cells": 4, "reasons": 3},
+        {"method": "ic0", "status": "skipped", "reason": bad.reason.iloc[-1], "cells": 1,
+         "reasons": 1},
+    ]  # fmt: skip
+
+
+def test_the_preconditioner_table_is_not_titled_by_a_solver_its_rows_may_not_run():
+    from nnbench.report.tables import TABLES
+
+    (spec,) = [t for t in TABLES if t.name == "errors_precond"]
+    assert "CG" not in spec.title  # the warm-start study's rows precondition GMRES
+    assert "cg_iterations" in spec.note and "GMRES" in spec.note

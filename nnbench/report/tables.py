@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from nnbench.metrics.solves import CG_LOOSE_TOL, CG_TOL
 from nnbench.report.fronts import reverse_comparison
 from nnbench.report.judging import verdict, verdict_by_problem
 from nnbench.report.levels import ACCURACY
@@ -62,14 +63,26 @@ def error_table(results: pd.DataFrame, kind: str) -> pd.DataFrame:
     return table.dropna(axis=1, how="all")
 
 
+NUMBER = r"[-+]?\d+(?:,\d{3})*(?:\.\d+)?(?:e[-+]?\d+)?"  # 13, 1,024, 0.000119, 1e-10
+
+
 def status_table(results: pd.DataFrame) -> pd.DataFrame:
-    """Cells that did not end `ok`, counted by method, status and reason."""
+    """Cells that did not end `ok`, counted by method, status and reason, where reasons that
+    differ only in their numbers (a residual, a pivot, a step) count as one: `reason` is the
+    first of them in text order, `reasons` how many distinct ones the row counts (a column
+    only where a row counts several)."""
     bad = results[results["status"] != "ok"]
     if bad.empty:
         return pd.DataFrame(columns=["method", "status", "reason", "cells"])
-    return (
-        bad.groupby(["method", "status", "reason"], sort=True).size().rename("cells").reset_index()
+    words = bad.reason.astype(str).str.replace(NUMBER, "#", regex=True)
+    table = (
+        bad.assign(words=words)
+        .groupby(["method", "status", "words"], sort=True)
+        .agg(reason=("reason", "min"), cells=("reason", "size"), reasons=("reason", "nunique"))
+        .reset_index()
+        .drop(columns="words")
     )
+    return table if (table.reasons > 1).any() else table.drop(columns="reasons")
 
 
 def spectrum_cells(res: Results) -> dict[tuple[str, int, int], str]:
@@ -180,11 +193,21 @@ KIND_TITLES = {  # every kind of factorization (methods.KINDS, a test checks), i
     "qr": ("QR", "QR factorizations"),
     "svd": ("SVD", "SVD"),
     "rank-k": ("Rank-k", "Rank-k approximations (ratio = achieved / Eckart-Young optimum)"),
-    "precond": ("Precond", "Preconditioners (scored by CG iterations)"),
+    "precond": ("Precond", "Preconditioners M: how close M is to A, and the solves it speeds up"),
 }
 LOSS_NOTE = (
     "final_loss is each method's own training loss (the loss column says which); compare it "
     "only between rows with the same loss."
+)
+
+
+PRECOND_NOTE = (
+    f"cg_iterations (cg_iterations_1e6): conjugate gradients preconditioned by M to ||r|| <= "
+    f"{CG_TOL:g} ||b|| ({CG_LOOSE_TOL:g} ||b||); cg_total_s: building M and that solve. A "
+    "method that runs another solver with M (the loss column names it; GMRES for "
+    "gmres-warm-lu) has no cg_ numbers: its steps are that solver's iterations and "
+    "final_loss its last residual. For a trained preconditioner, loss, final_loss and steps "
+    "are its training's."
 )
 
 
@@ -228,7 +251,7 @@ def _errors(kind: str) -> TableSpec:
         title=title,
         nav=nav,
         make=lambda res: error_table(res.results, kind),
-        note=LOSS_NOTE if kind in ("lu", "rank-k") else "",
+        note={"lu": LOSS_NOTE, "rank-k": LOSS_NOTE, "precond": PRECOND_NOTE}.get(kind, ""),
         collapsed=True,
         compact=True,
     )
@@ -315,6 +338,10 @@ TABLES: tuple[TableSpec, ...] = (
         title="Cells not ok (skipped, failed, diverged, timeout) with reasons",
         nav="Statuses",
         make=lambda res: status_table(res.results),
+        note="Reasons that differ only in their numbers (a residual, a pivot, an iteration) "
+        "are one row: reason is one of them (the first in text order), reasons (where a row "
+        "counts several) how many distinct ones it counts; the results table has each "
+        "cell's own.",
     ),
     TableSpec(
         name="image_effective_rank",
