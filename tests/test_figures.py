@@ -499,3 +499,64 @@ def test_every_error_vs_rank_panel_has_the_optimal_error_where_its_cells_have_ra
         reference = [line for line in ax.lines if "optimal" in str(line.get_label())]
         assert len(reference) == 1
         np.testing.assert_allclose(reference[0].get_ydata(), [0.4, 0.2, 0.4 / 3], rtol=1e-12)
+
+
+def test_profiles_show_up_to_16_methods_on_a_tau_axis_ending_a_decade_past_the_data():
+    """cpu-scale's profile said "+1 more" and dropped its 13th method; its tau axis ran to 1e4
+    where every ratio was below 10."""
+    from nnbench.report.figures import performance_profiles
+
+    rows = []
+    for i in range(13 * 3):
+        method = f"m{i % 13:02d}"
+        rows.append(_row(i, matrix=f"p{i // 13}", family="f", seed=i, method=method,
+                         method_base=method, time_s=1e-3 * (1 + 0.5 * (i % 13))))  # fmt: skip
+    fig = performance_profiles(Results(results=to_frame(rows), curves=pd.DataFrame()))
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert len(ax.lines) == 13 and "more" not in ax.get_title()
+    assert len({line.get_color() for line in ax.lines}) == 13
+    assert 7.0 <= ax.get_xlim()[1] <= 10.0 * 1.2  # ratios reach 7: the axis ends at 10
+
+
+def test_fronts_give_each_configuration_its_own_colour():
+    """Six classical configurations on one problem were six shades of one blue."""
+    from matplotlib.colors import to_rgb
+
+    from nnbench.report.figures import fronts
+
+    methods = ("scipy-lu", "torch-lu", "doolittle", "scipy-cholesky", "torch-cholesky", "lapack")
+    rows = [
+        _row(i, method=m, method_base=m, time_s=1e-3 * (1 + i), rel_err_fro=1e-15 * (1 + i))
+        for i, m in enumerate(methods)
+    ]
+    fig = fronts(Results(results=to_frame(rows), curves=pd.DataFrame()))
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    colours = [np.array(to_rgb(line.get_color())) for line in ax.lines]
+    assert len(colours) == len(methods)
+    gaps = [np.abs(a - b).max() for i, a in enumerate(colours) for b in colours[i + 1 :]]
+    assert min(gaps) >= 0.2  # told apart at a glance, not two shades of one hue
+
+
+def test_a_shape_has_one_colour_in_every_singular_value_panel():
+    """A 32x32 spectrum was blue beside one matrix and orange beside another (its colour was
+    its place in the panel's line cycle)."""
+    from nnbench.report.figures import singular_values
+
+    rows, artifacts = [], {}
+    shapes = {"image-logo": (8, 32), "image-camera": (32,)}
+    for i, (matrix, n) in enumerate((m, n) for m, sizes in shapes.items() for n in sizes):
+        rows.append(_row(i, matrix=matrix, family=matrix, tags="image,square", n=n, n_rows=n,
+                         n_cols=n, method="scipy-tsvd", method_base="scipy-tsvd", kind="rank-k",
+                         rank=1, rel_err_2=0.1))  # fmt: skip
+        artifacts[f"c{i:04d}"] = Artifact(sigma=np.sort(RNG.random(n))[::-1] + 0.1)
+    res = Results(results=to_frame(rows), curves=pd.DataFrame(), artifacts=artifacts)
+    fig = singular_values(res)
+    assert isinstance(fig, Figure)
+    colour_of: dict[str, set] = {}
+    for ax in fig.axes:
+        for line in ax.lines:
+            colour_of.setdefault(line.get_label(), set()).add(str(line.get_color()))
+    assert set(colour_of) == {"8x8", "32x32"}
+    assert all(len(colours) == 1 for colours in colour_of.values())

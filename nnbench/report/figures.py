@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from nnbench.report.fronts import pareto_front, reverse_pairs, with_configuration
 from nnbench.report.levels import ACCURACY, budget_points
 from nnbench.report.problems import GROUP_ORDER, PROBLEM, TASK
-from nnbench.report.profiles import on_problem, profile_ratios, profiles
+from nnbench.report.profiles import on_problem, profile_ratios, profiles, tau_range
 from nnbench.report.spec import FigureSpec, Missing
 from nnbench.report.tables import drawn_spectra, spectra
 from nnbench.report.untimed import untimed_fits, untimed_label
@@ -471,10 +471,13 @@ def singular_values(res: Results) -> Figure | Missing:
     rows = -(-len(matrices) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(6.0 * cols, 3.8 * rows), squeeze=False,
                              layout="constrained")  # fmt: skip
+    shapes = sorted({(m * n, m, n) for _, m, n in sigmas})
+    colour = {(m, n): PANEL_COLORS[i % len(PANEL_COLORS)] for i, (_, m, n) in enumerate(shapes)}
     for ax, matrix in zip(axes.flat, matrices, strict=False):
-        for (name, m, n), s in sigmas.items():
-            if name == matrix:
-                ax.semilogy(np.arange(1, s.size + 1), s / s[0], marker=".", label=f"{m}x{n}")
+        for (name, m, n), s in sorted(sigmas.items(), key=lambda item: item[0][1] * item[0][2]):
+            if name == matrix:  # a shape has one colour in every panel
+                ax.semilogy(np.arange(1, s.size + 1), s / s[0], marker=".", label=f"{m}x{n}",
+                            color=colour[m, n])  # fmt: skip
         ax.set_xscale("log")
         ax.set_xlabel("index i")
         ax.set_ylabel("sigma_i / sigma_1")
@@ -490,15 +493,6 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 GROUP_COLORS = dict(
     zip(GROUP_ORDER, ("tab:blue", "tab:orange", "tab:green", "tab:purple"), strict=True)
 )
-GROUP_MAPS = dict(zip(GROUP_ORDER, ("Blues", "Oranges", "Greens", "Purples"), strict=True))
-
-
-def shade(group: str, index: int, count: int) -> Any:
-    """The `index`-th of `count` shades of the group's colour (dark to light): methods of one
-    group told apart in one panel while the group still reads at a glance."""
-    if group not in GROUP_MAPS or count <= 1:
-        return GROUP_COLORS.get(group, "gray")
-    return matplotlib.colormaps[GROUP_MAPS[group]](0.95 - 0.5 * index / (count - 1))
 
 
 def fronts(res: Results) -> Figure | Missing:
@@ -518,24 +512,23 @@ def fronts(res: Results) -> Figure | Missing:
     theme()
     cols = min(3, len(problems))
     rows = -(-len(problems) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 4.4 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 4.4 * rows), squeeze=False,
+                             layout="constrained")  # fmt: skip
     for ax, (_, problem) in zip(axes.flat, problems.iterrows(), strict=False):
         mine = points[on_problem(points, problem)]
         leaders = pareto_front(mine).configuration.drop_duplicates().tolist()
         rest = mine.sort_values("accuracy").configuration.drop_duplicates().tolist()
         shown = list(dict.fromkeys([*leaders, *rest]))[:LEGEND_MAX]
-        groups = mine.drop_duplicates("configuration").set_index("configuration").group
-        for index, config in enumerate(shown):
+        for index, config in enumerate(shown):  # a colour each: shades of a hue looked alike
             own = mine[mine.configuration == config]
             group = str(own.group.iloc[0])
-            same = [c for c in shown if groups[c] == group]
-            color = shade(group, same.index(config), len(same))
-            marker = MARKERS[index % len(MARKERS)]
+            color, marker = PANEL_COLORS[index], MARKERS[index % len(MARKERS)]
             ax.scatter(own.time_s, own.accuracy.clip(lower=1e-17), s=14, marker=marker,
                        color=color, alpha=0.45)  # fmt: skip
             front = pareto_front(own)
             ax.plot(front.time_s, front.accuracy.clip(lower=1e-17), marker=marker, ms=4, lw=1.1,
-                    color=color, label=f"{config} ({group})")  # fmt: skip
+                    color=color, ls=GROUP_LINES.get(group, "-"),
+                    label=f"{config} ({group})")  # fmt: skip
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
@@ -553,7 +546,6 @@ def fronts(res: Results) -> Figure | Missing:
     for ax in list(axes.flat)[len(problems) :]:
         ax.set_axis_off()
     fig.suptitle("Accuracy per second: each configuration's Pareto front over its budgets")
-    fig.tight_layout()
     return fig
 
 
@@ -569,21 +561,16 @@ def reverse_comparison_figure(res: Results) -> Figure | Missing:
     theme()
     cols = min(3, len(tasks))
     rows = -(-len(tasks) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.8 * cols, 4.4 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.8 * cols, 4.4 * rows), squeeze=False,
+                             layout="constrained")  # fmt: skip
     for ax, task in zip(axes.flat, tasks, strict=False):
-        same = _on_task(pairs, task)
-        mine = pairs[same]
+        mine = pairs[_on_task(pairs, task)]
         configs = mine.groupby("configuration").ratio.median().sort_values().index
-        groups = mine.drop_duplicates("configuration").set_index("configuration").group
-        shown = list(configs[:LEGEND_MAX])
-        for index, config in enumerate(shown):
+        for index, config in enumerate(configs[:LEGEND_MAX]):  # a colour each
             own = mine[mine.configuration == config]
-            group = str(own.group.iloc[0])
-            same = [c for c in shown if groups[c] == group]
             ax.scatter(own.target.clip(lower=1e-17), own.ratio, s=22,
-                       marker=MARKERS[index % len(MARKERS)],
-                       color=shade(group, same.index(config), len(same)), alpha=0.85,
-                       label=f"{config} ({group})")  # fmt: skip
+                       marker=MARKERS[index % len(MARKERS)], color=PANEL_COLORS[index],
+                       alpha=0.85, label=f"{config} ({own.group.iloc[0]})")  # fmt: skip
         ax.axhline(1.0, color="black", lw=0.8, ls="--")
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -599,22 +586,25 @@ def reverse_comparison_figure(res: Results) -> Figure | Missing:
         ax.set_axis_off()
     fig.suptitle("Reverse comparison: what the fastest classical method needs to match each "
                  "network's own final accuracy (above 1: classical is faster)")  # fmt: skip
-    fig.tight_layout()
     return fig
 
 
-PANEL_COLORS = (*sns.color_palette("tab10", 10), (0.0, 0.0, 0.0), (0.7, 0.87, 0.54))
-"""One distinct colour per method in a panel (at most LEGEND_MAX): shades of one hue for the
+PANEL_COLORS = (
+    *sns.color_palette("tab10", 10),
+    *((0.0, 0.0, 0.0), (0.7, 0.87, 0.54), (0.0, 0.0, 0.5), (1.0, 0.0, 1.0), (0.0, 0.55, 0.55)),
+    (0.85, 0.7, 0.0),
+)
+"""One distinct colour per method in a panel (a profile shows up to 16): shades of one hue for the
 methods of a group could not be told apart."""
 GROUP_LINES = dict(zip(GROUP_ORDER, ("-", "--", ":", "-."), strict=True))
 """A group's line style, where colour names the method."""
 
 
 def _profile_panel(ax: Any, mine: pd.DataFrame, task: tuple, fits: dict[str, float]) -> None:
-    """One task's profiles: at most LEGEND_MAX methods, those most often near the fastest, a
+    """One task's profiles: at most 16 methods, those most often near the fastest, a
     colour each, the line style their group's; the legend beside the axes."""
     area = mine.groupby("method_base").rho.mean().sort_values(ascending=False)
-    shown = list(area.index[:LEGEND_MAX])
+    shown = list(area.index[: len(PANEL_COLORS)])
     for index, base in enumerate(shown):
         line = mine[mine.method_base == base]
         group = str(line.group.iloc[0])
@@ -630,7 +620,7 @@ def _profile_panel(ax: Any, mine: pd.DataFrame, task: tuple, fits: dict[str, flo
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("tau: time / fastest at matched accuracy")
     ax.set_ylabel("fraction of problems within tau")
-    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
 
 
 def performance_profiles(res: Results) -> Figure | Missing:
@@ -640,7 +630,7 @@ def performance_profiles(res: Results) -> Figure | Missing:
     ratios = profile_ratios(res.results)
     if ratios.empty:
         return Missing("needs judged fair-comparison problems: run --study fair-quick")
-    taus = np.geomspace(1.0, 1e4, 200)
+    taus = np.geomspace(1.0, tau_range(ratios), 200)
     curves = profiles(ratios, taus)
     tasks = curves.groupby(TASK, dropna=False).size().index[:MAX_FACETS]
     fits = untimed_fits(res.results)
@@ -665,7 +655,7 @@ FIGURES: tuple[FigureSpec, ...] = (
         "matched accuracy within tau times the fastest method's time there (tau = 1: it is the "
         "fastest; the right end: how often it gets there at all). A colour per method; line "
         "style by group: solid classical, dashed hybrid, dotted neural, dash-dot amortized; at "
-        "most 12 methods a panel, those most often near the fastest. A method whose fit ran "
+        "most 16 methods a panel, those most often near the fastest. A method whose fit ran "
         "once before the cells, untimed (a learned basis or model), says so in the legend.",
         make=performance_profiles,
     ),

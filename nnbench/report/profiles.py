@@ -58,13 +58,21 @@ def on_problem(points: pd.DataFrame, problem: Mapping[str, object]) -> pd.Series
 def profiles(ratios: pd.DataFrame, taus: np.ndarray) -> pd.DataFrame:
     """rho(tau) per task and method: the fraction of the task's problems with r <= tau (a
     problem where the method did not run counts as not reached: r = inf)."""
-    rows = []
+    frames = []
     for task, mine in ratios.groupby(TASK, dropna=False):
         problems = mine.groupby([c for c in PROBLEM if c not in TASK], dropna=False).ngroups
         for (base, group), r in mine.groupby(["method_base", "group"]):
-            values = r.ratio.to_numpy(float)
-            for tau in taus:
-                rows.append({**dict(zip(TASK, task, strict=True)), "method_base": base,
-                             "group": group, "tau": float(tau),
-                             "rho": float(np.sum(values <= tau)) / problems})  # fmt: skip
-    return pd.DataFrame(rows)
+            values = np.sort(r.ratio.to_numpy(float))  # NaN sorts last: never within tau
+            rho = np.searchsorted(values, taus, side="right") / problems
+            where = dict(zip(TASK, task, strict=True))
+            frames.append(pd.DataFrame({**where, "method_base": base, "group": group,
+                                        "tau": taus.astype(float), "rho": rho}))  # fmt: skip
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def tau_range(ratios: pd.DataFrame, most: float = 1e4) -> float:
+    """The right end of a profile's tau axis: the decade above the largest finite ratio (at
+    least 10, at most `most`), so that the curves do not end in a flat half of the axis."""
+    finite = ratios.ratio[np.isfinite(ratios.ratio.astype(float))]
+    top = float(finite.max()) if len(finite) else 1.0
+    return float(min(most, max(10.0, 10.0 ** math.ceil(math.log10(max(top, 1.0) * 1.05)))))
