@@ -107,3 +107,28 @@ def test_the_preconditioner_table_is_not_titled_by_a_solver_its_rows_may_not_run
     (spec,) = [t for t in TABLES if t.name == "errors_precond"]
     assert "CG" not in spec.title  # the warm-start study's rows precondition GMRES
     assert "cg_iterations" in spec.note and "GMRES" in spec.note
+
+
+def test_the_warm_start_headline_counts_matrices_not_matrix_run_rows():
+    import pandas as pd
+
+    from nnbench.results import Results
+    from nnbench.studies.warm_start import headline
+
+    rows = []
+    for start in ("amortized", "closed-form", "cold"):
+        for seed in range(4):
+            for run in range(3):
+                converged = start == "amortized" and (seed < 2 or (seed == 2 and run == 0))
+                rows.append(
+                    {"cell_id": f"{start}-{seed}-{run}", "method_base": "gmres-warm-lu",
+                     "init": start, "matrix": "random-gaussian", "n": 32, "matrix_seed": seed,
+                     "run": run, "status": "ok" if converged else "diverged", "time_s": 1e-3,
+                     "steps": 100, "final_loss": 1e-11}
+                )  # fmt: skip
+    (sentence,) = headline(Results(results=pd.DataFrame(rows), curves=pd.DataFrame()))
+    assert (
+        "of its 4 matrices (3 runs each), GMRES converges with the amortized start on 2 in "
+        "every run and 1 more in some runs, the closed-form start on none, the cold start on "
+        "none." in sentence
+    ), sentence
