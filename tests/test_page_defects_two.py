@@ -132,3 +132,31 @@ def test_the_warm_start_headline_counts_matrices_not_matrix_run_rows():
         "every run and 1 more in some runs, the closed-form start on none, the cold start on "
         "none." in sentence
     ), sentence
+
+
+def test_the_intervals_line_counts_problems_as_the_verdict_table_does():
+    from nnbench.report.judging import verdict
+    from nnbench.report.resampling import resampling, resampling_text
+    from nnbench.results import to_frame
+    from tests.test_figures import _row
+
+    made = [
+        _row(i, matrix=matrix, family=matrix, method=m, method_base=m, group=group, seed=i,
+             time_s=t, rel_err_fro=err, rel_err_2=err, solve_backward_err=err)
+        for i, (matrix, m, group, t, err) in enumerate([
+            ("random-gaussian", "scipy-lu", "classical", 1e-3, 1e-15),
+            ("random-gaussian", "hybrid-lu-newton", "hybrid", 5e-3, 1e-15),
+            ("spd", "scipy-lu", "classical", 1e-3, 1e-15),
+            ("spd", "hybrid-lu-newton", "hybrid", 5e-3, 1e-3),  # misses the level here
+        ])
+    ]  # fmt: skip
+    results = to_frame(made)
+    (row,) = verdict(results).to_dict("records")
+    assert (row["problems"], row["hybrid: reached"]) == (2, "1/2")
+    counts = resampling(results)
+    assert (counts.problems, counts.judged) == (1, 2)
+    assert resampling_text(counts).startswith(
+        "Intervals: 95% bootstrap over 1 problem (of the 2 the verdict judges in that task, "
+        "those where both a classical method and another group's method reach the matched "
+        "accuracy) × 1 matrix instance;"
+    )

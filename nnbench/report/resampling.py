@@ -17,12 +17,16 @@ from nnbench.report.problems import PROBLEM, Key, problem_key, sourced
 class Resampling:
     """The counts behind a page's intervals: the problems the verdict's ratios draw (in all,
     and the fewest and most of one task: `per_task`), and per problem the matrix instances
-    (`repeat`) and runs (`run`) whose cells are redrawn, as (fewest, most)."""
+    (`repeat`) and runs (`run`) whose cells are redrawn, as (fewest, most); `judged`: the
+    problems the verdict judges in the tasks with a ratio (its table's `problems`), of which
+    the ratios draw those where a classical method and another group both reach the matched
+    accuracy."""
 
     problems: int
     per_task: tuple[int, int]
     instances: tuple[int, int]
     runs: tuple[int, int]
+    judged: int = 0
 
 
 def resampling(results: pd.DataFrame) -> Resampling:
@@ -30,7 +34,8 @@ def resampling(results: pd.DataFrame) -> Resampling:
     ratio (no problem where a classical method and another group both reach the matched
     accuracy) the instances and runs are those of every problem with an ok cell."""
     results = sourced(results)
-    tasks = [_compared(problems) for problems in task_problems(results)]
+    judged = task_problems(results)
+    tasks = [_compared(problems) for problems in judged]
     compared = [key for task in tasks for key in task]
     counts = results[results.status == "ok"].groupby(PROBLEM, dropna=False)
     per_problem = {problem_key(k): (g.repeat.nunique(), g.run.nunique()) for k, g in counts}
@@ -43,6 +48,11 @@ def resampling(results: pd.DataFrame) -> Resampling:
         per_task=(min(sizes), max(sizes)),
         instances=(min(instances), max(instances)),
         runs=(min(runs), max(runs)),
+        judged=sum(
+            sum(not j.left_out for j in problems)
+            for problems, task in zip(judged, tasks, strict=True)
+            if task
+        ),
     )
 
 
@@ -68,7 +78,15 @@ def resampling_text(counts: Resampling) -> str:
     instances = f"{_span(counts.instances)} matrix instance{'s' * (counts.instances[1] > 1)}"
     if counts.problems:
         several = counts.per_task[0] != counts.problems
-        per_task = f" ({_span(counts.per_task)} per task)" if several else ""
+        said = [f"{_span(counts.per_task)} per task"] if several else []
+        if counts.judged > counts.problems:  # the verdict's table counts them all
+            tasks = "those tasks" if several else "that task"
+            said.insert(
+                0,
+                f"of the {counts.judged} the verdict judges in {tasks}, those where both a "
+                "classical method and another group's method reach the matched accuracy",
+            )
+        per_task = f" ({'; '.join(said)})" if said else ""
         plural = "s" * (counts.problems > 1)
         what = f"{counts.problems} problem{plural}{per_task} × {instances}"
     else:
