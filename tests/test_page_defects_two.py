@@ -160,3 +160,31 @@ def test_the_intervals_line_counts_problems_as_the_verdict_table_does():
         "those where both a classical method and another group's method reach the matched "
         "accuracy) × 1 matrix instance;"
     )
+
+
+def test_the_headline_counts_out_of_the_problems_where_the_group_ran_as_the_verdict_does():
+    from nnbench.report.judging import verdict
+    from nnbench.report.sentences import headline
+    from nnbench.results import to_frame
+    from tests.test_figures import _row
+
+    cells = [
+        ("random-gaussian", "scipy-lu", "classical", "ok", 1e-15),
+        ("random-gaussian", "hybrid-lu-newton", "hybrid", "ok", 1e-15),
+        ("random-uniform", "scipy-lu", "classical", "ok", 1e-15),
+        ("random-uniform", "hybrid-lu-newton", "hybrid", "ok", 1e-3),  # misses the level
+        ("spd", "scipy-lu", "classical", "ok", 1e-15),
+        ("spd", "hybrid-lu-newton", "hybrid", "skipped", float("nan")),  # did not run
+    ]
+    made = [
+        _row(i, matrix=matrix, family=matrix, method=m, method_base=m, group=group, seed=i,
+             status=status, time_s=5e-3 if group == "hybrid" else 1e-3, rel_err_fro=err,
+             rel_err_2=err, solve_backward_err=err)
+        for i, (matrix, m, group, status, err) in enumerate(cells)
+    ]  # fmt: skip
+    results = to_frame(made)
+    (row,) = verdict(results).to_dict("records")
+    assert (row["problems"], row["hybrid: reached"]) == (3, "1/2")
+    (sentence,) = headline(results)
+    assert "method where both reach it, on 1 of the 2 problems where it ran (" in sentence
+    assert sentence.endswith(", n = 8, 3 problems. Not run: neural, amortized.")

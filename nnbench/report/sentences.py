@@ -69,7 +69,8 @@ def _claim(task: TaskVerdict) -> str:
     the groups compared on the page are named as faster or slower; one that ran and reached
     the level nowhere a classical method did is said so apart (`_uncompared`). The ratio and
     the classical methods it divides by are counted over one set of problems: those where
-    both reach the level ("on the 57 of 62 problems where both reach it")."""
+    both reach the level, out of those where the group ran, as the verdict table's `reached`
+    counts them ("where both reach it, on 57 of the 58 problems where it ran")."""
     accuracy = task.accuracy.replace("<=", "≤")
     reached = sum(count for _, count in task.classical)
     if not reached:
@@ -84,9 +85,7 @@ def _claim(task: TaskVerdict) -> str:
     others = _joined([g.group for g in compared], "or")
     name = best.methods[0][0] if len(best.methods) == 1 else _leaders(best.methods, best.reached)
     ratio = f"{two_digits(best.ratio)}× {interval_text(best.low, best.high)}"
-    judged = len(task.judged)
-    where = f" on the {best.compared} of {judged} problems where both reach it"
-    where = "" if best.compared == judged else where
+    where = _where(best, len(task.judged))
     classical = _leaders(best.classical, best.compared)
     high = best.high if np.isfinite(best.high) else best.ratio
     low = best.low if np.isfinite(best.low) else best.ratio
@@ -107,6 +106,14 @@ def _claim(task: TaskVerdict) -> str:
         f"problem's fastest classical method at {accuracy}: it takes {ratio} its "
         f"time{where} ({classical}){rest}"
     )
+
+
+def _where(best: GroupVerdict, judged: int) -> str:
+    """On which problems the ratio is taken, out of those where the group ran (the verdict
+    table's denominator); "" where that is every judged problem."""
+    if best.compared == best.ran:
+        return "" if best.ran == judged else f" on the {best.ran} problems where it ran"
+    return f" where both reach it, on {best.compared} of the {best.ran} problems where it ran"
 
 
 def _uncompared(task: TaskVerdict, accuracy: str) -> str:
