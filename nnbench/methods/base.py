@@ -184,7 +184,7 @@ class Method(ABC):
     # its factors' `structure_error` grows like cond(A) ** structure_cond_power * eps (0: does
     # not grow; Gram-Schmidt's Q loses orthogonality like cond^2 eps, modified like cond eps)
     structure_cond_power: int = 0
-    expensive: bool = False  # minutes per cell (a study's full budget): left out of asv
+    expensive: bool = False  # a study's own budget, minutes a cell at large n: not in asv/kind:
     # its cells need a model trained first (by `setup`, or in `prepare`): minutes, so `kind:`
     # selects it only where that model is already trained (`has_trained_model`)
     trains_model: bool = False

@@ -115,6 +115,7 @@ NEURAL_LOWRANK_METHODS: tuple[NeuralLowRank, ...] = (
         STUDY_002,
         "study 002 exactly: n-n-k-n, he_normal, bias, U[0,1) vectors, Adam 1e-3, "
         "batch 32, 10,000 x 10 epochs",
+        expensive=True,  # a fixed 3,125 steps of an n x n layer: minutes on a large matrix
     ),
     NeuralLowRank(
         "neural-lowrank-study-image",
@@ -126,6 +127,7 @@ NEURAL_LOWRANK_METHODS: tuple[NeuralLowRank, ...] = (
         "neural-lowrank-study-wheel",
         dataclasses.replace(STUDY_002, epochs=30),
         "study 002's colour-wheel run: as neural-lowrank-study, 30 epochs",
+        expensive=True,
     ),
     NeuralLowRank(
         "neural-lowrank-adam",
