@@ -188,3 +188,20 @@ def test_the_headline_counts_out_of_the_problems_where_the_group_ran_as_the_verd
     (sentence,) = headline(results)
     assert "method where both reach it, on 1 of the 2 problems where it ran (" in sentence
     assert sentence.endswith(", n = 8, 3 problems. Not run: neural, amortized.")
+
+
+def test_the_amortized_break_even_flags_a_classical_rival_with_an_untimed_fit():
+    """Reads the committed amortized-sketch results (read-only): sketch-pca, whose PCA basis
+    is fitted before the cells, is the rival of some problems there."""
+    import re
+    from pathlib import Path
+
+    from nnbench.results import load_results
+    from nnbench.studies.amortized import break_even, headline
+
+    folder = Path(__file__).resolve().parents[1] / "reports/amortized/results/amortized-sketch"
+    res = load_results(folder)
+    flagged = re.compile(r"sketch-pca \(fit [0-9.e+-]+ s, untimed\)")
+    rivals = {name for name in break_even(res.results).best_classical if "sketch-pca" in name}
+    assert rivals and all(flagged.fullmatch(name) for name in rivals), rivals
+    assert any(flagged.search(line) for line in headline(res))

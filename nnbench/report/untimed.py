@@ -6,6 +6,8 @@ means (`untimed_note`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 UNTIMED_FIT = "untimed fit_s"  # a column: the seconds of a fit once before the cells
@@ -27,6 +29,14 @@ def untimed_label(name: str, fits: dict[str, float], base: str | None = None) ->
     "sketch-pca (fit 0.13 s, untimed)"."""
     seconds = fits.get(name if base is None else base)
     return name if seconds is None else f"{name} (fit {seconds:.2g} s{FLAG}"
+
+
+def untimed_labels(results: pd.DataFrame) -> Callable[[str], str]:
+    """`untimed_label` for a method's name in `results` (a variant's fit found by its
+    `method_base`)."""
+    fits = untimed_fits(results)
+    base = dict(zip(results.method, results.method_base, strict=True))
+    return lambda name: untimed_label(name, fits, base.get(name, name))
 
 
 def untimed_note(table: pd.DataFrame) -> str:

@@ -16,6 +16,7 @@ from nnbench.report.judging import count_names, names_text
 from nnbench.report.levels import ACCURACY as FAIR_ACCURACY
 from nnbench.report.spec import HeadlineSpec, TableSpec
 from nnbench.report.stats import interval_text, ratio_interval, ratio_text, two_digits
+from nnbench.report.untimed import untimed_labels
 from nnbench.results import Results
 from nnbench.running.grid import Grid
 from nnbench.studies.competitors import RANK_K, RANK_K_QUICK
@@ -101,7 +102,8 @@ def break_even(results: pd.DataFrame) -> pd.DataFrame:
     """Per amortized method and problem: the fastest classical method at least as accurate
     (matched accuracy), both per matrix, and how many matrices must be factorized before
     training + inference beats it: train / (t_classical - t_amortized); inf (never) when
-    inference alone is slower."""
+    inference alone is slower. A classical method whose fit is untimed is flagged."""
+    labelled = untimed_labels(results)
     rows = []
     for mine, best in _pairs(results):
         if best is None:
@@ -114,7 +116,7 @@ def break_even(results: pd.DataFrame) -> pd.DataFrame:
                 **{k: mine[k] for k in PROBLEM},
                 "accuracy": mine.accuracy,
                 "matrices_per_s": 1.0 / mine.per_matrix,
-                "best_classical": best.method,
+                "best_classical": labelled(str(best.method)),
                 "classical_accuracy": best.accuracy,
                 "classical_matrices_per_s": 1.0 / best.per_matrix,
                 "time per matrix / classical [95% CI]": ratio_text(
@@ -140,10 +142,15 @@ def headline(res: Results) -> list[str]:
     by_method: dict[str, list[tuple[pd.Series, pd.Series | None]]] = {}
     for mine, best in _pairs(res.results):
         by_method.setdefault(str(mine.method), []).append((mine, best))
-    return [_break_even_sentence(method, pairs) for method, pairs in by_method.items()]
+    labelled = untimed_labels(res.results)
+    return [_break_even_sentence(m, pairs, labelled) for m, pairs in by_method.items()]
 
 
-def _break_even_sentence(method: str, pairs: list[tuple[pd.Series, pd.Series | None]]) -> str:
+def _break_even_sentence(
+    method: str,
+    pairs: list[tuple[pd.Series, pd.Series | None]],
+    labelled: Callable[[str], str],
+) -> str:
     first = pairs[0][0]
     kind = str(first.kind)
     rivals = [(mine, best) for mine, best in pairs if best is not None]
@@ -158,7 +165,7 @@ def _break_even_sentence(method: str, pairs: list[tuple[pd.Series, pd.Series | N
         return f"{label}: no classical method is {accurate} on any of its {len(pairs)} problems."
     ratios = [mine.per_matrix / best.per_matrix for mine, best in rivals]
     low, high = ratio_interval([(mine.times, best.times) for mine, best in rivals])
-    names = count_names([str(best.method) for _, best in rivals])
+    names = count_names([labelled(str(best.method)) for _, best in rivals])
     gains = [best.per_matrix - mine.per_matrix for mine, best in rivals]
     even = [float(m.train) / g for (m, _), g in zip(rivals, gains, strict=True) if g > 0]
     never = len(rivals) - len(even)
