@@ -205,3 +205,17 @@ def test_the_amortized_break_even_flags_a_classical_rival_with_an_untimed_fit():
     rivals = {name for name in break_even(res.results).best_classical if "sketch-pca" in name}
     assert rivals and all(flagged.fullmatch(name) for name in rivals), rivals
     assert any(flagged.search(line) for line in headline(res))
+
+
+def test_the_reverse_comparison_flags_a_fastest_classical_method_fitted_untimed():
+    """Reads the committed sample results (read-only): sketch-pca, fitted before the cells, is
+    the fastest classical method to some networks' accuracy there."""
+    from pathlib import Path
+
+    from nnbench.report.fronts import reverse_comparison
+    from nnbench.results import load_results
+
+    res = load_results(Path(__file__).resolve().parents[1] / "reports/sample/results")
+    named = reverse_comparison(res.results)["fastest classical there"].astype(str)
+    pca = named[named.str.contains("sketch-pca")]
+    assert len(pca) and pca.str.contains(r"sketch-pca \(fit [0-9.e+-]+ s, untimed\)").all()

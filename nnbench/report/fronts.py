@@ -20,6 +20,7 @@ import pandas as pd
 from nnbench.report.levels import budget_points
 from nnbench.report.problems import GROUP_ORDER, PROBLEM, TASK, per_table, problem_key, task_label
 from nnbench.report.stats import ratio_interval, ratio_text
+from nnbench.report.untimed import untimed_labels
 
 BUDGET_OPTIONS = frozenset({"steps", "max_steps", "niter", "tol", "epochs", "passes"})
 """Options that set how much work a method does, not which algorithm it is."""
@@ -108,6 +109,7 @@ def reverse_comparison(results: pd.DataFrame) -> pd.DataFrame:
     if pairs.empty:
         return pd.DataFrame()
     order = {g: i for i, g in enumerate(GROUP_ORDER)}
+    label = untimed_labels(results)  # a classical method fitted untimed says so
     rows = []
     for key, mine in pairs.groupby([*TASK, "configuration"], dropna=False, sort=True):
         task, config = key[:-1], key[-1]
@@ -122,7 +124,7 @@ def reverse_comparison(results: pd.DataFrame) -> pd.DataFrame:
                 "problems": len(mine),
                 "its final accuracy (median)": _accuracy_text(mine.accuracy),
                 "time ratio [95% CI]": ratio_text(ratio, low, high),
-                "fastest classical there": _counted(paired.classical),
+                "fastest classical there": _counted([label(c) for c in paired.classical]),
                 "classical reaches it": f"{len(paired)}/{len(mine)}",
                 "time ratio": ratio,
                 "time ratio low": low,
