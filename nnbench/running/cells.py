@@ -112,10 +112,10 @@ class Cell(Coordinates):
             *((("run", self.run),) if self.run else ()),  # run 0: the ids of a single run
         )
 
-    @property
+    @cached_property
     def cell_id(self) -> str:
         """Order-independent key: a hash of the full description. The journal reuses a
-        finished cell only for the same id."""
+        finished cell only for the same id. Hashed once per cell (a run asked six times)."""
         return stable_hash(*self.description)
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
