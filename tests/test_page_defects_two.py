@@ -219,3 +219,19 @@ def test_the_reverse_comparison_flags_a_fastest_classical_method_fitted_untimed(
     named = reverse_comparison(res.results)["fastest classical there"].astype(str)
     pca = named[named.str.contains("sketch-pca")]
     assert len(pca) and pca.str.contains(r"sketch-pca \(fit [0-9.e+-]+ s, untimed\)").all()
+
+
+def test_a_variant_whose_options_change_its_group_says_so_in_the_reverse_comparison():
+    """Reads the committed studies results (read-only): neural-lu-study-final is neural, its
+    lr=auto-final variants hybrid (exact LU factors set their step size); the table said
+    "hybrid" beside a "neural-..." name without a word."""
+    from pathlib import Path
+
+    from nnbench.report.fronts import BY_OPTIONS, reverse_comparison
+    from nnbench.results import load_results
+
+    folder = Path(__file__).resolve().parents[1] / "reports/studies/results/study000-sensitivity"
+    table = reverse_comparison(load_results(folder).results).set_index("configuration").group
+    moved = table[table.index.str.contains("lr=auto-final")]
+    assert len(moved) and (moved == f"hybrid {BY_OPTIONS}").all()
+    assert table["neural-lu-study-final"] == "neural"

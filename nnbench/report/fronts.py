@@ -85,6 +85,7 @@ def reverse_pairs(results: pd.DataFrame) -> pd.DataFrame:
             {
                 **problem,
                 "group": own.group,
+                "method_base": own.method_base,
                 "configuration": own.configuration,
                 "accuracy": float(own.accuracy),
                 "target": target,
@@ -110,6 +111,8 @@ def reverse_comparison(results: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     order = {g: i for i, g in enumerate(GROUP_ORDER)}
     label = untimed_labels(results)  # a classical method fitted untimed says so
+    plain = results[results.method == results.method_base]
+    base_group = plain.groupby("method_base").group.first()  # a variant may differ from it
     rows = []
     for key, mine in pairs.groupby([*TASK, "configuration"], dropna=False, sort=True):
         task, config = key[:-1], key[-1]
@@ -120,7 +123,7 @@ def reverse_comparison(results: pd.DataFrame) -> pd.DataFrame:
             {
                 "task": task_label(dict(zip(TASK, task, strict=True))),
                 "configuration": config,
-                "group": mine.group.iloc[0],
+                "group": _group_text(mine, base_group),
                 "problems": len(mine),
                 "its final accuracy (median)": _accuracy_text(mine.accuracy),
                 "time ratio [95% CI]": ratio_text(ratio, low, high),
@@ -134,6 +137,17 @@ def reverse_comparison(results: pd.DataFrame) -> pd.DataFrame:
         )
     table = pd.DataFrame(rows).sort_values(["task", "_g", "time ratio"], kind="stable")
     return table.drop(columns="_g").reset_index(drop=True)
+
+
+BY_OPTIONS = "(by its options)"
+
+
+def _group_text(mine: pd.DataFrame, base_group: pd.Series) -> str:
+    """A configuration's group, said to come from its options where it differs from its
+    method's own (the group rule: `neural-lu-study-final[lr=auto-final]` takes exact LU
+    factors for its step size, so it is hybrid where the method is neural)."""
+    group, base = str(mine.group.iloc[0]), mine.method_base.iloc[0]
+    return f"{group} {BY_OPTIONS}" if str(base_group.get(base, group)) != group else group
 
 
 def _accuracy_text(values: pd.Series) -> str:

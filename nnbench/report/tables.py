@@ -315,7 +315,10 @@ TABLES: tuple[TableSpec, ...] = (
         "classical methods are asked for that accuracy (or the problem's rounding floor where "
         "it is tighter), on the same problem in the same run. time ratio [95% CI]: the median "
         "over problems with its 95% percentile-bootstrap interval (problems, then each one's "
-        "repeated times: matrix instances and runs). The CSV adds the ratios as numbers.",
+        "repeated times: matrix instances and runs). The CSV adds the ratios as numbers. A "
+        "group 'by its options': not the method's own group, which this variant's options "
+        "change (the group rule, docs/methods.md; e.g. lr=auto-final sets its "
+        "step size from exact LU factors, classical linear algebra, so it is hybrid).",
     ),
     *(_time_to_accuracy(kind) for kind in KIND_TITLES),
     *(_errors(kind) for kind in KIND_TITLES),
