@@ -560,3 +560,22 @@ def test_a_shape_has_one_colour_in_every_singular_value_panel():
             colour_of.setdefault(line.get_label(), set()).add(str(line.get_color()))
     assert set(colour_of) == {"8x8", "32x32"}
     assert all(len(colours) == 1 for colours in colour_of.values())
+
+
+@pytest.mark.parametrize("spec", ALL_FIGURES, ids=lambda s: s.name)
+def test_a_figures_title_fits_inside_the_saved_picture(spec):
+    """A figure saved as laid out (a constrained layout, no tight box) cut a long title at both
+    edges ("verse comparison ... classical is fast")."""
+    from nnbench.report.build import _figure_bytes
+
+    made = spec.make(synthetic())
+    for fig in _figures(made):
+        title = fig._suptitle
+        _figure_bytes(fig, svg=False)  # fits the title, draws, closes
+        if title is None or not title.get_text():
+            continue
+        box, page = title.get_window_extent(), fig.bbox
+        if fig.get_layout_engine() is not None and type(fig.get_layout_engine()).__name__ == (
+            "ConstrainedLayoutEngine"
+        ):
+            assert page.x0 - 1 <= box.x0 and box.x1 <= page.x1 + 1, title.get_text()

@@ -7,6 +7,7 @@ import io
 import os
 import shutil
 import tempfile
+import textwrap
 import time
 from collections.abc import Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
@@ -84,6 +85,8 @@ def _figure_bytes(fig: Figure, svg: bool) -> tuple[bytes, bytes | None]:
     titles inside itself: it is saved as laid out, without the second draw that measuring a
     tight box costs (a quarter of its encoding time); others are cut to their tight box."""
     fits = isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+    if fits:
+        fit_title(fig)
     box = None if fits else "tight"
     png = io.BytesIO()
     fig.savefig(png, format="png", dpi=110, bbox_inches=box)
@@ -94,6 +97,17 @@ def _figure_bytes(fig: Figure, svg: bool) -> tuple[bytes, bytes | None]:
         vector = buffer.getvalue()
     plt.close(fig)
     return _palette_png(png.getvalue()), vector
+
+
+def fit_title(fig: Figure) -> None:
+    """Wrap the figure's title to its width: a figure saved as laid out (not cut to its tight
+    box) would otherwise cut a long title at both edges."""
+    title = fig._suptitle  # matplotlib keeps it there (no public getter)
+    if title is None or not title.get_text():
+        return
+    size = title.get_fontsize()
+    chars = max(20, int(fig.get_figwidth() * 72 / (0.6 * float(size))))
+    title.set_text(textwrap.fill(" ".join(title.get_text().split()), chars))
 
 
 Timings = MutableMapping[str, float]  # seconds per report section, filled as it is built
