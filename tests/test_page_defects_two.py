@@ -235,3 +235,22 @@ def test_a_variant_whose_options_change_its_group_says_so_in_the_reverse_compari
     moved = table[table.index.str.contains("lr=auto-final")]
     assert len(moved) and (moved == f"hybrid {BY_OPTIONS}").all()
     assert table["neural-lu-study-final"] == "neural"
+
+
+def test_an_amortized_headline_counts_and_names_the_problems_it_never_succeeded_on():
+    """Reads the committed amortized-precond results (read-only): amortized-ic diverged on
+    every cell of spd n = 256 and 1024, and its headline said "on 10 of its 10 problems"."""
+    from pathlib import Path
+
+    from nnbench.results import load_results
+    from nnbench.studies.amortized import headline
+
+    folder = Path(__file__).resolve().parents[1] / "reports/amortized/results/amortized-precond"
+    res = load_results(folder)
+    [sentence] = [s for s in headline(res) if s.startswith("amortized-ic ")]
+    mine = res.results[(res.results.method == "amortized-ic") & (res.results.status != "skipped")]
+    never = mine.groupby(["matrix", "n"]).status.apply(lambda s: not (s == "ok").any())
+    assert never.any()
+    assert f"of its {len(never)} problems" in sentence
+    for matrix, n in never[never].index:
+        assert f"{matrix} n = {n} (" in sentence

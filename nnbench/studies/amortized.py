@@ -143,15 +143,40 @@ def headline(res: Results) -> list[str]:
     for mine, best in _pairs(res.results):
         by_method.setdefault(str(mine.method), []).append((mine, best))
     labelled = untimed_labels(res.results)
-    return [_break_even_sentence(m, pairs, labelled) for m, pairs in by_method.items()]
+    words = []
+    for method, pairs in by_method.items():
+        failed = _never_ok(res.results, method)
+        words.append(_break_even_sentence(method, pairs, labelled, len(failed)))
+        if failed:
+            words[-1] += (
+                f" On the other {len(failed)} it had no ok cell: {', '.join(failed)} (the "
+                "table 'Cells not ok' says why)."
+            )
+    return words
+
+
+def _never_ok(results: pd.DataFrame, method: str) -> list[str]:
+    """The problems where `method` ran without one ok cell, as "spd n = 256 (diverged)": its
+    headline counts them among its problems and names them."""
+    ran = results[(results.method == method) & (results.status != "skipped")]
+    failed = []
+    for key, cells in ran.groupby(PROBLEM, sort=True, dropna=False):
+        if not (cells.status == "ok").any():
+            where = dict(zip(PROBLEM, key, strict=True))
+            statuses = ", ".join(sorted(set(cells.status)))
+            failed.append(f"{where['matrix']} n = {where['n']} ({statuses})")
+    return failed
 
 
 def _break_even_sentence(
     method: str,
     pairs: list[tuple[pd.Series, pd.Series | None]],
     labelled: Callable[[str], str],
+    failed: int = 0,
 ) -> str:
+    """The sentence of `headline`; `failed`: more problems it ran on, never ok."""
     first = pairs[0][0]
+    problems = len(pairs) + failed
     kind = str(first.kind)
     rivals = [(mine, best) for mine, best in pairs if best is not None]
     sizes = sorted({int(mine.n) for mine, _ in pairs})
@@ -162,7 +187,7 @@ def _break_even_sentence(
     )
     unit, accurate = UNIT.get(kind, "matrix"), AS_ACCURATE.get(kind, "at least as accurate")
     if not rivals:
-        return f"{label}: no classical method is {accurate} on any of its {len(pairs)} problems."
+        return f"{label}: no classical method is {accurate} on any of its {problems} problems."
     ratios = [mine.per_matrix / best.per_matrix for mine, best in rivals]
     low, high = ratio_interval([(mine.times, best.times) for mine, best in rivals])
     names = count_names([labelled(str(best.method)) for _, best in rivals])
@@ -187,7 +212,7 @@ def _break_even_sentence(
     return (
         f"{label}: per {unit} it takes {two_digits(float(np.median(ratios)))}× "
         f"{interval_text(low, high)} the time of the fastest classical method {accurate} "
-        f"({names_text(names)}), on {len(rivals)} of its {len(pairs)} problems; {pays}."
+        f"({names_text(names)}), on {len(rivals)} of its {problems} problems; {pays}."
     )
 
 
