@@ -254,3 +254,16 @@ def test_an_amortized_headline_counts_and_names_the_problems_it_never_succeeded_
     assert f"of its {len(never)} problems" in sentence
     for matrix, n in never[never].index:
         assert f"{matrix} n = {n} (" in sentence
+
+
+def test_the_sparse_precond_headline_reads_as_a_sentence():
+    """It said "... is sparse-ic0, which the learned one takes 1.7x [1.6, 1.8] the time of;"."""
+    from pathlib import Path
+
+    from nnbench.results import load_results
+    from nnbench.studies.precond import headline
+
+    folder = Path(__file__).resolve().parents[1] / "reports/sparse-precond/results"
+    words = " ".join(headline(load_results(folder).results).headline)
+    assert "the time of;" not in words
+    assert "; the learned one takes " in words and "its time, and with its training" in words

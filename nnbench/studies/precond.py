@@ -242,8 +242,8 @@ def headline(results: pd.DataFrame) -> pd.DataFrame:
         words = (
             f"{matrix} ({seen}), n = {n:,}, {_matrices(mine)}: {LEARNED} needs "
             + "; ".join(clauses or ["no IC(0) or AMG row to compare"])
-            + f". The fastest classical method by total time (build + CG to 1e-8) is {fastest}, "
-            f"which the learned one takes {_words(vs)} the time of; "
+            + f". The fastest classical method by total time (build + CG to 1e-8) is {fastest}; "
+            f"the learned one takes {_words(vs)} its time, and "
             + _break_even(mine, here[here.method_base == fastest], vs)
             + ". CPU, one thread."
         )
