@@ -267,3 +267,21 @@ def test_the_sparse_precond_headline_reads_as_a_sentence():
     words = " ".join(headline(load_results(folder).results).headline)
     assert "the time of;" not in words
     assert "; the learned one takes " in words and "its time, and with its training" in words
+
+
+def test_the_warm_start_headline_puts_the_network_beside_the_fastest_classical_start():
+    """Reads the committed warm-start results (read-only): the sentences compared the network
+    with the closed-form and cold starts only and said the exact LU's iterations, not its
+    total time (0.22 ms against the network's 2.1 ms)."""
+    from pathlib import Path
+
+    from nnbench.results import load_results
+    from nnbench.studies.warm_start import headline
+
+    res = load_results(Path(__file__).resolve().parents[1] / "reports/warm-start/results")
+    words = headline(res)
+    amortized_ok = res.results[(res.results.init == "amortized") & (res.results.status == "ok")]
+    for (matrix, n), _ in amortized_ok.groupby(["matrix", "n"]):
+        [sentence] = [w for w in words if w.startswith(f"{matrix} (") and f"n = {n}:" in w]
+        assert "against the fastest classical start it takes " in sentence, sentence
+        assert "e+0" not in sentence
