@@ -579,3 +579,22 @@ def test_a_figures_title_fits_inside_the_saved_picture(spec):
             "ConstrainedLayoutEngine"
         ):
             assert page.x0 - 1 <= box.x0 and box.x1 <= page.x1 + 1, title.get_text()
+
+
+def test_time_against_size_draws_a_preconditioners_build_and_solve():
+    """It drew the build alone, so CG without a preconditioner looked 100x faster than IC(0)."""
+    from nnbench.report.figures import time_vs_n
+
+    rows = [
+        _row(i, matrix="diffusion-2d", family="diffusion-2d", tags="spd,sparse", n=n, n_rows=n,
+             n_cols=n, method=m, method_base=m, kind="precond", time_s=build, cg_total_s=total)
+        for i, (n, m, build, total) in enumerate(
+            (n, m, b * n, t * n) for n in (64, 256, 1024)
+            for m, b, t in (("cg-none", 1e-7, 1e-2), ("sparse-ic0", 1e-4, 2e-3))
+        )
+    ]  # fmt: skip
+    fig = time_vs_n(Results(results=to_frame(rows), curves=pd.DataFrame()))
+    assert isinstance(fig, Figure)
+    drawn = {line.get_label().split(" ")[0]: line.get_ydata() for line in fig.axes[0].lines}
+    assert list(drawn["cg-none"]) == pytest.approx([1e-2 * n for n in (64, 256, 1024)])
+    assert list(drawn["sparse-ic0"]) == pytest.approx([2e-3 * n for n in (64, 256, 1024)])
