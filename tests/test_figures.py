@@ -297,7 +297,9 @@ def test_loss_curves_show_every_group_in_a_grid_of_at_most_12_panels():
     assert width <= 3 * 4.6 + 1e-9 and height > 3.8  # several rows, not one wide strip
 
 
-def test_error_vs_time_colours_by_group_with_at_most_12_legend_entries_beside_the_axes():
+def test_error_vs_time_names_methods_of_every_group_in_at_most_12_legend_entries_beside():
+    """A colour per named method (classical methods were all one blue), every group named
+    (streaming's networks were only "other neural" dots), the rest in their group's colour."""
     from matplotlib.colors import to_rgba
 
     from nnbench.report.figures import GROUP_COLORS, error_vs_time
@@ -314,11 +316,17 @@ def test_error_vs_time_colours_by_group_with_at_most_12_legend_entries_beside_th
     legend = ax.get_legend()
     labels = [t.get_text() for t in legend.get_texts()]
     assert len(labels) <= 12 and any(label.startswith("other ") for label in labels)
+    for group in ("classical", "hybrid", "neural"):
+        assert any(label.endswith(f"({group})") for label in labels), (group, labels)
     colours = {to_rgba(c) for c in GROUP_COLORS.values()}
-    for collection in ax.collections:
-        assert {tuple(c) for c in np.round(collection.get_facecolors()[:, :3], 6)} <= {
-            tuple(np.round(c[:3], 6)) for c in colours
-        }
+    named = [c for c, t in zip(ax.collections, labels, strict=True) if not t.startswith("other")]
+    faces = [tuple(np.round(c.get_facecolors()[0, :3], 6)) for c in named]
+    assert len(set(faces)) == len(faces)  # a colour per named method
+    for collection, label in zip(ax.collections, labels, strict=True):
+        if label.startswith("other "):
+            assert tuple(np.round(collection.get_facecolors()[0, :3], 6)) in {
+                tuple(np.round(c[:3], 6)) for c in colours
+            }
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     box, frame = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
     assert box.x0 >= frame.x1 or box.y1 <= frame.y0  # beside or below, not over the title
