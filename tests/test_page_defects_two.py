@@ -285,3 +285,12 @@ def test_the_warm_start_headline_puts_the_network_beside_the_fastest_classical_s
         [sentence] = [w for w in words if w.startswith(f"{matrix} (") and f"n = {n}:" in w]
         assert "against the fastest classical start it takes " in sentence, sentence
         assert "e+0" not in sentence
+
+
+def test_medians_with_intervals_print_counts_positionally():
+    """Iteration counts read "2.2e+02 [2e+02, 2.3e+02]" on warm-start and sparse-precond."""
+    from nnbench.report.stats import MedianInterval, median_interval_text
+
+    assert median_interval_text(MedianInterval(221.0, 199.6, 231.0)) == "220 [200, 230]"
+    assert median_interval_text(MedianInterval(1.0, 1.0, 1.0)) == "1 [1, 1]"
+    assert median_interval_text(MedianInterval(4.5e-5, 4e-5, 5e-5)) == "4.5e-05 [4e-05, 5e-05]"

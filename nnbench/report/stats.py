@@ -37,11 +37,20 @@ def median_interval(
 
 
 def median_interval_text(interval: MedianInterval) -> str:
-    """ "0.52 [0.4, 0.61]" to two significant digits; "n/a" where there is no median."""
+    """ "0.52 [0.4, 0.61]", "220 [200, 230]" (not "2.2e+02") to two significant digits; "n/a"
+    where there is no median."""
     median, low, high = interval
     if not math.isfinite(median):
         return "n/a"
-    return f"{median:.2g} [{low:.2g}, {high:.2g}]"
+    return f"{number_text(median)} [{number_text(low)}, {number_text(high)}]"
+
+
+def number_text(x: float) -> str:
+    """Two significant digits, positional from 0.001 to 100,000 ("220", "0.0031", a whole
+    number below 100 as itself: "1"), else exponential ("4.5e-05")."""
+    if not math.isfinite(x) or x == 0 or not 1e-3 <= abs(x) < 1e5:
+        return f"{x:.2g}"
+    return f"{x:.0f}" if x == round(x) and abs(x) < 100 else two_digits(x)  # a count: "1"
 
 
 def median_text(values: np.ndarray) -> str:
