@@ -151,6 +151,9 @@ def drawn_panels(res: Results) -> set[tuple[str, str]]:
 CELL_W, CELL_H, TITLE_H, LEFT, TOP = 2.3, 2.7, 0.45, 0.3, 0.5
 """The image panels' layout in inches: a cell per picture (its two-line title above it), a
 margin for each row's rank label and one for the figure's title."""
+PER_LINE = 6
+"""Pictures a line of an image figure: a rank's original and methods wrap onto more lines
+(sixteen on one line were shown at a third of their size, their titles unreadable)."""
 
 
 def _tile(ax: Any, image: np.ndarray, title: str, at: tuple[int, int], vmax: float) -> None:
@@ -187,7 +190,9 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
         first = group.iloc[0]
         artifact = pictures[first.cell_id]
         scale = picture_scale(artifact.picture)  # the original's, for its approximations too
-        width, height = LEFT + CELL_W * (1 + len(methods)), TOP + CELL_H * len(ranks)
+        lines = -(-(1 + len(methods)) // PER_LINE)  # per rank
+        width = LEFT + CELL_W * min(1 + len(methods), PER_LINE)
+        height = TOP + CELL_H * len(ranks) * lines
         fig = plt.figure(figsize=(width, height))
         ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
         ax.set_xlim(0.0, width)
@@ -195,8 +200,8 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
         ax.set_axis_off()
         for i, rank in enumerate(ranks):
             assert artifact.picture is not None  # panel_cells keeps cells with pictures
-            _tile(ax, artifact.picture, "original", (i, 0), scale)
-            middle = TOP + i * CELL_H + (TITLE_H + CELL_H) / 2
+            _tile(ax, artifact.picture, "original", (i * lines, 0), scale)
+            middle = TOP + i * lines * CELL_H + (TITLE_H + CELL_H) / 2
             ax.text(LEFT / 2, middle, f"k = {rank}", rotation=90, ha="center", va="center")
             for j, method in enumerate(methods, start=1):
                 cell = group[(group.method_base == method) & (group["rank"] == rank)]
@@ -207,7 +212,7 @@ def image_panels(res: Results) -> list[tuple[str, Figure]] | Missing:
                 title = (
                     f"{wrap_name(cell.method.iloc[0], 30)}\nrel. err {cell.rel_err_2.iloc[0]:.3g}"
                 )
-                _tile(ax, approx, title, (i, j), scale)
+                _tile(ax, approx, title, (i * lines + j // PER_LINE, j % PER_LINE), scale)
         label = f": {artifact.picture_label}" if artifact.picture_label else ""
         ax.text(width / 2, TOP / 2, f"{matrix} ({first.n_rows}x{first.n_cols}){label}",
                 ha="center", va="center", fontsize=12)  # fmt: skip
@@ -655,7 +660,7 @@ def performance_profiles(res: Results) -> Figure | Missing:
     tasks = curves.groupby(TASK, dropna=False).size().index[:MAX_FACETS]
     fits = untimed_fits(res.results)
     theme()
-    cols = min(3, len(tasks))
+    cols = min(2, len(tasks))  # three a row were shown at half size: legends unreadable
     rows = -(-len(tasks) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(7.4 * cols, 4.4 * rows), squeeze=False,
                              layout="constrained")  # fmt: skip
