@@ -606,3 +606,16 @@ def test_time_against_size_draws_a_preconditioners_build_and_solve():
     drawn = {line.get_label().split(" ")[0]: line.get_ydata() for line in fig.axes[0].lines}
     assert list(drawn["cg-none"]) == pytest.approx([1e-2 * n for n in (64, 256, 1024)])
     assert list(drawn["sparse-ic0"]) == pytest.approx([2e-3 * n for n in (64, 256, 1024)])
+
+
+def test_an_image_figure_of_sixteen_methods_stays_readable_at_page_width():
+    """Sixteen pictures on one line made a 37-inch figure, shown at a third of its size."""
+    from nnbench.report.figures import image_panels
+
+    methods = {f"m{i:02d}": (f"m{i:02d}", 0.1 + i / 100) for i in range(15)}
+    made = image_panels(_image_results(RNG.random((8, 8)), {"scipy-tsvd": ("scipy-tsvd", 0.1),
+                                                           **methods}))  # fmt: skip
+    assert isinstance(made, list)
+    (_, fig), *_ = made
+    assert fig.get_figwidth() * 110 <= 1700  # shown at 1,400 px: at least 80% of its size
+    assert len(fig.axes[0].get_images()) == 17  # the original and every method
