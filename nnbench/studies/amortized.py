@@ -123,7 +123,13 @@ def break_even(results: pd.DataFrame) -> pd.DataFrame:
                     mine.per_matrix / best.per_matrix, low, high
                 ),
                 "train_time_s": mine.train,
-                "break_even_matrices": mine.train / gain if gain > 0 else math.inf,
+                "break_even_matrices": (
+                    math.nan  # no clear gain per matrix: no break-even claimed
+                    if np.isfinite(low) and low <= 1 <= high
+                    else mine.train / gain
+                    if gain > 0
+                    else math.inf
+                ),
             }
         )
     return pd.DataFrame(rows).replace({np.nan: None}) if rows else pd.DataFrame()
@@ -241,7 +247,8 @@ TABLES = (
         "one's, on the same stacks. break_even_matrices = train_time_s / "
         "(classical time per matrix - amortized time per matrix): how many matrices must be "
         "factorized before training plus inference costs less; inf: never (inference alone is "
-        "slower). "
+        "slower); none where the time-per-matrix interval holds 1 (no clear gain to pay the "
+        "training back). "
         + ACCURACY_NOTE
         + ". time per matrix / classical: the amortized method's time per matrix over the "
         "classical one's, with the 95% bootstrap interval over both sides' cells (matrix "
