@@ -309,3 +309,18 @@ def test_no_break_even_number_where_the_time_per_matrix_interval_holds_1():
     holds = table["time per matrix / classical [95% CI]"].str.contains("not clearly")
     assert holds.any()
     assert table[holds].break_even_matrices.isna().all()
+
+
+def test_the_streaming_passes_table_counts_problems_as_the_verdict_does():
+    """Reads the committed streaming results (read-only): its "best of each group under each
+    budget" table said "problems 72" (cells: 8 problems x 9) and medians over cells."""
+    from pathlib import Path
+
+    from nnbench.report.costs import cost_model_verdict
+    from nnbench.results import load_results
+    from nnbench.studies.streaming import by_passes
+
+    res = load_results(Path(__file__).resolve().parents[1] / "reports/streaming/results")
+    table = by_passes(res.results)
+    verdict = cost_model_verdict(res.results)
+    assert set(table.problems) == {8} and "8 problems" in " ".join(verdict.headline)

@@ -102,7 +102,7 @@ def _figure_bytes(fig: Figure, svg: bool) -> tuple[bytes, bytes | None]:
 def fit_title(fig: Figure) -> None:
     """Wrap the figure's title to its width: a figure saved as laid out (not cut to its tight
     box) would otherwise cut a long title at both edges."""
-    title = fig._suptitle  # matplotlib keeps it there (no public getter)
+    title = getattr(fig, "_suptitle", None)  # matplotlib keeps it there (no public getter)
     if title is None or not title.get_text():
         return
     size = title.get_fontsize()

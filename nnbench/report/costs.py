@@ -46,7 +46,7 @@ BUDGETS = (
 )
 
 
-def _per_method(results: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+def per_method(results: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Per (problem, method): median and worst error over the instances, passes (the most),
     memory held (median floats, and in units of m n), median time and the problem's floor;
     and how many problems the rank-k measure leaves out (k >= the numerical rank)."""
@@ -154,7 +154,7 @@ def _best_per_group(
 
 def _per_problem(results: pd.DataFrame) -> tuple[pd.DataFrame, list[Winner]]:
     """`by_cost_model`'s table and, row for row, its winners."""
-    per, _ = _per_method(results)
+    per, _ = per_method(results)
     if per.empty:
         return pd.DataFrame(), []
     present = [g for g in GROUP_ORDER if g in set(per.group)]
@@ -222,7 +222,7 @@ def cost_model_verdict(results: pd.DataFrame) -> pd.DataFrame:
     table, winners = _per_problem(results)
     if table.empty:
         return pd.DataFrame()
-    _, left_out = _per_method(results)
+    _, left_out = per_method(results)
     groups = [g for g in GROUP_ORDER if f"{g}: best" in table.columns]
     rows = []
     for budget in BUDGETS:
