@@ -7,6 +7,7 @@ import dataclasses
 import math
 import os
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -619,3 +620,25 @@ def test_an_image_figure_of_sixteen_methods_stays_readable_at_page_width():
     (_, fig), *_ = made
     assert fig.get_figwidth() * 110 <= 1700  # shown at 1,400 px: at least 80% of its size
     assert len(fig.axes[0].get_images()) == 17  # the original and every method
+
+
+def test_a_log_axis_under_two_decades_labels_several_ticks_that_do_not_overlap():
+    """The streaming reverse comparison's x axis showed only 10^0; an SVD panel's minor tick
+    labels (2x10^-5, 3x10^-5, 4x10^-5, 6x10^-5) ran into each other."""
+    from nnbench.report.build import log_ticks
+
+    for low, high in ((1.2, 3.5), (2.1e-5, 6.5e-5), (1e-16, 1.0)):
+        fig, ax = plt.subplots(figsize=(3.0, 2.5))
+        ax.plot([low, high], [low, high], "o")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        log_ticks(ax)
+        fig.canvas.draw()
+        for axis in (ax.xaxis, ax.yaxis):
+            shown = [t for t in axis.get_ticklabels(which="both") if t.get_text()]
+            lo, hi = sorted(axis.get_view_interval())
+            inside = [t for t in shown if lo <= t.get_position()[axis is ax.yaxis] <= hi]
+            assert len(inside) >= 2, (low, high, [t.get_text() for t in shown])
+            boxes = [t.get_window_extent() for t in inside]
+            assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+        plt.close(fig)

@@ -15,8 +15,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
@@ -87,6 +89,8 @@ def _figure_bytes(fig: Figure, svg: bool) -> tuple[bytes, bytes | None]:
     fits = isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
     if fits:
         fit_title(fig)
+    for ax in fig.axes:
+        log_ticks(ax)
     box = None if fits else "tight"
     png = io.BytesIO()
     fig.savefig(png, format="png", dpi=110, bbox_inches=box)
@@ -97,6 +101,32 @@ def _figure_bytes(fig: Figure, svg: bool) -> tuple[bytes, bytes | None]:
         vector = buffer.getvalue()
     plt.close(fig)
     return _palette_png(png.getvalue()), vector
+
+
+def log_ticks(ax: Axes) -> None:
+    """Label a log axis that spans under two decades at a few round values (1, 2, 5, ... of
+    each decade, two digits: it showed one labelled tick, or every minor tick's label run
+    together), and never a minor tick."""
+    for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        if axis.get_scale() != "log":
+            continue
+        low, high = sorted(limits)
+        if low > 0 and high / low < 100:
+            axis.set_major_locator(matplotlib.ticker.FixedLocator(_round_ticks(low, high)))
+            axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:.2g}"))
+        axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+
+
+def _round_ticks(low: float, high: float) -> list[float]:
+    """Three or four round values in [low, high] (fewer where even 1, 1.5, 2, 3, 4, 5, 7 of
+    each decade give no more)."""
+    decades = range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)
+    ticks: list[float] = []
+    for subs in ((1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0, 7.0), (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0)):
+        ticks = [m * 10.0**e for e in decades for m in subs if low <= m * 10.0**e <= high]
+        if len(ticks) >= 3:
+            return ticks[:: max(1, len(ticks) // 4)]
+    return ticks
 
 
 def fit_title(fig: Figure) -> None:
