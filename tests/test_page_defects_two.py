@@ -78,6 +78,10 @@ def test_a_column_with_one_value_on_every_row_is_said_once_in_any_table():
     assert "No row has a value for reason." in block.note
     one = _table_block(spec, table.head(1))  # one row reads whole
     assert list(one.shown.columns) == list(table.columns)
+    same_kind = table.assign(kind="lu")[["kind", "matrix", "time_s", "device"]]
+    block = _table_block(spec, same_kind)  # a first column of one value names no row apart
+    assert list(block.shown.columns) == ["matrix", "time_s"]
+    assert "Every row: kind lu, device cpu." in block.note
 
 
 def test_reasons_that_differ_only_in_their_numbers_are_one_status_row():

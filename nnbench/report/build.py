@@ -182,10 +182,12 @@ CSV_ONLY = ("time_iqr_s", "rel_err_fro_max", *PAGE_HIDES, *RATIO_NUMBERS)
 def _compact(spec: TableSpec, table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """The table without the columns that hold one value on every row, and the line that
     states them once; a `compact` table without its CSV_ONLY columns too (the CSV keeps every
-    column). A one-row table keeps its columns: its row reads as one. The first column stays:
-    it names the rows."""
+    column). A one-row table keeps its columns: its row reads as one. The first column goes
+    too where it holds one value (it names no row apart), unless nothing else would vary."""
     several = len(table) >= 2
-    constant = [c for c in table.columns[1:] if several and table[c].nunique(dropna=False) == 1]
+    constant = [c for c in table.columns if several and table[c].nunique(dropna=False) == 1]
+    if len(constant) >= len(table.columns) - 1 and table.columns[0] in constant:
+        constant.remove(table.columns[0])  # a table of one varying column keeps its name
     hidden = [c for c in CSV_ONLY if spec.compact and c in table.columns and c not in constant]
     empty = [c for c in constant if _plain(table[c].iloc[0]) in ("", "-")]
     lines = []
