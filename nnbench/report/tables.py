@@ -229,7 +229,14 @@ def _time_to_accuracy(kind: str) -> TableSpec:
         if accuracy
         else ""
     )
-    if accuracy and accuracy.floor_label:
+    if accuracy and accuracy.scales:
+        note += (
+            f" floor = {accuracy.floor_label}, the most of it rounding alone can cause on the "
+            "problem (the worst of its instances); the levels are multiples of each problem's "
+            "own floor (10 x floor is the verdict's level: a fixed 1e-3 was met by every "
+            "correct factorization), and 'not reached' means no budget the run tried got there."
+        )
+    elif accuracy and accuracy.floor_label:
         note += (
             f" floor = {accuracy.floor_label}, the most of it rounding alone can cause on the "
             "problem (the worst of its instances): a level below it is 'not measurable' there, "

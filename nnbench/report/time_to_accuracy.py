@@ -13,19 +13,28 @@ from nnbench.report.problems import GROUP_ORDER, PROBLEM, source_shown
 from nnbench.report.stats import range_text
 from nnbench.report.untimed import UNTIMED_FIT, untimed_fits
 
+FLOOR_MULTIPLES = (1e6, 1e3, 10.0)
+"""A task whose floor is rounding's (`Accuracy.scales`: LU, QR, SVD) is timed to these
+multiples of each problem's floor (10 n eps is the verdict's level; 1e-3 was met by every
+correct LU and 1e-6 and 1e-12 told no QR apart), loosest first."""
 
-def _least_time(points: pd.DataFrame, level: float) -> pd.DataFrame:
-    """Per (problem, method_base): the fastest variant whose accuracy is within `level`."""
+
+def _least_time(points: pd.DataFrame, level: float | pd.Series) -> pd.DataFrame:
+    """Per (problem, method_base): the fastest variant whose accuracy is within `level` (one
+    for all, or each point's own)."""
     reached = points[points.accuracy <= level]
     return reached.sort_values("time_s").groupby([*PROBLEM, "method_base"], dropna=False).head(1)
 
 
-def _level_column(methods: pd.DataFrame, points: pd.DataFrame, level: float) -> pd.Series:
+def _level_column(
+    methods: pd.DataFrame, points: pd.DataFrame, level: float, *, of_floor: bool = False
+) -> pd.Series:
     """One level's column of `time_to_accuracy` for `methods` (a row per problem and
     method_base, with its problem's `floor`): the least time with its spread and budget, in
-    `methods`' order. (A merge, not a reindex: it matches an LU's missing rank to itself.)"""
+    `methods`' order; `of_floor`: the level is that multiple of each problem's floor. (A
+    merge, not a reindex: it matches an LU's missing rank to itself.)"""
     keys = [*PROBLEM, "method_base"]
-    best = _least_time(points, level)
+    best = _least_time(points, level * points["floor"] if of_floor else level)
     shown = best[keys].assign(
         shown=[
             f"{t:.3g} s{range_text(times)}" + (f" ({options})" if options else "")
@@ -34,7 +43,15 @@ def _level_column(methods: pd.DataFrame, points: pd.DataFrame, level: float) -> 
     )
     column = methods[keys].merge(shown, on=keys, how="left").shown
     column = column.astype(object).fillna("not reached").set_axis(methods.index)
+    if of_floor:
+        return column.mask(methods["floor"].isna(), "not measurable")
     return column.mask(level < methods["floor"], "not measurable")  # NaN floor: none stated
+
+
+def floor_level(multiple: float) -> str:
+    """The column of a level at `multiple` x each problem's floor: "time to <= 1e3 x floor"."""
+    shown = f"{multiple:.0e}".replace("e+0", "e") if multiple >= 1e3 else f"{multiple:g}"
+    return f"time to <= {shown} x floor"
 
 
 def time_to_accuracy(results: pd.DataFrame) -> pd.DataFrame:
@@ -54,14 +71,25 @@ def time_to_accuracy(results: pd.DataFrame) -> pd.DataFrame:
             continue
         methods = mine.groupby([*PROBLEM, "method_base"], dropna=False)[["group", "floor"]]
         table = methods.first().reset_index()
-        levels = {f"time to <= {lv:g}": _level_column(table, mine, lv) for lv in accuracy.levels}
+        if accuracy.scales:
+            levels = {
+                floor_level(m): _level_column(table, mine, m, of_floor=True)
+                for m in FLOOR_MULTIPLES
+            }
+        else:
+            levels = {
+                f"time to <= {lv:g}": _level_column(table, mine, lv) for lv in accuracy.levels
+            }
         rows.append(table.assign(**levels).rename(columns={"method_base": "method"}))
-    loosest_first = sorted({lv for a in ACCURACY.values() for lv in a.levels}, reverse=True)
+    loosest_first = sorted(
+        {lv for a in ACCURACY.values() if not a.scales for lv in a.levels}, reverse=True
+    )
     columns = [
         *PROBLEM,
         "method",
         "group",
         "floor",
+        *(floor_level(m) for m in FLOOR_MULTIPLES),
         *(f"time to <= {lv:g}" for lv in loosest_first),
     ]
     if not rows:
