@@ -5,6 +5,7 @@ titled by what they hold, counts whose denominators agree with the verdict's."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from nnbench.metrics.solves import pcg
@@ -343,3 +344,16 @@ def test_the_verdict_by_problem_shows_the_problems_that_compare_something_first(
     times = [c for c in table.columns if c.endswith(": time_s") and not c.startswith("classical")]
     compared = table[times].notna().any(axis=1).tolist()
     assert compared[: sum(compared)] == [True] * sum(compared) and not all(compared)
+
+
+def test_a_preconditioner_held_only_as_an_operator_has_no_distance_to_a():
+    """Warm-start's exact and ILU starts (M as a solve, no L and U) showed rel_err_2 = inf and
+    rank_ok False: an exact LU cannot be infinitely far from A; there is no M to compare."""
+    from nnbench.api import Grid, run_grid
+
+    grid = Grid(matrices=("diag-dominant",), sizes=(16,),
+                methods=("gmres-warm-lu[start=exact]", "gmres-warm-lu[start=cold]"))  # fmt: skip
+    rows = run_grid(grid).results.set_index("method")
+    exact, cold = rows.loc["gmres-warm-lu[start=exact]"], rows.loc["gmres-warm-lu[start=cold]"]
+    assert exact.status == "ok" and pd.isna(exact.rel_err_2) and pd.isna(exact.rank_ok)
+    assert 0 < cold.rel_err_2 < 10

@@ -318,7 +318,8 @@ def evaluate(x: MetricInput) -> MetricValues:
     """All metrics of one cell. Raises on a metric's own failure (the runner records it)."""
     with np.errstate(all="ignore"):
         names = [m.name for m in METRICS]
-        if x.is_operator:  # no matrix to compare with A: the solve is all there is to score
+        held_as_operator = x.fact.kind == "precond" and not x.fact.factors  # ILU, a pivoted LU
+        if x.is_operator or held_as_operator:  # no M to compare with A: only the solve scores
             names = [name for name in names if name in PRECOND_METRICS]
         values: dict[str, Any] = {name: METRIC_FUNCTIONS[name](x) for name in names}
         return MetricValues(**values)
