@@ -357,3 +357,19 @@ def test_a_preconditioner_held_only_as_an_operator_has_no_distance_to_a():
     exact, cold = rows.loc["gmres-warm-lu[start=exact]"], rows.loc["gmres-warm-lu[start=cold]"]
     assert exact.status == "ok" and pd.isna(exact.rel_err_2) and pd.isna(exact.rank_ok)
     assert 0 < cold.rel_err_2 < 10
+
+
+def test_the_warm_start_savings_table_compares_no_iterations_where_n_is_at_most_the_restart():
+    """Reads the committed warm-start results (read-only): the headline says iterations are
+    not compared at n = 8 (GMRES ends by step n from any start), the table printed ratios."""
+    from pathlib import Path
+
+    from nnbench.results import load_results
+    from nnbench.studies.warm_start import NOT_COMPARED, RESTART, savings
+
+    table = savings(
+        load_results(Path(__file__).resolve().parents[1] / "reports/warm-start/results")
+    )
+    small = table[table.n <= RESTART]
+    assert len(small) and (small.iterations_ratio == NOT_COMPARED).all()
+    assert (table[table.n > RESTART].iterations_ratio != NOT_COMPARED).all()

@@ -110,6 +110,9 @@ def _counted(mine: pd.Series) -> str:
     return f"{count} matrices" + (f" x {runs} runs" if runs > 1 else "")
 
 
+NOT_COMPARED = "not compared: n <= restart"  # GMRES ends by step n from any start
+
+
 def savings(res: Results) -> pd.DataFrame:
     """Per family and n, the network's start against the closed-form and the cold start,
     paired per matrix (both ok): iterations saved (rival - network) and the ratio network /
@@ -133,12 +136,12 @@ def savings(res: Results) -> pd.DataFrame:
                     "in_training_family": matrix in TRAINED_ON,
                     "against": rival,
                     "paired_matrices": mine.groupby(level=MATRIX).ngroups,
-                    "iterations_saved": median_text(
-                        (theirs - mine).groupby(level=MATRIX).median().to_numpy()
-                    ),
-                    "iterations_ratio": median_interval_text(
-                        median_ratio(_by_matrix(mine, theirs))
-                    ),
+                    "iterations_saved": NOT_COMPARED
+                    if int(n) <= RESTART
+                    else median_text((theirs - mine).groupby(level=MATRIX).median().to_numpy()),
+                    "iterations_ratio": NOT_COMPARED
+                    if int(n) <= RESTART
+                    else median_interval_text(median_ratio(_by_matrix(mine, theirs))),
                     "total_time_ratio": median_interval_text(
                         median_ratio(_by_matrix(mine_t, theirs_t))
                     ),
