@@ -373,3 +373,22 @@ def test_the_warm_start_savings_table_compares_no_iterations_where_n_is_at_most_
     small = table[table.n <= RESTART]
     assert len(small) and (small.iterations_ratio == NOT_COMPARED).all()
     assert (table[table.n > RESTART].iterations_ratio != NOT_COMPARED).all()
+
+
+def test_a_gmres_that_stops_before_its_cap_does_not_say_it_hit_the_cap(monkeypatch):
+    """Warm-start's one n = 8 failure read "... within the cap of 80 iterations at step 8":
+    GMRES had stopped at step 8, the end of an 8 x 8 system's Krylov space, not at its cap."""
+    from nnbench.errors import Diverged
+    from nnbench.methods import warm_start as module
+    from nnbench.methods.registry import select_methods
+
+    def stopped(x, b, apply_inverse, **options):
+        return module.KrylovRun(np.ones(8), np.ones(8), 3.35e-10, False, 80)
+
+    monkeypatch.setattr(module, "gmres_solve", stopped)
+    [method] = select_methods("gmres-warm-lu[start=cold]")
+    a = np.eye(8) + 0.1 * np.random.default_rng(0).random((8, 8))
+    with pytest.raises(Diverged) as raised:
+        method.compute(method.prepare(a, device="cpu"), rank=None, seed=0)
+    assert "within the cap" not in str(raised.value)
+    assert "before its cap of 80 iterations" in str(raised.value)

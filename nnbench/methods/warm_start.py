@@ -370,10 +370,17 @@ class GmresWarmStart(Method):
             rtol=self.config.rtol,
         )  # fmt: skip
         if not run.converged:
+            steps = len(run.residuals)
+            where = (
+                f"within the cap of {run.cap} iterations"
+                if steps >= run.cap
+                else f"when it stopped before its cap of {run.cap} iterations (an n = "
+                f"{x.shape[0]} system's Krylov space ends by step {x.shape[0]})"
+            )
             raise Diverged(
-                len(run.residuals),
+                steps,
                 f"GMRES reached ||r|| / ||b|| = {run.final_residual:.3g}, not "
-                f"{self.config.rtol:g}, within the cap of {run.cap} iterations",
+                f"{self.config.rtol:g}, {where}",
             )
         lower, upper = factors if factors is not None else (None, None)
         history = TrainingHistory(run.residuals, run.elapsed_s, unit="gmres iteration")
