@@ -392,3 +392,14 @@ def test_a_gmres_that_stops_before_its_cap_does_not_say_it_hit_the_cap(monkeypat
         method.compute(method.prepare(a, device="cpu"), rank=None, seed=0)
     assert "within the cap" not in str(raised.value)
     assert "before its cap of 80 iterations" in str(raised.value)
+
+
+def test_a_methods_summary_sentence_comes_before_the_per_problem_ones():
+    """sparse-precond's page said amortized-gnn-ic's overall sentence after eleven per-family
+    paragraphs."""
+    from nnbench.report.build import _headlines
+    from nnbench.studies import report_sections
+
+    specs = _headlines(report_sections())
+    assert specs[0].name == "amortized_break_even_headline"
+    assert [s.summary for s in specs] == sorted((s.summary for s in specs), reverse=True)

@@ -209,6 +209,13 @@ def _plain(value: object) -> str:
     return str(value)
 
 
+def _headlines(sections: Sequence[object]) -> list[HeadlineSpec]:
+    """The studies' headline specs, summaries first (a method's sentence over all its problems
+    came after eleven per-family ones)."""
+    specs = [s for s in sections if isinstance(s, HeadlineSpec)]
+    return sorted(specs, key=lambda s: not s.summary)
+
+
 def build_report(
     runs: list[Results],
     out: str | Path,
@@ -244,7 +251,7 @@ def build_report(
     with _timed(timings, "headline"):
         sentences = [  # first after the title: the verdict in words, then the studies' answers
             *headline(res.results),
-            *(line for s in sections if isinstance(s, HeadlineSpec) for line in s.make(res)),
+            *(line for s in _headlines(sections) for line in s.make(res)),
         ]
     names = [spec.name for spec in tables] + [spec.name for spec in figures]
     if len(set(names)) != len(names):

@@ -71,10 +71,13 @@ class FigureSpec:
 @dataclass(frozen=True, kw_only=True)
 class HeadlineSpec:
     """Sentences a study adds to the report's headline (after the verdict's, before
-    everything else): `make` returns them from the results ([] where its cells are absent)."""
+    everything else): `make` returns them from the results ([] where its cells are absent).
+    A `summary` (one sentence per method over all its problems) comes before the studies'
+    per-problem sentences."""
 
     name: str
     make: Callable[[Results], list[str]]
+    summary: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

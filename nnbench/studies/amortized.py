@@ -259,7 +259,7 @@ TABLES = (
 )
 
 
-HEADLINE = HeadlineSpec(name="amortized_break_even_headline", make=headline)
+HEADLINE = HeadlineSpec(name="amortized_break_even_headline", make=headline, summary=True)
 
 
 def _amortized(*, quick: bool) -> tuple[Grid, ...]:
