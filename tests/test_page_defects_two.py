@@ -403,3 +403,21 @@ def test_a_methods_summary_sentence_comes_before_the_per_problem_ones():
     specs = _headlines(report_sections())
     assert specs[0].name == "amortized_break_even_headline"
     assert [s.summary for s in specs] == sorted((s.summary for s in specs), reverse=True)
+
+
+def test_the_precond_comparison_names_a_rival_once_marking_the_fastest():
+    """Reads the committed sparse-precond results (read-only): 'sparse-ic0' and 'sparse-ic0
+    (fastest)' were two identical rows."""
+    from pathlib import Path
+
+    from nnbench.results import load_results
+    from nnbench.studies.precond import comparison
+
+    folder = Path(__file__).resolve().parents[1] / "reports/sparse-precond/results"
+    table = comparison(load_results(folder).results)
+    rivals = table.against.str.removesuffix(" (fastest)")
+    assert not table.assign(rival=rivals).duplicated(["matrix", "n", "rival"]).any()
+    assert (
+        table.groupby(["matrix", "n"]).against.apply(lambda a: a.str.endswith("(fastest)").sum())
+        == 1
+    ).all()
