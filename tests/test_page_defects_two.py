@@ -421,3 +421,17 @@ def test_the_precond_comparison_names_a_rival_once_marking_the_fastest():
         table.groupby(["matrix", "n"]).against.apply(lambda a: a.str.endswith("(fastest)").sum())
         == 1
     ).all()
+
+
+def test_a_summary_counts_matrices_and_runs_apart_from_cells():
+    """Reads the committed warm-start results (read-only): "matrices 60" was 20 matrices x 3
+    runs (sparse-precond: 39 beside the generalisation table's 13)."""
+    from pathlib import Path
+
+    from nnbench.results import load_results
+    from nnbench.studies.warm_start import summary
+
+    table = summary(
+        load_results(Path(__file__).resolve().parents[1] / "reports/warm-start/results")
+    )
+    assert set(table.matrices) == {20} and set(table.runs) == {3} and set(table.cells) == {60}

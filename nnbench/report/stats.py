@@ -150,6 +150,14 @@ def status_counts(cells: pd.DataFrame, *, total: str = "matrices") -> dict[str, 
     }
 
 
+def _instances(group: pd.DataFrame) -> dict[str, int]:
+    """How many matrices a group of cells holds, and runs of each where there are several
+    (its cells count matrices x runs: "matrices 60" was 20 matrices x 3 runs)."""
+    seeds = group.matrix_seed.nunique() if "matrix_seed" in group else len(group)
+    runs = group.run.nunique() if "run" in group else 1
+    return {"matrices": int(seeds), **({"runs": int(runs)} if runs > 1 else {})}
+
+
 def interval_summary(
     cells: pd.DataFrame,
     by: Sequence[str],
@@ -157,13 +165,15 @@ def interval_summary(
     describe: Callable[[dict[str, object], pd.DataFrame], dict[str, object]],
 ) -> pd.DataFrame:
     """One row per group of `cells` by the columns `by`, in order: the leading columns that
-    `describe(key, group)` gives (`key`: the group's value of each `by` column), the status
-    counts (`status_counts`), and for each measured column (column -> label) the median
-    [95% bootstrap interval] over the group's `ok` cells (`median_text`)."""
+    `describe(key, group)` gives (`key`: the group's value of each `by` column), its matrices
+    (and runs), the status counts of its cells (`status_counts`), and for each measured
+    column (column -> label) the median [95% bootstrap interval] over the group's `ok` cells
+    (`median_text`)."""
     rows = []
     for key, group in cells.groupby(list(by), sort=True):
         ok = group[group.status == "ok"]
-        row = {**describe(dict(zip(by, key, strict=True)), group), **status_counts(group)}
+        row = {**describe(dict(zip(by, key, strict=True)), group), **_instances(group)}
+        row.update(status_counts(group, total="cells"))
         for column, label in measured.items():
             row[label] = median_text(ok[column].to_numpy(float))
         rows.append(row)
