@@ -318,8 +318,9 @@ def evaluate(x: MetricInput) -> MetricValues:
     """All metrics of one cell. Raises on a metric's own failure (the runner records it)."""
     with np.errstate(all="ignore"):
         names = [m.name for m in METRICS]
-        held_as_operator = x.fact.kind == "precond" and not x.fact.factors  # ILU, a pivoted LU
-        if x.is_operator or held_as_operator:  # no M to compare with A: only the solve scores
+        # no M to compare with A (an operator; a start held as a solve: ILU, a pivoted LU):
+        # only the solve scores (`is_operator` first: `factors` densifies a sparse one)
+        if x.is_operator or (x.fact.kind == "precond" and not x.fact.factors):
             names = [name for name in names if name in PRECOND_METRICS]
         values: dict[str, Any] = {name: METRIC_FUNCTIONS[name](x) for name in names}
         return MetricValues(**values)
