@@ -199,6 +199,11 @@ LOSS_NOTE = (
     "final_loss is each method's own training loss (the loss column says which); compare it "
     "only between rows with the same loss."
 )
+EXACT_NOTE = (
+    "det_rel_err: |det from the factors - det(A)| / |det(A)|; on a singular or nearly singular "
+    "A, det(A) is rounding noise and this ratio means nothing (1e+14 there is no error). "
+    "solve and det columns are blank where A is not square (no system, no determinant)."
+)
 
 
 PRECOND_NOTE = (
@@ -258,7 +263,9 @@ def _errors(kind: str) -> TableSpec:
         title=title,
         nav=nav,
         make=lambda res: error_table(res.results, kind),
-        note={"lu": LOSS_NOTE, "rank-k": LOSS_NOTE, "precond": PRECOND_NOTE}.get(kind, ""),
+        note={"lu": f"{LOSS_NOTE} {EXACT_NOTE}", "rank-k": LOSS_NOTE, "precond": PRECOND_NOTE}.get(
+            kind, EXACT_NOTE
+        ),
         collapsed=True,
         compact=True,
     )
