@@ -642,3 +642,25 @@ def test_a_log_axis_under_two_decades_labels_several_ticks_that_do_not_overlap()
             boxes = [t.get_window_extent() for t in inside]
             assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
         plt.close(fig)
+
+
+def test_a_panel_keeps_room_for_a_legend_of_long_configuration_names():
+    """learned-sketch's reverse comparison collapsed ('constrained_layout not applied because
+    axes sizes collapsed to zero'): its 60-character names did not fit beside a 5.8-inch panel."""
+    import warnings
+
+    from nnbench.report.build import _figure_bytes
+    from nnbench.report.figures import fronts
+
+    long = "amortized-sparse-sketch-families-image-moving-crop-n-1024-count-32-batch-size-4"
+    long += "-positions-learned"
+    rows = [
+        _row(i, method=f"{long}-{i}", method_base=f"{long}-{i}", time_s=1e-3 * (1 + i),
+             rel_err_fro=1e-15 * (1 + i))
+        for i in range(8)
+    ]  # fmt: skip
+    fig = fronts(Results(results=to_frame(rows), curves=pd.DataFrame()))
+    assert isinstance(fig, Figure)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a collapsed layout warns
+        _figure_bytes(fig, svg=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Iterable
 from typing import Any
 
 import matplotlib
@@ -514,6 +515,14 @@ def singular_values(res: Results) -> Figure | Missing:
     return fig
 
 
+def legend_room(labels: Iterable[str], points: float = 6.0) -> float:
+    """Inches a panel needs beside it for a legend of `labels` at `points` size: a constrained
+    layout shrinks the axes to fit one, and collapsed a 5.8-inch panel whose configuration
+    names ran to 60 characters (learned-sketch's reverse comparison)."""
+    longest = max((len(label) for label in labels), default=0)
+    return min(6.0, 0.6 + 0.55 * points / 72 * longest)
+
+
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 GROUP_COLORS = dict(
     zip(GROUP_ORDER, ("tab:blue", "tab:orange", "tab:green", "tab:purple"), strict=True)
@@ -537,8 +546,9 @@ def fronts(res: Results) -> Figure | Missing:
     theme()
     cols = min(3, len(problems))
     rows = -(-len(problems) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 4.4 * rows), squeeze=False,
-                             layout="constrained")  # fmt: skip
+    room = legend_room(f"{c} (classical)" for c in points.configuration.unique())
+    fig, axes = plt.subplots(rows, cols, figsize=((4.4 + room) * cols, 4.4 * rows),
+                             squeeze=False, layout="constrained")  # fmt: skip
     for ax, (_, problem) in zip(axes.flat, problems.iterrows(), strict=False):
         mine = points[on_problem(points, problem)]
         leaders = pareto_front(mine).configuration.drop_duplicates().tolist()
@@ -586,8 +596,9 @@ def reverse_comparison_figure(res: Results) -> Figure | Missing:
     theme()
     cols = min(3, len(tasks))
     rows = -(-len(tasks) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.8 * cols, 4.4 * rows), squeeze=False,
-                             layout="constrained")  # fmt: skip
+    room = legend_room(f"{c} (amortized)" for c in pairs.configuration.unique())
+    fig, axes = plt.subplots(rows, cols, figsize=((4.4 + room) * cols, 4.4 * rows),
+                             squeeze=False, layout="constrained")  # fmt: skip
     for ax, task in zip(axes.flat, tasks, strict=False):
         mine = pairs[_on_task(pairs, task)]
         configs = mine.groupby("configuration").ratio.median().sort_values().index
