@@ -111,7 +111,8 @@ def log_ticks(ax: Axes) -> None:
         if axis.get_scale() != "log":
             continue
         low, high = sorted(limits)
-        if low > 0 and high / low < 100:
+        explicit = isinstance(axis.get_major_locator(), matplotlib.ticker.FixedLocator)
+        if low > 0 and high / low < 100 and not explicit:  # (a figure's own ticks stay)
             axis.set_major_locator(matplotlib.ticker.FixedLocator(_round_ticks(low, high)))
             axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:.2g}"))
         axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
@@ -126,7 +127,10 @@ def _round_ticks(low: float, high: float) -> list[float]:
         ticks = [m * 10.0**e for e in decades for m in subs if low <= m * 10.0**e <= high]
         if len(ticks) >= 3:
             return ticks[:: max(1, len(ticks) // 4)]
-    return ticks
+    if len(ticks) >= 2:
+        return ticks
+    # a range too narrow for round values: three points across it, to two digits
+    return sorted({float(f"{t:.2g}") for t in np.geomspace(low, high, 5)[1:-1]})
 
 
 def fit_title(fig: Figure) -> None:

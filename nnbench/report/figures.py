@@ -397,7 +397,7 @@ def time_vs_n(res: Results) -> Figure | Missing:
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xticks(n_values, [str(n) for n in n_values])
         ax.set_xlabel("n (matrix side)")
-        ax.set_ylabel("time per factorization; build + CG for M [s] (median)", fontsize=8)
+        ax.set_ylabel("time per call [s] (median; a preconditioner: build + CG)", fontsize=8)
         ax.set_title(f"{family}: {device}, {dtype}", fontsize=10)
         ax.legend(fontsize=7, ncol=1, loc="upper center", bbox_to_anchor=(0.5, -0.15))
     for ax in list(axes.flat)[len(panels) :]:
@@ -453,8 +453,9 @@ def error_vs_time(res: Results) -> Figure | Missing:
     theme()
     cols = min(2, len(kinds))
     rows = -(-len(kinds) // cols)
+    room = legend_room(f"{m} (classical)" for m in df.method.unique())
     fig, axes = plt.subplots(
-        rows, cols, figsize=(7.2 * cols, 4.0 * rows), squeeze=False, layout="constrained"
+        rows, cols, figsize=((4.6 + room) * cols, 4.0 * rows), squeeze=False, layout="constrained"
     )
     for ax, kind in zip(axes.flat, kinds, strict=False):
         panel = df[df.kind == kind]
@@ -468,8 +469,9 @@ def error_vs_time(res: Results) -> Figure | Missing:
                        color=PANEL_COLORS[index % len(PANEL_COLORS)],
                        marker=MARKERS[at % len(MARKERS)])  # fmt: skip
         for group, cells in panel[~panel.method.isin(named)].groupby("group"):
-            ax.scatter(cells.time_s, cells.error, s=8, alpha=0.35, marker=".",
-                       color=GROUP_COLORS.get(str(group), "gray"),
+            at = groups.index(str(group)) if str(group) in groups else len(groups)
+            ax.scatter(cells.time_s, cells.error, s=8, alpha=0.5, zorder=0,
+                       marker=MARKERS[at % len(MARKERS)], color=OTHERS,
                        label=f"other {group} ({cells.method.nunique()} methods)")  # fmt: skip
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -524,6 +526,7 @@ def legend_room(labels: Iterable[str], points: float = 6.0) -> float:
 
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+OTHERS = (0.78, 0.78, 0.78)  # the methods a legend does not name: grey, under the named ones
 GROUP_COLORS = dict(
     zip(GROUP_ORDER, ("tab:blue", "tab:orange", "tab:green", "tab:purple"), strict=True)
 )
@@ -544,7 +547,7 @@ def fronts(res: Results) -> Figure | Missing:
     if problems.empty:
         return Missing("needs 3 or more methods on one problem: run --study fair-quick")
     theme()
-    cols = min(3, len(problems))
+    cols = min(2, len(problems))  # three a row were shown at two thirds of their size
     rows = -(-len(problems) // cols)
     room = legend_room(f"{c} (classical)" for c in points.configuration.unique())
     fig, axes = plt.subplots(rows, cols, figsize=((4.4 + room) * cols, 4.4 * rows),
@@ -594,7 +597,7 @@ def reverse_comparison_figure(res: Results) -> Figure | Missing:
     pairs = pairs[pairs.ratio.notna()]
     tasks = pairs.groupby(TASK, dropna=False).size().index[:MAX_FACETS]
     theme()
-    cols = min(3, len(tasks))
+    cols = min(2, len(tasks))
     rows = -(-len(tasks) // cols)
     room = legend_room(f"{c} (amortized)" for c in pairs.configuration.unique())
     fig, axes = plt.subplots(rows, cols, figsize=((4.4 + room) * cols, 4.4 * rows),
