@@ -156,7 +156,8 @@ def _none_compared(task: TaskVerdict, accuracy: str) -> str:
         got = f" ({got})" if got else ""
         return (
             f"no {others} method reaches even the loosest level, {measure.short} ≤ "
-            f"{loosest:g}, on any of the {count} problems{got}, so no time is compared (the "
+            f"{loosest:g}, on {'its one problem' if count == 1 else f'any of the {count} problems'}"
+            f"{got}, so no time is compared (the "
             f"fastest classical at {accuracy}: {classical})"
         )
     got += "; " if got else ""
