@@ -139,24 +139,34 @@ def quick_run(tmp_path_factory, worker_id) -> Callable[[str], tuple[Results, Pat
     return run
 
 
-LEARNED_SKETCH_PAGE = pytest.mark.xdist_group("learned-sketch-page")
-"""The mark of a test that reads `learned_sketch_page` (built once a session: a file lock
-keeps the other worker waiting for it, as `quick_run` does)."""
+OLD_RUN_PAGE = pytest.mark.xdist_group("old-run-page")
+"""The mark of a test that reads `old_run_page` (built once a session: a file lock keeps the
+other worker waiting for it, as `quick_run` does)."""
 
 
 @pytest.fixture(scope="session")
-def learned_sketch_page(tmp_path_factory, worker_id) -> Path:
-    """A page built from the committed learned-sketch results (one run, recorded before
-    run.json named its BLAS), in a temporary folder: the committed page is not touched."""
+def old_run_page(tmp_path_factory, worker_id) -> Path:
+    """A page built, in a temporary folder, from a copy of the committed cpu-scale results
+    (one run) whose run.json is made to look recorded before it named the CPU model and the
+    BLAS: what a page of such a run says. The committed results and page are not touched."""
+    import json
+    import shutil
+
     from filelock import FileLock
 
     from nnbench.api import build_report, load_results, report_sections
 
     shared = tmp_path_factory.getbasetemp()
     shared = shared if worker_id == "master" else shared.parent
-    out = shared / "page-learned-sketch"
+    out = shared / "page-old-run"
     with FileLock(f"{out}.lock"):
         if not (out / "report.md").is_file():
-            root = Path(__file__).resolve().parents[1] / "reports" / "learned-sketch" / "results"
-            build_report([load_results(root)], out, sections=report_sections())
+            root = Path(__file__).resolve().parents[1] / "reports" / "cpu-scale" / "results"
+            copy = shared / "old-run-results"
+            shutil.copytree(root, copy, dirs_exist_ok=True)
+            run = json.loads((copy / "run.json").read_text())
+            run.pop("blas", None)
+            run.pop("cpu_model", None)
+            (copy / "run.json").write_text(json.dumps(run))
+            build_report([load_results(copy)], out, sections=report_sections())
     return out

@@ -10,14 +10,14 @@ import re
 from pathlib import Path
 
 import pandas as pd
-from conftest import LEARNED_SKETCH_PAGE
+from conftest import OLD_RUN_PAGE
 
 from nnbench.report.build import rendered_at
 from nnbench.report.page import NOT_RECORDED, Provenance, footer_lines, markdown
 from nnbench.results.provenance import blas, cpu_model, provenance
 
 ROOT = Path(__file__).resolve().parent.parent
-WARM_START = ROOT / "reports" / "learned-sketch" / "results"  # a run from before BLAS was named
+OLD_RUN = ROOT / "reports" / "cpu-scale" / "results"  # `old_run_page`'s run, BLAS stripped
 
 
 def test_run_json_names_the_cpu_model_and_numpys_blas():
@@ -34,21 +34,21 @@ def test_run_json_names_the_cpu_model_and_numpys_blas():
     assert blas() == record["blas"] and cpu_model() == record["cpu_model"]
 
 
-@LEARNED_SKETCH_PAGE
-def test_a_pages_footer_names_both_commits_the_cpu_and_the_blas(learned_sketch_page):
-    ran = json.loads((WARM_START / "run.json").read_text())["git_commit"][:12]
+@OLD_RUN_PAGE
+def test_a_pages_footer_names_both_commits_the_cpu_and_the_blas(old_run_page):
+    ran = json.loads((OLD_RUN / "run.json").read_text())["git_commit"][:12]
     rendered = rendered_at()
     assert rendered.startswith("commit ")
-    md = (learned_sketch_page / "report.md").read_text()
+    md = (old_run_page / "report.md").read_text()
     footer = md.split("## Provenance", 1)[1]
     assert f"- Results run at: commit {ran}\n" in footer
     assert f"- Page rendered at: {rendered}\n" in footer
-    cpu = json.loads((WARM_START / "run.json").read_text())["cpu"]
+    cpu = json.loads((OLD_RUN / "run.json").read_text())["cpu"]
     assert f"- CPU: {cpu}" in footer
     assert f"- BLAS: {NOT_RECORDED}\n" in footer  # recorded before BLAS was
     facts = footer.split("\n\n")[1]
     assert "?" not in facts and "None" not in facts
-    page = (learned_sketch_page / "index.html").read_text()
+    page = (old_run_page / "index.html").read_text()
     html_footer = page.split("<footer>", 1)[1]
     for label in ("Results run at", "Page rendered at", "CPU", "BLAS"):
         assert f"<b>{label}</b>: " in html_footer

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import LEARNED_SKETCH_PAGE
+from conftest import OLD_RUN_PAGE
 
 REPORTS = Path(__file__).resolve().parents[1] / "reports"
 FAST = ("learned-sketch",)  # built once for the tests that read it (conftest)
@@ -68,11 +68,11 @@ def _folders(report: str) -> list[Path]:
     return [results] if (results / "results.parquet").exists() else sorted(results.iterdir())
 
 
-@LEARNED_SKETCH_PAGE
+@OLD_RUN_PAGE
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
-def test_a_page_built_from_committed_results_passes(learned_sketch_page, check):
+def test_a_page_built_from_committed_results_passes(old_run_page, check):
     """Today's code on a committed run (the committed pages are checked below)."""
-    assert check((learned_sketch_page / "report.md").read_text()) == []
+    assert check((old_run_page / "report.md").read_text()) == []
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import LEARNED_SKETCH_PAGE
+from conftest import OLD_RUN_PAGE
 
 from nnbench.report.build import combine
 from nnbench.report.resampling import Resampling, resampling, resampling_text
@@ -34,12 +34,12 @@ def _line(page: str) -> str:
     return lines[0] if lines else ""
 
 
-@LEARNED_SKETCH_PAGE
+@OLD_RUN_PAGE
 def test_a_page_built_from_one_run_says_its_intervals_leave_out_timing_noise(
-    learned_sketch_page,
+    old_run_page,
 ):
-    report = ROOT / "reports" / "learned-sketch"
-    out = learned_sketch_page
+    report = ROOT / "reports" / "cpu-scale"
+    out = old_run_page
     line = _line((out / "report.md").read_text())
     (cells,) = _parquet(report)
     assert cells.run.nunique() == 1
