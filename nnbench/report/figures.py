@@ -527,9 +527,6 @@ def legend_room(labels: Iterable[str], points: float = 6.0) -> float:
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 OTHERS = (0.78, 0.78, 0.78)  # the methods a legend does not name: grey, under the named ones
-GROUP_COLORS = dict(
-    zip(GROUP_ORDER, ("tab:blue", "tab:orange", "tab:green", "tab:purple"), strict=True)
-)
 
 
 def fronts(res: Results) -> Figure | Missing:
