@@ -308,3 +308,29 @@ def test_a_deadline_stops_starting_cells_and_says_so_on_their_rows(tmp_path):
     assert (rerun.status == "ok").all()
     with pytest.raises(NNBenchError, match="--deadline needs the cells run one after"):
         Execution(deadline=10.0, jobs=2)
+
+
+@pytest.mark.parametrize(("method", "warm_ups"), [("scipy-qr", 1), ("neural-gha", 4)])
+def test_a_process_warms_a_method_form_once_and_a_guarded_one_every_cell(
+    monkeypatch, method, warm_ups
+):
+    """Step 1 of the timing protocol: a classical method's later cells of the same form (its
+    dtype, device and warm-up shape) skip the warm-up call; a neural method's cells, under the
+    group rule's guard, make it every time (the call takes what the guard disturbs)."""
+    from nnbench.running import measure, timing
+
+    made: list[tuple[int, int]] = []
+
+    def counted(shape, dtype, seed):
+        made.append(shape)
+        return timing.warmup_input(shape, dtype, seed)
+
+    monkeypatch.setattr(measure, "WARM", set())
+    monkeypatch.setattr(measure, "warmup_input", counted)
+    grid = Grid(
+        matrices=("spd",), methods=(method,), sizes=(20, 24), ranks=(2,), repeats=2,
+        timing_repeats=3,
+    )  # fmt: skip
+    df = run_grid(grid).results
+    assert len(df) == 4 and set(df.status) == {"ok"}
+    assert made == [(16, 16)] * warm_ups

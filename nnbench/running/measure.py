@@ -107,14 +107,32 @@ def set_up(cell: Cell) -> Method:
         return method.setup(RunContext(folder=folder, device=cell.device, dtype=cell.storage))
 
 
+WARM: set[tuple[object, ...]] = set()
+"""The method forms this process has warmed up (`warm_key`): a later cell of the same form
+skips the warm-up call, unless its method works under the group rule (step 1 of the timing
+protocol, `running.timing`)."""
+
+
+def warm_key(cell: Cell, warm: Method, shape: tuple[int, int], batch: int) -> tuple[object, ...]:
+    """What a warm-up call warms: the method's warm-up form and configuration, on the cell's
+    device and dtype, at the warm-up input's shape, stacking and sparsity."""
+    sparse = cell.family.sparse and warm.takes_sparse
+    return (warm.name, warm.config_hash, cell.device, cell.storage, shape, batch, sparse)
+
+
 def _warm_up(cell: Cell, method: Method, device: Device) -> tuple[Method, Callable[[], None]]:
     """Step 1 of the timing protocol (`running.timing`): the method's warm-up form and its
     untimed call on a small input (the cell's own shape for a method that factorizes one size
     only), made and prepared here (where `prepare` checks it, unguarded); the call's outcome,
-    warnings included, does not matter."""
+    warnings included, does not matter. No call where this process has warmed the same form
+    already (`WARM`), except under the group rule: putting the guard in place disturbs the
+    caches, and the warm-up call is what takes that (docs/performance.md)."""
     warm = method.warmup_method()
     shape = cell.shape if method.warmup_at_full_size else warmup_shape(cell.shape, cell.rank)
     batch = min(cell.batch, 4)
+    key = warm_key(cell, warm, shape, batch)
+    if key in WARM and method.group != "neural":
+        return warm, device.synchronize
     if warm.skip_reason(shape, rank=cell.rank, dtype=cell.storage, device=cell.device, batch=batch):
         return warm, device.synchronize
     small = [warmup_input(shape, cell.storage, cell.seed + i) for i in range(batch)]
@@ -127,6 +145,7 @@ def _warm_up(cell: Cell, method: Method, device: Device) -> tuple[Method, Callab
             with contextlib.suppress(SkipCell, Diverged, ArithmeticError, RuntimeError):
                 warm.compute(w, rank=cell.rank, seed=cell.seed)
         device.synchronize()
+        WARM.add(key)
 
     return warm, call
 

@@ -2,7 +2,10 @@
 
 1. Warm-up: one untimed call of the method's warm-up form (`Method.warmup_method`: the same
    method; trained ones with at most 3 steps) on a small Gaussian input (sides at most 16,
-   wide enough for the rank) of the cell's dtype, on its device.
+   wide enough for the rank) of the cell's dtype, on its device: once per process for each
+   form, dtype, device and warm-up shape (what changed in the timed medians: docs/timing.md),
+   and in every cell of a method under the group rule, whose guard disturbs the caches
+   (`running.measure.WARM`).
 2. Timed calls on the cell's input until `repeats` calls or `budget_s` seconds of timed
    calls, whichever comes first (at least one): cheap methods get several samples, a
    minute-long training one.

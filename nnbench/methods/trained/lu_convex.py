@@ -148,7 +148,10 @@ class ConvexNeuralLU(TrainedMethod):
         return super().prepare(a, device=device)
 
     def warmup_method(self) -> Method:
-        return self.with_config(dataclasses.replace(self.config, max_steps=2))
+        # two steps of at most 3 evaluations: the code paths of L-BFGS and its line search
+        return self.with_config(
+            dataclasses.replace(self.config, max_steps=2, inner=min(self.config.inner, 3))
+        )
 
     def small_budget(self) -> Method:
         return self.with_config(dataclasses.replace(self.config, max_steps=20))
