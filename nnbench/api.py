@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nnbench.corpus import MATRIX_FAMILIES, MatrixFamily, select_matrices
 from nnbench.errors import Diverged, NNBenchError, SkipCell
@@ -49,7 +49,6 @@ from nnbench.methods.classical import LibraryMethod
 from nnbench.methods.factorization import InverseOperator, PreconditionerFactorization
 from nnbench.metrics import METRICS
 from nnbench.plugins import load_plugins
-from nnbench.report import build_report
 from nnbench.report.spec import FigureSpec, TableSpec
 from nnbench.results import COLUMNS, Results, load_results
 from nnbench.running.cells import Cell, expand
@@ -58,6 +57,9 @@ from nnbench.running.grid import Grid
 from nnbench.running.run import run_grid, run_grids
 from nnbench.sources import Plugin
 from nnbench.studies import STUDIES, Study, get_study, report_sections
+
+if TYPE_CHECKING:
+    from nnbench.report.build import build_report
 
 
 def run_study(
@@ -148,3 +150,12 @@ __all__ = [
     "select_methods",
     "with_methods",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """`build_report` on first use (PEP 562): a run loads no figure library."""
+    if name == "build_report":
+        from nnbench.report.build import build_report
+
+        return build_report
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,6 +15,7 @@ from nnbench.errors import NNBenchError
 from nnbench.methods import RunContext
 from nnbench.methods.amortized import MODELS
 from nnbench.methods.classical import Krylov, RandomizedSVD
+from nnbench.running import measure
 from nnbench.running.guard import GroupRuleViolation, refusing_linalg
 from nnbench.running.measure import run_cell
 from nnbench.running.timing import warmup_shape
@@ -80,6 +81,7 @@ def test_every_method_is_timed_by_the_one_protocol(name, monkeypatch, tmp_path):
         return original(self, x, rank=rank, seed=seed)
 
     monkeypatch.setattr(type(method), "compute", recording)
+    monkeypatch.setattr(measure, "WARM", set())  # as in a fresh process: no form warmed yet
     grid = Grid(matrices=("spd",), methods=("scipy-lu",), sizes=(24,), ranks=(2,), timing_repeats=4)
     cell = dataclasses.replace(
         expand(grid)[0], method=method, rank=2 if method.needs_rank else None, shared=str(tmp_path)

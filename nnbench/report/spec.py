@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from nnbench.results import Results
+
+if TYPE_CHECKING:  # a study's specs load without the figure libraries
+    from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)

@@ -4,18 +4,18 @@ table and its Figures 3-6 as heatmaps and a line plot (pure functions of the res
 
 from __future__ import annotations
 
-import matplotlib
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-import seaborn as sns
-from matplotlib import pyplot as plt
-from matplotlib.figure import Figure
 
-from nnbench.report.figures import theme
 from nnbench.report.spec import FigureSpec, Missing, TableSpec
 from nnbench.results import Results
 from nnbench.running.grid import Grid
 from nnbench.studies.study import Study
+
+if TYPE_CHECKING:  # drawn only in a report (a run loads no figure library)
+    from matplotlib.figure import Figure
 
 STUDY_000_OPTIMIZERS = ("sgd", "asgd", "rprop", "rmsprop", "adagrad", "adam")
 STUDY_000_BEST_LR = {"sgd": 0.01, "asgd": 0.01, "rprop": 0.01, "rmsprop": 0.01, "adagrad": 0.1}
@@ -135,6 +135,12 @@ def grid_cells(df: pd.DataFrame, index: str, columns: str) -> tuple[pd.DataFrame
 
 
 def _heatmap(df: pd.DataFrame, index: str, columns: str, title: str) -> Figure:
+    import matplotlib
+    import seaborn as sns
+    from matplotlib import pyplot as plt
+
+    from nnbench.report.figures import theme
+
     values, text = grid_cells(df, index, columns)
     theme()
     fig, ax = plt.subplots(figsize=(1.6 + 1.2 * values.shape[1], 1.2 + 0.45 * values.shape[0]))
@@ -193,6 +199,11 @@ def init_heatmap(res: Results) -> Figure | Missing:
 
 def data_size_plot(res: Results) -> Figure | Missing:
     """Study 000's Figures 3 and 4: final loss against data_size for SGD and Adam."""
+    import seaborn as sns
+    from matplotlib import pyplot as plt
+
+    from nnbench.report.figures import theme
+
     df = _study000_a(res)
     df = df[(df.init == "default") & (df.status == "ok")]
     sizes = df.groupby(["optimizer", "lr"]).data_size.nunique()

@@ -3,18 +3,19 @@ of the letter B beside our measures of effective rank, and networks against the 
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
-import pandas as pd
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
-from nnbench.report.figures import picture
+import pandas as pd
+
 from nnbench.report.spec import FigureSpec, Missing, NoteSpec
-from nnbench.report.tables import drawn_spectra, effective_rank, spectra
 from nnbench.results import Results
 from nnbench.results.artifact import picture_scale
 from nnbench.running.grid import Grid
 from nnbench.studies.competitors import RANK_K, RANK_K_QUICK
 from nnbench.studies.study import Study
+
+if TYPE_CHECKING:  # drawn only in a report (a run loads no figure library)
+    from matplotlib.figure import Figure
 
 
 def _ok(res: Results) -> pd.DataFrame:
@@ -30,6 +31,8 @@ def _alphabet_cells(res: Results) -> pd.DataFrame:
 
 
 def _drawn(res: Results) -> set[tuple[str, str]]:
+    from nnbench.report.tables import drawn_spectra
+
     cells = _alphabet_cells(res).cell_id
     return (
         {(c, "approx_picture") for c in cells}
@@ -41,6 +44,11 @@ def _drawn(res: Results) -> set[tuple[str, str]]:
 def alphabet_ranks(res: Results) -> Figure | Missing:
     """Study 001's 'effective rank close to 5', a visual judgement, beside our quantitative
     measures: the letter B of the truncated SVD at each rank run, with each measure named."""
+    import matplotlib.pyplot as plt
+
+    from nnbench.report.figures import picture
+    from nnbench.report.tables import effective_rank, spectra
+
     pictures = res.artifacts
     cells = _alphabet_cells(res)
     sigma = spectra(res).get(("alphabet", 900, 26))
