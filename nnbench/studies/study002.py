@@ -54,7 +54,7 @@ def _grids(*, quick: bool) -> tuple[Grid, ...]:
     trains the images with the 10-epoch budget at n = 64, runs one matrix of each synthetic
     pair and fewer seeds, and leaves out the colour wheel (30 epochs: a quarter of its time)."""
     image = "neural-lowrank-study" if quick else "neural-lowrank-study-image"
-    image_n, photo_n = (64, 64) if quick else (256, PHOTO_N)
+    image_n, photo_n = (32, 32) if quick else (256, PHOTO_N)
     classical = RANK_K_QUICK if quick else RANK_K
     both = (*classical, "neural-lowrank-study", STUDY_002_NO_BIAS, "hybrid-lowrank-als")
     return (
