@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import shutil
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -126,9 +128,22 @@ def test_every_figure_says_what_is_missing_on_an_empty_table(spec):
     assert isinstance(made, Missing) and "run" in made.reason
 
 
-def test_the_report_builds_from_the_synthetic_table_alone(tmp_path):
+SYNTHETIC_REPORT = pytest.mark.xdist_group("synthetic-report")
+"""The mark of a test that reads `synthetic_report` (built once, on one worker)."""
+
+
+@pytest.fixture(scope="module")
+def synthetic_report(tmp_path_factory) -> Path:
+    """The report of `synthetic()` with every study's sections, built once for the tests
+    that read it (a full build is seconds). Read-only: copy it to change it."""
+    out = tmp_path_factory.mktemp("synthetic") / "report"
+    return build_report([synthetic()], out, sections=report_sections())
+
+
+@SYNTHETIC_REPORT
+def test_the_report_builds_from_the_synthetic_table_alone(synthetic_report):
     """No matrix is made and no method runs while drawing: the report needs only the table."""
-    out = build_report([synthetic()], tmp_path, sections=report_sections())
+    out = synthetic_report
     assert (out / "index.html").stat().st_size > 10_000
     page = (out / "index.html").read_text()
     assert "Optimizer x learning rate" in page and "letter B at rank r" in page  # studies
@@ -143,8 +158,12 @@ def test_a_study_figure_without_its_cells_is_left_out_and_a_report_figure_says_w
     assert "figures need data this run does not have" in page and "Error against rank k" in page
 
 
-def test_a_rebuild_leaves_no_stale_file_and_a_failed_build_no_half_report(tmp_path):
-    out = build_report([synthetic()], tmp_path / "report", sections=report_sections())
+@SYNTHETIC_REPORT
+def test_a_rebuild_leaves_no_stale_file_and_a_failed_build_no_half_report(
+    tmp_path, synthetic_report
+):
+    out = tmp_path / "report"
+    shutil.copytree(synthetic_report, out)  # a full build of synthetic(), rebuilt below
     (out / "results").mkdir()
     (out / "results" / "kept.txt").write_text("a results folder beside the report stays")
     assert (out / "figures" / "sensitivity.png").is_file()
@@ -186,7 +205,8 @@ def test_a_folder_without_curves_beside_one_with_them_still_draws_the_loss_curve
     assert (out / "figures" / "loss_curves.png").is_file()
 
 
-def test_a_users_own_run_gets_no_study_sections_and_short_file_names(tmp_path):
+@SYNTHETIC_REPORT
+def test_a_users_own_run_gets_no_study_sections_and_short_file_names(tmp_path, synthetic_report):
     """Rows of the study-000 configuration on a user's file matrix: no sensitivity table, no
     stand-in note, no reproduction rows 'not run'; the file is named by its file name."""
     path = "file:/home/someone/data/deep/folder/coins.png"
@@ -201,8 +221,7 @@ def test_a_users_own_run_gets_no_study_sections_and_short_file_names(tmp_path):
     assert "sensitivity" not in page.lower() and "stand-in" not in page.lower()
     assert "reproduction_not_run" not in page and "Reproduction" not in page
     assert "file:coins.png" in page and "/home/someone" not in page
-    studies = build_report([synthetic()], tmp_path / "s", sections=report_sections())
-    assert "stand-in is the 26 capitals" in (studies / "index.html").read_text()
+    assert "stand-in is the 26 capitals" in (synthetic_report / "index.html").read_text()
 
 
 def test_error_vs_time_of_preconditioners_alone_is_missing_not_a_crash():

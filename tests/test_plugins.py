@@ -391,21 +391,27 @@ def test_fair_quick_with_a_plugin_method_names_it_in_the_reports_verdict(mine, t
     assert "## Plug-in verdict" in page or "Verdict for methods nnbench does not ship" in page
 
 
-def _install(tmp_path: Path) -> dict[str, str]:
-    """The example package installed into a folder of its own (not the venv): the
-    environment of a process that sees it."""
-    target = tmp_path / "site"
+INSTALLED = pytest.mark.xdist_group("installed-plugin")
+"""The mark of a test that reads `installed` (pip-installed once, on one worker)."""
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> dict[str, str]:
+    """The example package installed into a folder of its own (not the venv), once for the
+    tests that use it: the environment of a process that sees it."""
+    target = tmp_path_factory.mktemp("installed") / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
          "--no-index", "--target", str(target), str(PACKAGE)],
-        check=True, capture_output=True, cwd=tmp_path,
+        check=True, capture_output=True, cwd=target.parent,
     )  # fmt: skip
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), str(ROOT)])}
 
 
 @pytest.mark.slow
-def test_an_installed_plugin_loads_on_its_own_checks_and_runs(tmp_path):
-    env = _install(tmp_path)
+@INSTALLED
+def test_an_installed_plugin_loads_on_its_own_checks_and_runs(tmp_path, installed):
+    env = installed
 
     def nnbench(*argv: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "nnbench", *argv], env=env, cwd=tmp_path,
@@ -434,12 +440,13 @@ def test_an_installed_plugin_loads_on_its_own_checks_and_runs(tmp_path):
 
 
 @pytest.mark.slow
-def test_an_installed_plugins_cell_reaches_a_process_that_never_loaded_it(tmp_path):
+@INSTALLED
+def test_an_installed_plugins_cell_reaches_a_process_that_never_loaded_it(tmp_path, installed):
     """A dask worker gets a plug-in's method inside the pickled cell, by importing its
     module, with no registry entry of its own."""
     import pickle
 
-    env = _install(tmp_path)
+    env = installed
     sys.path.insert(0, env["PYTHONPATH"].split(os.pathsep)[0])
     try:
         plugins.load_plugin("nnbench_example_plugin")

@@ -26,7 +26,7 @@ def study_variant(**options: object) -> str:
     return "neural-lu-study-final[" + ",".join(f"{k}={v}" for k, v in options.items()) + "]"
 
 
-def _study000_sensitivity(*, steps: int, repeats: int) -> tuple[Grid, ...]:
+def _study000_sensitivity(*, steps: int, repeats: int, timing_repeats: int = 5) -> tuple[Grid, ...]:
     """Study 000's sensitivity study on [[10,20],[30,40]] (float32, as the study's Tensor):
     data_size for SGD and Adam; optimizer x lr {0.1, 0.01, 0.001}, plus seed 001's rule for the
     SGD variants; the three inits per optimizer at its best lr from the study's text (SGD/ASGD
@@ -66,6 +66,7 @@ def _study000_sensitivity(*, steps: int, repeats: int) -> tuple[Grid, ...]:
             methods=tuple(methods),
             dtypes=("float32",),
             repeats=repeats,
+            timing_repeats=timing_repeats,
         ),
     )
 
@@ -240,7 +241,7 @@ STUDY = Study(
     "optimizer x learning rate (with seed 001's 1/lambda_max), initial weights, Rprop then "
     "Adam; 5000 steps, 5 seeds",
     grids=_study000_sensitivity(steps=5000, repeats=5),
-    quick=_study000_sensitivity(steps=100, repeats=1),
+    quick=_study000_sensitivity(steps=100, repeats=1, timing_repeats=1),  # final losses: one call
     tables=(
         TableSpec(
             name="study000_sensitivity",
