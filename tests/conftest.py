@@ -26,6 +26,33 @@ torch.set_num_threads(DEFAULT_THREADS)
 
 SIZES = (2, 5, 16)
 
+# numba compiles the kernels of nnbench/methods/compiled.py on their first call in a process
+# (7 s for all of them here) and caches them on disk beside the module: in a fresh clone every
+# worker, and every subprocess started before the cache is written, compiled them again.
+# One process compiles them in the background while the workers collect the tests.
+WARM_KERNELS = (
+    "from nnbench.api import Grid, run_grid; "
+    "run_grid(Grid(matrices=('spd', 'diffusion-2d'), methods=('doolittle', 'gram-schmidt', "
+    "'gram-schmidt-modified', 'ic0', 'sparse-ic0'), sizes=(8,), dtypes=('float64', 'float32')))"
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller started it
+        return
+    import subprocess
+    import sys
+
+    import nnbench.methods
+
+    cache = Path(nnbench.methods.__file__).parent / "__pycache__"
+    if not any(cache.glob("compiled.*.nbi")):  # numba's index of a cached kernel
+        subprocess.Popen(
+            [sys.executable, "-c", WARM_KERNELS],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
 
 def instances() -> list[tuple[MatrixFamily, int | None]]:
     """(family, n) pairs covering every family: sizable ones at several sizes."""
