@@ -164,8 +164,8 @@ def test_sigkill_mid_run_then_resume_loses_and_doubles_nothing(tmp_path):
         "1,2,4",
         "--repeats",
         "3",
-        "--dtypes",
-        "float64,float32",
+        "--timing-repeats",
+        "2",
         "--no-progress",
         "--out",
         str(out),
@@ -178,7 +178,6 @@ def test_sigkill_mid_run_then_resume_loses_and_doubles_nothing(tmp_path):
                 sizes=(8, 16, 24),
                 ranks=(1, 2, 4),
                 repeats=3,
-                dtypes=("float64", "float32"),
             )
         )
     )
