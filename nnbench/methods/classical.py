@@ -32,7 +32,6 @@ from nnbench.methods.base import (
     Raw,
     Requirements,
 )
-from nnbench.methods.compiled import blocked_lu_no_pivoting, gram_schmidt_rows
 from nnbench.methods.preconditioners import PRECONDITIONERS, SPD, spd_only
 from nnbench.methods.sketch import (
     PCASketch,
@@ -71,6 +70,8 @@ def _truncated_svd(svd: Raw, rank: int | None) -> Raw:
 def _doolittle(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
     """`elimination.doolittle_lu`'s factors (to rounding) by the compiled blocked kernel: the
     same zero-pivot test (n eps max|a_ij|), the same SkipCell."""
+    from nnbench.methods.compiled import blocked_lu_no_pivoting  # numba: loaded where used
+
     zero = x.shape[0] * np.finfo(x.dtype).eps * float(np.abs(x).max(initial=0.0))
     packed, broke = blocked_lu_no_pivoting(x, zero)
     if broke >= 0:
@@ -143,6 +144,8 @@ def gram_schmidt(a: np.ndarray, *, modified: bool) -> tuple[np.ndarray, np.ndarr
     modified (against the running remainder, one projection at a time). Both lose
     orthogonality on ill-conditioned input (classical like cond^2 * eps, modified like
     cond * eps): `structure_err` records how much."""
+    from nnbench.methods.compiled import gram_schmidt_rows  # numba: loaded where used
+
     qt, r, broke = gram_schmidt_rows(np.ascontiguousarray(a.T), modified)
     if broke >= 0:
         raise SkipCell(

@@ -23,7 +23,6 @@ from nnbench.corpus.sparse import is_sparse
 from nnbench.corpus.tags import SPARSE_TAG_CHECKS
 from nnbench.errors import NNBenchError, SkipCell
 from nnbench.methods.base import Raw, Requirements
-from nnbench.methods.compiled import ic0_csc, lower_csc, solve_lower_then_upper
 from nnbench.methods.factorization import InverseOperator
 
 
@@ -113,6 +112,8 @@ def _ic0(x: np.ndarray, rank: int | None, seed: int, config: Any) -> Raw:
 def sparse_ic0(a: scipy.sparse.sparray) -> scipy.sparse.csc_array:
     """IC(0) of a sparse SPD A: L (CSC) on the pattern of tril(A), by the compiled
     right-looking kernel (`compiled.ic0_csc`). SkipCell on a non-positive pivot."""
+    from nnbench.methods.compiled import ic0_csc  # numba: loaded where used
+
     lower, broke = ic0_csc(a)
     if broke >= 0:
         start, end = lower.indptr[broke], lower.indptr[broke + 1]
@@ -126,6 +127,8 @@ def triangular_inverse(lower: scipy.sparse.sparray) -> InverseOperator:
     """M^-1 = (L L^T)^-1 applied by one compiled forward and one back substitution (about two
     sparse products' work): the same apply for every triangular-factor preconditioner,
     classical (IC(0)) or learned; only the factor differs."""
+    from nnbench.methods.compiled import lower_csc, solve_lower_then_upper  # numba: when used
+
     csc = lower_csc(lower)
 
     def apply(r: np.ndarray) -> np.ndarray:
