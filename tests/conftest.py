@@ -26,11 +26,14 @@ torch.set_num_threads(DEFAULT_THREADS)
 
 SIZES = (2, 5, 16)
 
-# numba compiles the kernels of nnbench/methods/compiled.py on their first call in a process
-# (7 s for all of them here) and caches them on disk beside the module: in a fresh clone every
-# worker, and every subprocess started before the cache is written, compiled them again.
-# One process compiles them in the background while the workers collect the tests.
-WARM_KERNELS = (
+# What a fresh clone makes on first use, made once, in one background process, while the
+# workers collect the tests (each worker and every early subprocess made them again): the
+# numba kernels of nnbench/methods/compiled.py (7 s a process here), nnbench's bytecode (an
+# environment with PYTHONDONTWRITEBYTECODE, like this machine's, never writes it: 0.2 s of
+# every process's start) and matplotlib's font cache.
+WARM_UP = (
+    "import compileall, nnbench; compileall.compile_dir(nnbench.__path__[0], quiet=2); "
+    "import matplotlib.font_manager; "
     "from nnbench.api import Grid, run_grid; "
     "run_grid(Grid(matrices=('spd', 'diffusion-2d'), methods=('doolittle', 'gram-schmidt', "
     "'gram-schmidt-modified', 'ic0', 'sparse-ic0'), sizes=(8,), dtypes=('float64', 'float32')))"
@@ -45,12 +48,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
     import nnbench.methods
 
-    cache = Path(nnbench.methods.__file__).parent / "__pycache__"
-    if not any(cache.glob("compiled.*.nbi")):  # numba's index of a cached kernel
+    package = Path(nnbench.methods.__file__).parents[1]
+    cached = package / "methods" / "__pycache__"
+    kernels = any(cached.glob("compiled.*.nbi"))  # numba's index of a cached kernel
+    bytecode = any((package / "__pycache__").glob("api.*.pyc"))
+    if not (kernels and bytecode):
         subprocess.Popen(
-            [sys.executable, "-c", WARM_KERNELS],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            [sys.executable, "-c", WARM_UP], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
 
 

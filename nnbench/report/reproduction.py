@@ -10,6 +10,7 @@ function of the results."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -330,13 +331,22 @@ def reproduction_tables(
     run measured, the evidence for each chosen configuration, and the rows not run.
     `answer_cells` name the cells whose kept factors the known answers read."""
 
+    # the table of the report being built, made once for its two sections (a weak reference:
+    # the run's results are not kept alive after its report)
+    last: dict[str, tuple[weakref.ref[Results], pd.DataFrame]] = {}
+
+    def reproduced(res: Results) -> pd.DataFrame:
+        if "table" not in last or last["table"][0]() is not res:
+            last["table"] = (weakref.ref(res), reproduction_table(res, targets, known_answers))
+        return last["table"][1].copy()
+
     def table(res: Results) -> pd.DataFrame:
-        full = reproduction_table(res, targets, known_answers)
+        full = reproduced(res)
         return full[full.verdict != "not run"] if len(full) else full
 
     def missing(res: Results) -> pd.DataFrame:
         """Left out where the run measured no reported number (a user's own grid)."""
-        full = reproduction_table(res, targets, known_answers)
+        full = reproduced(res)
         if not len(full) or (full.verdict == "not run").all():
             return pd.DataFrame()
         return not_run(full[full.verdict == "not run"])
