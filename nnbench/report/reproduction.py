@@ -111,12 +111,29 @@ KnownAnswers = Callable[[Results], list[dict[str, object]]]
 """Reproduction rows a study checks against the factors its cells kept (worked examples)."""
 
 
+_OK_ROWS: dict[str, tuple[weakref.ref[pd.DataFrame], dict[str, pd.DataFrame]]] = {}
+
+
+def _ok_rows(results: pd.DataFrame, matrix: str) -> pd.DataFrame:
+    """The ok rows of `matrix`, selected once per results table (a report's reproduction
+    sections ask for them about 300 times; weakly keyed, so the table is not kept alive)."""
+    last = _OK_ROWS.get("last")
+    if last is None or last[0]() is not results:
+        last = _OK_ROWS["last"] = (weakref.ref(results), {})
+    by_matrix = last[1]
+    if matrix not in by_matrix:
+        by_matrix[matrix] = results[(results.matrix == matrix) & (results.status == "ok")]
+    return by_matrix[matrix]
+
+
 def _cells(results: pd.DataFrame, target: Target, method: str, dtype: str) -> pd.DataFrame:
-    r = results
-    keep = (r.matrix == target.matrix) & (r.n == target.n) & (r.method == method)
+    r = _ok_rows(results, target.matrix)
+    if r.empty:
+        return r
+    keep = (r.n == target.n) & (r.method == method) & (r.dtype == dtype)
     if target.rank is not None:
         keep &= r["rank"] == target.rank
-    return r[keep & (r.status == "ok") & (r.dtype == dtype)]
+    return r[keep]
 
 
 def _median_of(column: str) -> Callable[[pd.DataFrame, pd.DataFrame], float]:
