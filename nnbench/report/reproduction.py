@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from nnbench.report.problems import per_table
 from nnbench.report.spec import Draws, TableSpec
 from nnbench.results import Results
 
@@ -111,25 +112,18 @@ KnownAnswers = Callable[[Results], list[dict[str, object]]]
 """Reproduction rows a study checks against the factors its cells kept (worked examples)."""
 
 
-_OK_ROWS: dict[str, tuple[weakref.ref[pd.DataFrame], dict[str, pd.DataFrame]]] = {}
-
-
-def _ok_rows(results: pd.DataFrame, matrix: str) -> pd.DataFrame:
-    """The ok rows of `matrix`, selected once per results table (a report's reproduction
-    sections ask for them about 300 times; weakly keyed, so the table is not kept alive)."""
-    last = _OK_ROWS.get("last")
-    if last is None or last[0]() is not results:
-        last = _OK_ROWS["last"] = (weakref.ref(results), {})
-    by_matrix = last[1]
-    if matrix not in by_matrix:
-        by_matrix[matrix] = results[(results.matrix == matrix) & (results.status == "ok")]
-    return by_matrix[matrix]
+@per_table
+def _ok_by_matrix(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The ok rows of each matrix, split once per results table (a report's reproduction
+    sections ask for a matrix's cells about 300 times)."""
+    ok = results[results.status == "ok"]
+    return {str(matrix): rows for matrix, rows in ok.groupby("matrix", sort=False)}
 
 
 def _cells(results: pd.DataFrame, target: Target, method: str, dtype: str) -> pd.DataFrame:
-    r = _ok_rows(results, target.matrix)
-    if r.empty:
-        return r
+    r = _ok_by_matrix(results).get(target.matrix)
+    if r is None:
+        return results.iloc[:0]
     keep = (r.n == target.n) & (r.method == method) & (r.dtype == dtype)
     if target.rank is not None:
         keep &= r["rank"] == target.rank

@@ -9,7 +9,7 @@ import math
 import pandas as pd
 
 from nnbench.report.levels import ACCURACY, budget_points
-from nnbench.report.problems import GROUP_ORDER, PROBLEM, source_shown
+from nnbench.report.problems import GROUP_ORDER, PROBLEM, per_table, source_shown
 from nnbench.report.stats import range_text
 from nnbench.report.untimed import UNTIMED_FIT, untimed_fits
 
@@ -54,6 +54,7 @@ def floor_level(multiple: float) -> str:
     return f"time to <= {shown} x floor"
 
 
+@per_table  # one table for every task's section
 def time_to_accuracy(results: pd.DataFrame) -> pd.DataFrame:
     """Per problem and method: the least time to reach each accuracy level of its task (the
     median over its cells, with their range in brackets: matrix instances and runs), with
