@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -35,14 +36,26 @@ def _errors(df: pd.DataFrame) -> pd.DataFrame:
     return df.set_index("cell_id").sort_index()[ERROR_COLUMNS]
 
 
-def test_inline_processes_and_dask_give_identical_errors():
+DASK_CLUSTER = pytest.mark.xdist_group("dask-cluster")
+"""The mark of a test that runs cells on `dask_cluster` (started once, on one worker)."""
+
+
+@pytest.fixture(scope="module")
+def dask_cluster() -> Iterator[str]:
+    """A local dask cluster of two worker processes, one thread each, started once for the
+    tests that run cells on it (each worker loads nnbench: seconds); its scheduler address."""
     distributed = pytest.importorskip("distributed")
-    inline = run_grid(SMALL).results
-    processes = run_grid(SMALL, execution=Execution(jobs=2)).results
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     ) as cluster:
-        on_dask = run_grid(SMALL, execution=Execution(scheduler=cluster.scheduler_address)).results
+        yield cluster.scheduler_address
+
+
+@DASK_CLUSTER
+def test_inline_processes_and_dask_give_identical_errors(dask_cluster):
+    inline = run_grid(SMALL).results
+    processes = run_grid(SMALL, execution=Execution(jobs=2)).results
+    on_dask = run_grid(SMALL, execution=Execution(scheduler=dask_cluster)).results
     assert len(inline) == len(expand(SMALL)) > 50
     pd.testing.assert_frame_equal(_errors(inline), _errors(processes))
     pd.testing.assert_frame_equal(_errors(inline), _errors(on_dask))
@@ -109,10 +122,10 @@ def test_the_journal_reuses_a_cell_only_for_the_same_code(tmp_path, edit_code):
     assert set(load_results(tmp_path).results.cell_id) == set(edited.results.cell_id)
 
 
-def test_an_amortized_model_is_trained_once_and_loaded_by_workers(tmp_path):
+@DASK_CLUSTER
+def test_an_amortized_model_is_trained_once_and_loaded_by_workers(tmp_path, dask_cluster):
     """The runner sets the method up (trains its model) before the cells; worker processes
     and dask workers set it up again by loading that model, and give the same rows."""
-    distributed = pytest.importorskip("distributed")
     grid = Grid(
         matrices=("spd",),
         methods=("amortized-cholesky[steps=5,count=32,hidden=16,depth=1]",),
@@ -123,11 +136,8 @@ def test_an_amortized_model_is_trained_once_and_loaded_by_workers(tmp_path):
     )
     inline = run_grid(grid, out=tmp_path / "inline").results
     processes = run_grid(grid, out=tmp_path / "processes", execution=Execution(jobs=2)).results
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-    ) as cluster:
-        execution = Execution(scheduler=cluster.scheduler_address)
-        on_dask = run_grid(grid, out=tmp_path / "dask", execution=execution).results
+    execution = Execution(scheduler=dask_cluster)
+    on_dask = run_grid(grid, out=tmp_path / "dask", execution=execution).results
     assert (inline.status == "ok").all() and len(inline) == 3
     for other in (processes, on_dask):
         pd.testing.assert_frame_equal(_errors(inline), _errors(other))
