@@ -435,3 +435,17 @@ def test_a_summary_counts_matrices_and_runs_apart_from_cells():
         load_results(Path(__file__).resolve().parents[1] / "reports/warm-start/results")
     )
     assert set(table.matrices) == {20} and set(table.runs) == {3} and set(table.cells) == {60}
+
+
+def test_an_amortized_headline_on_one_problem_says_its_one_problem():
+    """Reads the committed learned-sketch results (read-only): each network there has one
+    problem, and its headline said "on 1 of its 1 problems"."""
+    from pathlib import Path
+
+    from nnbench.results import load_results
+    from nnbench.studies.amortized import headline
+
+    folder = Path(__file__).resolve().parents[1] / "reports/learned-sketch/results"
+    sentences = headline(load_results(folder))
+    assert sentences and not any("1 of its 1 problems" in s for s in sentences)
+    assert any("on its one problem;" in s for s in sentences)

@@ -193,7 +193,8 @@ def _break_even_sentence(
     )
     unit, accurate = UNIT.get(kind, "matrix"), AS_ACCURATE.get(kind, "at least as accurate")
     if not rivals:
-        return f"{label}: no classical method is {accurate} on any of its {problems} problems."
+        where = "its one problem" if problems == 1 else f"any of its {problems} problems"
+        return f"{label}: no classical method is {accurate} on {where}."
     ratios = [mine.per_matrix / best.per_matrix for mine, best in rivals]
     low, high = ratio_interval([(mine.times, best.times) for mine, best in rivals])
     names = count_names([labelled(str(best.method)) for _, best in rivals])
@@ -218,8 +219,13 @@ def _break_even_sentence(
     return (
         f"{label}: per {unit} it takes {two_digits(float(np.median(ratios)))}× "
         f"{interval_text(low, high)} the time of the fastest classical method {accurate} "
-        f"({names_text(names)}), on {len(rivals)} of its {problems} problems; {pays}."
+        f"({names_text(names)}), on {_of_its(len(rivals), problems)}; {pays}."
     )
+
+
+def _of_its(count: int, problems: int) -> str:
+    """ "its one problem", or "3 of its 4 problems" (it said "1 of its 1 problems")."""
+    return "its one problem" if problems == count == 1 else f"{count} of its {problems} problems"
 
 
 TABLES = (
