@@ -50,10 +50,19 @@ def _load(out: Path, shot: Path) -> dict[str, object]:
             "Array.from(document.querySelectorAll('div.scroll'))"
             ".filter(d => d.scrollWidth > d.clientWidth + 1).map(d => d.innerText.slice(0, 40))"
         )
+        wide = page.evaluate(  # the page itself wider than the window (a nav on one line)
+            "document.documentElement.scrollWidth > window.innerWidth"
+        )
         page.screenshot(path=str(shot), full_page=True)
         headings = page.locator("h2").all_inner_texts()
         browser.close()
-    return {"errors": errors, "images": images, "cut_off": cut_off, "headings": headings}
+    return {
+        "errors": errors,
+        "images": images,
+        "cut_off": cut_off,
+        "headings": headings,
+        "wide": wide,
+    }
 
 
 def test_report_loads_cleanly_in_headless_chromium(tmp_path):
@@ -72,6 +81,7 @@ def test_report_loads_cleanly_in_headless_chromium(tmp_path):
     )
     assert errors == []
     assert cut_off == [], "tables wider than the page at 1400 px"
+    assert seen["wide"] is False, "the page scrolls sideways at 1400 px"
     assert len(images) >= 4, "expected figures in the page"
     broken = [alt for alt, complete, width in images if not (complete and width > 0)]
     assert broken == []
@@ -103,7 +113,28 @@ def test_a_report_of_a_users_file_matrices_loads_cleanly(tmp_path):
     )
     out = build_report([run_grid(grid)], tmp_path / "report", sections=report_sections())
     seen = _load(out, tmp_path / "report.png")
-    assert seen["errors"] == [] and seen["cut_off"] == []
+    assert seen["errors"] == [] and seen["cut_off"] == [] and seen["wide"] is False
     page = (out / "index.html").read_text()
     assert "file:coins.png" in page and "my data" not in page.split("Provenance")[0]
     assert not any(str(h).startswith(("Reproduction", "Study")) for h in seen["headings"])
+
+
+def test_committed_pages_with_the_longest_navigation_fit_the_window():
+    """The nav bar wraps between its links, never inside one and never off the page: with
+    each link kept whole by `white-space: nowrap` (and no space between links) it ran off the
+    right of learned-sketch's and studies' pages at 1400 px."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    root = Path(__file__).resolve().parents[1] / "reports"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        for name in ("learned-sketch", "studies"):
+            page.goto((root / name / "index.html").as_uri())
+            page.wait_for_load_state("domcontentloaded")
+            wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+            links = page.evaluate(  # a link broken over two lines has two client rects
+                "Array.from(document.querySelectorAll('nav a'))"
+                ".filter(a => a.getClientRects().length > 1).map(a => a.innerText)"
+            )
+            assert wide is False and links == [], (name, links)
+        browser.close()

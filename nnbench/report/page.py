@@ -26,7 +26,7 @@ td:first-child,th:first-child{text-align:left}
 .scroll{overflow-x:auto;border:1px solid #ddd}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:13px;color:#555}.missing{color:#955;font-style:italic}
-nav a{margin-right:1rem;white-space:nowrap}code{background:#f4f4f4;padding:0 3px}
+nav a{margin-right:1rem;display:inline-block}code{background:#f4f4f4;padding:0 3px}
 .note{font-size:13px;color:#444;max-width:75rem}
 .headline{font-size:15px;max-width:75rem;border-left:4px solid #357;padding-left:.6rem}
 table.wrap-last td:last-child{min-width:16rem;max-width:30rem;text-align:left}
