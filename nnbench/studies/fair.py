@@ -50,7 +50,6 @@ def _fair(
     devices: tuple[str, ...] = ("cpu",),
     repeats: int = 2,
     runs: int = 3,
-    timing_repeats: int = 3,
     rank_k_matrices: tuple[str, ...] = FAIR_RANK_K_MATRICES,
     rank_k_methods: tuple[str, ...] = FAIR_RANK_K,
     lu_methods: tuple[str, ...] = FAIR_LU,
@@ -58,9 +57,7 @@ def _fair(
 ) -> tuple[Grid, ...]:
     """The fair grids; `runs` independent repetitions of each (the verdict's intervals
     resample them)."""
-    base = Grid(
-        dtypes=dtypes, devices=devices, repeats=repeats, runs=runs, timing_repeats=timing_repeats
-    )
+    base = Grid(dtypes=dtypes, devices=devices, repeats=repeats, runs=runs, timing_repeats=3)
     return (
         base.replace(
             matrices=rank_k_matrices, methods=rank_k_methods, sizes=rank_k_sizes, ranks=ranks
